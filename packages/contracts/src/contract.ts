@@ -1,0 +1,41 @@
+import type { z } from 'zod';
+import { ContractValidationError, type ContractIssue } from './errors.js';
+import { toJsonPath } from './json-path.js';
+
+/**
+ * Result of a `safeParseX` helper: never throws for invalid input.
+ * @since 0.1.0
+ */
+export type SafeParseResult<T> =
+  | { readonly success: true; readonly data: T }
+  | { readonly success: false; readonly error: ContractValidationError };
+
+/** Converts zod issues to contract issues; unknown keys get one issue per key so the path names the key. */
+export function toContractIssues(issues: readonly z.core.$ZodIssue[]): ContractIssue[] {
+  const out: ContractIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({ path: toJsonPath([...issue.path, key]), code: issue.code, message: `unknown field "${key}"` });
+      }
+    } else {
+      out.push({ path: toJsonPath(issue.path), code: issue.code, message: issue.message });
+    }
+  }
+  return out;
+}
+
+/** Builds the `parse`/`safeParse` pair for one contract. */
+export function contractParsers<S extends z.ZodType>(contract: string, schema: S) {
+  const safeParse = (input: unknown): SafeParseResult<z.output<S>> => {
+    const result = schema.safeParse(input);
+    if (result.success) return { success: true, data: result.data };
+    return { success: false, error: new ContractValidationError(contract, toContractIssues(result.error.issues), { cause: result.error }) };
+  };
+  const parse = (input: unknown): z.output<S> => {
+    const result = safeParse(input);
+    if (!result.success) throw result.error;
+    return result.data;
+  };
+  return { parse, safeParse };
+}

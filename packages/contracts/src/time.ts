@@ -1,0 +1,81 @@
+/**
+ * RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
+ * @since 0.1.0
+ */
+export const RFC3339_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A UTC instant at second precision, e.g. `2026-01-01T00:00:00Z` (artifact windows).
+ * @since 0.1.0
+ */
+export const UTC_SECOND_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/** A UTC day, `YYYY-MM-DD`. @since 0.1.0 */
+export const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A parsed RFC 3339 timestamp. @since 0.1.0 */
+export interface ParsedTimestamp {
+  /** Milliseconds since the epoch of the whole-second part (fraction excluded). */
+  readonly epochSecondsMs: number;
+  /** The fraction as written, including the dot (`.123`), or `''`. */
+  readonly fraction: string;
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Parses an RFC 3339 date-time, keeping the fraction verbatim so that
+ * sub-second precision (up to nanoseconds) survives normalisation.
+ * Returns `undefined` for anything that is not a valid RFC 3339 instant.
+ * @since 0.1.0
+ */
+export function parseRfc3339(value: string): ParsedTimestamp | undefined {
+  const m = RFC3339_PATTERN.exec(value);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
+  if (month < 1 || month > 12 || day < 1) return undefined;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const maxDay = month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1]!;
+  if (day > maxDay || hour > 23 || minute > 59 || second > 59) return undefined;
+  let offsetMinutes = 0;
+  const zone = m[8]!;
+  if (zone !== 'Z' && zone !== 'z') {
+    const oh = Number(zone.slice(1, 3));
+    const om = Number(zone.slice(4, 6));
+    if (oh > 23 || om > 59) return undefined;
+    offsetMinutes = (oh * 60 + om) * (zone[0] === '-' ? -1 : 1);
+  }
+  const epochSecondsMs = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  return { epochSecondsMs, fraction: m[7] ?? '' };
+}
+
+/**
+ * Converts an RFC 3339 timestamp to its canonical UTC form
+ * (`2026-01-01T00:00:00.123Z`), keeping the original sub-second digits.
+ * Returns `undefined` when the input is not RFC 3339.
+ * @since 0.1.0
+ */
+export function toCanonicalTimestamp(value: string): string | undefined {
+  const parsed = parseRfc3339(value);
+  if (!parsed) return undefined;
+  return formatUtcSeconds(parsed.epochSecondsMs).slice(0, -1) + parsed.fraction + 'Z';
+}
+
+/**
+ * Formats epoch milliseconds as a second-precision UTC instant (`…T00:00:00Z`).
+ * @since 0.1.0
+ */
+export function formatUtcSeconds(epochMs: number): string {
+  const iso = new Date(Math.floor(epochMs / 1000) * 1000).toISOString();
+  return iso.slice(0, 19) + 'Z';
+}
+
+/** True for a real calendar day written `YYYY-MM-DD`. @since 0.1.0 */
+export function isValidDay(value: string): boolean {
+  return DAY_PATTERN.test(value) && parseRfc3339(`${value}T00:00:00Z`) !== undefined;
+}
