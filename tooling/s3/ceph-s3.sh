@@ -78,12 +78,17 @@ stop() {
   if [ -n "$pids" ]; then
     # shellcheck disable=SC2086
     kill $pids 2>/dev/null || true
-    for _ in $(seq 1 12); do   # graceful for up to 3 s, then SIGKILL (state is thrown away anyway)
+    # SIGTERM, then SIGKILL after 1 s: rgw and the OSD take 4-5 s to exit gracefully once
+    # the mon is gone, and all state is thrown away anyway. Then wait until they are gone
+    # (zombies count as gone: their sockets are closed), so a restart finds the ports free.
+    for i in $(seq 1 40); do
       left=""; for p in $pids; do ours "$p" && left="$left $p"; done
       [ -z "$left" ] && break
+      # shellcheck disable=SC2086
+      [ "$i" = 4 ] && { kill -9 $left 2>/dev/null || true; }
       sleep 0.25
     done
-    for p in $left; do ours "$p" && kill -9 "$p" 2>/dev/null || true; done
+    [ -z "$left" ] || log "warning: processes still alive after SIGKILL:$left"
   fi
   rm -rf "$DIR"
   log "stopped"

@@ -10,7 +10,11 @@ export type SafeParseResult<T> =
   | { readonly success: true; readonly data: T }
   | { readonly success: false; readonly error: ContractValidationError };
 
-/** Converts zod issues to contract issues; unknown keys get one issue per key so the path names the key. */
+/**
+ * Converts zod issues to contract issues with JSON paths. Unknown keys get one
+ * issue per key so the path names the key; a bad record key reports why the
+ * key is bad; a missing field says so instead of "received undefined".
+ */
 export function toContractIssues(issues: readonly z.core.$ZodIssue[]): ContractIssue[] {
   const out: ContractIssue[] = [];
   for (const issue of issues) {
@@ -18,6 +22,11 @@ export function toContractIssues(issues: readonly z.core.$ZodIssue[]): ContractI
       for (const key of issue.keys) {
         out.push({ path: toJsonPath([...issue.path, key]), code: issue.code, message: `unknown field "${key}"` });
       }
+    } else if (issue.code === 'invalid_key') {
+      const reasons = issue.issues.map((inner) => inner.message).join('; ');
+      out.push({ path: toJsonPath(issue.path), code: issue.code, message: `invalid key: ${reasons}` });
+    } else if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+      out.push({ path: toJsonPath(issue.path), code: issue.code, message: `required field is missing (expected ${issue.expected})` });
     } else {
       out.push({ path: toJsonPath(issue.path), code: issue.code, message: issue.message });
     }

@@ -3,8 +3,9 @@ import type { ArtifactBuild, ArtifactV1 } from './schemas/artifacts.js';
 /**
  * Go's `encoding/json` escapes these characters (HTML-safe output and the two
  * JavaScript line terminators); everything else is escaped as `JSON.stringify`
- * does. They can only occur inside strings in JSON text, so escaping them in
- * the finished text is equivalent to escaping each string.
+ * does, which matches Go ≥ 1.22 (where `\b` and `\f` became short escapes).
+ * They can only occur inside strings in JSON text, so escaping them in the
+ * finished text is equivalent to escaping each string.
  */
 const GO_ESCAPES: Record<string, string> = {
   '<': '\\u003c',
@@ -21,6 +22,18 @@ const GO_ESCAPE_RE = /[<>&\u2028\u2029]/g;
  */
 export function goEscapeJson(json: string): string {
   return json.replace(GO_ESCAPE_RE, (c) => GO_ESCAPES[c]!);
+}
+
+/** An unpaired UTF-16 surrogate (not representable in UTF-8). */
+const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * `JSON.stringify` replacer: Go strings are UTF-8, so Go's JSON decoder turns
+ * an unpaired surrogate (e.g. `"\ud800"` in the input) into U+FFFD; do the
+ * same so such ids hash as they would in the Go implementation.
+ */
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(LONE_SURROGATE_RE, '\uFFFD') : value;
 }
 
 /** Keys of the `build` block used while hashing. */
@@ -75,7 +88,7 @@ export function orderArtifact<A extends ArtifactV1>(artifact: A, build: Artifact
  * @since 0.1.0
  */
 export function serializeForVersion(artifact: ArtifactV1): string {
-  return goEscapeJson(JSON.stringify(orderArtifact(artifact, BLANK_BUILD)));
+  return goEscapeJson(JSON.stringify(orderArtifact(artifact, BLANK_BUILD), wellFormed));
 }
 
 /**
@@ -85,5 +98,5 @@ export function serializeForVersion(artifact: ArtifactV1): string {
  * @since 0.1.0
  */
 export function serializeArtifact(artifact: ArtifactV1): string {
-  return goEscapeJson(JSON.stringify(orderArtifact(artifact), null, 2));
+  return goEscapeJson(JSON.stringify(orderArtifact(artifact), wellFormed, 2));
 }

@@ -23,10 +23,28 @@ export interface ParsedTimestamp {
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** Milliseconds since the epoch of `year-month-day 00:00Z`, valid for every year (unlike `Date.UTC`, which maps years 0–99 to 1900–1999). */
+function epochDayMs(year: number, month: number, day: number): number {
+  // Days from civil date, proleptic Gregorian calendar (H. Hinnant's algorithm).
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = (month + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return (era * 146_097 + doe - 719_468) * 86_400_000;
+}
+
+/** First and last whole seconds expressible as a four-digit-year RFC 3339 timestamp. */
+const MIN_EPOCH_MS = epochDayMs(0, 1, 1);
+const MAX_EPOCH_MS = epochDayMs(9999, 12, 31) + 86_399_000;
+
 /**
  * Parses an RFC 3339 date-time, keeping the fraction verbatim so that
  * sub-second precision (up to nanoseconds) survives normalisation.
- * Returns `undefined` for anything that is not a valid RFC 3339 instant.
+ * Returns `undefined` for anything that is not a valid RFC 3339 instant:
+ * a bad calendar date (Feb 30, Feb 29 of a common year), hour 24, a leap
+ * second (`:60`), an offset beyond ±23:59, or a fraction of more than 9 digits.
  * @since 0.1.0
  */
 export function parseRfc3339(value: string): ParsedTimestamp | undefined {
@@ -50,27 +68,33 @@ export function parseRfc3339(value: string): ParsedTimestamp | undefined {
     if (oh > 23 || om > 59) return undefined;
     offsetMinutes = (oh * 60 + om) * (zone[0] === '-' ? -1 : 1);
   }
-  const epochSecondsMs = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  const epochSecondsMs = epochDayMs(year, month, day) + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000;
   return { epochSecondsMs, fraction: m[7] ?? '' };
 }
 
 /**
  * Converts an RFC 3339 timestamp to its canonical UTC form
  * (`2026-01-01T00:00:00.123Z`), keeping the original sub-second digits.
- * Returns `undefined` when the input is not RFC 3339.
+ * Returns `undefined` when the input is not RFC 3339, or when its UTC
+ * instant falls outside years 0000–9999 (e.g. `0000-01-01T00:30:00+01:00`).
  * @since 0.1.0
  */
 export function toCanonicalTimestamp(value: string): string | undefined {
   const parsed = parseRfc3339(value);
-  if (!parsed) return undefined;
+  if (!parsed || parsed.epochSecondsMs < MIN_EPOCH_MS || parsed.epochSecondsMs > MAX_EPOCH_MS) return undefined;
   return formatUtcSeconds(parsed.epochSecondsMs).slice(0, -1) + parsed.fraction + 'Z';
 }
 
 /**
- * Formats epoch milliseconds as a second-precision UTC instant (`…T00:00:00Z`).
+ * Formats epoch milliseconds as a second-precision UTC instant
+ * (`…T00:00:00Z`), truncating any sub-second part.
+ * @throws RangeError when `epochMs` is not finite or outside years 0000–9999.
  * @since 0.1.0
  */
 export function formatUtcSeconds(epochMs: number): string {
+  if (!Number.isFinite(epochMs) || epochMs < MIN_EPOCH_MS || epochMs >= MAX_EPOCH_MS + 1000) {
+    throw new RangeError(`instant out of range for an RFC 3339 timestamp: ${epochMs}`);
+  }
   const iso = new Date(Math.floor(epochMs / 1000) * 1000).toISOString();
   return iso.slice(0, 19) + 'Z';
 }

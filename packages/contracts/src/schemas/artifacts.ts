@@ -7,13 +7,24 @@ const buildSchema = z.strictObject({
   source_hash: z.string().optional(),
 });
 
-const header = {
-  v: z.literal(1),
-  tenant: pathSegment,
-  surface: pathSegment,
-  segment: pathSegment.optional(),
-  window: windowSchema,
-};
+/**
+ * The fields every artifact shares, in the contract's key order
+ * (`v, artifact_type, tenant, surface, segment?, window, <payload>, build`),
+ * so parsed objects and generated JSON Schemas list them in that order too.
+ */
+function artifactShape<T extends string, P extends z.ZodRawShape>(type: T, payload: P) {
+  return {
+    v: z.literal(1),
+    artifact_type: z.literal(type),
+    tenant: pathSegment,
+    surface: pathSegment,
+    /** Omitted by older producers; `default` when built without `--segment`. */
+    segment: pathSegment.optional(),
+    window: windowSchema,
+    ...payload,
+    build: buildSchema,
+  };
+}
 
 /**
  * `build` block of a published artifact. `version` and `source_hash` are the
@@ -34,7 +45,7 @@ const userItems = z.strictObject({ user_id: idString, items: z.array(itemScore) 
  * @since 0.1.0
  */
 export const PopularityArtifactV1Schema = z
-  .strictObject({ ...header, artifact_type: z.literal('popularity'), items: z.array(itemCount), build: buildSchema })
+  .strictObject(artifactShape('popularity', { items: z.array(itemCount) }))
   .meta({ title: 'Popularity artifact v1' });
 
 /**
@@ -42,12 +53,7 @@ export const PopularityArtifactV1Schema = z
  * @since 0.1.0
  */
 export const CoocArtifactV1Schema = z
-  .strictObject({
-    ...header,
-    artifact_type: z.literal('cooc'),
-    neighbors: z.array(z.strictObject({ item_id: idString, items: z.array(itemCount) })),
-    build: buildSchema,
-  })
+  .strictObject(artifactShape('cooc', { neighbors: z.array(z.strictObject({ item_id: idString, items: z.array(itemCount) })) }))
   .meta({ title: 'Co-occurrence artifact v1' });
 
 /**
@@ -55,7 +61,7 @@ export const CoocArtifactV1Schema = z
  * @since 0.1.0
  */
 export const ImplicitArtifactV1Schema = z
-  .strictObject({ ...header, artifact_type: z.literal('implicit'), users: z.array(userItems), build: buildSchema })
+  .strictObject(artifactShape('implicit', { users: z.array(userItems) }))
   .meta({ title: 'Implicit feedback artifact v1' });
 
 /**
@@ -63,7 +69,7 @@ export const ImplicitArtifactV1Schema = z
  * @since 0.1.0
  */
 export const SessionSeqArtifactV1Schema = z
-  .strictObject({ ...header, artifact_type: z.literal('session_seq'), users: z.array(userItems), build: buildSchema })
+  .strictObject(artifactShape('session_seq', { users: z.array(userItems) }))
   .meta({ title: 'Session sequence artifact v1' });
 
 /**
@@ -71,12 +77,7 @@ export const SessionSeqArtifactV1Schema = z
  * @since 0.1.0
  */
 export const ContentSimArtifactV1Schema = z
-  .strictObject({
-    ...header,
-    artifact_type: z.literal('content_sim'),
-    items: z.array(z.strictObject({ item_id: idString, tags: z.array(z.string().min(1)) })),
-    build: buildSchema,
-  })
+  .strictObject(artifactShape('content_sim', { items: z.array(z.strictObject({ item_id: idString, tags: z.array(idString) })) }))
   .meta({ title: 'Content similarity artifact v1' });
 
 /**

@@ -1,0 +1,85 @@
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { planRun, runPipeline, type DayResult, type PublishStepHook } from '@recsys/core';
+import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommonOptions } from '../options.js';
+import { describeError, handleError } from '../handle-error.js';
+import { pipelineEnv } from '../wiring.js';
+import { out, outJson, pad } from '../output.js';
+
+interface RunFlags extends CommonOptions {
+  tenant: string;
+  surface: string;
+  segment?: string;
+  start?: string;
+  end: string;
+  incremental?: boolean;
+  artifacts?: string;
+}
+
+/**
+ * Test-only crash point: `RECSYS_TEST_KILL_AT=<step>[:<type>]` SIGKILLs the
+ * process at that publish step (blob, readback, record, pointer), so crash
+ * safety can be tested without timing games.
+ */
+function killHook(): PublishStepHook | undefined {
+  const spec = process.env.RECSYS_TEST_KILL_AT;
+  if (!spec) return undefined;
+  const [step, type] = spec.split(':');
+  return (at, atType) => {
+    if (at === step && (type === undefined || type === atType)) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+function printDay(day: DayResult): void {
+  const c = day.counts;
+  out(`  ${day.day}  read ${c.read}  accepted ${c.accepted}  duplicates ${c.duplicates}  rejected ${c.rejected}  out-of-window ${c.out_of_window}  other tenant/surface ${c.other_scope}`);
+  for (const a of day.artifacts) out(`    ${pad(a.key, 14)} ${a.version.slice(0, 12)}  ${pad(`${a.size} rows`, 12)} ${a.new_blob ? 'published' : 'unchanged'}  ${a.uri}`);
+  if (day.quarantine) out(`    quarantine     ${day.quarantine}`);
+}
+
+export function runCommand(): Command {
+  const cmd = new Command('run').description('ingest → validate → compute → publish, for each UTC day of the window');
+  withCommonOptions(cmd);
+  withScopeOptions(cmd);
+  withWindowOptions(cmd);
+  cmd.option('--artifacts <types>', 'comma-separated artifact types (default: config artifact_kinds, else popularity,cooc)');
+  cmd.action(async (flags: RunFlags) => {
+    const logger = loggerFor(flags);
+    const days: DayResult[] = [];
+    let plan;
+    try {
+      const ctx = await commandContext(flags, logger);
+      const env = pipelineEnv(ctx.config, logger);
+      plan = await planRun(env, {
+        tenant: flags.tenant,
+        surface: flags.surface,
+        segment: flags.segment,
+        start: flags.start,
+        end: flags.end,
+        incremental: flags.incremental,
+        types: flags.artifacts ? parseList('--artifacts', flags.artifacts) : ctx.config.artifactKinds,
+      });
+      logger.info({ run_id: env.identity.runId, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types }, 'run started');
+      if (!flags.json) out(`recsys-pipelines run ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'})`);
+      await runPipeline(env, plan, (day) => {
+        days.push(day);
+        if (!flags.json) printDay(day);
+      }, killHook());
+      const manifestUri = days.at(-1)?.manifest_uri;
+      if (flags.json) {
+        outJson({ ok: true, command: 'run', run_id: env.identity.runId, tenant: plan.scope.tenant, surface: plan.scope.surface, segment: plan.segment, days, manifest_uri: manifestUri ?? null });
+      } else if (manifestUri) {
+        out(`manifest: ${manifestUri.startsWith('file://') ? fileURLToPath(manifestUri) : manifestUri}`);
+      } else {
+        out('nothing to do: already up to date');
+      }
+    } catch (error) {
+      process.exitCode = handleError(error, logger, (line) => process.stderr.write(line + '\n'));
+      if (flags.json) {
+        const d = describeError(error);
+        outJson({ ok: false, command: 'run', error: { kind: d.kind, exit_code: d.exitCode, message: d.message, ...(d.context ? { context: d.context } : {}) }, days });
+      }
+    }
+  });
+  return cmd;
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { LimitsSchema } from '@recsys/core';
+
+/** S3 connection settings, as in the Go implementation's config. */
+export const S3SettingsSchema = z.strictObject({
+  endpoint: z.string().optional(),
+  bucket: z.string().min(1),
+  access_key: z.string().optional(),
+  secret_key: z.string().optional(),
+  region: z.string().optional(),
+  prefix: z.string().optional(),
+  use_ssl: z.boolean().optional(),
+  /** Path-style addressing (`endpoint/bucket/key`); default true when an endpoint is set. */
+  force_path_style: z.boolean().optional(),
+});
+
+export type S3Settings = z.infer<typeof S3SettingsSchema>;
+
+/** A storage backend: a directory, or an S3 bucket/prefix. */
+export const StoreSchema = z.strictObject({
+  type: z.enum(['fs', 'filesystem', 'local', 's3', 'minio']),
+  dir: z.string().optional(),
+  s3: S3SettingsSchema.optional(),
+});
+
+export type StoreConfig = z.infer<typeof StoreSchema>;
+
+/**
+ * The config file. Keys and sections of the Go implementation load
+ * unchanged; unknown top-level sections (e.g. `db`) are ignored with a
+ * warning, while typos inside the sections we use are errors.
+ */
+export const ConfigFileSchema = z.looseObject({
+  out_dir: z.string().min(1).optional(),
+  raw_events_dir: z.string().min(1).optional(),
+  canonical_dir: z.string().min(1).optional(),
+  quarantine_dir: z.string().min(1).optional(),
+  checkpoint_dir: z.string().min(1).optional(),
+  artifacts_dir: z.string().min(1).optional(),
+  object_store_dir: z.string().min(1).optional(),
+  registry_dir: z.string().min(1).optional(),
+  raw_source: StoreSchema.optional(),
+  object_store: StoreSchema.optional(),
+  registry: StoreSchema.optional(),
+  artifact_kinds: z.array(z.string().min(1)).optional(),
+  limits: LimitsSchema.optional(),
+});
+
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+/** Top-level keys this version understands (anything else is warned about). */
+export const KNOWN_KEYS = new Set(Object.keys(ConfigFileSchema.shape));

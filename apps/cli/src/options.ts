@@ -1,0 +1,62 @@
+import { Command, Option } from 'commander';
+import { UsageError, type Logger } from '@recsys/core';
+import { loadConfig, type ResolvedConfig } from './config/load.js';
+import { createLogger, LOG_LEVELS } from './logger.js';
+
+/** Options every command takes. */
+export interface CommonOptions {
+  config?: string;
+  logLevel?: string;
+  json?: boolean;
+}
+
+/** Adds `--config`, `--log-level` and `--json`. */
+export function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'JSON config file (default: embedded filesystem config under .out/)')
+    .addOption(new Option('--log-level <level>', 'log level for the JSON logs on stderr').choices(LOG_LEVELS).env('RECSYS_LOG_LEVEL').default('info'))
+    .option('--json', 'print one machine-readable JSON result on stdout');
+}
+
+/** Adds `--tenant`, `--surface` (required) and `--segment`. */
+export function withScopeOptions(cmd: Command, { required = true } = {}): Command {
+  const tenant = new Option('--tenant <tenant>', 'tenant ([A-Za-z0-9._-], 1-128 chars)');
+  const surface = new Option('--surface <surface>', 'surface, e.g. home');
+  if (required) {
+    tenant.makeOptionMandatory();
+    surface.makeOptionMandatory();
+  }
+  return cmd.addOption(tenant).addOption(surface).option('--segment <segment>', 'cohort segment (default: "default")');
+}
+
+/** Adds `--start`, `--end`, `--incremental`. */
+export function withWindowOptions(cmd: Command): Command {
+  return cmd
+    .option('--start <day>', 'first UTC day, YYYY-MM-DD (inclusive)')
+    .requiredOption('--end <day>', 'last UTC day, YYYY-MM-DD (inclusive)')
+    .option('--incremental', 'start the day after the checkpoint (first run needs --start)');
+}
+
+/** Parses `a,b,c` into a list. */
+export function parseList(flag: string, value: string): string[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw new UsageError(`${flag} needs at least one value`);
+  return items;
+}
+
+/** What every command action starts with: a logger and the loaded config. */
+export interface CommandContext {
+  readonly logger: Logger;
+  readonly config: ResolvedConfig;
+  readonly json: boolean;
+}
+
+export async function commandContext(options: CommonOptions, logger: Logger): Promise<CommandContext> {
+  const config = await loadConfig(options.config, process.cwd());
+  for (const warning of config.warnings) logger.warn({ config: config.file }, warning);
+  return { logger, config, json: options.json === true };
+}
+
+export function loggerFor(options: CommonOptions): Logger {
+  return createLogger(options.logLevel ?? 'info');
+}

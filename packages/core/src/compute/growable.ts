@@ -1,0 +1,43 @@
+/** An append-only Uint32 column that doubles when full. */
+export class U32Column {
+  data: Uint32Array;
+  length = 0;
+
+  constructor(initial = 1024) {
+    this.data = new Uint32Array(initial);
+  }
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+
+  /** A view of the filled part (no copy). */
+  view(): Uint32Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+/** Counts per dense integer id, growing with the id space. */
+export class U32Counts {
+  data = new Uint32Array(1024);
+
+  increment(id: number, by = 1): void {
+    if (id >= this.data.length) {
+      let n = this.data.length;
+      while (n <= id) n *= 2;
+      const next = new Uint32Array(n);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[id]! += by;
+  }
+
+  get(id: number): number {
+    return id < this.data.length ? this.data[id]! : 0;
+  }
+}

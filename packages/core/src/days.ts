@@ -1,0 +1,42 @@
+import { isValidDay } from '@recsys/contracts';
+import { UsageError } from './errors.js';
+
+const DAY_MS = 86_400_000;
+
+/** Epoch milliseconds of a day's 00:00Z. */
+export function dayStartMs(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`);
+}
+
+/** The UTC day of an epoch millisecond. */
+export function dayOfMs(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** The following UTC day. */
+export function nextDay(day: string): string {
+  return dayOfMs(dayStartMs(day) + DAY_MS);
+}
+
+/** The artifact window of a day: `[D 00:00Z, D+1 00:00Z)`. @since 0.1.0 */
+export function dayWindow(day: string): { start: string; end: string } {
+  return { start: `${day}T00:00:00Z`, end: `${nextDay(day)}T00:00:00Z` };
+}
+
+/** The staging folder name of a window: `<start>_<end>` as days. */
+export function windowFolder(start: string, endExclusive: string): string {
+  return `${start}_${endExclusive}`;
+}
+
+/** Validates a `--start`/`--end` style day, naming the flag on error. @since 0.1.0 */
+export function parseDayFlag(flag: string, value: string): string {
+  if (!isValidDay(value)) throw new UsageError(`${flag} must be a UTC day YYYY-MM-DD (got ${JSON.stringify(value)})`, { flag, value });
+  return value;
+}
+
+/** Every day from `start` to `end`, inclusive. @since 0.1.0 */
+export function daysInRange(start: string, end: string): string[] {
+  const out: string[] = [];
+  for (let ms = dayStartMs(start), stop = dayStartMs(end); ms <= stop; ms += DAY_MS) out.push(dayOfMs(ms));
+  return out;
+}

@@ -1,0 +1,97 @@
+/** Maximum bytes in one raw line (excluding the newline). @since 0.1.0 */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+/** How much of an over-long line is kept in quarantine. */
+export const TOO_LONG_PREFIX_BYTES = 1024;
+
+/** One line of a raw source. @since 0.1.0 */
+export type RawLine =
+  | { readonly kind: 'line'; readonly lineNo: number; readonly text: string; readonly bytes: number }
+  | { readonly kind: 'too_long'; readonly lineNo: number; readonly prefix: string; readonly bytes: number }
+  | { readonly kind: 'invalid_utf8'; readonly lineNo: number; readonly text: string; readonly bytes: number };
+
+const NEWLINE = 10;
+const CR = 13;
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Splits a byte stream into lines without ever holding more than one line
+ * (capped at {@link MAX_LINE_BYTES}) plus one chunk. Each line is decoded as
+ * strict UTF-8; a line that is not valid UTF-8 or is too long is reported as
+ * such (with a lossy/truncated text for quarantine) instead of failing the
+ * stream. Blank lines are skipped; a trailing `\r` is dropped.
+ * @since 0.1.0
+ */
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RawLine> {
+  let carry: Uint8Array = new Uint8Array(0);
+  let lineNo = 0;
+  // While inside an over-long line: its prefix and byte count so far.
+  let skipping: { prefix: Uint8Array; bytes: number } | undefined;
+
+  const emit = (bytes: Uint8Array): RawLine | undefined => {
+    lineNo++;
+    let end = bytes.length;
+    if (end > 0 && bytes[end - 1] === CR) end--;
+    if (end === 0) return undefined;
+    const view = end === bytes.length ? bytes : bytes.subarray(0, end);
+    if (end > maxLineBytes) {
+      return { kind: 'too_long', lineNo, prefix: lossy.decode(view.subarray(0, TOO_LONG_PREFIX_BYTES)), bytes: end };
+    }
+    try {
+      const text = strict.decode(view);
+      if (text.trim() === '') return undefined;
+      return { kind: 'line', lineNo, text, bytes: end };
+    } catch {
+      return { kind: 'invalid_utf8', lineNo, text: lossy.decode(view), bytes: end };
+    }
+  };
+
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      if (nl === -1) break;
+      const piece = chunk.subarray(start, nl);
+      start = nl + 1;
+      if (skipping) {
+        lineNo++;
+        const bytes = skipping.bytes + piece.length;
+        const prefix = lossy.decode(skipping.prefix);
+        skipping = undefined;
+        yield { kind: 'too_long', lineNo, prefix, bytes };
+        continue;
+      }
+      const line = carry.length > 0 ? concat(carry, piece) : piece;
+      carry = new Uint8Array(0);
+      const out = emit(line);
+      if (out) yield out;
+    }
+    const rest = chunk.subarray(start);
+    if (skipping) {
+      skipping.bytes += rest.length;
+    } else if (carry.length + rest.length > maxLineBytes + 1) {
+      const joined = concat(carry, rest);
+      skipping = { prefix: joined.slice(0, TOO_LONG_PREFIX_BYTES), bytes: joined.length };
+      carry = new Uint8Array(0);
+    } else if (rest.length > 0) {
+      // Copy: the producer may reuse its chunk buffer.
+      carry = concat(carry, rest.slice());
+    }
+  }
+  if (skipping) {
+    lineNo++;
+    yield { kind: 'too_long', lineNo, prefix: lossy.decode(skipping.prefix), bytes: skipping.bytes };
+  } else if (carry.length > 0) {
+    const out = emit(carry);
+    if (out) yield out;
+  }
+}

@@ -1,0 +1,65 @@
+import type { ObjectStorage } from '../ports.js';
+import type { Scope } from '../keys.js';
+import { keys } from '../keys.js';
+
+/** One raw input object to read for a day. @since 0.1.0 */
+export interface RawSourceFile {
+  readonly key: string;
+  readonly gzip: boolean;
+}
+
+/**
+ * Raw files that may hold events of `day`, in reading order: the per-day file
+ * `<tenant>/<surface>/exposure.<day>.jsonl[.gz]`, then a flat
+ * `exposure.jsonl[.gz]` with mixed days at the root of the raw area.
+ * @since 0.1.0
+ */
+export async function rawSourcesForDay(raw: ObjectStorage, scope: Scope, day: string): Promise<RawSourceFile[]> {
+  const perDay = keys.rawDay(scope, day);
+  const flat = keys.rawFlat();
+  const candidates: RawSourceFile[] = [
+    { key: perDay, gzip: false },
+    { key: `${perDay}.gz`, gzip: true },
+    { key: flat, gzip: false },
+    { key: `${flat}.gz`, gzip: true },
+  ];
+  const found: RawSourceFile[] = [];
+  for (const candidate of candidates) if (await raw.stat(candidate.key)) found.push(candidate);
+  return found;
+}
+
+/**
+ * Streams a raw file's bytes, gunzipping `.gz` with the web-standard
+ * `DecompressionStream` (no Node built-ins in core).
+ * @since 0.1.0
+ */
+export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Promise<AsyncIterable<Uint8Array>> {
+  const stream = await raw.read(file.key);
+  if (!stream) throw new Error(`raw source ${raw.uri(file.key)} disappeared while reading`);
+  if (!file.gzip) return stream;
+  return gunzip(stream);
+}
+
+async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const ds = new DecompressionStream('gzip');
+  const writer = ds.writable.getWriter();
+  const pump = (async () => {
+    try {
+      for await (const chunk of source) await writer.write(chunk as Uint8Array<ArrayBuffer>);
+      await writer.close();
+    } catch (error) {
+      await writer.abort(error).catch(() => {});
+    }
+  })();
+  const reader = ds.readable.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+    await pump;
+  }
+}

@@ -1,0 +1,58 @@
+import { assertPathSegment } from '@recsys/contracts';
+import { UsageError } from './errors.js';
+
+/**
+ * The storage layout of DESIGN §4, as key builders. Every variable part is
+ * checked with the contracts' path-segment validator, so no key can escape
+ * its area whatever a caller passes.
+ */
+
+/** Validates a tenant/surface/segment/type/version as a path segment (throws `UsageError`, exit 2). @since 0.1.0 */
+export function segment(field: string, value: unknown): string {
+  try {
+    return assertPathSegment(field, value);
+  } catch (error) {
+    throw new UsageError((error as Error).message, { field, value: String(value) }, { cause: error });
+  }
+}
+
+/** Identifies the data set of one run. @since 0.1.0 */
+export interface Scope {
+  readonly tenant: string;
+  readonly surface: string;
+}
+
+/** Validates a scope's parts. @since 0.1.0 */
+export function checkScope(scope: Scope): Scope {
+  return { tenant: segment('tenant', scope.tenant), surface: segment('surface', scope.surface) };
+}
+
+const ts = (s: Scope) => `${segment('tenant', s.tenant)}/${segment('surface', s.surface)}`;
+
+/** Keys of each storage area, relative to that area's root. @since 0.1.0 */
+export const keys = {
+  rawDay: (s: Scope, day: string) => `${ts(s)}/exposure.${day}.jsonl`,
+  rawFlat: () => 'exposure.jsonl',
+  canonicalPartition: (s: Scope, day: string) => `${ts(s)}/exposures/${day}.jsonl`,
+  canonicalPrefix: (s: Scope) => `${ts(s)}/exposures/`,
+  quarantine: (s: Scope, day: string) => `${ts(s)}/${day}.jsonl`,
+  staged: (s: Scope, seg: string, type: string, window: string, version: string) =>
+    `${ts(s)}/${segment('segment', seg)}/${segment('type', type)}/${window}/${segment('version', version)}.json`,
+  stagedMarker: (s: Scope, seg: string, type: string, window: string) =>
+    `${ts(s)}/${segment('segment', seg)}/${segment('type', type)}/${window}/current.version`,
+  blob: (s: Scope, type: string, version: string) => `${ts(s)}/${segment('type', type)}/${segment('version', version)}.json`,
+  blobPrefix: (s: Scope) => `${ts(s)}/`,
+  record: (s: Scope, type: string, version: string) => `records/${ts(s)}/${segment('type', type)}/${segment('version', version)}.json`,
+  recordPrefix: (s: Scope) => `records/${ts(s)}/`,
+  manifest: (s: Scope) => `current/${ts(s)}/manifest.json`,
+  manifestRoot: () => 'current/',
+  history: (s: Scope, seq: number) => `history/${ts(s)}/${String(seq).padStart(12, '0')}.json`,
+  historyPrefix: (s: Scope) => `history/${ts(s)}/`,
+  checkpoint: (s: Scope) => `${ts(s)}.json`,
+};
+
+/** Parses the sequence number out of a history key. @since 0.1.0 */
+export function historySeqOfKey(key: string): number | undefined {
+  const m = /\/(\d{12})\.json$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+}

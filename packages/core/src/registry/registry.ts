@@ -1,0 +1,254 @@
+import {
+  ContractValidationError,
+  parseCheckpoint,
+  parseHistoryEntry,
+  parseManifest,
+  parseVersionRecord,
+  type CheckpointV1,
+  type HistoryEntryV1,
+  type ManifestV1,
+  type VersionRecordV1,
+} from '@recsys/contracts';
+import { IntegrityError, RecsysError } from '../errors.js';
+import { historySeqOfKey, keys, type Scope } from '../keys.js';
+import type { ObjectStorage, RunIdentity } from '../ports.js';
+
+const decoder = new TextDecoder();
+
+/** Pointer map of a manifest: manifest key → blob URI. @since 0.1.0 */
+export type CurrentMap = Record<string, string>;
+
+/** A change to apply to the pointer: new URIs, or `null` to remove a key. @since 0.1.0 */
+export type PointerUpdate = Record<string, string | null>;
+
+/** What a pointer change is recorded as. @since 0.1.0 */
+export interface CommitMeta {
+  readonly reason: HistoryEntryV1['reason'];
+  readonly message?: string;
+  readonly identity: RunIdentity;
+  readonly at: string;
+}
+
+/** Result of a committed pointer change. @since 0.1.0 */
+export interface CommitResult {
+  readonly entry: HistoryEntryV1;
+  readonly manifest: ManifestV1;
+  readonly manifestUri: string;
+  /** How many times the commit lost a race and retried. */
+  readonly retries: number;
+}
+
+function parseJson<T>(bytes: Uint8Array, what: string, uri: string, parse: (v: unknown) => T): T {
+  try {
+    return parse(JSON.parse(decoder.decode(bytes)));
+  } catch (error) {
+    const detail = ContractValidationError.isInstance(error) ? error.message : (error as Error).message;
+    throw new IntegrityError(`${what} at ${uri} is unreadable: ${detail}`, { uri }, { cause: error });
+  }
+}
+
+function sameCurrent(a: CurrentMap, b: CurrentMap): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}
+
+/** Applies an update; keys come out sorted so manifests are stable byte-for-byte. */
+export function applyUpdate(base: CurrentMap, update: PointerUpdate): CurrentMap {
+  const merged: CurrentMap = { ...base };
+  for (const [key, uri] of Object.entries(update)) {
+    if (uri === null) delete merged[key];
+    else merged[key] = uri;
+  }
+  return Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]!]));
+}
+
+/** Options of {@link Registry.commit}. @since 0.1.0 */
+export interface CommitOptions {
+  /** Give up after this many lost races (default 1000). */
+  readonly maxRetries?: number;
+  /** Called between a lost race and the retry (tests inject delays here). */
+  readonly onRetry?: (attempt: number) => Promise<void> | void;
+}
+
+/**
+ * The artifact registry (DESIGN §3.5–3.6, §5.5) over one object storage:
+ * immutable version records, the manifest, and its append-only history.
+ *
+ * Pointer changes are serialised by the history log: a change first claims
+ * the next sequence number by exclusively creating `history/<seq>.json`
+ * (whose `previous` is the latest entry's `next`), then materialises its
+ * `next` into the manifest with compare-and-swap, stepping aside if a newer
+ * entry exists. So no update is ever lost, the history always chains, and a
+ * crash between the two steps leaves the manifest at the previous complete
+ * state; the next commit rolls it forward. See docs/explanation/publish-protocol.md.
+ * @since 0.1.0
+ */
+export class Registry {
+  constructor(readonly storage: ObjectStorage) {}
+
+  /** URI of a scope's manifest. */
+  manifestUri(scope: Scope): string {
+    return this.storage.uri(keys.manifest(scope));
+  }
+
+  /** The manifest with its CAS generation, or `undefined` before the first publish. */
+  async readManifest(scope: Scope): Promise<{ manifest: ManifestV1; generation: string } | undefined> {
+    const key = keys.manifest(scope);
+    const got = await this.storage.getVersioned(key);
+    if (!got) return undefined;
+    return { manifest: parseJson(got.data, 'manifest', this.storage.uri(key), parseManifest), generation: got.generation };
+  }
+
+  /** Sequence numbers of all history entries, ascending. */
+  async historySeqs(scope: Scope): Promise<number[]> {
+    const seqs: number[] = [];
+    for await (const obj of this.storage.list(keys.historyPrefix(scope))) {
+      const seq = historySeqOfKey(obj.key);
+      if (seq !== undefined) seqs.push(seq);
+    }
+    return seqs.sort((a, b) => a - b);
+  }
+
+  async readHistory(scope: Scope, seq: number): Promise<HistoryEntryV1 | undefined> {
+    const key = keys.history(scope, seq);
+    const data = await this.storage.get(key);
+    return data ? parseJson(data, 'history entry', this.storage.uri(key), parseHistoryEntry) : undefined;
+  }
+
+  /** The newest history entry, or `undefined` when there is none. */
+  async latestHistory(scope: Scope): Promise<HistoryEntryV1 | undefined> {
+    const seqs = await this.historySeqs(scope);
+    const last = seqs.at(-1);
+    return last === undefined ? undefined : this.readHistory(scope, last);
+  }
+
+  /** History entries newest first (at most `limit`). */
+  async history(scope: Scope, limit = Infinity): Promise<HistoryEntryV1[]> {
+    const seqs = (await this.historySeqs(scope)).reverse().slice(0, limit);
+    const out: HistoryEntryV1[] = [];
+    for (const seq of seqs) {
+      const entry = await this.readHistory(scope, seq);
+      if (entry) out.push(entry);
+    }
+    return out;
+  }
+
+  /**
+   * Moves the pointer: `change` receives the current pointer map and returns
+   * the keys to set (or remove). Retries on lost races; see the class docs.
+   */
+  async commit(scope: Scope, change: (current: CurrentMap) => PointerUpdate, meta: CommitMeta, options: CommitOptions = {}): Promise<CommitResult> {
+    const maxRetries = options.maxRetries ?? 1000;
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      if (attempt > 0) await options.onRetry?.(attempt);
+      const head = await this.latestHistory(scope);
+      const stored = await this.readManifest(scope);
+      // The log is the source of truth; the manifest may lag it after a crash.
+      const previous: CurrentMap = head ? head.next : (stored?.manifest.current ?? {});
+      const next = applyUpdate(previous, change(previous));
+      const entry: HistoryEntryV1 = {
+        v: 1,
+        seq: (head?.seq ?? 0) + 1,
+        at: meta.at,
+        tenant: scope.tenant,
+        surface: scope.surface,
+        reason: meta.reason,
+        ...(meta.message !== undefined ? { message: meta.message } : {}),
+        previous,
+        next,
+        run_id: meta.identity.runId,
+        actor: {
+          host: meta.identity.host,
+          user: meta.identity.user,
+          ...(meta.identity.pid !== undefined ? { pid: meta.identity.pid } : {}),
+          tool: `${meta.identity.tool.name} ${meta.identity.tool.version}`,
+        },
+      };
+      const claimed = await this.storage.putIfAbsent(keys.history(scope, entry.seq), JSON.stringify(entry, null, 2));
+      if (claimed === 'conflict') continue;
+      const manifest = await this.materialize(scope, entry, meta.at);
+      return { entry, manifest, manifestUri: this.manifestUri(scope), retries: attempt };
+    }
+    throw new RecsysError('conflict', `could not move the pointer of ${scope.tenant}/${scope.surface} after ${maxRetries} lost races`, { ...scope });
+  }
+
+  /**
+   * Writes `entry.next` into the manifest unless a newer entry has claimed the
+   * pointer (its own materialisation, or the next commit, carries our change).
+   */
+  private async materialize(scope: Scope, entry: HistoryEntryV1, at: string): Promise<ManifestV1> {
+    const key = keys.manifest(scope);
+    const wanted: ManifestV1 = { v: 1, tenant: scope.tenant, surface: scope.surface, current: entry.next, updated_at: at };
+    for (;;) {
+      const stored = await this.readManifest(scope);
+      if (stored && sameCurrent(stored.manifest.current, entry.next)) return stored.manifest;
+      const latest = (await this.historySeqs(scope)).at(-1) ?? 0;
+      if (latest > entry.seq) return stored?.manifest ?? wanted;
+      const result = await this.storage.putIfGeneration(key, JSON.stringify(wanted, null, 2), stored?.generation ?? null);
+      if (result === 'written') return wanted;
+    }
+  }
+
+  /** Brings the manifest up to the newest history entry (after a crash between claim and write). */
+  async rollForward(scope: Scope, at: string): Promise<{ changed: boolean; manifest?: ManifestV1 }> {
+    const head = await this.latestHistory(scope);
+    if (!head) return { changed: false };
+    const stored = await this.readManifest(scope);
+    if (stored && sameCurrent(stored.manifest.current, head.next)) return { changed: false, manifest: stored.manifest };
+    return { changed: true, manifest: await this.materialize(scope, head, at) };
+  }
+
+  /** Writes a version record unless one exists (records are immutable). Returns the stored record. */
+  async putRecord(record: VersionRecordV1): Promise<VersionRecordV1> {
+    const scope = { tenant: record.tenant, surface: record.surface };
+    const key = keys.record(scope, record.artifact_type, record.version);
+    const result = await this.storage.putIfAbsent(key, JSON.stringify(record, null, 2));
+    if (result === 'written') return record;
+    const existing = await this.readRecord(scope, record.artifact_type, record.version);
+    if (!existing) throw new IntegrityError(`version record ${this.storage.uri(key)} vanished`, { key });
+    return existing;
+  }
+
+  async readRecord(scope: Scope, type: string, version: string): Promise<VersionRecordV1 | undefined> {
+    const key = keys.record(scope, type, version);
+    const data = await this.storage.get(key);
+    return data ? parseJson(data, 'version record', this.storage.uri(key), parseVersionRecord) : undefined;
+  }
+
+  /** Every record of a scope. */
+  async *records(scope: Scope): AsyncGenerator<VersionRecordV1> {
+    for await (const obj of this.storage.list(keys.recordPrefix(scope))) {
+      const data = await this.storage.get(obj.key);
+      if (data) yield parseJson(data, 'version record', this.storage.uri(obj.key), parseVersionRecord);
+    }
+  }
+
+  /** Every (tenant, surface) with a manifest. */
+  async scopes(): Promise<Scope[]> {
+    const out: Scope[] = [];
+    for await (const obj of this.storage.list(keys.manifestRoot())) {
+      const m = /^current\/([^/]+)\/([^/]+)\/manifest\.json$/.exec(obj.key);
+      if (m) out.push({ tenant: m[1]!, surface: m[2]! });
+    }
+    return out;
+  }
+}
+
+/**
+ * Checkpoints (DESIGN §5.1): the last day fully published per tenant/surface.
+ * @since 0.1.0
+ */
+export class CheckpointStore {
+  constructor(readonly storage: ObjectStorage) {}
+
+  async read(scope: Scope): Promise<CheckpointV1 | undefined> {
+    const key = keys.checkpoint(scope);
+    const data = await this.storage.get(key);
+    return data ? parseJson(data, 'checkpoint', this.storage.uri(key), parseCheckpoint) : undefined;
+  }
+
+  async write(checkpoint: CheckpointV1): Promise<void> {
+    await this.storage.put(keys.checkpoint(checkpoint), JSON.stringify(parseCheckpoint(checkpoint), null, 2));
+  }
+}

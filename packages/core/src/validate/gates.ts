@@ -1,0 +1,98 @@
+import { ContractValidationError, DEFAULT_SEGMENT, parseArtifact, verifyArtifactVersion, type ArtifactV1 } from '@recsys/contracts';
+import { ValidationGateError } from '../errors.js';
+import type { Limits } from '../limits.js';
+import { checkLimit } from '../limits.js';
+import type { EventTable } from '../compute/event-table.js';
+import type { ArtifactTarget } from '../compute/artifacts.js';
+import type { IngestCounts } from '../ingest/ingest-day.js';
+
+/**
+ * Canonical gate (DESIGN §5.3): the day has events and the share of rejected
+ * lines is within `limits.max_bad_event_ratio`.
+ * @since 0.1.0
+ */
+export function checkCanonicalGate(day: string, counts: IngestCounts, limits: Limits): void {
+  const ratio = counts.read === 0 ? 0 : counts.rejected / counts.read;
+  if (ratio > limits.max_bad_event_ratio) {
+    const reasons = Object.entries(counts.rejected_by_reason).map(([r, n]) => `${r}=${n}`).join(', ');
+    throw new ValidationGateError(
+      'max_bad_event_ratio',
+      `day ${day}: ${counts.rejected} of ${counts.read} lines rejected (ratio ${ratio.toFixed(6)} > limits.max_bad_event_ratio ${limits.max_bad_event_ratio}); reasons: ${reasons}`,
+      { day, rejected: counts.rejected, read: counts.read, ratio, allowed: limits.max_bad_event_ratio, config_key: 'limits.max_bad_event_ratio' },
+    );
+  }
+  if (counts.accepted === 0) {
+    throw new ValidationGateError('non_empty', `day ${day}: no events for this tenant/surface (read ${counts.read} lines, ${counts.other_scope} of other tenants/surfaces, ${counts.out_of_window} on other days); refusing to publish empty artifacts`, {
+      day,
+      ...counts,
+    });
+  }
+}
+
+/**
+ * Per-run guardrails on a day's events (exit 4 when tripped).
+ * @since 0.1.0
+ */
+export function checkTableLimits(day: string, table: EventTable, limits: Limits): void {
+  checkLimit(limits, 'max_events_per_run', table.length, `day ${day}`);
+  checkLimit(limits, 'max_sessions_per_run', table.sessions.size, `day ${day}`);
+  checkLimit(limits, 'max_distinct_items_per_run', table.items.size, `day ${day}`);
+}
+
+function longest(rows: readonly { items: readonly unknown[] }[]): number {
+  let max = 0;
+  for (const row of rows) if (row.items.length > max) max = row.items.length;
+  return max;
+}
+
+function payloadSize(a: ArtifactV1): { rows: number; maxRow: number } {
+  switch (a.artifact_type) {
+    case 'popularity':
+    case 'content_sim':
+      return { rows: a.items.length, maxRow: 0 };
+    case 'cooc':
+      return { rows: a.neighbors.length, maxRow: longest(a.neighbors) };
+    case 'implicit':
+    case 'session_seq':
+      return { rows: a.users.length, maxRow: longest(a.users) };
+  }
+}
+
+/**
+ * Artifact gate (DESIGN §5.3) on published bytes: parses with the contract,
+ * checks type/tenant/surface/segment/window, recomputes the hash, and checks
+ * sizes against the limits. Returns the parsed artifact.
+ * @since 0.1.0
+ */
+export async function checkArtifactGate(bytes: string, expected: { type: string; version: string; target: ArtifactTarget }, limits: Limits): Promise<ArtifactV1> {
+  const where = `${expected.type} ${expected.version}`;
+  let artifact: ArtifactV1;
+  try {
+    artifact = parseArtifact(JSON.parse(bytes));
+  } catch (error) {
+    const detail = ContractValidationError.isInstance(error) ? error.message : `not JSON: ${(error as Error).message}`;
+    throw new ValidationGateError('artifact_contract', `${where}: ${detail}`, { type: expected.type, version: expected.version }, { cause: error });
+  }
+  const { scope, segment, window } = expected.target;
+  const mismatches: string[] = [];
+  if (artifact.artifact_type !== expected.type) mismatches.push(`artifact_type ${artifact.artifact_type} != ${expected.type}`);
+  if (artifact.tenant !== scope.tenant) mismatches.push(`tenant ${artifact.tenant} != ${scope.tenant}`);
+  if (artifact.surface !== scope.surface) mismatches.push(`surface ${artifact.surface} != ${scope.surface}`);
+  if ((artifact.segment ?? DEFAULT_SEGMENT) !== (segment || DEFAULT_SEGMENT)) mismatches.push(`segment ${artifact.segment} != ${segment}`);
+  if (artifact.window.start !== window.start || artifact.window.end !== window.end) mismatches.push(`window ${artifact.window.start}/${artifact.window.end} != ${window.start}/${window.end}`);
+  if (mismatches.length > 0) throw new ValidationGateError('artifact_header', `${where}: ${mismatches.join('; ')}`, { type: expected.type });
+  const check = await verifyArtifactVersion(artifact);
+  if (!check.ok || check.version !== expected.version) {
+    const computed = check.ok ? check.version : check.computed;
+    throw new ValidationGateError('artifact_hash', `${where}: content hashes to ${computed}`, { type: expected.type, expected: expected.version, computed });
+  }
+  const { rows, maxRow } = payloadSize(artifact);
+  if (rows > limits.max_items_per_artifact) {
+    throw new ValidationGateError('artifact_size', `${where}: ${rows} rows > limits.max_items_per_artifact ${limits.max_items_per_artifact}`, { rows });
+  }
+  const rowLimit = artifact.artifact_type === 'cooc' ? limits.max_neighbors_per_item : limits.max_items_per_user;
+  if ((artifact.artifact_type === 'cooc' || artifact.artifact_type === 'implicit' || artifact.artifact_type === 'session_seq') && maxRow > rowLimit) {
+    throw new ValidationGateError('artifact_size', `${where}: a row has ${maxRow} entries > ${rowLimit}`, { maxRow });
+  }
+  return artifact;
+}
