@@ -67,6 +67,7 @@ export {
   VersionRecordV1Schema,
   type CheckpointV1,
   type HistoryEntryV1,
+  type HistoryReason,
   type InputPartition,
   type ManifestV1,
   type VersionRecordV1,

@@ -71,6 +71,9 @@ export type VersionRecordV1 = z.infer<typeof VersionRecordV1Schema>;
  */
 export const HISTORY_REASONS = ['publish', 'rollback'] as const;
 
+/** `publish` or `rollback`. @since 0.1.0 */
+export type HistoryReason = (typeof HISTORY_REASONS)[number];
+
 /**
  * Manifest history entry v1: one append-only entry per pointer change, the
  * audit log and the source of rollback. `previous` of entry N equals `next`
