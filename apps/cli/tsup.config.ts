@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/bin.ts'],
+  entry: { bin: 'src/bin.ts', 'parse-worker': 'src/parallel/parse-worker.ts' },
   format: ['esm'],
   dts: false,
   sourcemap: true,

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError, type Logger } from '@recsys/core';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createLogger, LOG_LEVELS } from './logger.js';

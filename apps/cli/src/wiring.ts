@@ -4,6 +4,7 @@ import { ConfigError, systemClock, type Logger, type ObjectStorage, type Pipelin
 import { FsObjectStorage, nodeSha256 } from '@recsys/storage-fs';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
+import { WorkerParsePool } from './parallel/parse-pool.js';
 
 /** Opens the storage of one area. */
 function openArea(name: string, location: AreaLocation): ObjectStorage {
@@ -45,5 +46,14 @@ export function runIdentity(): RunIdentity {
 
 /** Builds the pipeline environment for a command. */
 export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv {
-  return { areas: openAreas(config), limits: config.limits, clock: systemClock, logger, identity: runIdentity(), sha256: nodeSha256 };
+  return { areas: openAreas(config), limits: config.limits, clock: systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
+}
+
+/** Worker threads for parsing raw input; `RECSYS_WORKERS=0` parses on the main thread. */
+function parsePool(): WorkerParsePool | undefined {
+  const configured = process.env.RECSYS_WORKERS;
+  if (configured === undefined || configured === '') return new WorkerParsePool();
+  const n = Number(configured);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError('RECSYS_WORKERS', `must be a whole number >= 0 (got ${JSON.stringify(configured)})`);
+  return n === 0 ? undefined : new WorkerParsePool(n);
 }

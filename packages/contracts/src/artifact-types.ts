@@ -6,7 +6,7 @@ import { PATH_SEGMENT_PATTERN } from './path-segment.js';
  */
 export const ARTIFACT_TYPES = ['popularity', 'cooc', 'implicit', 'session_seq', 'content_sim'] as const;
 
-/** @since 0.1.0 */
+/** One of {@link ARTIFACT_TYPES}. @since 0.1.0 */
 export type ArtifactType = (typeof ARTIFACT_TYPES)[number];
 
 /**
@@ -16,7 +16,7 @@ export type ArtifactType = (typeof ARTIFACT_TYPES)[number];
  */
 export const DEFAULT_SEGMENT = 'default';
 
-/** @since 0.1.0 */
+/** True when `value` is one of the v1 artifact types. @since 0.1.0 */
 export function isArtifactType(value: unknown): value is ArtifactType {
   return typeof value === 'string' && (ARTIFACT_TYPES as readonly string[]).includes(value);
 }
@@ -30,10 +30,11 @@ export function manifestKey(type: string, segment?: string): string {
   return segment === undefined || segment === '' || segment === DEFAULT_SEGMENT ? type : `${type}@${segment}`;
 }
 
-/** @since 0.1.0 */
+/** A manifest key split by {@link parseManifestKey}. @since 0.1.0 */
 export interface ManifestKeyParts {
+  /** The artifact type, e.g. `popularity`. */
   readonly type: string;
-  /** `default` for a bare type key. */
+  /** The segment; `default` for a bare type key. */
   readonly segment: string;
 }
 

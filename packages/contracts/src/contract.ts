@@ -34,12 +34,45 @@ export function toContractIssues(issues: readonly z.core.$ZodIssue[]): ContractI
   return out;
 }
 
+/**
+ * Issues for own `__proto__` keys in a JSON document. `JSON.parse` creates
+ * them as ordinary keys, but zod records skip them silently, so a manifest
+ * carrying one would parse with the key dropped. No contract allows it.
+ */
+function protoKeyIssues(input: unknown): ContractIssue[] {
+  const out: ContractIssue[] = [];
+  const path: PropertyKey[] = [];
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        visit(value[i]);
+        path.pop();
+      }
+      return;
+    }
+    for (const key of Object.keys(value)) {
+      path.push(key);
+      if (key === '__proto__') out.push({ path: toJsonPath(path), code: 'unrecognized_keys', message: 'unknown field "__proto__"' });
+      else visit((value as Record<string, unknown>)[key]);
+      path.pop();
+    }
+  };
+  visit(input);
+  return out;
+}
+
 /** Builds the `parse`/`safeParse` pair for one contract. */
 export function contractParsers<S extends z.ZodType>(contract: string, schema: S) {
   const safeParse = (input: unknown): SafeParseResult<z.output<S>> => {
     const result = schema.safeParse(input);
-    if (result.success) return { success: true, data: result.data };
-    return { success: false, error: new ContractValidationError(contract, toContractIssues(result.error.issues), { cause: result.error }) };
+    const proto = protoKeyIssues(input);
+    if (result.success && proto.length === 0) return { success: true, data: result.data };
+    const issues = result.success ? [] : toContractIssues(result.error.issues);
+    const reported = new Set(issues.map((issue) => issue.path));
+    issues.push(...proto.filter((issue) => !reported.has(issue.path)));
+    return { success: false, error: new ContractValidationError(contract, issues, result.success ? {} : { cause: result.error }) };
   };
   const parse = (input: unknown): z.output<S> => {
     const result = safeParse(input);

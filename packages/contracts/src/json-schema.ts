@@ -31,7 +31,7 @@ export const CONTRACT_SCHEMAS = {
   'checkpoint.v1': CheckpointV1Schema,
 } as const;
 
-/** @since 0.1.0 */
+/** A key of {@link CONTRACT_SCHEMAS}, e.g. `manifest.v1`. @since 0.1.0 */
 export type ContractName = keyof typeof CONTRACT_SCHEMAS;
 
 /**

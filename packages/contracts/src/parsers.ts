@@ -25,49 +25,49 @@ const checkpoint = contractParsers('checkpoint.v1', CheckpointV1Schema);
 
 /** Parses a raw exposure event v1; throws `ContractValidationError` listing every issue. @since 0.1.0 */
 export const parseRawExposureEvent = rawEvent.parse;
-/** Like {@link parseRawExposureEvent}, returning a result instead of throwing. @since 0.1.0 */
+/** Like {@link parseRawExposureEvent}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseRawExposureEvent = rawEvent.safeParse;
-/** Parses a canonical exposure line. @since 0.1.0 */
+/** Parses a canonical exposure line; throws `ContractValidationError` listing every issue. @since 0.1.0 */
 export const parseCanonicalExposure = canonical.parse;
-/** @since 0.1.0 */
+/** Like {@link parseCanonicalExposure}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseCanonicalExposure = canonical.safeParse;
 /** Parses a popularity artifact v1. @since 0.1.0 */
 export const parsePopularityArtifact = popularity.parse;
-/** @since 0.1.0 */
+/** Like {@link parsePopularityArtifact}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParsePopularityArtifact = popularity.safeParse;
 /** Parses a co-occurrence artifact v1. @since 0.1.0 */
 export const parseCoocArtifact = cooc.parse;
-/** @since 0.1.0 */
+/** Like {@link parseCoocArtifact}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseCoocArtifact = cooc.safeParse;
 /** Parses an implicit-feedback artifact v1. @since 0.1.0 */
 export const parseImplicitArtifact = implicit.parse;
-/** @since 0.1.0 */
+/** Like {@link parseImplicitArtifact}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseImplicitArtifact = implicit.safeParse;
 /** Parses a session-sequence artifact v1. @since 0.1.0 */
 export const parseSessionSeqArtifact = sessionSeq.parse;
-/** @since 0.1.0 */
+/** Like {@link parseSessionSeqArtifact}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseSessionSeqArtifact = sessionSeq.safeParse;
 /** Parses a content-similarity artifact v1. @since 0.1.0 */
 export const parseContentSimArtifact = contentSim.parse;
-/** @since 0.1.0 */
+/** Like {@link parseContentSimArtifact}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseContentSimArtifact = contentSim.safeParse;
 /** Parses any v1 artifact (dispatching on `artifact_type`). @since 0.1.0 */
 export const parseArtifact = artifact.parse;
-/** @since 0.1.0 */
+/** Like {@link parseArtifact}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseArtifact = artifact.safeParse;
 /** Parses a manifest v1 (strict: extra top-level keys are rejected). @since 0.1.0 */
 export const parseManifest = manifest.parse;
-/** @since 0.1.0 */
+/** Like {@link parseManifest}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseManifest = manifest.safeParse;
 /** Parses a version record v1. @since 0.1.0 */
 export const parseVersionRecord = versionRecord.parse;
-/** @since 0.1.0 */
+/** Like {@link parseVersionRecord}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseVersionRecord = versionRecord.safeParse;
 /** Parses a manifest history entry v1. @since 0.1.0 */
 export const parseHistoryEntry = historyEntry.parse;
-/** @since 0.1.0 */
+/** Like {@link parseHistoryEntry}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseHistoryEntry = historyEntry.safeParse;
 /** Parses a checkpoint v1. @since 0.1.0 */
 export const parseCheckpoint = checkpoint.parse;
-/** @since 0.1.0 */
+/** Like {@link parseCheckpoint}, returning `{ success, data }` or `{ success, error }` instead of throwing. @since 0.1.0 */
 export const safeParseCheckpoint = checkpoint.safeParse;

@@ -82,6 +82,8 @@ export function parseRfc3339(value: string): ParsedTimestamp | undefined {
 export function toCanonicalTimestamp(value: string): string | undefined {
   const parsed = parseRfc3339(value);
   if (!parsed || parsed.epochSecondsMs < MIN_EPOCH_MS || parsed.epochSecondsMs > MAX_EPOCH_MS) return undefined;
+  // Already canonical (UTC, upper-case T and Z): the common case, no reformatting.
+  if (value.charCodeAt(10) === 84 /* T */ && value.charCodeAt(value.length - 1) === 90 /* Z */) return value;
   return formatUtcSeconds(parsed.epochSecondsMs).slice(0, -1) + parsed.fraction + 'Z';
 }
 

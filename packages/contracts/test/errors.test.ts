@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { ContractValidationError, parseManifest, parsePopularityArtifact, safeParseCanonicalExposure, safeParseRawExposureEvent } from '../src/index.js';
+import { ContractValidationError, parseManifest, parsePopularityArtifact, safeParseCanonicalExposure, safeParseManifest, safeParseRawExposureEvent } from '../src/index.js';
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -89,5 +89,31 @@ describe('ContractValidationError', () => {
     for (const input of [undefined, null, 0, '', [], {}, Symbol('x'), () => 1, new Date(), Object.create(null)]) {
       expect(() => safeParseRawExposureEvent(input)).not.toThrow();
     }
+  });
+});
+
+describe('README', () => {
+  it('shows the real error message format', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const shown = /```text\n([\s\S]*?)\n```/.exec(readme)![1];
+    const result = safeParseManifest({ v: 1, tenant: 'demo', surface: 'home', current: { 'popularity@default': 'file:///a.json' }, updated_at: '2026-01-01T00:00:00Z', extra: 1 });
+    expect(result.success).toBe(false);
+    if (!result.success) expect(result.error.message).toBe(shown);
+  });
+});
+
+describe('__proto__ keys', () => {
+  it('are rejected wherever they appear (zod would silently drop them)', () => {
+    const manifest = JSON.parse(
+      '{"v":1,"tenant":"t","surface":"s","current":{"__proto__":"s3://bucket/k.json","popularity":"s3://bucket/p.json"},"updated_at":"2026-01-01T00:00:00Z"}',
+    ) as unknown;
+    const result = safeParseManifest(manifest);
+    expect(result.success).toBe(false);
+    if (!result.success) expect(result.error.issues).toEqual([{ path: '$.current.__proto__', code: 'unrecognized_keys', message: 'unknown field "__proto__"' }]);
+    const event = JSON.parse('{"v":1,"ts":"2026-01-01T00:00:00Z","tenant":"t","surface":"s","session_id":"x","item_id":"i","__proto__":{"rank":1}}') as unknown;
+    const r2 = safeParseRawExposureEvent(event);
+    expect(r2.success).toBe(false);
+    if (!r2.success) expect(r2.error.issues.map((i) => i.path)).toEqual(['$.__proto__']);
   });
 });

@@ -35,7 +35,18 @@ export const keys = {
   rawFlat: () => 'exposure.jsonl',
   canonicalPartition: (s: Scope, day: string) => `${ts(s)}/exposures/${day}.jsonl`,
   canonicalPrefix: (s: Scope) => `${ts(s)}/exposures/`,
+  /** One shard's canonical partition of a sharded ingest (see pipeline/shard.ts). */
+  canonicalShardPartition: (s: Scope, day: string, shard: { index: number; count: number }) => `${ts(s)}/exposures/${day}.shard-${shard.index}-of-${shard.count}.jsonl`,
   quarantine: (s: Scope, day: string) => `${ts(s)}/${day}.jsonl`,
+  // Job-mode bookkeeping in the artifacts (staging) area, see pipeline/staging.ts.
+  ingestReport: (s: Scope, day: string, shard?: { index: number; count: number }) =>
+    `${ts(s)}/_ingest/${day}${shard ? `.shard-${shard.index}-of-${shard.count}` : ''}.json`,
+  stagedMeta: (s: Scope, seg: string, type: string, window: string, version: string) =>
+    `${ts(s)}/${segment('segment', seg)}/${segment('type', type)}/${window}/${segment('version', version)}.meta.json`,
+  // Partial aggregates of sharded runs (objects area), see pipeline/partials.ts.
+  partial: (s: Scope, seg: string, type: string, window: string, shard: { index: number; count: number }) =>
+    `${ts(s)}/_partials/${segment('segment', seg)}/${segment('type', type)}/${window}/${shard.index}-of-${shard.count}.json`,
+  partialPrefix: (s: Scope, seg: string, type: string, window: string) => `${ts(s)}/_partials/${segment('segment', seg)}/${segment('type', type)}/${window}/`,
   staged: (s: Scope, seg: string, type: string, window: string, version: string) =>
     `${ts(s)}/${segment('segment', seg)}/${segment('type', type)}/${window}/${segment('version', version)}.json`,
   stagedMarker: (s: Scope, seg: string, type: string, window: string) =>
@@ -49,6 +60,11 @@ export const keys = {
   history: (s: Scope, seq: number) => `history/${ts(s)}/${String(seq).padStart(12, '0')}.json`,
   historyPrefix: (s: Scope) => `history/${ts(s)}/`,
   checkpoint: (s: Scope) => `${ts(s)}.json`,
+  // gc coordination (registry area), see ops/gc-fence.ts
+  gcMarker: (s: Scope) => `gc/${ts(s)}/marker.json`,
+  pin: (s: Scope, id: string) => `gc/${ts(s)}/pins/${segment('pin', id)}.json`,
+  pinPrefix: (s: Scope) => `gc/${ts(s)}/pins/`,
+  tombstone: (s: Scope, type: string, version: string) => `gc/${ts(s)}/collected/${segment('type', type)}/${segment('version', version)}.json`,
 };
 
 /** Parses the sequence number out of a history key. @since 0.1.0 */

@@ -24,8 +24,12 @@ export type ConditionalPutResult = 'written' | 'conflict';
 /** An atomic streaming write: nothing is visible under the key until `commit`. @since 0.1.0 */
 export interface ObjectWriter {
   write(chunk: string | Uint8Array): Promise<void>;
-  /** Makes the object visible atomically (replacing any previous object); returns its size. */
-  commit(): Promise<{ size: number }>;
+  /**
+   * Makes the object visible atomically, replacing any previous object; with
+   * `exclusive`, only if no object exists under the key (then `written` is
+   * false and what was written is discarded). Returns the size written.
+   */
+  commit(options?: { exclusive?: boolean }): Promise<{ size: number; written: boolean }>;
   /** Discards everything written; the previous object (if any) is untouched. */
   abort(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { Clock, Logger, ObjectStorage, RunIdentity, Sha256Factory } from './ports.js';
 import type { Limits } from './limits.js';
+import type { ParsePool } from './ingest/ingest-day.js';
 
 /**
  * Where each kind of data lives (DESIGN §4). Areas may share one backend
@@ -32,4 +33,6 @@ export interface PipelineEnv {
   readonly logger: Logger;
   readonly identity: RunIdentity;
   readonly sha256: Sha256Factory;
+  /** Parses raw chunks on worker threads when given (the CLI does); otherwise on this thread. */
+  readonly parsePool?: ParsePool | undefined;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -81,8 +81,10 @@ export class FsObjectStorage implements ObjectStorage {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    // Validate outside the try: an unsafe key is a usage error, not an I/O failure.
+    const path = this.pathOf(key);
     try {
-      return await readFile(this.pathOf(key));
+      return await readFile(path);
     } catch (error) {
       if (isErr(error, 'ENOENT') || isErr(error, 'ENOTDIR')) return undefined;
       throw this.ioError('read', key, error);
@@ -108,8 +110,9 @@ export class FsObjectStorage implements ObjectStorage {
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
+    const path = this.pathOf(key);
     try {
-      const s = await stat(this.pathOf(key));
+      const s = await stat(path);
       return s.isFile() ? { key, size: s.size } : undefined;
     } catch (error) {
       if (isErr(error, 'ENOENT') || isErr(error, 'ENOTDIR')) return undefined;
@@ -168,13 +171,25 @@ export class FsObjectStorage implements ObjectStorage {
         size += bytes.byteLength;
         await handle.write(bytes);
       },
-      commit: async () => {
+      commit: async (options) => {
         if (done) throw new Error('writer already finished');
         done = true;
         if (this.sync) await handle.sync();
         await handle.close();
-        await this.publishTemp(temp, path, key);
-        return { size };
+        if (!options?.exclusive) {
+          await this.publishTemp(temp, path, key);
+          return { size, written: true };
+        }
+        try {
+          await link(temp, path);
+        } catch (error) {
+          if (isErr(error, 'EEXIST')) return { size, written: false };
+          throw this.ioError('create', key, error);
+        } finally {
+          await unlink(temp).catch(() => {});
+        }
+        await this.syncDir(dirname(path));
+        return { size, written: true };
       },
       abort: async () => {
         if (done) return;
@@ -217,8 +232,9 @@ export class FsObjectStorage implements ObjectStorage {
   }
 
   async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
     try {
-      await unlink(this.pathOf(key));
+      await unlink(path);
     } catch (error) {
       if (!isErr(error, 'ENOENT') && !isErr(error, 'ENOTDIR')) throw this.ioError('delete', key, error);
     }
@@ -263,29 +279,32 @@ export class FsObjectStorage implements ObjectStorage {
     }
   }
 
-  /** Exclusive per-key lock with stale-lock recovery. Returns the release function. */
+  /**
+   * Exclusive per-key lock with stale-lock recovery. Returns the release function.
+   *
+   * Recovery rule (docs/explanation/publish-protocol.md): a lock is stale when
+   * its owner process is gone (same host, `kill(pid, 0)` says ESRCH) or when it
+   * is older than `staleLockMs`. Breaking one takes a second exclusive file,
+   * `<lock>.break`, and removes the lock only if it still holds the very
+   * content judged stale, so two processes that find the same dead lock cannot
+   * both break it and end up sharing the next one.
+   */
   private async lock(path: string, key: string): Promise<() => Promise<void>> {
     await mkdir(dirname(path), { recursive: true });
     const lockPath = join(dirname(path), `.${basename(path)}.lock`);
-    const owner = JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now(), token: randomBytes(8).toString('hex') });
+    const owner = this.lockOwner();
     const deadline = Date.now() + 10 * this.staleLockMs;
     for (let attempt = 0; ; attempt++) {
-      try {
-        const handle = await open(lockPath, 'wx');
-        await handle.writeFile(owner);
-        await handle.close();
+      if (await this.createWithContent(lockPath, owner, key)) {
         return async () => {
           // Only remove the lock if it is still ours (it may have been broken as stale).
           const content = await readFile(lockPath, 'utf8').catch(() => '');
           if (content === owner) await unlink(lockPath).catch(() => {});
         };
-      } catch (error) {
-        if (!isErr(error, 'EEXIST')) throw this.ioError('lock', key, error);
       }
-      if (await this.isStale(lockPath)) {
-        // Rename first so that two processes breaking the same stale lock cannot both succeed.
-        const grave = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
-        await rename(lockPath, grave).then(() => unlink(grave)).catch(() => {});
+      const stale = await this.staleContent(lockPath);
+      if (stale !== undefined) {
+        await this.breakLock(lockPath, stale, key);
         continue;
       }
       if (Date.now() > deadline) {
@@ -295,29 +314,71 @@ export class FsObjectStorage implements ObjectStorage {
     }
   }
 
-  private async isStale(lockPath: string): Promise<boolean> {
+  private lockOwner(): string {
+    return JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now(), token: randomBytes(8).toString('hex') });
+  }
+
+  /** Exclusive create of a file that is never visible without its full content (temp + link). */
+  private async createWithContent(path: string, content: string, key: string): Promise<boolean> {
+    const temp = this.tempName(path);
+    await writeFile(temp, content, { flag: 'wx' });
+    try {
+      await link(temp, path);
+      return true;
+    } catch (error) {
+      if (isErr(error, 'EEXIST')) return false;
+      throw this.ioError('lock', key, error);
+    } finally {
+      await unlink(temp).catch(() => {});
+    }
+  }
+
+  /** Removes a stale lock, unless someone else is already breaking it or it changed meanwhile. */
+  private async breakLock(lockPath: string, staleContent: string, key: string): Promise<void> {
+    const breaker = `${lockPath}.break`;
+    const me = this.lockOwner();
+    if (!(await this.createWithContent(breaker, me, key))) {
+      // Another process is breaking it; its breaker file obeys the same rule if that process died.
+      const staleBreaker = await this.staleContent(breaker);
+      if (staleBreaker !== undefined) {
+        const current = await readFile(breaker, 'utf8').catch(() => undefined);
+        if (current === staleBreaker) await unlink(breaker).catch(() => {});
+      }
+      return;
+    }
+    try {
+      const current = await readFile(lockPath, 'utf8').catch(() => undefined);
+      if (current === staleContent) await unlink(lockPath).catch(() => {});
+    } finally {
+      const mine = await readFile(breaker, 'utf8').catch(() => undefined);
+      if (mine === me) await unlink(breaker).catch(() => {});
+    }
+  }
+
+  /** The lock's content when the lock is stale (see {@link FsObjectStorage.lock}), else `undefined`. */
+  private async staleContent(lockPath: string): Promise<string | undefined> {
     let content: string;
     let mtimeMs: number;
     try {
       content = await readFile(lockPath, 'utf8');
       mtimeMs = (await stat(lockPath)).mtimeMs;
     } catch {
-      return false;
+      return undefined;
     }
-    if (Date.now() - mtimeMs > this.staleLockMs) return true;
+    if (Date.now() - mtimeMs > this.staleLockMs) return content;
     try {
       const info = JSON.parse(content) as { pid?: number; host?: string };
       if (info.host === hostname() && typeof info.pid === 'number' && info.pid !== process.pid) {
         try {
           process.kill(info.pid, 0);
         } catch (error) {
-          return isErr(error, 'ESRCH');
+          if (isErr(error, 'ESRCH')) return content;
         }
       }
     } catch {
-      // A lock being written right now has no content yet; only age can break it.
+      // Not written by this adapter (locks are created with their content): only age can break it.
     }
-    return false;
+    return undefined;
   }
 
   private ioError(op: string, key: string, error: unknown): RecsysError {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { planRun, runPipeline, type DayResult, type PublishStepHook } from '@recsys/core';
+import { checkScope, planRun, runPipeline, type DayResult, type PublishStepHook } from '@recsys/core';
+import { catalogSource } from '../catalog.js';
 import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommonOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
@@ -14,6 +15,8 @@ interface RunFlags extends CommonOptions {
   end: string;
   incremental?: boolean;
   artifacts?: string;
+  catalog?: string;
+  catalogFormat?: string;
 }
 
 /**
@@ -33,6 +36,7 @@ function killHook(): PublishStepHook | undefined {
 function printDay(day: DayResult): void {
   const c = day.counts;
   out(`  ${day.day}  read ${c.read}  accepted ${c.accepted}  duplicates ${c.duplicates}  rejected ${c.rejected}  out-of-window ${c.out_of_window}  other tenant/surface ${c.other_scope}`);
+  if (day.catalog) out(`    catalog        ${day.catalog.items} items for this surface from ${day.catalog.rows} rows (${day.catalog.malformed} malformed)  ${day.catalog.location}`);
   for (const a of day.artifacts) out(`    ${pad(a.key, 14)} ${a.version.slice(0, 12)}  ${pad(`${a.size} rows`, 12)} ${a.new_blob ? 'published' : 'unchanged'}  ${a.uri}`);
   if (day.quarantine) out(`    quarantine     ${day.quarantine}`);
 }
@@ -42,7 +46,9 @@ export function runCommand(): Command {
   withCommonOptions(cmd);
   withScopeOptions(cmd);
   withWindowOptions(cmd);
-  cmd.option('--artifacts <types>', 'comma-separated artifact types (default: config artifact_kinds, else popularity,cooc)');
+  cmd.option('--artifacts <types>', 'comma-separated artifact types: popularity, cooc, implicit, session_seq, content_sim (default: config artifact_kinds, else popularity,cooc)');
+  cmd.option('--catalog <file>', 'item catalog for content_sim, CSV or JSONL (default: config catalog.path)');
+  cmd.option('--catalog-format <format>', 'catalog format, csv or jsonl (default: from the file extension)');
   cmd.action(async (flags: RunFlags) => {
     const logger = loggerFor(flags);
     const days: DayResult[] = [];
@@ -50,6 +56,8 @@ export function runCommand(): Command {
     try {
       const ctx = await commandContext(flags, logger);
       const env = pipelineEnv(ctx.config, logger);
+      const types = flags.artifacts ? parseList('--artifacts', flags.artifacts) : ctx.config.artifactKinds;
+      const catalog = types.includes('content_sim') ? await catalogSource(flags, ctx.config, checkScope({ tenant: flags.tenant, surface: flags.surface }), process.cwd()) : undefined;
       plan = await planRun(env, {
         tenant: flags.tenant,
         surface: flags.surface,
@@ -57,7 +65,8 @@ export function runCommand(): Command {
         start: flags.start,
         end: flags.end,
         incremental: flags.incremental,
-        types: flags.artifacts ? parseList('--artifacts', flags.artifacts) : ctx.config.artifactKinds,
+        types,
+        catalog,
       });
       logger.info({ run_id: env.identity.runId, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types }, 'run started');
       if (!flags.json) out(`recsys-pipelines run ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'})`);

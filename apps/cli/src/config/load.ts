@@ -21,6 +21,8 @@ export interface ResolvedConfig {
     readonly checkpoints: AreaLocation;
   };
   readonly artifactKinds: string[];
+  /** Item catalog for `content_sim`: absolute path (may hold `{tenant}`/`{surface}`) and format. */
+  readonly catalog?: { readonly path: string; readonly format?: 'csv' | 'jsonl' };
   readonly limits: Limits;
   /** Problems that do not stop the run (unknown sections…). */
   readonly warnings: string[];
@@ -30,6 +32,9 @@ export interface ResolvedConfig {
 export const SAMPLE_RAW_DIR = fileURLToPath(new URL('../sample-data/raw', import.meta.url));
 
 export const DEFAULT_ARTIFACT_KINDS = ['popularity', 'cooc'];
+
+/** The bundled item catalogs, one per sample tenant (`<tenant>.csv`). */
+export const SAMPLE_CATALOG_DIR = fileURLToPath(new URL('../sample-data/catalog', import.meta.url));
 
 /** Formats the first zod issue path as a config key (`limits.max_days_backfill`). */
 function keyOf(path: readonly PropertyKey[]): string {
@@ -100,6 +105,9 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
   const registry = registryStore ? storeArea(registryStore, 'registry', 'registry', config.registry_dir ?? `${outDir}/registry`) : fsArea(config.registry_dir, `${outDir}/registry`);
 
   const artifactKinds = config.artifact_kinds ?? DEFAULT_ARTIFACT_KINDS;
+  let catalog: ResolvedConfig['catalog'];
+  if (config.catalog) catalog = { path: abs(config.catalog.path), ...(config.catalog.format ? { format: config.catalog.format } : {}) };
+  else if (file === undefined) catalog = { path: resolve(SAMPLE_CATALOG_DIR, '{tenant}.csv'), format: 'csv' };
   return {
     file,
     areas: {
@@ -112,6 +120,7 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
       checkpoints: fsArea(config.checkpoint_dir, `${outDir}/checkpoints`),
     },
     artifactKinds,
+    ...(catalog ? { catalog } : {}),
     limits: resolveLimits(config.limits),
     warnings,
   };

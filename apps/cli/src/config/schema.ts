@@ -43,6 +43,17 @@ export const ConfigFileSchema = z.looseObject({
   object_store: StoreSchema.optional(),
   registry: StoreSchema.optional(),
   artifact_kinds: z.array(z.string().min(1)).optional(),
+  /**
+   * Item catalog for `content_sim` (ours; not in the Go config). `path` is
+   * relative to the config file's folder and may contain `{tenant}` and
+   * `{surface}`; `format` defaults from the extension (.csv, .jsonl).
+   */
+  catalog: z
+    .strictObject({
+      path: z.string().min(1),
+      format: z.enum(['csv', 'jsonl']).optional(),
+    })
+    .optional(),
   limits: LimitsSchema.optional(),
 });
 

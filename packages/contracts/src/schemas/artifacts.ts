@@ -33,7 +33,7 @@ function artifactShape<T extends string, P extends z.ZodRawShape>(type: T, paylo
  */
 export const ArtifactBuildSchema = buildSchema;
 
-/** @since 0.1.0 */
+/** The `build` block of an artifact. @since 0.1.0 */
 export type ArtifactBuild = z.infer<typeof ArtifactBuildSchema>;
 
 const itemCount = z.strictObject({ item_id: idString, count });
@@ -94,15 +94,15 @@ export const ArtifactV1Schema = z
   ])
   .meta({ title: 'Artifact v1' });
 
-/** @since 0.1.0 */
+/** A popularity artifact v1. @since 0.1.0 */
 export type PopularityArtifactV1 = z.infer<typeof PopularityArtifactV1Schema>;
-/** @since 0.1.0 */
+/** A co-occurrence artifact v1. @since 0.1.0 */
 export type CoocArtifactV1 = z.infer<typeof CoocArtifactV1Schema>;
-/** @since 0.1.0 */
+/** An implicit-feedback artifact v1. @since 0.1.0 */
 export type ImplicitArtifactV1 = z.infer<typeof ImplicitArtifactV1Schema>;
-/** @since 0.1.0 */
+/** A session-sequence artifact v1. @since 0.1.0 */
 export type SessionSeqArtifactV1 = z.infer<typeof SessionSeqArtifactV1Schema>;
-/** @since 0.1.0 */
+/** A content-similarity artifact v1. @since 0.1.0 */
 export type ContentSimArtifactV1 = z.infer<typeof ContentSimArtifactV1Schema>;
-/** @since 0.1.0 */
+/** Any v1 artifact; narrow on `artifact_type`. @since 0.1.0 */
 export type ArtifactV1 = z.infer<typeof ArtifactV1Schema>;

@@ -21,7 +21,7 @@ export const RawExposureEventV1Schema = z
   })
   .meta({ title: 'Raw exposure event v1', description: 'One line of the raw JSON Lines input.' });
 
-/** @since 0.1.0 */
+/** A raw exposure event v1, as parsed by {@link RawExposureEventV1Schema}. @since 0.1.0 */
 export type RawExposureEventV1 = z.infer<typeof RawExposureEventV1Schema>;
 
 /**
@@ -44,5 +44,5 @@ export const CanonicalExposureSchema = z
   })
   .meta({ title: 'Canonical exposure v1', description: 'One line of a canonical partition.' });
 
-/** @since 0.1.0 */
+/** A canonical exposure, as parsed by {@link CanonicalExposureSchema}. @since 0.1.0 */
 export type CanonicalExposure = z.infer<typeof CanonicalExposureSchema>;

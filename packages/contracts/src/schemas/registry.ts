@@ -17,7 +17,7 @@ export const ManifestV1Schema = z
   })
   .meta({ title: 'Manifest v1', description: 'registry/current/<tenant>/<surface>/manifest.json' });
 
-/** @since 0.1.0 */
+/** A manifest v1. @since 0.1.0 */
 export type ManifestV1 = z.infer<typeof ManifestV1Schema>;
 
 /**
@@ -35,7 +35,7 @@ export const InputPartitionSchema = z.strictObject({
   events: count,
 });
 
-/** @since 0.1.0 */
+/** One input partition of a version record. @since 0.1.0 */
 export type InputPartition = z.infer<typeof InputPartitionSchema>;
 
 /**
@@ -62,7 +62,7 @@ export const VersionRecordV1Schema = z
   })
   .meta({ title: 'Version record v1', description: 'registry/records/<tenant>/<surface>/<type>/<version>.json' });
 
-/** @since 0.1.0 */
+/** A version record v1. @since 0.1.0 */
 export type VersionRecordV1 = z.infer<typeof VersionRecordV1Schema>;
 
 /**
@@ -97,7 +97,7 @@ export const HistoryEntryV1Schema = z
   })
   .meta({ title: 'Manifest history entry v1', description: 'registry/history/<tenant>/<surface>/<seq>.json' });
 
-/** @since 0.1.0 */
+/** A manifest history entry v1. @since 0.1.0 */
 export type HistoryEntryV1 = z.infer<typeof HistoryEntryV1Schema>;
 
 /**
@@ -116,5 +116,5 @@ export const CheckpointV1Schema = z
   })
   .meta({ title: 'Checkpoint v1', description: 'checkpoints/<tenant>/<surface>.json' });
 
-/** @since 0.1.0 */
+/** A checkpoint v1. @since 0.1.0 */
 export type CheckpointV1 = z.infer<typeof CheckpointV1Schema>;

@@ -1,16 +1,16 @@
-import {
-  DEFAULT_SEGMENT,
-  computeArtifactVersion,
-  serializeArtifact,
-  type ArtifactType,
-  type ArtifactV1,
-} from '@recsys/contracts';
+import { DEFAULT_SEGMENT, type ArtifactType } from '@recsys/contracts';
 import type { Limits } from '../limits.js';
 import type { Scope } from '../keys.js';
+import type { Sha256Factory } from '../ports.js';
 import { UsageError } from '../errors.js';
 import type { EventTable } from './event-table.js';
-import { computePopularity } from './popularity.js';
-import { computeCooc } from './cooc.js';
+import { artifactBytes, valuePayload, type ArtifactHeader, type PayloadSource } from './emit.js';
+import { computePopularityRows, popularityPayload } from './popularity.js';
+import { computeCoocRows, coocPayload } from './cooc.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { computeImplicit } from './implicit.js';
+import { computeSessionSeq } from './session-seq.js';
+import { computeContentSim } from './content-sim.js';
 
 /** What an artifact is computed for. @since 0.1.0 */
 export interface ArtifactTarget {
@@ -21,19 +21,37 @@ export interface ArtifactTarget {
   readonly window: { readonly start: string; readonly end: string };
 }
 
-/** A computed artifact with its content-hash version and published bytes. @since 0.1.0 */
+/** A computed artifact with its content-hash version; the blob is produced on demand, in chunks. @since 0.1.0 */
 export interface BuiltArtifact {
   readonly type: ArtifactType;
   readonly version: string;
-  readonly artifact: ArtifactV1;
-  /** The blob exactly as it is published (pretty JSON, Go escaping). */
-  readonly bytes: string;
-  /** Rows/items in the payload (for reports and metrics). */
+  readonly builtAt: string;
+  /** Rows/items in the payload (for reports, metrics and size gates). */
+  readonly size: number;
+  /** The blob exactly as it is published (pretty JSON, Go escaping), as UTF-8 chunks. */
+  blob(): Iterable<Uint8Array>;
+}
+
+/** The payload of one artifact: streamed members, or a plain object for small payloads. @since 0.1.0 */
+export interface Payload {
+  readonly members: readonly PayloadSource[] | Readonly<Record<string, unknown>>;
   readonly size: number;
 }
 
-/** Computes the payload of one artifact type from a day's events. */
-type PayloadBuilder = (table: EventTable, ranks: Uint32Array, limits: Limits) => { payload: Record<string, unknown>; size: number };
+/** Inputs besides the window's events that some artifact types need. @since 0.1.0 */
+export interface ArtifactInputs {
+  /** The item catalog (`content_sim`). */
+  readonly catalog?: Catalog | undefined;
+}
+
+/** What a builder may need besides the events: the target and the other inputs. @since 0.1.0 */
+export interface BuildContext {
+  readonly target: ArtifactTarget;
+  readonly inputs: ArtifactInputs;
+}
+
+/** Computes the payload of one artifact type from a day's events. @since 0.1.0 */
+export type PayloadBuilder = (table: EventTable, ranks: Uint32Array, limits: Limits, ctx: BuildContext) => Payload;
 
 /**
  * The artifact types this build can compute, and how. Adding a type means
@@ -41,14 +59,34 @@ type PayloadBuilder = (table: EventTable, ranks: Uint32Array, limits: Limits) =>
  */
 const BUILDERS: Partial<Record<ArtifactType, PayloadBuilder>> = {
   popularity: (table, ranks, limits) => {
-    const items = computePopularity(table, ranks, limits.max_items_per_artifact);
-    return { payload: { items }, size: items.length };
+    const rows = computePopularityRows({ names: table.items.values, counts: table.itemCounts.data, ranks }, limits.max_items_per_artifact);
+    return { members: [popularityPayload(rows)], size: rows.ids.length };
   },
   cooc: (table, ranks, limits) => {
-    const neighbors = computeCooc(table, ranks, limits);
-    return { payload: { neighbors }, size: neighbors.length };
+    const rows = computeCoocRows(table, ranks, limits);
+    return { members: [coocPayload(rows)], size: rows.rowIds.length };
+  },
+  implicit: (table, ranks, limits) => {
+    const users = computeImplicit(table, ranks, limits);
+    return { members: { users }, size: users.length };
+  },
+  session_seq: (table, ranks, limits) => {
+    const users = computeSessionSeq(table, ranks, limits);
+    return { members: { users }, size: users.length };
+  },
+  content_sim: (table, _ranks, limits, { target, inputs }) => {
+    if (!inputs.catalog) throw new UsageError('content_sim needs an item catalog (config "catalog" or --catalog <file>)');
+    const exposures = (itemId: string) => {
+      const id = table.items.lookup(itemId);
+      return id === undefined ? 0 : table.itemCounts.get(id);
+    };
+    const items = computeContentSim(inputs.catalog, target.scope.surface, limits, exposures);
+    return { members: { items }, size: items.length };
   },
 };
+
+/** Artifact types that need an item catalog besides the events. @since 0.1.0 */
+export const CATALOG_ARTIFACT_TYPES: readonly ArtifactType[] = ['content_sim'];
 
 /** Artifact types that can be computed from exposure events. @since 0.1.0 */
 export const COMPUTABLE_ARTIFACT_TYPES = Object.keys(BUILDERS) as ArtifactType[];
@@ -62,39 +100,63 @@ export function assertComputable(types: readonly string[]): ArtifactType[] {
   return [...new Set(types)] as ArtifactType[];
 }
 
-/**
- * Wraps a payload in the artifact envelope, computes its version and the
- * published bytes (DESIGN §3.3–3.4).
- * @since 0.1.0
- */
-export async function finishArtifact(type: ArtifactType, target: ArtifactTarget, payload: Record<string, unknown>, size: number, builtAt: string): Promise<BuiltArtifact> {
-  const draft = {
-    v: 1,
-    artifact_type: type,
-    tenant: target.scope.tenant,
-    surface: target.scope.surface,
-    segment: target.segment || DEFAULT_SEGMENT,
-    window: { start: target.window.start, end: target.window.end },
-    ...payload,
-    build: { built_at: '', version: '' },
-  } as ArtifactV1;
-  const version = await computeArtifactVersion(draft);
-  const artifact = { ...draft, build: { built_at: builtAt, version, source_hash: version } } as ArtifactV1;
-  return { type, version, artifact, bytes: serializeArtifact(artifact), size };
+function members(payload: Payload): readonly PayloadSource[] {
+  const m = payload.members;
+  return Array.isArray(m) ? (m as readonly PayloadSource[]) : Object.entries(m).map(([key, value]) => valuePayload(key, value));
 }
 
 /**
- * Computes the requested artifacts from one day's event table.
+ * Wraps a payload in the artifact envelope and computes its version by
+ * hashing the compact serialisation chunk by chunk (DESIGN §3.3–3.4).
  * @since 0.1.0
  */
-export async function computeArtifacts(table: EventTable, types: readonly ArtifactType[], target: ArtifactTarget, limits: Limits, builtAt: string): Promise<BuiltArtifact[]> {
+export function finishArtifact(type: ArtifactType, target: ArtifactTarget, payload: Payload, builtAt: string, sha256: Sha256Factory): BuiltArtifact {
+  const header: ArtifactHeader = {
+    type,
+    tenant: target.scope.tenant,
+    surface: target.scope.surface,
+    segment: target.segment || DEFAULT_SEGMENT,
+    window: target.window,
+  };
+  const sources = members(payload);
+  const hash = sha256();
+  for (const chunk of artifactBytes(header, sources)) hash.update(chunk);
+  const version = hash.digest();
+  return {
+    type,
+    version,
+    builtAt,
+    size: payload.size,
+    blob: () => artifactBytes(header, sources, { built_at: builtAt, version, source_hash: version }),
+  };
+}
+
+/** Joins a built artifact's blob into one string (tests and small artifacts). @since 0.1.0 */
+export function blobText(built: BuiltArtifact): string {
+  const decoder = new TextDecoder();
+  let out = '';
+  for (const chunk of built.blob()) out += decoder.decode(chunk, { stream: true });
+  return out + decoder.decode();
+}
+
+/**
+ * Computes the requested artifacts from one day's event table (and, for
+ * `content_sim`, the item catalog in `inputs`).
+ * @since 0.1.0
+ */
+export function computeArtifacts(
+  table: EventTable,
+  types: readonly ArtifactType[],
+  target: ArtifactTarget,
+  limits: Limits,
+  builtAt: string,
+  sha256: Sha256Factory,
+  inputs: ArtifactInputs = {},
+): BuiltArtifact[] {
   const ranks = table.items.utf8Ranks();
-  const out: BuiltArtifact[] = [];
-  for (const type of types) {
+  return types.map((type) => {
     const builder = BUILDERS[type];
     if (!builder) throw new UsageError(`unsupported artifact type ${type}`);
-    const { payload, size } = builder(table, ranks, limits);
-    out.push(await finishArtifact(type, target, payload, size, builtAt));
-  }
-  return out;
+    return finishArtifact(type, target, builder(table, ranks, limits, { target, inputs }), builtAt, sha256);
+  });
 }

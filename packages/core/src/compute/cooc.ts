@@ -2,12 +2,29 @@ import type { Limits } from '../limits.js';
 import { checkLimit } from '../limits.js';
 import type { EventTable } from './event-table.js';
 import { PairCounter } from './pair-counter.js';
-import { itemsByExposure, type ItemCount } from './popularity.js';
+import { nameBytes, writeIdCountArray, writeName, type PayloadSource } from './emit.js';
+import { invertRanks, sortByCountThenRank } from './order-keys.js';
+import { rankByExposure, type ItemCount, type ItemExposure } from './popularity.js';
 
 /** One co-occurrence row. @since 0.1.0 */
 export interface CoocRow {
   item_id: string;
   items: ItemCount[];
+}
+
+/**
+ * Co-occurrence rows in compact form: row `r` is item `rowIds[r]`, its
+ * neighbours are `nbr[start[r] .. start[r] + len[r])` with counts in `cnt`,
+ * already ordered by count desc then item id.
+ * @since 0.1.0
+ */
+export interface CoocRows {
+  readonly names: readonly string[];
+  readonly rowIds: Uint32Array;
+  readonly start: Uint32Array;
+  readonly len: Uint32Array;
+  readonly nbr: Uint32Array;
+  readonly cnt: Uint32Array;
 }
 
 /**
@@ -32,10 +49,9 @@ function rowsBySession(table: EventTable): { order: Uint32Array; start: Uint32Ar
  * distinct items (its pairs would grow quadratically).
  * @since 0.1.0
  */
-export function countSessionPairs(table: EventTable, limits: Limits): PairCounter {
+export function countSessionPairs(table: EventTable, limits: Limits, pairs = new PairCounter(Math.max(1024, table.items.size * 4))): PairCounter {
   const { order, start } = rowsBySession(table);
   const itemOf = table.item.view();
-  const pairs = new PairCounter(Math.max(1024, table.items.size * 4));
   let distinct = new Uint32Array(64);
   for (let s = 0; s < table.sessions.size; s++) {
     const from = start[s]!;
@@ -54,28 +70,17 @@ export function countSessionPairs(table: EventTable, limits: Limits): PairCounte
 }
 
 /**
- * Co-occurrence payload (DESIGN §3.3, §5.4): one row per item that shares a
- * session with another item, rows by item id; each row's neighbours by count
- * desc then item id, filtered by `min_cooc_support` and cut to
- * `max_neighbors_per_item`. When there are more rows than
+ * Builds cooc rows from pair counts (DESIGN §3.3, §5.4): one row per item
+ * that shares a session with another item, rows by item id; each row's
+ * neighbours by count desc then item id, filtered by `min_cooc_support` and
+ * cut to `max_neighbors_per_item`. With more rows than
  * `max_items_per_artifact`, the rows of the most exposed items are kept.
+ * Shared by the single-process path and the shard merge, so both produce
+ * identical bytes.
  * @since 0.1.0
  */
-export function computeCooc(table: EventTable, ranks: Uint32Array, limits: Limits, pairs = countSessionPairs(table, limits)): CoocRow[] {
-  return coocRowsFromPairs(table.items.values, ranks, pairs, limits, () => itemsByExposure(table, ranks));
-}
-
-/**
- * Builds cooc rows from pair counts. Shared by the single-process path and
- * the shard merge so both produce identical bytes.
- */
-export function coocRowsFromPairs(
-  names: readonly string[],
-  ranks: Uint32Array,
-  pairs: PairCounter,
-  limits: Limits,
-  byExposure: () => number[],
-): CoocRow[] {
+export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounter, limits: Limits): CoocRows {
+  const { names, ranks } = exposure;
   const n = names.length;
   const hasRow = new Uint8Array(n);
   const degree = new Uint32Array(n + 1);
@@ -100,34 +105,83 @@ export function coocRowsFromPairs(
     cnt[fill[y]!++] = c;
   });
 
-  let rowIds: number[] = [];
-  for (let i = 0; i < n; i++) if (hasRow[i]) rowIds.push(i);
-  if (rowIds.length > limits.max_items_per_artifact) {
+  let rowCount = 0;
+  for (let i = 0; i < n; i++) rowCount += hasRow[i]!;
+  if (rowCount > limits.max_items_per_artifact) {
+    const byExposure = rankByExposure(exposure).ids;
     const keep = new Uint8Array(n);
     let kept = 0;
-    for (const id of byExposure()) {
-      if (kept >= limits.max_items_per_artifact) break;
+    for (let k = 0; k < byExposure.length && kept < limits.max_items_per_artifact; k++) {
+      const id = byExposure[k]!;
       if (hasRow[id]) {
         keep[id] = 1;
         kept++;
       }
     }
-    rowIds = rowIds.filter((id) => keep[id] === 1);
+    for (let i = 0; i < n; i++) if (!keep[i]) hasRow[i] = 0;
+    rowCount = kept;
   }
-  rowIds.sort((a, b) => ranks[a]! - ranks[b]!);
+  // Rows in UTF-8 order of their item id: walk ids by rank.
+  const idOfRank = invertRanks(ranks);
+  const rowIds = new Uint32Array(rowCount);
+  let r = 0;
+  for (let rank = 0; rank < n; rank++) if (hasRow[idOfRank[rank]!]) rowIds[r++] = idOfRank[rank]!;
 
   const maxNeighbors = limits.max_neighbors_per_item;
-  const rows: CoocRow[] = new Array(rowIds.length);
-  for (let r = 0; r < rowIds.length; r++) {
-    const id = rowIds[r]!;
+  const start = new Uint32Array(rowCount);
+  const len = new Uint32Array(rowCount);
+  for (let row = 0; row < rowCount; row++) {
+    const id = rowIds[row]!;
     const from = degree[id]!;
     const to = degree[id + 1]!;
-    const idx = Array.from({ length: to - from }, (_, k) => from + k);
-    idx.sort((p, q) => cnt[q]! - cnt[p]! || ranks[nbr[p]!]! - ranks[nbr[q]!]!);
-    const len = Math.min(idx.length, maxNeighbors);
-    const items: ItemCount[] = new Array(len);
-    for (let k = 0; k < len; k++) items[k] = { item_id: names[nbr[idx[k]!]!]!, count: cnt[idx[k]!]! };
-    rows[r] = { item_id: names[id]!, items };
+    sortByCountThenRank(nbr.subarray(from, to), cnt.subarray(from, to), ranks, idOfRank);
+    start[row] = from;
+    len[row] = Math.min(to - from, maxNeighbors);
   }
-  return rows;
+  return { names, rowIds, start, len, nbr, cnt };
+}
+
+/** Cooc rows of a day's events. @since 0.1.0 */
+export function computeCoocRows(table: EventTable, ranks: Uint32Array, limits: Limits): CoocRows {
+  const pairs = countSessionPairs(table, limits);
+  return coocRowsFromPairs({ names: table.items.values, counts: table.itemCounts.data, ranks }, pairs, limits);
+}
+
+/** The `neighbors` member of a cooc artifact. @since 0.1.0 */
+export function coocPayload(rows: CoocRows): PayloadSource {
+  const { rowIds, start, len, nbr, cnt } = rows;
+  return {
+    key: 'neighbors',
+    *write(out, pretty) {
+      const names = nameBytes(rows.names);
+      if (rowIds.length === 0) {
+        out.text('[]');
+        return;
+      }
+      out.text('[');
+      for (let r = 0; r < rowIds.length; r++) {
+        out.text(pretty ? `${r > 0 ? ',' : ''}\n    {\n      "item_id": ` : `${r > 0 ? ',' : ''}{"item_id":`);
+        writeName(out, names, rowIds[r]!);
+        out.text(pretty ? ',\n      "items": ' : ',"items":');
+        yield* writeIdCountArray(out, pretty, '      ', names, nbr, cnt, 'item_id', 'count', start[r]!, start[r]! + len[r]!);
+        out.text(pretty ? '\n    }' : '}');
+        if (out.ready) yield;
+      }
+      out.text(pretty ? '\n  ]' : ']');
+    },
+  };
+}
+
+/** Cooc rows as plain objects (tests, small data). @since 0.1.0 */
+export function coocRowObjects(rows: CoocRows): CoocRow[] {
+  return Array.from(rows.rowIds, (id, r) => {
+    const items: ItemCount[] = [];
+    for (let k = rows.start[r]!; k < rows.start[r]! + rows.len[r]!; k++) items.push({ item_id: rows.names[rows.nbr[k]!]!, count: rows.cnt[k]! });
+    return { item_id: rows.names[id]!, items };
+  });
+}
+
+/** Cooc rows of a day's events as plain objects. @since 0.1.0 */
+export function computeCooc(table: EventTable, ranks: Uint32Array, limits: Limits): CoocRow[] {
+  return coocRowObjects(computeCoocRows(table, ranks, limits));
 }

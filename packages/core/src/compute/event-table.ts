@@ -1,15 +1,29 @@
+import { parseRfc3339 } from '@recsys/contracts';
 import type { CanonicalEvent } from '../ingest/raw-event.js';
-import { U32Column, U32Counts } from './growable.js';
+import { F64Column, U32Column, U32Counts } from './growable.js';
 import { Interner } from './interner.js';
 
 /** No user on this event. */
 export const NO_USER = 0xffffffff;
 
 /**
+ * Splits a canonical timestamp into (epoch ms of its whole second,
+ * nanoseconds within the second). Canonical timestamps keep the producer's
+ * 0–9 fraction digits, so their strings do not compare as instants; these
+ * two numbers do, exactly.
+ */
+export function instantOf(ts: string): { secondsMs: number; nanos: number } {
+  const parsed = parseRfc3339(ts);
+  if (!parsed) throw new Error(`invalid canonical ts ${JSON.stringify(ts)}`);
+  return { secondsMs: parsed.epochSecondsMs, nanos: parsed.fraction === '' ? 0 : Number(parsed.fraction.slice(1).padEnd(9, '0')) };
+}
+
+/**
  * The accepted events of one day in compact columnar form: ids interned to
- * integers, one row per event in canonical order. Every artifact is computed
- * from this table, whether it was filled while ingesting (`run`, one pass)
- * or by reading a canonical partition back (job mode).
+ * integers, one row per event in canonical order (about 20 bytes per event
+ * plus the distinct ids). Every artifact is computed from this table,
+ * whether it was filled while ingesting (`run`, one pass) or by reading a
+ * canonical partition back (job mode).
  * @since 0.1.0
  */
 export class EventTable {
@@ -19,8 +33,10 @@ export class EventTable {
   readonly session = new U32Column();
   readonly item = new U32Column();
   readonly user = new U32Column();
-  /** Canonical timestamps (needed only by ordering-aware artifacts). */
-  readonly ts: string[] = [];
+  /** Epoch ms of each event's whole second. */
+  readonly secondsMs = new F64Column();
+  /** Nanoseconds within the second. */
+  readonly nanos = new U32Column();
   /** Exposures per item id. */
   readonly itemCounts = new U32Counts();
 
@@ -28,12 +44,19 @@ export class EventTable {
     return this.item.length;
   }
 
+  /** Appends a canonical event. */
   add(e: CanonicalEvent): void {
-    const item = this.items.intern(e.item_id);
+    const { secondsMs, nanos } = instantOf(e.ts);
+    this.addRow(this.sessions.intern(e.session_id), this.items.intern(e.item_id), e.user_id === undefined ? NO_USER : this.users.intern(e.user_id), secondsMs, nanos);
+  }
+
+  /** Appends an event whose ids are already interned in this table. */
+  addRow(session: number, item: number, user: number, secondsMs: number, nanos: number): void {
     this.item.push(item);
-    this.session.push(this.sessions.intern(e.session_id));
-    this.user.push(e.user_id === undefined ? NO_USER : this.users.intern(e.user_id));
-    this.ts.push(e.ts);
+    this.session.push(session);
+    this.user.push(user);
+    this.secondsMs.push(secondsMs);
+    this.nanos.push(nanos);
     this.itemCounts.increment(item);
   }
 }

@@ -41,3 +41,26 @@ export class U32Counts {
     return id < this.data.length ? this.data[id]! : 0;
   }
 }
+
+/** An append-only Float64 column that doubles when full. */
+export class F64Column {
+  data: Float64Array;
+  length = 0;
+
+  constructor(initial = 1024) {
+    this.data = new Float64Array(initial);
+  }
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = value;
+  }
+
+  view(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}

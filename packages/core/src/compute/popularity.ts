@@ -1,4 +1,5 @@
-import type { EventTable } from './event-table.js';
+import { nameBytes, writeIdCountArray, type PayloadSource } from './emit.js';
+import { invertRanks, sortByCountThenRank } from './order-keys.js';
 
 /** One popularity entry. @since 0.1.0 */
 export interface ItemCount {
@@ -6,29 +7,66 @@ export interface ItemCount {
   count: number;
 }
 
-/**
- * Item ids ordered most exposed first, ties by item id in UTF-8 byte order.
- * `ranks` are the table's `items.utf8Ranks()`.
- */
-export function itemsByExposure(table: EventTable, ranks: Uint32Array): number[] {
-  const ids = Array.from({ length: table.items.size }, (_, i) => i);
-  const counts = table.itemCounts;
-  ids.sort((a, b) => counts.get(b) - counts.get(a) || ranks[a]! - ranks[b]!);
-  return ids;
+/** Item exposure counts indexed by dense item id. */
+export interface ItemExposure {
+  readonly names: readonly string[];
+  /** `counts[id]` = exposures of item `id`. */
+  readonly counts: ArrayLike<number>;
+  /** `ranks[id]` = position of the item id in UTF-8 order. */
+  readonly ranks: Uint32Array;
+}
+
+/** Popularity in compact form: item ids most exposed first and their counts. @since 0.1.0 */
+export interface PopularityRows {
+  readonly names: readonly string[];
+  readonly ids: Uint32Array;
+  readonly counts: Uint32Array;
 }
 
 /**
- * Popularity payload (DESIGN §3.3): every exposed item with its exposure
- * count, most exposed first, at most `maxItems` entries.
+ * Every item id ordered most exposed first, ties by item id in UTF-8 byte
+ * order (the order popularity lists and cooc row truncation use).
+ */
+export function rankByExposure(exposure: ItemExposure): PopularityRows {
+  const n = exposure.names.length;
+  const ids = new Uint32Array(n);
+  const counts = new Uint32Array(n);
+  for (let id = 0; id < n; id++) {
+    ids[id] = id;
+    counts[id] = exposure.counts[id]!;
+  }
+  sortByCountThenRank(ids, counts, exposure.ranks, invertRanks(exposure.ranks));
+  return { names: exposure.names, ids, counts };
+}
+
+/**
+ * Popularity (DESIGN §3.3): every exposed item with its exposure count, most
+ * exposed first, at most `maxItems` entries.
  * @since 0.1.0
  */
-export function computePopularity(table: EventTable, ranks: Uint32Array, maxItems: number): ItemCount[] {
-  const ordered = itemsByExposure(table, ranks);
-  const n = Math.min(ordered.length, maxItems);
-  const out: ItemCount[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const id = ordered[i]!;
-    out[i] = { item_id: table.items.values[id]!, count: table.itemCounts.get(id) };
-  }
-  return out;
+export function computePopularityRows(exposure: ItemExposure, maxItems: number): PopularityRows {
+  const all = rankByExposure(exposure);
+  const n = Math.min(all.ids.length, maxItems);
+  return { names: all.names, ids: all.ids.subarray(0, n), counts: all.counts.subarray(0, n) };
+}
+
+/** The `items` member of a popularity artifact. @since 0.1.0 */
+export function popularityPayload(rows: PopularityRows): PayloadSource {
+  return {
+    key: 'items',
+    write: (out, pretty) => writeIdCountArray(out, pretty, '  ', nameBytes(rows.names), rows.ids, rows.counts, 'item_id', 'count'),
+  };
+}
+
+/** Popularity as plain objects (tests, small data). @since 0.1.0 */
+export function popularityItems(rows: PopularityRows): ItemCount[] {
+  return Array.from(rows.ids, (id, k) => ({ item_id: rows.names[id]!, count: rows.counts[k]! }));
+}
+
+/**
+ * Popularity of a day's events as plain objects (tests, small data).
+ * @since 0.1.0
+ */
+export function computePopularity(table: { items: { values: readonly string[] }; itemCounts: { data: Uint32Array } }, ranks: Uint32Array, maxItems: number): ItemCount[] {
+  return popularityItems(computePopularityRows({ names: table.items.values, counts: table.itemCounts.data, ranks }, maxItems));
 }

@@ -1,64 +1,112 @@
 import type { PipelineEnv } from '../storage-areas.js';
 import type { Scope } from '../keys.js';
-import { keys } from '../keys.js';
-import { checkLimit } from '../limits.js';
-import type { ObjectWriter } from '../ports.js';
-import type { EventTable } from '../compute/event-table.js';
+import { NO_USER, type EventTable } from '../compute/event-table.js';
+import { shardOfSession, type ShardSpec } from '../shard.js';
 import { FingerprintSet } from './fingerprint-set.js';
-import { splitLines } from './line-splitter.js';
-import { canonicalLine, checkRawEvent, type CanonicalEvent, type RejectReason } from './raw-event.js';
+import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitter.js';
+import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { openRawSource, rawSourcesForDay } from './raw-source.js';
+import { DayOutputs, type IngestReport } from './day-outputs.js';
+import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 
-/** Counts reported for one ingested day (DESIGN §5.2). @since 0.1.0 */
-export interface IngestCounts {
-  /** Non-blank lines read from all sources. */
-  read: number;
-  /** Events written to the canonical partition. */
-  accepted: number;
-  /** Exact duplicates removed (same canonical content). */
-  duplicates: number;
-  /** Valid events of this tenant/surface whose `ts` is on another day. */
-  out_of_window: number;
-  /** Valid events of another tenant or surface. */
-  other_scope: number;
-  /** Lines sent to quarantine. */
-  rejected: number;
-  rejected_by_reason: Partial<Record<RejectReason, number>>;
+export type { IngestCounts, IngestReport } from './day-outputs.js';
+
+/**
+ * Parses chunks of raw lines, possibly on other threads. Results must come
+ * back per dictionary in submission order (one FIFO queue per worker).
+ * @since 0.1.0
+ */
+export interface ParsePool {
+  parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult>;
 }
 
-/** Result of ingesting one day. @since 0.1.0 */
-export interface IngestReport {
-  readonly day: string;
-  readonly sources: string[];
-  readonly counts: IngestCounts;
-  readonly canonical: { readonly key: string; readonly uri: string; readonly sha256: string; readonly bytes: number };
-  /** URI of the day's quarantine file, when anything was rejected. */
-  readonly quarantine?: string;
+/** A pool that parses on the calling thread (small inputs, tests, browsers). @since 0.1.0 */
+export function inProcessParsePool(): ParsePool {
+  const dict = new LocalDictionary(0);
+  return { parse: async (chunk, ctx) => parseChunk(chunk, ctx, dict) };
 }
 
-const FLUSH_BYTES = 1 << 20;
+/** Options of {@link ingestDay}. @since 0.1.0 */
+export interface IngestOptions {
+  /** Keep only the sessions of this shard. */
+  readonly shard?: ShardSpec | undefined;
+  /** Where the partition goes (sharded ingest writes one per shard); default: the day's partition. */
+  readonly partitionKey?: string | undefined;
+  /** Parser pool (worker threads); default: parse on this thread. */
+  readonly pool?: ParsePool | undefined;
+  /** Raw bytes per parse chunk (default 4 MiB). */
+  readonly chunkBytes?: number | undefined;
+}
 
-/** Buffers text and writes it in large chunks. */
-class BatchedWriter {
-  private buffer: string[] = [];
-  private pending = 0;
-  constructor(private readonly writer: ObjectWriter, private readonly onText?: (text: string) => void) {}
+/** A block of whole lines, or an over-long line found while cutting blocks. */
+type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number };
 
-  async push(text: string): Promise<void> {
-    this.buffer.push(text);
-    this.pending += text.length;
-    if (this.pending >= FLUSH_BYTES) await this.flush();
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
-
-  async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const text = this.buffer.join('');
-    this.buffer = [];
-    this.pending = 0;
-    this.onText?.(text);
-    await this.writer.write(text);
-  }
+  return out;
 }
+
+/**
+ * Cuts a byte stream into blocks of whole lines of about `target` bytes
+ * (each block a fresh buffer, so it can be transferred to a worker). A line
+ * longer than the 1 MiB limit is never buffered whole: it is reported with
+ * its first bytes and skipped.
+ */
+async function* lineBlocks(stream: AsyncIterable<Uint8Array>, target: number): AsyncGenerator<Block> {
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let skipping: { prefix: Uint8Array; bytes: number } | undefined;
+  for await (let chunk of stream) {
+    if (skipping) {
+      const nl = chunk.indexOf(10);
+      if (nl === -1) {
+        skipping.bytes += chunk.length;
+        continue;
+      }
+      yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes + nl };
+      skipping = undefined;
+      chunk = chunk.subarray(nl + 1);
+    }
+    parts.push(chunk);
+    size += chunk.length;
+    if (size < target) continue;
+    // Cut after the last newline of what we have.
+    let cut = -1;
+    let offset = size;
+    for (let p = parts.length - 1; p >= 0 && cut === -1; p--) {
+      offset -= parts[p]!.length;
+      const nl = parts[p]!.lastIndexOf(10);
+      if (nl !== -1) cut = offset + nl + 1;
+    }
+    if (cut === -1) {
+      if (size > MAX_LINE_BYTES + 1) {
+        const all = concat(parts, size);
+        skipping = { prefix: all.slice(0, TOO_LONG_PREFIX_BYTES), bytes: size };
+        parts = [];
+        size = 0;
+      }
+      continue;
+    }
+    const all = concat(parts, size);
+    yield { kind: 'block', bytes: all.subarray(0, cut) };
+    parts = cut < size ? [all.slice(cut)] : [];
+    size -= cut;
+  }
+  if (skipping) yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes };
+  else if (size > 0) yield { kind: 'block', bytes: concat(parts, size) };
+}
+
+function concatFlags(parts: Uint8Array[]): Uint8Array {
+  return concat(parts, parts.reduce((n, p) => n + p.length, 0));
+}
+
+const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+let streamCounter = 0;
 
 /**
  * Ingests one UTC day (DESIGN §5.2): streams every raw source, validates and
@@ -67,33 +115,111 @@ class BatchedWriter {
  * when nothing was accepted) and quarantine file. Accepted events are also
  * fed to `table`, so `run` computes artifacts without re-reading the
  * partition.
+ *
+ * Lines are parsed in blocks by `options.pool` (worker threads in the CLI)
+ * and merged here in input order: the output is byte-identical to the
+ * line-by-line {@link ingestDayReference}.
  * @since 0.1.0
  */
-export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, table?: EventTable): Promise<IngestReport> {
-  const { areas, limits, logger } = env;
-  const counts: IngestCounts = { read: 0, accepted: 0, duplicates: 0, out_of_window: 0, other_scope: 0, rejected: 0, rejected_by_reason: {} };
-  const canonicalKey = keys.canonicalPartition(scope, day);
-  const quarantineKey = keys.quarantine(scope, day);
+export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: IngestOptions = {}): Promise<IngestReport> {
+  const { areas, logger } = env;
+  const pool = options.pool ?? inProcessParsePool();
   const sources = await rawSourcesForDay(areas.raw, scope, day);
-  const hash = env.sha256();
-  const canonicalWriter = await areas.canonical.writer(canonicalKey);
-  const canonical = new BatchedWriter(canonicalWriter, (text) => hash.update(text));
-  let quarantineWriter: ObjectWriter | undefined;
-  let quarantine: BatchedWriter | undefined;
+  const out = await DayOutputs.open(env, scope, day, options.partitionKey);
+  const counts = out.counts;
   const seen = new FingerprintSet();
+  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day };
+  // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
+  const translate = new Map<number, { sessions: number[]; items: number[]; users: number[]; inShard: Uint8Array[] }>();
+  const shard = options.shard;
 
-  const rejectLine = async (source: string, line: number, reason: RejectReason, detail: string, raw: string, truncated = false) => {
-    counts.rejected++;
-    counts.rejected_by_reason[reason] = (counts.rejected_by_reason[reason] ?? 0) + 1;
-    if (!quarantine) {
-      quarantineWriter = await areas.quarantine.writer(quarantineKey);
-      quarantine = new BatchedWriter(quarantineWriter);
+  const merge = async (source: string, lineBase: number, r: ChunkResult) => {
+    counts.read += r.read;
+    counts.other_scope += r.otherScope;
+    counts.out_of_window += r.outOfWindow;
+    for (const j of r.rejects) await out.reject(source, lineBase + j.line, j.reason, j.detail, j.raw, j.truncated === true);
+    let t = translate.get(r.dictId);
+    if (!t) translate.set(r.dictId, (t = { sessions: [], items: [], users: [], inShard: [] }));
+    if (table) {
+      for (const v of r.newSessions) t.sessions.push(table.sessions.intern(v));
+      for (const v of r.newItems) t.items.push(table.items.intern(v));
+      for (const v of r.newUsers) t.users.push(table.users.intern(v));
     }
-    const record: Record<string, unknown> = { source, line, reason, detail, raw };
-    if (truncated) record.raw_truncated = true;
-    await quarantine.push(JSON.stringify(record) + '\n');
+    const inShard = shard ? Uint8Array.from(r.newSessions, (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
+    if (inShard) t.inShard.push(inShard);
+    const shardOk = shard ? t.inShard.length === 1 ? t.inShard[0]! : (t.inShard = [concatFlags(t.inShard)])[0]! : undefined;
+    let runStart = 0;
+    let prevEnd = 0;
+    for (let k = 0; k < r.events; k++) {
+      const lineEnd = r.ends[k]!;
+      let keep = false;
+      if (shardOk && shardOk[r.session[k]!] === 0) {
+        counts.other_shard = (counts.other_shard ?? 0) + 1;
+      } else if (!seen.add(r.fpHi[k]!, r.fpLo[k]!)) {
+        counts.duplicates++;
+      } else {
+        keep = true;
+        out.accepted();
+        if (table) {
+          const u = r.user[k]!;
+          table.addRow(t.sessions[r.session[k]!]!, t.items[r.item[k]!]!, u === NO_USER ? NO_USER : t.users[u]!, r.secondsMs[k]!, r.nanos[k]!);
+        }
+      }
+      if (!keep) {
+        if (prevEnd > runStart) await out.write(r.canonical.subarray(runStart, prevEnd));
+        runStart = lineEnd;
+      }
+      prevEnd = lineEnd;
+    }
+    if (prevEnd > runStart) await out.write(r.canonical.subarray(runStart, prevEnd));
   };
 
+  try {
+    const maxInFlight = 4;
+    for (const file of sources) {
+      const source = areas.raw.uri(file.key);
+      logger.debug({ source, day }, 'reading raw source');
+      const queue: ({ result: Promise<ChunkResult> } | { tooLong: { prefix: Uint8Array; bytes: number } })[] = [];
+      let lineBase = 0;
+      const drainOne = async () => {
+        const head = queue.shift()!;
+        if ('tooLong' in head) {
+          lineBase++;
+          counts.read++;
+          await out.reject(source, lineBase, 'line_too_long', `line is ${head.tooLong.bytes} bytes; the limit is 1 MiB`, lossy.decode(head.tooLong.prefix), true);
+          return;
+        }
+        const r = await head.result;
+        await merge(source, lineBase, r);
+        lineBase += r.lines;
+      };
+      for await (const block of lineBlocks(await openRawSource(areas.raw, file), options.chunkBytes ?? 4 << 20)) {
+        if (block.kind === 'too_long') queue.push({ tooLong: block });
+        else queue.push({ result: pool.parse(block.bytes, ctx) });
+        while (queue.length >= maxInFlight) await drainOne();
+      }
+      while (queue.length > 0) await drainOne();
+    }
+  } catch (error) {
+    await out.abort();
+    throw error;
+  }
+  return out.finish(sources.map((s) => areas.raw.uri(s.key)));
+}
+
+/**
+ * The straightforward line-by-line ingest: one thread, one line at a time,
+ * no typed-array tricks. Kept as the reference that the fast engine must
+ * match byte for byte (tests compare them on random inputs), and selectable
+ * with `--engine reference` when debugging.
+ * @since 0.1.0
+ */
+export async function ingestDayReference(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: Pick<IngestOptions, 'shard' | 'partitionKey'> = {}): Promise<IngestReport> {
+  const { areas, logger } = env;
+  const sources = await rawSourcesForDay(areas.raw, scope, day);
+  const out = await DayOutputs.open(env, scope, day, options.partitionKey);
+  const counts = out.counts;
+  const seen = new FingerprintSet();
   try {
     for (const file of sources) {
       const source = areas.raw.uri(file.key);
@@ -101,26 +227,26 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       for await (const line of splitLines(await openRawSource(areas.raw, file))) {
         counts.read++;
         if (line.kind === 'too_long') {
-          await rejectLine(source, line.lineNo, 'line_too_long', `line is ${line.bytes} bytes; the limit is 1 MiB`, line.prefix, true);
+          await out.reject(source, line.lineNo, 'line_too_long', `line is ${line.bytes} bytes; the limit is 1 MiB`, line.prefix, true);
           continue;
         }
         if (line.kind === 'invalid_utf8') {
-          await rejectLine(source, line.lineNo, 'invalid_utf8', 'line is not valid UTF-8', line.text);
+          await out.reject(source, line.lineNo, 'invalid_utf8', 'line is not valid UTF-8', line.text);
           continue;
         }
         let parsed: unknown;
         try {
           parsed = JSON.parse(line.text);
         } catch (error) {
-          await rejectLine(source, line.lineNo, 'invalid_json', (error as Error).message, line.text);
+          await out.reject(source, line.lineNo, 'invalid_json', (error as Error).message, line.text);
           continue;
         }
         const result = checkRawEvent(parsed);
         if (!result.ok) {
-          await rejectLine(source, line.lineNo, result.reason, result.detail, line.text);
+          await out.reject(source, line.lineNo, result.reason, result.detail, line.text);
           continue;
         }
-        const event: CanonicalEvent = result.event;
+        const event = result.event;
         if (event.tenant !== scope.tenant || event.surface !== scope.surface) {
           counts.other_scope++;
           continue;
@@ -129,40 +255,23 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
           counts.out_of_window++;
           continue;
         }
+        if (options.shard && shardOfSession(event.session_id, options.shard.count) !== options.shard.index) {
+          counts.other_shard = (counts.other_shard ?? 0) + 1;
+          continue;
+        }
         const text = canonicalLine(event);
         if (!seen.addText(text)) {
           counts.duplicates++;
           continue;
         }
-        counts.accepted++;
-        checkLimit(limits, 'max_events_per_run', counts.accepted, `day ${day}`);
-        await canonical.push(text + '\n');
+        out.accepted();
+        await out.write(text + '\n');
         table?.add(event);
       }
     }
-    await canonical.flush();
-    await quarantine?.flush();
   } catch (error) {
-    await canonicalWriter.abort().catch(() => {});
-    await quarantineWriter?.abort().catch(() => {});
+    await out.abort();
     throw error;
   }
-  const { size: canonicalBytes } = await canonicalWriter.commit();
-  let quarantineUri: string | undefined;
-  if (quarantineWriter) {
-    await quarantineWriter.commit();
-    quarantineUri = areas.quarantine.uri(quarantineKey);
-  } else {
-    // A rerun with clean input must not leave the previous run's rejects behind.
-    await areas.quarantine.delete(quarantineKey);
-  }
-  const report: IngestReport = {
-    day,
-    sources: sources.map((s) => areas.raw.uri(s.key)),
-    counts,
-    canonical: { key: canonicalKey, uri: areas.canonical.uri(canonicalKey), sha256: hash.digest(), bytes: canonicalBytes },
-    ...(quarantineUri ? { quarantine: quarantineUri } : {}),
-  };
-  logger.info({ day, counts }, 'ingested day');
-  return report;
+  return out.finish(sources.map((s) => areas.raw.uri(s.key)));
 }

@@ -34,8 +34,22 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RawLine> {
   let carry: Uint8Array = new Uint8Array(0);
   let lineNo = 0;
-  // While inside an over-long line: its prefix and byte count so far.
-  let skipping: { prefix: Uint8Array; bytes: number } | undefined;
+  // While inside an over-long line: its prefix, byte count and last byte so far.
+  let skipping: { prefix: Uint8Array; bytes: number; last: number } | undefined;
+
+  // Counts bytes of the over-long line and keeps its first TOO_LONG_PREFIX_BYTES,
+  // so the report does not depend on where chunk boundaries fall.
+  const extend = (s: { prefix: Uint8Array; bytes: number; last: number }, bytes: Uint8Array): void => {
+    s.bytes += bytes.length;
+    if (bytes.length > 0) s.last = bytes[bytes.length - 1]!;
+    if (s.prefix.length < TOO_LONG_PREFIX_BYTES) s.prefix = concat(s.prefix, bytes.slice(0, TOO_LONG_PREFIX_BYTES - s.prefix.length));
+  };
+  // Like `emit`, a trailing \r is not part of the line.
+  const finish = (s: { prefix: Uint8Array; bytes: number; last: number }): RawLine => {
+    lineNo++;
+    const bytes = s.last === CR ? s.bytes - 1 : s.bytes;
+    return { kind: 'too_long', lineNo, prefix: lossy.decode(s.prefix.subarray(0, Math.min(s.prefix.length, bytes))), bytes };
+  };
 
   const emit = (bytes: Uint8Array): RawLine | undefined => {
     lineNo++;
@@ -63,11 +77,10 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
       const piece = chunk.subarray(start, nl);
       start = nl + 1;
       if (skipping) {
-        lineNo++;
-        const bytes = skipping.bytes + piece.length;
-        const prefix = lossy.decode(skipping.prefix);
+        extend(skipping, piece);
+        const out = finish(skipping);
         skipping = undefined;
-        yield { kind: 'too_long', lineNo, prefix, bytes };
+        yield out;
         continue;
       }
       const line = carry.length > 0 ? concat(carry, piece) : piece;
@@ -77,10 +90,11 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
     }
     const rest = chunk.subarray(start);
     if (skipping) {
-      skipping.bytes += rest.length;
+      extend(skipping, rest);
     } else if (carry.length + rest.length > maxLineBytes + 1) {
-      const joined = concat(carry, rest);
-      skipping = { prefix: joined.slice(0, TOO_LONG_PREFIX_BYTES), bytes: joined.length };
+      skipping = { prefix: new Uint8Array(0), bytes: 0, last: 0 };
+      extend(skipping, carry);
+      extend(skipping, rest);
       carry = new Uint8Array(0);
     } else if (rest.length > 0) {
       // Copy: the producer may reuse its chunk buffer.
@@ -88,8 +102,7 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
     }
   }
   if (skipping) {
-    lineNo++;
-    yield { kind: 'too_long', lineNo, prefix: lossy.decode(skipping.prefix), bytes: skipping.bytes };
+    yield finish(skipping);
   } else if (carry.length > 0) {
     const out = emit(carry);
     if (out) yield out;

@@ -6,9 +6,11 @@ import { checkLimit } from '../limits.js';
 import { dayWindow, daysInRange, nextDay, parseDayFlag } from '../days.js';
 import type { PipelineEnv } from '../storage-areas.js';
 import { EventTable } from '../compute/event-table.js';
-import { assertComputable, computeArtifacts, type ArtifactTarget } from '../compute/artifacts.js';
+import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, type ArtifactTarget } from '../compute/artifacts.js';
+import { catalogForSurface } from '../compute/content-sim.js';
+import { loadCatalog, type Catalog, type CatalogFormat, type CatalogProblem, type CatalogSource } from '../catalog/catalog.js';
 import { ingestDay, type IngestCounts } from '../ingest/ingest-day.js';
-import { checkCanonicalGate, checkTableLimits } from '../validate/gates.js';
+import { checkCanonicalGate, checkCatalogGate, checkTableLimits } from '../validate/gates.js';
 import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 
@@ -24,6 +26,24 @@ export interface RunOptions {
   /** Start the day after the checkpoint. */
   readonly incremental?: boolean | undefined;
   readonly types: readonly string[];
+  /** The item catalog; required when `types` has `content_sim`. */
+  readonly catalog?: CatalogSource | undefined;
+}
+
+/** What a run read from its item catalog (reported with each day that used it). @since 0.1.0 */
+export interface CatalogReport {
+  readonly location: string;
+  readonly format: CatalogFormat;
+  readonly sha256?: string;
+  /** Data rows read. */
+  readonly rows: number;
+  readonly malformed: number;
+  /** The first malformed rows with their line numbers. */
+  readonly problems: readonly CatalogProblem[];
+  /** Items that apply to the surface (before `max_items_per_artifact`). */
+  readonly items: number;
+  readonly other_namespace: number;
+  readonly no_tags: number;
 }
 
 /** One published day. @since 0.1.0 */
@@ -35,6 +55,7 @@ export interface DayResult {
   readonly artifacts: { type: string; key: string; version: string; uri: string; size: number; new_blob: boolean }[];
   readonly manifest_uri: string;
   readonly history_seq: number;
+  readonly catalog?: CatalogReport;
   readonly durations_ms: { ingest: number; validate: number; compute: number; publish: number; total: number };
 }
 
@@ -45,6 +66,8 @@ export interface RunPlan {
   readonly types: ArtifactType[];
   readonly days: string[];
   readonly incremental: boolean;
+  /** Set when a selected type needs the item catalog. */
+  readonly catalog?: CatalogSource;
 }
 
 /**
@@ -56,6 +79,10 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
   const segment = checkSegment('segment', options.segment ?? DEFAULT_SEGMENT);
   const types = assertComputable(options.types);
   if (types.length === 0) throw new UsageError('no artifact types selected');
+  const needsCatalog = types.some((t) => CATALOG_ARTIFACT_TYPES.includes(t));
+  if (needsCatalog && !options.catalog) {
+    throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
+  }
   const end = parseDayFlag('--end', options.end);
   let start: string;
   if (options.incremental) {
@@ -70,7 +97,37 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
   }
   const days = start > end ? [] : daysInRange(start, end);
   checkLimit(env.limits, 'max_days_backfill', days.length, `${start}..${end}`);
-  return { scope, segment, types, days, incremental: options.incremental === true };
+  return { scope, segment, types, days, incremental: options.incremental === true, ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}) };
+}
+
+/** How many malformed catalog rows are logged one by one. */
+const LOGGED_PROBLEMS = 20;
+
+/**
+ * Reads the plan's item catalog once for the whole run, logs its malformed
+ * rows with line numbers and applies the catalog gate, all before the
+ * first day writes anything.
+ */
+async function loadRunCatalog(env: PipelineEnv, plan: RunPlan, source: CatalogSource): Promise<{ catalog: Catalog; report: CatalogReport }> {
+  const catalog = await loadCatalog(source, env.sha256);
+  for (const problem of catalog.problems.slice(0, LOGGED_PROBLEMS)) {
+    env.logger.warn({ catalog: catalog.location, line: problem.line, reason: problem.reason, detail: problem.detail }, 'malformed catalog row');
+  }
+  const surface = catalogForSurface(catalog, plan.scope.surface);
+  const report: CatalogReport = {
+    location: catalog.location,
+    format: catalog.format,
+    ...(catalog.sha256 ? { sha256: catalog.sha256 } : {}),
+    rows: catalog.rows,
+    malformed: catalog.malformed,
+    problems: catalog.problems,
+    items: surface.items.length,
+    other_namespace: surface.other_namespace,
+    no_tags: surface.no_tags,
+  };
+  env.logger.info({ ...report, problems: undefined, malformed_by_reason: catalog.malformed_by_reason }, 'read item catalog');
+  checkCatalogGate(catalog, plan.scope.surface, env.limits);
+  return { catalog, report };
 }
 
 /**
@@ -83,17 +140,18 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
 export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day: DayResult) => void, publishHook?: PublishStepHook): Promise<DayResult[]> {
   const results: DayResult[] = [];
   const checkpoints = new CheckpointStore(env.areas.checkpoints);
+  const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
   for (const day of plan.days) {
     const t0 = performance.now();
     const table = new EventTable();
-    const ingest = await ingestDay(env, plan.scope, day, table);
+    const ingest = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
     const t1 = performance.now();
     checkCanonicalGate(day, ingest.counts, env.limits);
     checkTableLimits(day, table, env.limits);
     const t2 = performance.now();
     const target: ArtifactTarget = { scope: plan.scope, segment: plan.segment, window: dayWindow(day) };
     const builtAt = formatUtcSeconds(env.clock.now().getTime());
-    const built = await computeArtifacts(table, plan.types, target, env.limits, builtAt);
+    const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog: catalog?.catalog });
     const t3 = performance.now();
     const inputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
     const published = await publishArtifacts(env, target, built, inputs, publishHook);
@@ -109,6 +167,7 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
       artifacts: published.artifacts.map((a) => ({ type: a.type, key: a.key, version: a.version, uri: a.uri, size: a.size, new_blob: a.newBlob })),
       manifest_uri: published.commit.manifestUri,
       history_seq: published.commit.entry.seq,
+      ...(catalog ? { catalog: catalog.report } : {}),
       durations_ms: { ingest: t1 - t0, validate: t2 - t1, compute: t3 - t2, publish: t4 - t3, total: t4 - t0 },
     };
     env.logger.info({ day, artifacts: result.artifacts, history_seq: result.history_seq }, 'published day');

@@ -1,18 +1,12 @@
 import { manifestKey, type InputPartition, type VersionRecordV1 } from '@recsys/contracts';
 import { IntegrityError, ValidationGateError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
+import type { ObjectStorage } from '../ports.js';
 import type { PipelineEnv } from '../storage-areas.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import { checkArtifactGate } from '../validate/gates.js';
 import { Registry, type CommitResult } from '../registry/registry.js';
-
-const decoder = new TextDecoder();
-
-function sha256Of(env: PipelineEnv, data: Uint8Array): string {
-  const hash = env.sha256();
-  hash.update(data);
-  return hash.digest();
-}
+import { fenceTargets, type FenceTarget } from '../ops/gc-fence.js';
 
 /** A published artifact. @since 0.1.0 */
 export interface PublishedArtifact {
@@ -21,7 +15,7 @@ export interface PublishedArtifact {
   readonly version: string;
   readonly uri: string;
   readonly size: number;
-  /** False when an identical blob was already published (rerun). */
+  /** False when the blob was already published (rerun): the stored one is kept. */
   readonly newBlob: boolean;
 }
 
@@ -35,22 +29,83 @@ export interface PublishResult {
 export type PublishStepHook = (step: 'blob' | 'readback' | 'record' | 'pointer', type?: string) => Promise<void> | void;
 
 /**
- * Puts a blob at its versioned key. Blobs are immutable: when the key exists
- * the stored blob must hash to the same version (same content; `built_at`
- * may differ), and the stored one is kept, so reruns change nothing.
+ * Blobs up to this size are fully re-parsed with the contract on read-back
+ * (JSON + zod + version recompute). Larger ones are checked by streaming
+ * their bytes through SHA-256 and comparing with what was written, because a
+ * full parse of a multi-hundred-MB cooc blob costs more than computing it;
+ * their content was produced by the same serializer the small path proves.
  */
-async function putBlob(env: PipelineEnv, scope: Scope, built: BuiltArtifact): Promise<{ key: string; newBlob: boolean }> {
-  const key = keys.blob(scope, built.type, built.version);
-  const result = await env.areas.objects.putIfAbsent(key, built.bytes);
-  return { key, newBlob: result === 'written' };
+export const FULL_READBACK_MAX_BYTES = 32 * 1024 * 1024;
+
+const decoder = new TextDecoder();
+
+/** Streams the blob into its versioned key, exclusively; returns the bytes' hash. */
+async function writeBlob(env: PipelineEnv, key: string, built: BuiltArtifact): Promise<{ written: boolean; sha256: string; size: number }> {
+  const writer = await env.areas.objects.writer(key);
+  const hash = env.sha256();
+  try {
+    for (const chunk of built.blob()) {
+      hash.update(chunk);
+      await writer.write(chunk);
+    }
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  const { written, size } = await writer.commit({ exclusive: true });
+  return { written, sha256: hash.digest(), size };
+}
+
+/** SHA-256 and size of a stored object, streamed. */
+async function hashStored(env: PipelineEnv, storage: ObjectStorage, key: string): Promise<{ sha256: string; size: number } | undefined> {
+  const stream = await storage.read(key);
+  if (!stream) return undefined;
+  const hash = env.sha256();
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { sha256: hash.digest(), size };
+}
+
+/**
+ * Step 2 of the protocol: the stored blob is what it claims to be. Returns
+ * its hash, size and built_at.
+ */
+async function readBack(env: PipelineEnv, target: ArtifactTarget, built: BuiltArtifact, key: string, wrote: { written: boolean; sha256: string }, registry: Registry) {
+  const { objects } = env.areas;
+  const uri = objects.uri(key);
+  const stored = await hashStored(env, objects, key);
+  if (!stored) throw new IntegrityError(`blob ${uri} is missing right after it was written`, { uri });
+  if (wrote.written && stored.sha256 !== wrote.sha256) {
+    throw new IntegrityError(`blob ${uri} reads back different bytes than were written (sha256 ${stored.sha256} != ${wrote.sha256})`, { uri });
+  }
+  const record = wrote.written ? undefined : await registry.readRecord(target.scope, built.type, built.version);
+  const trustedByRecord = record !== undefined && record.sha256 === stored.sha256;
+  if (stored.size <= FULL_READBACK_MAX_BYTES || (!wrote.written && !trustedByRecord)) {
+    const data = await objects.get(key);
+    if (!data) throw new IntegrityError(`blob ${uri} vanished during read-back`, { uri });
+    try {
+      const artifact = await checkArtifactGate(decoder.decode(data), { type: built.type, version: built.version, target }, env.limits);
+      return { ...stored, builtAt: artifact.build.built_at };
+    } catch (error) {
+      if (!wrote.written && error instanceof ValidationGateError) {
+        throw new IntegrityError(`published blob ${uri} exists with content that is not version ${built.version}: ${error.message}`, { uri }, { cause: error });
+      }
+      throw error;
+    }
+  }
+  return { ...stored, builtAt: record?.built_at ?? built.builtAt };
 }
 
 /**
  * Publishes computed artifacts with the pointer last (DESIGN §5.5):
- * 1. put each immutable blob, 2. read it back and validate it (contract,
- * header, hash, sizes), 3. write its version record, 4.–5. move the pointer
- * for all of them in one history entry + manifest compare-and-swap. A crash
- * at any point leaves the manifest pointing at complete, valid blobs.
+ * 1. put each immutable blob (exclusive create; a rerun keeps the stored
+ * blob), 2. read it back and validate it, 3. write its version record,
+ * 4.–5. move the pointer for all of them in one history entry + manifest
+ * compare-and-swap. A crash at any point leaves the manifest pointing at
+ * complete, valid blobs.
  * @since 0.1.0
  */
 export async function publishArtifacts(
@@ -60,25 +115,16 @@ export async function publishArtifacts(
   inputs: readonly InputPartition[],
   hook?: PublishStepHook,
 ): Promise<PublishResult> {
-  const { areas, limits, identity, clock } = env;
+  const { areas, identity, clock } = env;
   const registry = new Registry(areas.registry);
   const published: PublishedArtifact[] = [];
+  const fences: FenceTarget[] = [];
   for (const artifact of built) {
-    const { key, newBlob } = await putBlob(env, target.scope, artifact);
-    await hook?.('blob', artifact.type);
-    const stored = await areas.objects.get(key);
+    const key = keys.blob(target.scope as Scope, artifact.type, artifact.version);
     const uri = areas.objects.uri(key);
-    if (!stored) throw new IntegrityError(`blob ${uri} is missing right after it was written`, { uri });
-    const text = decoder.decode(stored);
-    let parsed;
-    try {
-      parsed = await checkArtifactGate(text, { type: artifact.type, version: artifact.version, target }, limits);
-    } catch (error) {
-      if (!newBlob && error instanceof ValidationGateError) {
-        throw new IntegrityError(`published blob ${uri} exists with different content than version ${artifact.version}: ${error.message}`, { uri }, { cause: error });
-      }
-      throw error;
-    }
+    const wrote = await writeBlob(env, key, artifact);
+    await hook?.('blob', artifact.type);
+    const stored = await readBack(env, target, artifact, key, wrote, registry);
     await hook?.('readback', artifact.type);
     const record: VersionRecordV1 = {
       v: 1,
@@ -89,19 +135,34 @@ export async function publishArtifacts(
       version: artifact.version,
       uri,
       window: { start: target.window.start, end: target.window.end },
-      sha256: sha256Of(env, stored),
-      size_bytes: stored.byteLength,
-      built_at: parsed.build.built_at,
+      sha256: stored.sha256,
+      size_bytes: stored.size,
+      built_at: stored.builtAt,
       published_at: clock.now().toISOString(),
       inputs: [...inputs],
       tool: { name: identity.tool.name, version: identity.tool.version },
     };
     await registry.putRecord(record);
     await hook?.('record', artifact.type);
-    published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, size: artifact.size, newBlob });
+    fences.push({
+      uri,
+      ensure: async () => {
+        const again = await writeBlob(env, key, artifact);
+        // Restored after gc took it (and its record): the record must describe the bytes now stored.
+        const restored = again.written ? await readBack(env, target, artifact, key, again, registry) : undefined;
+        await registry.putRecord(restored ? { ...record, sha256: restored.sha256, size_bytes: restored.size, built_at: restored.builtAt } : record);
+      },
+    });
+    published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, size: artifact.size, newBlob: wrote.written });
   }
   await hook?.('pointer');
   const update = Object.fromEntries(published.map((p) => [p.key, p.uri]));
-  const commit = await registry.commit(target.scope, () => update, { reason: 'publish', identity, at: clock.now().toISOString() });
-  return { artifacts: published, commit };
+  // A concurrent gc may have collected a re-published (old) version since step 1: pin, then restore if needed.
+  const release = await fenceTargets(env, target.scope, fences);
+  try {
+    const commit = await registry.commit(target.scope, () => update, { reason: 'publish', identity, at: clock.now().toISOString() });
+    return { artifacts: published, commit };
+  } finally {
+    await release();
+  }
 }

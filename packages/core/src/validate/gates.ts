@@ -5,6 +5,8 @@ import { checkLimit } from '../limits.js';
 import type { EventTable } from '../compute/event-table.js';
 import type { ArtifactTarget } from '../compute/artifacts.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { catalogForSurface } from '../compute/content-sim.js';
 
 /**
  * Canonical gate (DESIGN §5.3): the day has events and the share of rejected
@@ -26,6 +28,52 @@ export function checkCanonicalGate(day: string, counts: IngestCounts, limits: Li
       day,
       ...counts,
     });
+  }
+}
+
+/** How many malformed catalog rows a gate message lists. */
+const LISTED_PROBLEMS = 10;
+
+/**
+ * Catalog gate (`content_sim` input), checked once per run before any day
+ * is ingested:
+ * 1. `catalog_bad_ratio`: malformed rows / data rows (header and blank
+ *    lines not counted) must not exceed `limits.max_bad_event_ratio`, the
+ *    same limit as raw events but a separate ratio, so a small broken
+ *    catalog cannot hide behind a large clean day of events (or vice versa);
+ * 2. `catalog_empty`: at least one item must apply to the surface (namespace
+ *    unset or equal to it, at least one tag), since publishing an empty
+ *    `content_sim` would wipe what is being served.
+ * The message lists the first malformed rows with their line numbers.
+ * @since 0.1.0
+ */
+export function checkCatalogGate(catalog: Catalog, surface: string, limits: Limits): void {
+  const ratio = catalog.rows === 0 ? 0 : catalog.malformed / catalog.rows;
+  if (ratio > limits.max_bad_event_ratio) {
+    const listed = catalog.problems.slice(0, LISTED_PROBLEMS).map((p) => `line ${p.line}: ${p.reason} (${p.detail})`);
+    const more = catalog.malformed > listed.length ? `; and ${catalog.malformed - listed.length} more` : '';
+    throw new ValidationGateError(
+      'catalog_bad_ratio',
+      `item catalog ${catalog.location}: ${catalog.malformed} of ${catalog.rows} rows malformed (ratio ${ratio.toFixed(6)} > limits.max_bad_event_ratio ${limits.max_bad_event_ratio}): ${listed.join('; ')}${more}`,
+      {
+        catalog: catalog.location,
+        malformed: catalog.malformed,
+        rows: catalog.rows,
+        ratio,
+        allowed: limits.max_bad_event_ratio,
+        config_key: 'limits.max_bad_event_ratio',
+        malformed_by_reason: catalog.malformed_by_reason,
+        problems: catalog.problems.slice(0, LISTED_PROBLEMS),
+      },
+    );
+  }
+  const forSurface = catalogForSurface(catalog, surface);
+  if (forSurface.items.length === 0) {
+    throw new ValidationGateError(
+      'catalog_empty',
+      `item catalog ${catalog.location}: no item applies to surface ${JSON.stringify(surface)} (${catalog.items.length} well-formed rows: ${forSurface.other_namespace} of another namespace, ${forSurface.no_tags} without tags); refusing to publish an empty content_sim`,
+      { catalog: catalog.location, surface, rows: catalog.rows, other_namespace: forSurface.other_namespace, no_tags: forSurface.no_tags },
+    );
   }
 }
 

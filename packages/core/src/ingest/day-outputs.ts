@@ -1,0 +1,129 @@
+import type { PipelineEnv } from '../storage-areas.js';
+import { keys, type Scope } from '../keys.js';
+import { checkLimit } from '../limits.js';
+import type { ObjectWriter, Sha256 } from '../ports.js';
+import type { RejectReason } from './raw-event.js';
+
+/** Counts reported for one ingested day (DESIGN §5.2). @since 0.1.0 */
+export interface IngestCounts {
+  /** Non-blank lines read from all sources. */
+  read: number;
+  /** Events written to the canonical partition. */
+  accepted: number;
+  /** Exact duplicates removed (same canonical content). */
+  duplicates: number;
+  /** Valid events of this tenant/surface whose `ts` is on another day. */
+  out_of_window: number;
+  /** Valid events of another tenant or surface. */
+  other_scope: number;
+  /** Valid events of this day that belong to another shard (sharded ingest only). */
+  other_shard?: number;
+  /** Lines sent to quarantine. */
+  rejected: number;
+  rejected_by_reason: Partial<Record<RejectReason, number>>;
+}
+
+/** Result of ingesting one day. @since 0.1.0 */
+export interface IngestReport {
+  readonly day: string;
+  readonly sources: string[];
+  readonly counts: IngestCounts;
+  readonly canonical: { readonly key: string; readonly uri: string; readonly sha256: string; readonly bytes: number };
+  /** URI of the day's quarantine file, when anything was rejected. */
+  readonly quarantine?: string;
+}
+
+const FLUSH_BYTES = 1 << 20;
+
+/**
+ * The two outputs of ingesting a day — the canonical partition (hashed as it
+ * is written) and the quarantine file — plus the counts. Both are written
+ * atomically: nothing is visible until `finish`, and `abort` leaves the
+ * previous versions untouched. Shared by both ingest engines.
+ */
+export class DayOutputs {
+  readonly counts: IngestCounts = { read: 0, accepted: 0, duplicates: 0, out_of_window: 0, other_scope: 0, rejected: 0, rejected_by_reason: {} };
+  private readonly hash: Sha256;
+  private quarantineWriter: ObjectWriter | undefined;
+  private pending: string[] = [];
+  private pendingLength = 0;
+  private readonly quarantineKey: string;
+
+  private constructor(
+    private readonly env: PipelineEnv,
+    private readonly day: string,
+    scope: Scope,
+    private readonly canonicalKey: string,
+    private readonly canonical: ObjectWriter,
+  ) {
+    this.hash = env.sha256();
+    this.quarantineKey = keys.quarantine(scope, day);
+  }
+
+  /** Opens the writers; `partitionKey` defaults to the day's canonical partition. */
+  static async open(env: PipelineEnv, scope: Scope, day: string, partitionKey = keys.canonicalPartition(scope, day)): Promise<DayOutputs> {
+    return new DayOutputs(env, day, scope, partitionKey, await env.areas.canonical.writer(partitionKey));
+  }
+
+  /** Records a rejected line in quarantine. */
+  async reject(source: string, line: number, reason: RejectReason, detail: string, raw: string, truncated = false): Promise<void> {
+    const c = this.counts;
+    c.rejected++;
+    c.rejected_by_reason[reason] = (c.rejected_by_reason[reason] ?? 0) + 1;
+    this.quarantineWriter ??= await this.env.areas.quarantine.writer(this.quarantineKey);
+    const record: Record<string, unknown> = { source, line, reason, detail, raw };
+    if (truncated) record.raw_truncated = true;
+    const text = JSON.stringify(record) + '\n';
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    if (this.pendingLength >= FLUSH_BYTES) await this.flushQuarantine();
+  }
+
+  /** Counts one accepted event (guardrail `max_events_per_run`). */
+  accepted(): void {
+    checkLimit(this.env.limits, 'max_events_per_run', ++this.counts.accepted, `day ${this.day}`);
+  }
+
+  /** Appends canonical bytes or text. */
+  async write(data: string | Uint8Array): Promise<void> {
+    this.hash.update(data);
+    await this.canonical.write(data);
+  }
+
+  private async flushQuarantine(): Promise<void> {
+    if (this.pending.length === 0 || !this.quarantineWriter) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    await this.quarantineWriter.write(text);
+  }
+
+  /** Commits both outputs and returns the report. */
+  async finish(sources: string[]): Promise<IngestReport> {
+    const { areas, logger } = this.env;
+    await this.flushQuarantine();
+    const { size } = await this.canonical.commit();
+    let quarantineUri: string | undefined;
+    if (this.quarantineWriter) {
+      await this.quarantineWriter.commit();
+      quarantineUri = areas.quarantine.uri(this.quarantineKey);
+    } else {
+      // A rerun with clean input must not leave the previous run's rejects behind.
+      await areas.quarantine.delete(this.quarantineKey);
+    }
+    logger.info({ day: this.day, counts: this.counts }, 'ingested day');
+    return {
+      day: this.day,
+      sources,
+      counts: this.counts,
+      canonical: { key: this.canonicalKey, uri: areas.canonical.uri(this.canonicalKey), sha256: this.hash.digest(), bytes: size },
+      ...(quarantineUri ? { quarantine: quarantineUri } : {}),
+    };
+  }
+
+  /** Discards both outputs (the previous partition and quarantine stay). */
+  async abort(): Promise<void> {
+    await this.canonical.abort().catch(() => {});
+    await this.quarantineWriter?.abort().catch(() => {});
+  }
+}

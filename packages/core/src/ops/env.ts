@@ -1,0 +1,19 @@
+import type { Clock, Logger, RunIdentity } from '../ports.js';
+import type { StorageAreas } from '../storage-areas.js';
+
+/**
+ * What the operations (rollback, status, verify, gc, history) need: the blob
+ * and registry areas, a clock, and who is acting. A `PipelineEnv` is one.
+ * @since 0.1.0
+ */
+export interface OpsEnv {
+  readonly areas: Pick<StorageAreas, 'objects' | 'registry'>;
+  readonly clock: Clock;
+  readonly identity: RunIdentity;
+  readonly logger: Logger;
+}
+
+/** Resolves after `ms` milliseconds (timers exist in every JS runtime; no Node import needed). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,78 @@
+// eslint-disable-next-line no-restricted-imports -- test support only (never bundled): core's tests need a real SHA-256
+import { createHash } from 'node:crypto';
+import type { ArtifactType } from '@recsys/contracts';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { finishArtifact, type BuiltArtifact } from '../compute/artifacts.js';
+import { publishArtifacts, type PublishResult } from '../publish/publish.js';
+import { silentLogger, type RunIdentity, type Sha256Factory } from '../ports.js';
+import type { PipelineEnv } from '../storage-areas.js';
+import { dayWindow } from '../days.js';
+import { MemoryStorage } from './memory-storage.test-support.js';
+
+export const scope = { tenant: 'demo', surface: 'home' };
+
+export const sha256: Sha256Factory = () => {
+  const h = createHash('sha256');
+  return {
+    update: (d: string | Uint8Array) => void h.update(d),
+    digest: () => h.digest('hex'),
+  };
+};
+
+/** A settable clock. */
+export class TestClock {
+  constructor(public ms = Date.parse('2026-01-10T00:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.ms);
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+export interface TestEnv extends PipelineEnv {
+  readonly objects: MemoryStorage;
+  readonly registryStorage: MemoryStorage;
+  readonly testClock: TestClock;
+}
+
+export function testEnv(identity: Partial<RunIdentity> = {}): TestEnv {
+  const objects = new MemoryStorage('objects');
+  const registryStorage = new MemoryStorage('registry');
+  const other = new MemoryStorage('other');
+  const testClock = new TestClock();
+  return {
+    areas: { raw: other, canonical: other, quarantine: other, artifacts: other, objects, registry: registryStorage, checkpoints: other },
+    limits: DEFAULT_LIMITS,
+    clock: testClock,
+    logger: silentLogger,
+    identity: { runId: 'run-test', host: 'test-host', user: 'tester', pid: 42, tool: { name: 'recsys-pipelines', version: '0.0.0-test' }, ...identity },
+    sha256,
+    objects,
+    registryStorage,
+    testClock,
+  };
+}
+
+/** A popularity artifact whose content (and so version) depends on `items`. */
+export function popularity(env: TestEnv, items: Record<string, number>, options: { day?: string; segment?: string; type?: ArtifactType } = {}): BuiltArtifact {
+  const rows = Object.entries(items)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([item_id, count]) => ({ item_id, count }));
+  const target = { scope, segment: options.segment ?? 'default', window: dayWindow(options.day ?? '2026-01-01') };
+  return finishArtifact(options.type ?? 'popularity', target, { members: { items: rows }, size: rows.length }, env.clock.now().toISOString().slice(0, 19) + 'Z', sha256);
+}
+
+/** A cooc artifact with one row per item listing the others. */
+export function cooc(env: TestEnv, ids: string[], options: { day?: string; segment?: string } = {}): BuiltArtifact {
+  const sorted = [...ids].sort();
+  const neighbors = sorted.map((id) => ({ item_id: id, items: sorted.filter((o) => o !== id).map((o) => ({ item_id: o, count: 1 })) }));
+  const target = { scope, segment: options.segment ?? 'default', window: dayWindow(options.day ?? '2026-01-01') };
+  return finishArtifact('cooc', target, { members: { neighbors }, size: neighbors.length }, env.clock.now().toISOString().slice(0, 19) + 'Z', sha256);
+}
+
+/** Publishes built artifacts for `day` (default segment unless given). */
+export function publish(env: TestEnv, built: BuiltArtifact[], options: { day?: string; segment?: string } = {}): Promise<PublishResult> {
+  const target = { scope, segment: options.segment ?? 'default', window: dayWindow(options.day ?? '2026-01-01') };
+  return publishArtifacts(env, target, built, []);
+}

@@ -1,0 +1,38 @@
+import { UsageError } from './errors.js';
+
+/** Which slice of the sessions a sharded step processes. @since 0.1.0 */
+export interface ShardSpec {
+  /** 0-based shard index, `0 <= index < count`. */
+  readonly index: number;
+  readonly count: number;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The shard of a session: FNV-1a (32-bit) of the session id's UTF-8 bytes,
+ * modulo the shard count. Stable across machines, runtimes and releases
+ * (documented in docs/how-to/scale-out.md; known values are tested), so
+ * every event of a session lands in the same shard and cooc pairs are exact
+ * within a shard.
+ * @since 0.1.0
+ */
+export function shardOfSession(sessionId: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (const byte of utf8.encode(sessionId)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % count;
+}
+
+/** Parses `i/n` (e.g. `3/8`), naming the flag on error. @since 0.1.0 */
+export function parseShardSpec(flag: string, value: string): ShardSpec {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index >= 0) || index >= count || count > 4096) {
+    throw new UsageError(`${flag} must be i/n with 0 <= i < n <= 4096 (got ${JSON.stringify(value)})`, { flag, value });
+  }
+  return { index, count };
+}
