@@ -69,7 +69,8 @@ export async function catalogSource(flags: CatalogFlags, config: ResolvedConfig,
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     if (fromFlag) throw new UsageError(`--catalog: cannot read ${path}: ${why}`, { catalog: path }, { cause: error });
-    throw new ConfigError('catalog.path', `cannot read ${path}: ${why}`, { catalog: path }, { cause: error });
+    const hint = config.file === undefined ? ' (the embedded default config only has catalogs for the bundled sample tenants; pass --catalog <file>)' : '';
+    throw new ConfigError('catalog.path', `cannot read ${path}: ${why}${hint}`, { catalog: path }, { cause: error });
   }
   return {
     location: path,

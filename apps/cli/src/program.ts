@@ -1,6 +1,12 @@
 import { Command } from 'commander';
 import { runCommand } from './commands/run.js';
+import { computeCommand, ingestCommand, mergeCommand, publishCommand, validateCommand } from './commands/jobs.js';
 import { versionCommand } from './commands/version.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { historyCommand } from './commands/history.js';
+import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
+import { gcCommand } from './commands/gc.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 
 /** Builds the `recsys-pipelines` command tree. */
@@ -10,6 +16,6 @@ export function buildProgram(): Command {
     .version(TOOL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [runCommand(), versionCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [runCommand(), ingestCommand(), validateCommand(), computeCommand(), mergeCommand(), publishCommand(), rollbackCommand(), statusCommand(), historyCommand(), verifyCommand(), gcCommand(), versionCommand()]) program.addCommand(cmd.exitOverride());
   return program;
 }

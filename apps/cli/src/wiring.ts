@@ -1,28 +1,29 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, systemClock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
+import { ConfigError, systemClock, type Clock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
 import { FsObjectStorage, nodeSha256 } from '@recsys/storage-fs';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { WorkerParsePool } from './parallel/parse-pool.js';
+import { openS3Area } from './s3-storage.js';
 
-/** Opens the storage of one area. */
-function openArea(name: string, location: AreaLocation): ObjectStorage {
+/** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
+function openArea(name: string, location: AreaLocation, logger?: Logger): ObjectStorage {
   if (location.kind === 'fs') return new FsObjectStorage(location.dir);
-  throw new ConfigError(name, 'S3 storage is not available in this build of recsys-pipelines (install @recsys/storage-s3)');
+  return openS3Area(name, location, logger);
 }
 
-/** Opens every storage area of a config. */
-export function openAreas(config: ResolvedConfig): StorageAreas {
+/** Opens every storage area of a config; `logger` receives S3 retry warnings. */
+export function openAreas(config: ResolvedConfig, logger?: Logger): StorageAreas {
   const a = config.areas;
   return {
-    raw: openArea('raw_source', a.raw),
-    canonical: openArea('canonical_dir', a.canonical),
-    quarantine: openArea('quarantine_dir', a.quarantine),
-    artifacts: openArea('artifacts_dir', a.artifacts),
-    objects: openArea('object_store', a.objects),
-    registry: openArea('registry', a.registry),
-    checkpoints: openArea('checkpoint_dir', a.checkpoints),
+    raw: openArea('raw_source', a.raw, logger),
+    canonical: openArea('canonical_dir', a.canonical, logger),
+    quarantine: openArea('quarantine_dir', a.quarantine, logger),
+    artifacts: openArea('artifacts_dir', a.artifacts, logger),
+    objects: openArea('object_store', a.objects, logger),
+    registry: openArea('registry', a.registry, logger),
+    checkpoints: openArea('checkpoint_dir', a.checkpoints, logger),
   };
 }
 
@@ -46,7 +47,20 @@ export function runIdentity(): RunIdentity {
 
 /** Builds the pipeline environment for a command. */
 export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv {
-  return { areas: openAreas(config), limits: config.limits, clock: systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
+  return { areas: openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
+}
+
+/**
+ * Test-only fixed clock: `RECSYS_TEST_NOW=<RFC 3339 instant>` makes every
+ * timestamp (built_at, published_at, updated_at, history) that instant, so
+ * tests can compare the files of separate processes byte for byte.
+ */
+function testClock(): Clock | undefined {
+  const spec = process.env.RECSYS_TEST_NOW;
+  if (!spec) return undefined;
+  const ms = Date.parse(spec);
+  if (Number.isNaN(ms)) throw new ConfigError('RECSYS_TEST_NOW', `must be an RFC 3339 instant (got ${JSON.stringify(spec)})`);
+  return { now: () => new Date(ms) };
 }
 
 /** Worker threads for parsing raw input; `RECSYS_WORKERS=0` parses on the main thread. */

@@ -4,7 +4,7 @@
 // code of @recsys/core is used to compute expectations.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +150,10 @@ describe('run --artifacts with all five types', () => {
     const current = await verifyManifest(cwd, 'demo', 'home');
     expect(current.popularity).toContain('0ef6b7852e97aaed1d3e2eb1e564bff91a93f02555359dbaf8d1c90cb2c5b3a9');
     expect(current.cooc).toContain('b705f3235774c7c07599a4521ef7cbbdd3beeab82993e0f1dea3a60c856ea7d7');
+    // Pinned so a change in ordering or serialisation of the new types shows up as a version change.
+    expect(current.implicit).toContain('1a64e5bc1bd0739f1e0983a7f1353deb042c82c6b57ec64a9f94cfc486b01fb3');
+    expect(current.session_seq).toContain('9e176176f0247d3a0f9e10cc5ee28642b9a4591517e3fbf28c13bc8522820f2c');
+    expect(current.content_sim).toContain('504218da454b62c0a60cef8633ab6d378d550740954445fcc78ce08a52d7024a');
     const payload = (key: string) => {
       const { v: _v, artifact_type: _t, tenant: _te, surface: _s, segment: _sg, window: _w, build: _b, ...rest } = blob(current[key]!);
       return rest;
@@ -213,6 +217,29 @@ describe('selection, catalog config and failures', () => {
     expect(cs.artifact_type === 'content_sim' && cs.items).toEqual([
       { item_id: 'A', tags: ['x', 'y'] },
       { item_id: 'Z', tags: ['z'] },
+    ]);
+  });
+
+  it('session_seq orders by instant across fraction lengths and breaks ties by input order', async () => {
+    const dir = tempDir();
+    const line = (ts: string, item: string, user: string) => JSON.stringify({ v: 1, ts, tenant: 't', surface: 's', session_id: 'x', item_id: item, user_id: user });
+    const raw = join(dir, 'raw');
+    mkdirSync(join(raw, 't/s'), { recursive: true });
+    writeFileSync(
+      join(raw, 't/s/exposure.2026-01-01.jsonl'),
+      [
+        line('2026-01-01T00:00:02.000Z', 'Q', 'u1'), // same instant as the next line: file order decides, Q first
+        line('2026-01-01T00:00:02Z', 'R', 'u1'),
+        line('2026-01-01T00:00:01.5Z', 'L', 'u2'), // later than the next line although it sorts first as text
+        line('2026-01-01T00:00:01Z', 'F', 'u2'),
+      ].join('\n') + '\n',
+    );
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ raw_events_dir: raw, out_dir: join(dir, '.out') }));
+    runJson(dir, '--config', join(dir, 'c.json'), '--artifacts', 'session_seq', '--tenant', 't', '--surface', 's', '--start', '2026-01-01', '--end', '2026-01-01');
+    const seq = blob((await verifyManifest(dir, 't', 's')).session_seq!);
+    expect(seq.artifact_type === 'session_seq' && seq.users).toEqual([
+      { user_id: 'u1', items: [{ item_id: 'R', score: 1 }] },
+      { user_id: 'u2', items: [{ item_id: 'L', score: 1 }] },
     ]);
   });
 

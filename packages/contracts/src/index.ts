@@ -34,6 +34,8 @@ export {
   isValidDay,
   parseRfc3339,
   toCanonicalTimestamp,
+  canonicalTimestampParts,
+  type CanonicalTimestampParts,
   type ParsedTimestamp,
 } from './time.js';
 export {

@@ -48,28 +48,65 @@ const MAX_EPOCH_MS = epochDayMs(9999, 12, 31) + 86_399_000;
  * @since 0.1.0
  */
 export function parseRfc3339(value: string): ParsedTimestamp | undefined {
-  const m = RFC3339_PATTERN.exec(value);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
+  // Hand-rolled (same language as RFC3339_PATTERN): this runs once per event on the ingest hot path.
+  const len = value.length;
+  if (len < 20) return undefined;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const day = digits(value, 8, 2);
+  const hour = digits(value, 11, 2);
+  const minute = digits(value, 14, 2);
+  const second = digits(value, 17, 2);
+  const t = value.charCodeAt(10);
+  if (
+    year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 ||
+    value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || (t !== 84 && t !== 116) ||
+    value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58
+  ) {
+    return undefined;
+  }
+  let i = 19;
+  let fraction = '';
+  if (value.charCodeAt(i) === 46) {
+    let j = i + 1;
+    while (j < len && isDigit(value.charCodeAt(j))) j++;
+    if (j - i - 1 < 1 || j - i - 1 > 9) return undefined;
+    fraction = value.slice(i, j);
+    i = j;
+  }
+  let offsetMinutes = 0;
+  const z = value.charCodeAt(i);
+  if (z === 90 || z === 122) {
+    if (i !== len - 1) return undefined;
+  } else if ((z === 43 || z === 45) && len - i === 6 && value.charCodeAt(i + 3) === 58) {
+    const oh = digits(value, i + 1, 2);
+    const om = digits(value, i + 4, 2);
+    if (oh < 0 || om < 0 || oh > 23 || om > 59) return undefined;
+    offsetMinutes = (oh * 60 + om) * (z === 45 ? -1 : 1);
+  } else {
+    return undefined;
+  }
   if (month < 1 || month > 12 || day < 1) return undefined;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const maxDay = month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1]!;
   if (day > maxDay || hour > 23 || minute > 59 || second > 59) return undefined;
-  let offsetMinutes = 0;
-  const zone = m[8]!;
-  if (zone !== 'Z' && zone !== 'z') {
-    const oh = Number(zone.slice(1, 3));
-    const om = Number(zone.slice(4, 6));
-    if (oh > 23 || om > 59) return undefined;
-    offsetMinutes = (oh * 60 + om) * (zone[0] === '-' ? -1 : 1);
-  }
   const epochSecondsMs = epochDayMs(year, month, day) + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000;
-  return { epochSecondsMs, fraction: m[7] ?? '' };
+  return { epochSecondsMs, fraction };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** The value of `n` ASCII digits at `at`, or -1 if any is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let k = at; k < at + n; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
 }
 
 /**
@@ -80,11 +117,26 @@ export function parseRfc3339(value: string): ParsedTimestamp | undefined {
  * @since 0.1.0
  */
 export function toCanonicalTimestamp(value: string): string | undefined {
+  return canonicalTimestampParts(value)?.ts;
+}
+
+/** A canonical timestamp with its instant, as {@link canonicalTimestampParts} returns it. @since 0.1.0 */
+export interface CanonicalTimestampParts extends ParsedTimestamp {
+  /** Canonical UTC form, e.g. `2026-01-01T00:00:00.123Z`. */
+  readonly ts: string;
+}
+
+/**
+ * {@link toCanonicalTimestamp} plus the parsed instant, in one parse (the
+ * ingest hot path needs both).
+ * @since 0.1.0
+ */
+export function canonicalTimestampParts(value: string): CanonicalTimestampParts | undefined {
   const parsed = parseRfc3339(value);
   if (!parsed || parsed.epochSecondsMs < MIN_EPOCH_MS || parsed.epochSecondsMs > MAX_EPOCH_MS) return undefined;
   // Already canonical (UTC, upper-case T and Z): the common case, no reformatting.
-  if (value.charCodeAt(10) === 84 /* T */ && value.charCodeAt(value.length - 1) === 90 /* Z */) return value;
-  return formatUtcSeconds(parsed.epochSecondsMs).slice(0, -1) + parsed.fraction + 'Z';
+  const ts = value.charCodeAt(10) === 84 && value.charCodeAt(value.length - 1) === 90 ? value : formatUtcSeconds(parsed.epochSecondsMs).slice(0, -1) + parsed.fraction + 'Z';
+  return { ts, epochSecondsMs: parsed.epochSecondsMs, fraction: parsed.fraction };
 }
 
 /**

@@ -12,7 +12,7 @@ const RUNTIME_EXPORTS = [
   'HistoryEntryV1Schema', 'ImplicitArtifactV1Schema', 'InputPartitionSchema', 'InvalidPathSegmentError', 'MANIFEST_KEY_PATTERN',
   'ManifestV1Schema', 'PATH_SEGMENT_MAX_LENGTH', 'PATH_SEGMENT_PATTERN', 'PopularityArtifactV1Schema', 'RFC3339_PATTERN',
   'RawExposureEventV1Schema', 'SessionSeqArtifactV1Schema', 'UTC_SECOND_PATTERN', 'VersionRecordV1Schema', 'assertPathSegment',
-  'buildJsonSchemas', 'computeArtifactVersion', 'formatUtcSeconds', 'goEscapeJson', 'isArtifactType', 'isValidDay', 'isValidPathSegment',
+  'buildJsonSchemas', 'canonicalTimestampParts', 'computeArtifactVersion', 'formatUtcSeconds', 'goEscapeJson', 'isArtifactType', 'isValidDay', 'isValidPathSegment',
   'manifestKey', 'orderArtifact', 'parseArtifact', 'parseCanonicalExposure', 'parseCheckpoint', 'parseContentSimArtifact',
   'parseCoocArtifact', 'parseHistoryEntry', 'parseImplicitArtifact', 'parseManifest', 'parseManifestKey', 'parsePopularityArtifact',
   'parseRawExposureEvent', 'parseRfc3339', 'parseSessionSeqArtifact', 'parseVersionRecord', 'pathSegmentProblem', 'safeParseArtifact',

@@ -53,6 +53,60 @@ export { type CatalogReport } from './pipeline/run.js';
 export { FULL_READBACK_MAX_BYTES, publishArtifacts, type PublishedArtifact, type PublishResult, type PublishStepHook } from './publish/publish.js';
 export { Registry, CheckpointStore, applyUpdate, type CurrentMap, type PointerUpdate, type CommitMeta, type CommitResult, type CommitOptions } from './registry/registry.js';
 export { planRun, runPipeline, type RunOptions, type RunPlan, type DayResult } from './pipeline/run.js';
+// Job mode, segments and sharded runs (issue #6).
+export { resolveWindowDays, type WindowOptions } from './pipeline/window.js';
+export {
+  planJob,
+  resolveShard,
+  parseShardCount,
+  ingestJob,
+  validateJob,
+  computeJob,
+  mergeJob,
+  publishJob,
+  type JobOptions,
+  type JobPlan,
+  type JobStep,
+  type IngestDayResult,
+  type ValidateDayResult,
+  type ComputeDayResult,
+  type PartialResult,
+  type MergeDayResult,
+  type PublishDayResult,
+} from './pipeline/jobs.js';
+export { readCanonicalPartition, type PartitionSummary, type PartitionCheck, type ReadPartitionOptions } from './pipeline/canonical-reader.js';
+export {
+  windowFolderOf,
+  writeIngestReport,
+  readIngestReport,
+  stageArtifacts,
+  stagedVersion,
+  loadStaged,
+  StoredIngestReportSchema,
+  StagedMetaSchema,
+  type StoredIngestReport,
+  type StagedMeta,
+  type StagedArtifact,
+  type LoadedStagedArtifact,
+} from './pipeline/staging.js';
+export {
+  SHARDABLE_ARTIFACT_TYPES,
+  SHARD_HASH,
+  PARTIAL_FORMAT,
+  PartialHeaderSchema,
+  assertShardable,
+  partialLimits,
+  partialConfigHash,
+  writePartial,
+  readPartial,
+  readPartialHeader,
+  mergePartials,
+  shardOfPartialKey,
+  type PartialHeader,
+  type PartialHeaderInput,
+  type PartialVisitor,
+  type MergedPartials,
+} from './pipeline/partials.js';
 // Operations: rollback, status, verify, gc, history (issue #4).
 export { type OpsEnv } from './ops/env.js';
 export { parseDuration, formatDuration } from './ops/duration.js';

@@ -7,13 +7,13 @@
 /** How transient S3 failures are retried. @since 0.1.0 */
 export interface RetryOptions {
   /** Attempts per request, including the first (default 5; 1 = no retries). */
-  readonly maxAttempts?: number;
+  readonly maxAttempts?: number | undefined;
   /** Backoff base: the cap of the first retry's delay (default 100 ms). */
-  readonly baseDelayMs?: number;
+  readonly baseDelayMs?: number | undefined;
   /** Largest delay between two attempts (default 20 s). */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
   /** Random source in [0, 1) for the jitter (tests pass a fixed one). */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 /** The retry policy with defaults applied. @since 0.1.0 */

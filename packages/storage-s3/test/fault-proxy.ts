@@ -44,7 +44,7 @@ export interface ProxyLogEntry {
   readonly range: string | undefined;
   readonly fault: Fault['kind'];
   /** Upstream status (when forwarded and answered). */
-  status?: number;
+  status?: number | undefined;
 }
 
 export type FaultRule = (request: ProxiedRequest) => Fault | undefined;
@@ -82,6 +82,12 @@ export class FaultProxy {
 
   get url(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Forgets the log and the per-key counts (between tests). */
+  reset(): void {
+    this.log.length = 0;
+    this.counts.clear();
   }
 
   /** Requests whose method and key match, in arrival order. */

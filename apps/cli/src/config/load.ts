@@ -2,10 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, resolveLimits, type Limits } from '@recsys/core';
+import { loadS3Support } from '../s3-storage.js';
 import { ConfigFileSchema, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
 
 /** Where one storage area lives. */
-export type AreaLocation = { kind: 'fs'; dir: string } | { kind: 's3'; store: StoreConfig; subPrefix: string };
+export type AreaLocation =
+  | { kind: 'fs'; dir: string }
+  /** `key`: the config section it comes from (for error messages). */
+  | { kind: 's3'; store: StoreConfig; subPrefix: string; key?: string };
 
 /** A loaded, validated config with every path absolute. */
 export interface ResolvedConfig {
@@ -72,7 +76,9 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(key, `${problem}${more}`, { file, issues: parsed.error.issues.map((i) => ({ key: keyOf(i.path), message: i.message })) });
   }
-  return resolveConfig(parsed.data, file, base);
+  const resolved = resolveConfig(parsed.data, file, base);
+  await loadS3Support(Object.values(resolved.areas));
+  return resolved;
 }
 
 function resolveConfig(config: ConfigFile, file: string | undefined, base: string): ResolvedConfig {
@@ -81,13 +87,14 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     if (!KNOWN_KEYS.has(key)) warnings.push(`config key "${key}" is not used by recsys-pipelines and is ignored`);
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  const outDir = abs(config.out_dir ?? '.out');
+  const isS3 = (store: StoreConfig | undefined) => store?.type === 's3' || store?.type === 'minio';
+  const outDir = abs(config.out_dir ?? (config.storage && !isS3(config.storage) ? config.storage.dir : undefined) ?? '.out');
   const fsArea = (dir: string | undefined, fallback: string): AreaLocation => ({ kind: 'fs', dir: abs(dir ?? fallback) });
 
   const storeArea = (store: StoreConfig, key: string, subPrefix: string, dirFallback: string): AreaLocation => {
     if (store.type === 's3' || store.type === 'minio') {
       if (!store.s3) throw new ConfigError(`${key}.s3`, `required when ${key}.type is "${store.type}"`);
-      return { kind: 's3', store, subPrefix };
+      return { kind: 's3', store, subPrefix, key };
     }
     return { kind: 'fs', dir: abs(store.dir ?? dirFallback) };
   };
@@ -98,11 +105,16 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
   else if (file === undefined) raw = { kind: 'fs', dir: SAMPLE_RAW_DIR };
   else throw new ConfigError('raw_events_dir', 'required (or raw_source): where the raw exposure events are');
 
+  // `storage: {type: "s3"}` puts every area without its own setting in that bucket, under <prefix>/<area>/.
+  const shared = config.storage && isS3(config.storage) ? config.storage : undefined;
+  const area = (dir: string | undefined, sub: string): AreaLocation =>
+    dir === undefined && shared ? storeArea(shared, 'storage', sub, '') : fsArea(dir, `${outDir}/${sub}`);
+
   const objectStore = config.object_store;
-  const objects = objectStore ? storeArea(objectStore, 'object_store', 'objectstore', config.object_store_dir ?? `${outDir}/objectstore`) : fsArea(config.object_store_dir, `${outDir}/objectstore`);
+  const objects = objectStore ? storeArea(objectStore, 'object_store', 'objectstore', config.object_store_dir ?? `${outDir}/objectstore`) : area(config.object_store_dir, 'objectstore');
   // With blobs on S3 and no registry configured, the registry lives in the same bucket (what recsys-service reads).
-  const registryStore = config.registry ?? (objects.kind === 's3' && !config.registry_dir ? objectStore : undefined);
-  const registry = registryStore ? storeArea(registryStore, 'registry', 'registry', config.registry_dir ?? `${outDir}/registry`) : fsArea(config.registry_dir, `${outDir}/registry`);
+  const registryStore = config.registry ?? (objectStore && objects.kind === 's3' && !config.registry_dir ? objectStore : undefined);
+  const registry = registryStore ? storeArea(registryStore, 'registry', 'registry', config.registry_dir ?? `${outDir}/registry`) : area(config.registry_dir, 'registry');
 
   const artifactKinds = config.artifact_kinds ?? DEFAULT_ARTIFACT_KINDS;
   let catalog: ResolvedConfig['catalog'];
@@ -112,12 +124,12 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     file,
     areas: {
       raw,
-      canonical: fsArea(config.canonical_dir, `${outDir}/canonical`),
-      quarantine: fsArea(config.quarantine_dir, `${outDir}/quarantine`),
-      artifacts: fsArea(config.artifacts_dir, `${outDir}/artifacts`),
+      canonical: area(config.canonical_dir, 'canonical'),
+      quarantine: area(config.quarantine_dir, 'quarantine'),
+      artifacts: area(config.artifacts_dir, 'artifacts'),
       objects,
       registry,
-      checkpoints: fsArea(config.checkpoint_dir, `${outDir}/checkpoints`),
+      checkpoints: area(config.checkpoint_dir, 'checkpoints'),
     },
     artifactKinds,
     ...(catalog ? { catalog } : {}),

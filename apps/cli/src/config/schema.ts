@@ -12,6 +12,10 @@ export const S3SettingsSchema = z.strictObject({
   use_ssl: z.boolean().optional(),
   /** Path-style addressing (`endpoint/bucket/key`); default true when an endpoint is set. */
   force_path_style: z.boolean().optional(),
+  /** Attempts per S3 request, including the first (ours; default 5). */
+  max_attempts: z.int().min(1).max(20).optional(),
+  /** Per-request timeout in milliseconds: until the response starts, and socket inactivity (ours; default 30000). */
+  request_timeout_ms: z.int().min(100).optional(),
 });
 
 export type S3Settings = z.infer<typeof S3SettingsSchema>;
@@ -42,6 +46,14 @@ export const ConfigFileSchema = z.looseObject({
   raw_source: StoreSchema.optional(),
   object_store: StoreSchema.optional(),
   registry: StoreSchema.optional(),
+  /**
+   * Where every area the tool writes lives (ours; not in the Go config):
+   * with `type: "s3"`, canonical, quarantine, artifacts (staging), object
+   * store, registry and checkpoints all go to the bucket under
+   * `<prefix>/<area>/` unless their own key (`object_store`, `registry`,
+   * `*_dir`) says otherwise. With `type: "fs"`, `dir` is like `out_dir`.
+   */
+  storage: StoreSchema.optional(),
   artifact_kinds: z.array(z.string().min(1)).optional(),
   /**
    * Item catalog for `content_sim` (ours; not in the Go config). `path` is

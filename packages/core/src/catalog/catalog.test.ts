@@ -175,6 +175,13 @@ describe('parseCatalog: JSONL', () => {
   });
 });
 
+describe('parseCatalog: unpaired surrogates', () => {
+  it('become U+FFFD in JSONL ids, tags and namespaces (as a UTF-8 reader would see them)', async () => {
+    const c = await parse('{"item_id":"a\\ud800","tags":["\\udc00x"],"namespace":"n\\ud800"}\n', 'jsonl');
+    expect(brief(c)).toEqual([['a\uFFFD', ['\uFFFDx'], 'n\uFFFD']]);
+  });
+});
+
 describe('loadCatalog', () => {
   const sha256: Sha256Factory = () => {
     const h = createHash('sha256');

@@ -119,6 +119,17 @@ const COLUMN_NAMES = {
 
 type Role = keyof typeof COLUMN_NAMES;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * JSON text can spell unpaired surrogates (`"\ud800"`) that no UTF-8 consumer
+ * can represent; replace them with U+FFFD as Go's decoder does, so ids,
+ * ordering and the version agree with what is serialised.
+ */
+function wellFormed(value: string): string {
+  return value.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 class CatalogBuilder {
   rows = 0;
   malformed = 0;
@@ -245,7 +256,7 @@ async function parseJsonl(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder
       out.reject(line.lineNo, 'bad_field', `item_id must be a string, got ${JSON.stringify(row.item_id)}`);
       continue;
     }
-    const itemId = (row.item_id ?? '').trim();
+    const itemId = wellFormed(row.item_id ?? '').trim();
     if (itemId === '') {
       out.reject(line.lineNo, 'missing_item_id', 'item_id is missing or empty');
       continue;
@@ -258,8 +269,8 @@ async function parseJsonl(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder
       out.reject(line.lineNo, 'bad_field', `namespace must be a string, got ${JSON.stringify(row.namespace)}`);
       continue;
     }
-    const namespace = typeof row.namespace === 'string' ? row.namespace.trim() : '';
-    out.accept(line.lineNo, itemId, normalizeTags(row.tags as string[]), namespace === '' ? undefined : namespace);
+    const namespace = typeof row.namespace === 'string' ? wellFormed(row.namespace).trim() : '';
+    out.accept(line.lineNo, itemId, normalizeTags((row.tags as string[]).map(wellFormed)), namespace === '' ? undefined : namespace);
   }
 }
 

@@ -11,6 +11,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { computeImplicit } from './implicit.js';
 import { computeSessionSeq } from './session-seq.js';
 import { computeContentSim } from './content-sim.js';
+import { rowsPayload } from './rows-payload.js';
 
 /** What an artifact is computed for. @since 0.1.0 */
 export interface ArtifactTarget {
@@ -68,11 +69,11 @@ const BUILDERS: Partial<Record<ArtifactType, PayloadBuilder>> = {
   },
   implicit: (table, ranks, limits) => {
     const users = computeImplicit(table, ranks, limits);
-    return { members: { users }, size: users.length };
+    return { members: [rowsPayload('users', users)], size: users.length };
   },
   session_seq: (table, ranks, limits) => {
     const users = computeSessionSeq(table, ranks, limits);
-    return { members: { users }, size: users.length };
+    return { members: [rowsPayload('users', users)], size: users.length };
   },
   content_sim: (table, _ranks, limits, { target, inputs }) => {
     if (!inputs.catalog) throw new UsageError('content_sim needs an item catalog (config "catalog" or --catalog <file>)');
@@ -81,7 +82,7 @@ const BUILDERS: Partial<Record<ArtifactType, PayloadBuilder>> = {
       return id === undefined ? 0 : table.itemCounts.get(id);
     };
     const items = computeContentSim(inputs.catalog, target.scope.surface, limits, exposures);
-    return { members: { items }, size: items.length };
+    return { members: [rowsPayload('items', items)], size: items.length };
   },
 };
 

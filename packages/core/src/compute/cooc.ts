@@ -49,8 +49,17 @@ function rowsBySession(table: EventTable): { order: Uint32Array; start: Uint32Ar
  * distinct items (its pairs would grow quadratically).
  * @since 0.1.0
  */
-export function countSessionPairs(table: EventTable, limits: Limits, pairs = new PairCounter(Math.max(1024, table.items.size * 4))): PairCounter {
+export function countSessionPairs(table: EventTable, limits: Limits, pairs?: PairCounter): PairCounter {
   const { order, start } = rowsBySession(table);
+  if (!pairs) {
+    // Size for the pair occurrences, capped: repeated pairs make the distinct count much lower.
+    let occurrences = 0;
+    for (let s = 0; s < table.sessions.size; s++) {
+      const len = start[s + 1]! - start[s]!;
+      occurrences += (len * (len - 1)) / 2;
+    }
+    pairs = new PairCounter(Math.min(occurrences, Math.max(1 << 16, table.items.size * 64)) / 2);
+  }
   const itemOf = table.item.view();
   let distinct = new Uint32Array(64);
   for (let s = 0; s < table.sessions.size; s++) {

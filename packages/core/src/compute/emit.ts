@@ -103,7 +103,8 @@ const NEEDS_ESCAPE = /["\\<>&]/;
 export function jsonString(value: string): string {
   // Most ids are printable ASCII without quotes, backslashes or HTML characters.
   if (PLAIN.test(value) && !NEEDS_ESCAPE.test(value)) return `"${value}"`;
-  return goEscapeJson(JSON.stringify(value));
+  // Unpaired surrogates become U+FFFD, as in the contracts serializer (and Go).
+  return goEscapeJson(JSON.stringify(value.isWellFormed() ? value : value.toWellFormed()));
 }
 
 /** Quoted, escaped, UTF-8 encoded names in one buffer. @since 0.1.0 */

@@ -1,6 +1,6 @@
 import { Interner } from '../compute/interner.js';
-import { NO_USER, instantOf } from '../compute/event-table.js';
-import { hash32, hash32b } from './fingerprint-set.js';
+import { NO_USER } from '../compute/event-table.js';
+import { FP, fingerprint } from './fingerprint-set.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES } from './line-splitter.js';
 import { canonicalLine, checkRawEvent, type RejectReason } from './raw-event.js';
 
@@ -82,16 +82,28 @@ export class LocalDictionary {
     this.items = new Interner();
     this.users = new Interner();
     this.sent = { sessions: 0, items: 0, users: 0 };
+    this.lastSessionId = -1;
+    this.lastUserId = -1;
   }
 
+  private lastSession = '';
+  private lastSessionId = -1;
+  private lastUser = '';
+  private lastUserId = -1;
+
   session(v: string): number {
-    return this.sessions.intern(v);
+    // Raw logs usually carry a session's events together: skip the map lookup for repeats.
+    if (v === this.lastSession && this.lastSessionId >= 0) return this.lastSessionId;
+    this.lastSession = v;
+    return (this.lastSessionId = this.sessions.intern(v));
   }
   item(v: string): number {
     return this.items.intern(v);
   }
   user(v: string): number {
-    return this.users.intern(v);
+    if (v === this.lastUser && this.lastUserId >= 0) return this.lastUserId;
+    this.lastUser = v;
+    return (this.lastUserId = this.users.intern(v));
   }
 
   /** Values interned since the last call. */
@@ -261,16 +273,16 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
       nanos = growU32(nanos);
     }
     const canon = canonicalLine(e);
-    fpHi[n] = hash32(canon, 0x811c9dc5);
-    fpLo[n] = hash32b(canon);
+    fingerprint(canon);
+    fpHi[n] = FP[0]!;
+    fpLo[n] = FP[1]!;
     canonical.append(canon + '\n');
     ends[n] = canonical.length;
     session[n] = dict.session(e.session_id);
     item[n] = dict.item(e.item_id);
     user[n] = e.user_id === undefined ? NO_USER : dict.user(e.user_id);
-    const instant = instantOf(e.ts);
-    secondsMs[n] = instant.secondsMs;
-    nanos[n] = instant.nanos;
+    secondsMs[n] = result.secondsMs;
+    nanos[n] = result.nanos;
     n++;
   }
   const fresh = dict.takeNew();

@@ -26,7 +26,8 @@ export class FingerprintSet {
 
   /** Adds the fingerprint of `text`; returns false if it was already present. */
   addText(text: string): boolean {
-    return this.add(hash32(text, 0x811c9dc5), hash32b(text));
+    fingerprint(text);
+    return this.add(FP[0]!, FP[1]!);
   }
 
   /** Adds a fingerprint; returns false if it was already present. */
@@ -91,4 +92,34 @@ export function hash32b(text: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** Output of {@link fingerprint}: `[hash32, hash32b]` of the last text. */
+export const FP = new Uint32Array(2);
+
+/**
+ * Both 32-bit hashes of `text` ({@link hash32} with the FNV offset basis and
+ * {@link hash32b}) in a single pass, written to {@link FP}; this runs once per
+ * event.
+ */
+export function fingerprint(text: string): void {
+  let a = 0x811c9dc5;
+  let h = 0x9747b28c ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a ^= c;
+    a = Math.imul(a, 0x01000193);
+    let k = Math.imul(c, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  FP[0] = a >>> 0;
+  FP[1] = h >>> 0;
 }

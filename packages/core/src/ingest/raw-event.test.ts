@@ -64,6 +64,8 @@ describe('checkRawEvent normalisation', () => {
     expect(result).toEqual({
       ok: true,
       event: { ts: '2025-12-31T23:30:00.120Z', tenant: 'demo', surface: 'home', session_id: 's1', item_id: 'A', request_id: 'r1', rank: 0 },
+      secondsMs: Date.parse('2025-12-31T23:30:00Z'),
+      nanos: 120_000_000,
     });
   });
 

@@ -1,4 +1,4 @@
-import { toCanonicalTimestamp } from '@recsys/contracts';
+import { canonicalTimestampParts } from '@recsys/contracts';
 
 /**
  * Why a raw line was rejected. Each is a distinct, documented reason
@@ -37,7 +37,13 @@ export interface CanonicalEvent {
 
 /** Outcome of checking one parsed raw line. @since 0.1.0 */
 export type RawEventResult =
-  | { readonly ok: true; readonly event: CanonicalEvent }
+  | {
+      readonly ok: true;
+      readonly event: CanonicalEvent;
+      /** The instant of `event.ts`: epoch ms of its whole second, and nanoseconds within it. */
+      readonly secondsMs: number;
+      readonly nanos: number;
+    }
   | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 const ALLOWED = new Set(['v', 'ts', 'tenant', 'surface', 'session_id', 'item_id', 'user_id', 'request_id', 'rank']);
@@ -67,23 +73,23 @@ export function checkRawEvent(value: unknown): RawEventResult {
     const raw = obj[field];
     if (raw === undefined) return reject('missing_field', `missing field "${field}"`);
     if (typeof raw !== 'string') return reject('invalid_type', `${field} must be a string, got ${typeof raw}`);
-    const trimmed = raw.trim();
+    const trimmed = wellFormed(raw.trim());
     if (trimmed === '') return reject('empty_field', `${field} must not be empty`);
     ids[field] = trimmed;
   }
   if (obj.ts === undefined) return reject('missing_field', 'missing field "ts"');
   if (typeof obj.ts !== 'string') return reject('invalid_timestamp', `ts must be an RFC 3339 string, got ${typeof obj.ts}`);
-  const ts = toCanonicalTimestamp(obj.ts);
-  if (ts === undefined) return reject('invalid_timestamp', `ts is not an RFC 3339 date-time: ${JSON.stringify(obj.ts.slice(0, 64))}`);
+  const parts = canonicalTimestampParts(obj.ts);
+  if (parts === undefined) return reject('invalid_timestamp', `ts is not an RFC 3339 date-time: ${JSON.stringify(obj.ts.slice(0, 64))}`);
   let userId: string | undefined;
   if (obj.user_id !== undefined) {
     if (typeof obj.user_id !== 'string') return reject('invalid_type', `user_id must be a string, got ${typeof obj.user_id}`);
-    userId = obj.user_id.trim() || undefined;
+    userId = wellFormed(obj.user_id.trim()) || undefined;
   }
   let requestId: string | undefined;
   if (obj.request_id !== undefined) {
     if (typeof obj.request_id !== 'string') return reject('invalid_type', `request_id must be a string, got ${typeof obj.request_id}`);
-    requestId = obj.request_id.trim() || undefined;
+    requestId = wellFormed(obj.request_id.trim()) || undefined;
   }
   let rank: number | undefined;
   if (obj.rank !== undefined) {
@@ -94,7 +100,7 @@ export function checkRawEvent(value: unknown): RawEventResult {
     rank = obj.rank;
   }
   const event: { -readonly [K in keyof CanonicalEvent]: CanonicalEvent[K] } = {
-    ts,
+    ts: parts.ts,
     tenant: ids.tenant!,
     surface: ids.surface!,
     session_id: ids.session_id!,
@@ -103,7 +109,17 @@ export function checkRawEvent(value: unknown): RawEventResult {
   if (userId !== undefined) event.user_id = userId;
   if (requestId !== undefined) event.request_id = requestId;
   if (rank !== undefined) event.rank = rank;
-  return { ok: true, event };
+  const nanos = parts.fraction === '' ? 0 : Number(parts.fraction.slice(1).padEnd(9, '0'));
+  return { ok: true, event, secondsMs: parts.epochSecondsMs, nanos };
+}
+
+/**
+ * Replaces unpaired UTF-16 surrogates (only reachable through `\ud800`-style
+ * escapes in the raw JSON) with U+FFFD, as Go's JSON decoder does, so ids
+ * are valid Unicode everywhere downstream.
+ */
+function wellFormed(value: string): string {
+  return value.isWellFormed() ? value : value.toWellFormed();
 }
 
 /**
@@ -113,9 +129,18 @@ export function checkRawEvent(value: unknown): RawEventResult {
  * @since 0.1.0
  */
 export function canonicalLine(e: CanonicalEvent): string {
-  let s = `{"v":1,"ts":"${e.ts}","tenant":${JSON.stringify(e.tenant)},"surface":${JSON.stringify(e.surface)},"session_id":${JSON.stringify(e.session_id)},"item_id":${JSON.stringify(e.item_id)}`;
-  if (e.user_id !== undefined) s += `,"user_id":${JSON.stringify(e.user_id)}`;
-  if (e.request_id !== undefined) s += `,"request_id":${JSON.stringify(e.request_id)}`;
+  let s = `{"v":1,"ts":"${e.ts}","tenant":${quote(e.tenant)},"surface":${quote(e.surface)},"session_id":${quote(e.session_id)},"item_id":${quote(e.item_id)}`;
+  if (e.user_id !== undefined) s += `,"user_id":${quote(e.user_id)}`;
+  if (e.request_id !== undefined) s += `,"request_id":${quote(e.request_id)}`;
   if (e.rank !== undefined) s += `,"rank":${e.rank}`;
   return s + '}';
+}
+
+/** `JSON.stringify` of a string, without the call for the common plain-ASCII id. */
+function quote(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(value);
+  }
+  return `"${value}"`;
 }

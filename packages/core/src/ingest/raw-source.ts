@@ -1,3 +1,4 @@
+import { RecsysError } from '../errors.js';
 import type { ObjectStorage } from '../ports.js';
 import type { Scope } from '../keys.js';
 import { keys } from '../keys.js';
@@ -34,10 +35,21 @@ export async function rawSourcesForDay(raw: ObjectStorage, scope: Scope, day: st
  * @since 0.1.0
  */
 export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Promise<AsyncIterable<Uint8Array>> {
+  const uri = raw.uri(file.key);
   const stream = await raw.read(file.key);
-  if (!stream) throw new Error(`raw source ${raw.uri(file.key)} disappeared while reading`);
-  if (!file.gzip) return stream;
-  return gunzip(stream);
+  if (!stream) throw new RecsysError('runtime', `raw source ${uri} disappeared while reading`, { uri });
+  return naming(file.gzip ? gunzip(stream) : stream, uri, file.gzip);
+}
+
+/** Read and gunzip failures name the file (zlib alone says only "incorrect header check"). */
+async function* naming(source: AsyncIterable<Uint8Array>, uri: string, gzip: boolean): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (RecsysError.isInstance(error)) throw error;
+    const what = gzip ? 'cannot read or gunzip' : 'cannot read';
+    throw new RecsysError('runtime', `${what} raw source ${uri}: ${(error as Error).message}`, { uri }, { cause: error });
+  }
 }
 
 async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {

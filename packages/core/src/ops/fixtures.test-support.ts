@@ -76,3 +76,15 @@ export function publish(env: TestEnv, built: BuiltArtifact[], options: { day?: s
   const target = { scope, segment: options.segment ?? 'default', window: dayWindow(options.day ?? '2026-01-01') };
   return publishArtifacts(env, target, built, []);
 }
+
+/** A built artifact's blob bytes (chunks may be strings or bytes). */
+export function blobBytes(built: BuiltArtifact): Uint8Array {
+  const parts = [...(built.blob() as Iterable<string | Uint8Array>)].map((c) => (typeof c === 'string' ? new TextEncoder().encode(c) : c));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

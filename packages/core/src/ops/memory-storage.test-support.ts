@@ -13,7 +13,29 @@ export class MemoryStorage implements ObjectStorage {
   readonly objects = new Map<string, { data: Uint8Array; generation: string }>();
   private nextGeneration = 1;
   /** Called before every operation (tests use it to interleave two actors deterministically). */
-  beforeOp: (op: string, key: string) => Promise<void> | void = () => {};
+  beforeOp: (op: string, key: string) => Promise<void> | void = (op, key) => this.checkPauses(op, key);
+  private readonly pauses: { op: string; match: (key: string) => boolean; reached: () => void; resumed: Promise<void> }[] = [];
+
+  /**
+   * Pauses the next operation `op` on a key matching `match` until `resume`
+   * is called; `reached` resolves when an actor is parked there.
+   */
+  pauseAt(op: string, match: (key: string) => boolean): { reached: Promise<void>; resume: () => void } {
+    let reached!: () => void;
+    let resume!: () => void;
+    const reachedP = new Promise<void>((r) => (reached = r));
+    const resumed = new Promise<void>((r) => (resume = r));
+    this.pauses.push({ op, match, reached, resumed });
+    return { reached: reachedP, resume };
+  }
+
+  private async checkPauses(op: string, key: string): Promise<void> {
+    const i = this.pauses.findIndex((p) => p.op === op && p.match(key));
+    if (i === -1) return;
+    const [pause] = this.pauses.splice(i, 1);
+    pause!.reached();
+    await pause!.resumed;
+  }
 
   constructor(readonly bucket: string) {}
 

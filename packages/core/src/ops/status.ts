@@ -45,7 +45,7 @@ export interface ScopeStatus {
 export interface StatusReport {
   readonly checked_at: string;
   readonly max_age_seconds: number;
-  /** True when any scope is not fresh (the command exits 5). */
+  /** True when any scope is not fresh, or there is none (the command exits 5). */
   readonly stale: boolean;
   readonly scopes: ScopeStatus[];
 }
@@ -131,7 +131,7 @@ async function scopeStatus(env: StatusEnv, registry: Registry, scope: Scope, max
  * Freshness of every tenant/surface in the registry, or of one (DESIGN
  * §5.6): manifest age against `maxAgeMs`, the served versions with their
  * windows and sizes, and the last history entry. A requested scope without a
- * manifest is stale.
+ * manifest is stale, and so is a registry without any manifest.
  * @since 0.1.0
  */
 export async function collectStatus(env: StatusEnv, options: StatusOptions = {}): Promise<StatusReport> {
@@ -141,7 +141,8 @@ export async function collectStatus(env: StatusEnv, options: StatusOptions = {})
   const scopes = options.scope ? [checkScope(options.scope)] : await registry.scopes();
   const out: ScopeStatus[] = [];
   for (const scope of scopes) out.push(await scopeStatus(env, registry, scope, maxAgeMs, now));
-  return { checked_at: new Date(now).toISOString(), max_age_seconds: Math.round(maxAgeMs / 1000), stale: out.some((s) => !s.fresh), scopes: out };
+  // An empty registry serves nothing: as a probe, that is stale too.
+  return { checked_at: new Date(now).toISOString(), max_age_seconds: Math.round(maxAgeMs / 1000), stale: out.length === 0 || out.some((s) => !s.fresh), scopes: out };
 }
 
 /** Escapes a Prometheus label value (backslash, double quote, newline). */

@@ -2,8 +2,7 @@ import type { ArtifactType, InputPartition } from '@recsys/contracts';
 import { DEFAULT_SEGMENT, formatUtcSeconds } from '@recsys/contracts';
 import { UsageError } from '../errors.js';
 import { checkScope, segment as checkSegment, type Scope } from '../keys.js';
-import { checkLimit } from '../limits.js';
-import { dayWindow, daysInRange, nextDay, parseDayFlag } from '../days.js';
+import { dayWindow } from '../days.js';
 import type { PipelineEnv } from '../storage-areas.js';
 import { EventTable } from '../compute/event-table.js';
 import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, type ArtifactTarget } from '../compute/artifacts.js';
@@ -13,6 +12,8 @@ import { ingestDay, type IngestCounts } from '../ingest/ingest-day.js';
 import { checkCanonicalGate, checkCatalogGate, checkTableLimits } from '../validate/gates.js';
 import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
+import { resolveWindowDays } from './window.js';
+import { stageArtifacts, writeIngestReport } from './staging.js';
 
 /** Options of {@link runPipeline} (the `run` command). @since 0.1.0 */
 export interface RunOptions {
@@ -83,20 +84,7 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
   if (needsCatalog && !options.catalog) {
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
-  const end = parseDayFlag('--end', options.end);
-  let start: string;
-  if (options.incremental) {
-    const checkpoint = await new CheckpointStore(env.areas.checkpoints).read(scope);
-    if (checkpoint) start = nextDay(checkpoint.last_completed_day);
-    else if (options.start !== undefined) start = parseDayFlag('--start', options.start);
-    else throw new UsageError(`--incremental: no checkpoint for ${scope.tenant}/${scope.surface} yet; give --start for the first run`, { ...scope });
-  } else {
-    if (options.start === undefined) throw new UsageError('--start is required (or use --incremental)');
-    start = parseDayFlag('--start', options.start);
-    if (start > end) throw new UsageError(`--start ${start} is after --end ${end}`);
-  }
-  const days = start > end ? [] : daysInRange(start, end);
-  checkLimit(env.limits, 'max_days_backfill', days.length, `${start}..${end}`);
+  const days = await resolveWindowDays(env, scope, options);
   return { scope, segment, types, days, incremental: options.incremental === true, ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}) };
 }
 
@@ -108,7 +96,7 @@ const LOGGED_PROBLEMS = 20;
  * rows with line numbers and applies the catalog gate, all before the
  * first day writes anything.
  */
-async function loadRunCatalog(env: PipelineEnv, plan: RunPlan, source: CatalogSource): Promise<{ catalog: Catalog; report: CatalogReport }> {
+export async function loadRunCatalog(env: PipelineEnv, plan: Pick<RunPlan, 'scope'>, source: CatalogSource): Promise<{ catalog: Catalog; report: CatalogReport }> {
   const catalog = await loadCatalog(source, env.sha256);
   for (const problem of catalog.problems.slice(0, LOGGED_PROBLEMS)) {
     env.logger.warn({ catalog: catalog.location, line: problem.line, reason: problem.reason, detail: problem.detail }, 'malformed catalog row');
@@ -125,7 +113,8 @@ async function loadRunCatalog(env: PipelineEnv, plan: RunPlan, source: CatalogSo
     other_namespace: surface.other_namespace,
     no_tags: surface.no_tags,
   };
-  env.logger.info({ ...report, problems: undefined, malformed_by_reason: catalog.malformed_by_reason }, 'read item catalog');
+  const { problems: _listed, ...summary } = report;
+  env.logger.info({ ...summary, malformed_by_reason: catalog.malformed_by_reason }, 'read item catalog');
   checkCatalogGate(catalog, plan.scope.surface, env.limits);
   return { catalog, report };
 }
@@ -145,6 +134,7 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
     const t0 = performance.now();
     const table = new EventTable();
     const ingest = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
+    await writeIngestReport(env, plan.scope, ingest);
     const t1 = performance.now();
     checkCanonicalGate(day, ingest.counts, env.limits);
     checkTableLimits(day, table, env.limits);
@@ -154,6 +144,8 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
     const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog: catalog?.catalog });
     const t3 = performance.now();
     const inputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
+    // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
+    await stageArtifacts(env, target, built, inputs);
     const published = await publishArtifacts(env, target, built, inputs, publishHook);
     if (plan.incremental) {
       await checkpoints.write({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });

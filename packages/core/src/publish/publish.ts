@@ -147,6 +147,11 @@ export async function publishArtifacts(
     fences.push({
       uri,
       ensure: async () => {
+        // Usually still there: a stat instead of re-streaming the whole blob.
+        if (await areas.objects.stat(key)) {
+          await registry.putRecord(record);
+          return;
+        }
         const again = await writeBlob(env, key, artifact);
         // Restored after gc took it (and its record): the record must describe the bytes now stored.
         const restored = again.written ? await readBack(env, target, artifact, key, again, registry) : undefined;

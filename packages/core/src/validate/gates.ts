@@ -10,10 +10,12 @@ import { catalogForSurface } from '../compute/content-sim.js';
 
 /**
  * Canonical gate (DESIGN §5.3): the day has events and the share of rejected
- * lines is within `limits.max_bad_event_ratio`.
+ * lines is within `limits.max_bad_event_ratio`. One shard of a sharded run
+ * may legitimately be empty: `nonEmpty: false` leaves that check to the
+ * merge, which sees the whole day.
  * @since 0.1.0
  */
-export function checkCanonicalGate(day: string, counts: IngestCounts, limits: Limits): void {
+export function checkCanonicalGate(day: string, counts: IngestCounts, limits: Limits, options: { nonEmpty?: boolean } = {}): void {
   const ratio = counts.read === 0 ? 0 : counts.rejected / counts.read;
   if (ratio > limits.max_bad_event_ratio) {
     const reasons = Object.entries(counts.rejected_by_reason).map(([r, n]) => `${r}=${n}`).join(', ');
@@ -23,7 +25,7 @@ export function checkCanonicalGate(day: string, counts: IngestCounts, limits: Li
       { day, rejected: counts.rejected, read: counts.read, ratio, allowed: limits.max_bad_event_ratio, config_key: 'limits.max_bad_event_ratio' },
     );
   }
-  if (counts.accepted === 0) {
+  if (counts.accepted === 0 && options.nonEmpty !== false) {
     throw new ValidationGateError('non_empty', `day ${day}: no events for this tenant/surface (read ${counts.read} lines, ${counts.other_scope} of other tenants/surfaces, ${counts.out_of_window} on other days); refusing to publish empty artifacts`, {
       day,
       ...counts,

@@ -1,0 +1,52 @@
+import { Command, Option } from 'commander';
+import { collectGarbage, DEFAULT_GC_KEEP_HISTORY, parseDuration, type GcReport } from '@recsys/core';
+import { withCommonOptions, type CommonOptions } from '../options.js';
+import { out, outJson, pad } from '../output.js';
+import { intFlag, opsEnv, optionalScope, runAction, short, type OptionalScopeFlags } from './ops-shared.js';
+
+interface GcFlags extends CommonOptions, OptionalScopeFlags {
+  keepVersions: string;
+  olderThan: string;
+  keepHistory: string;
+  dryRun?: boolean;
+}
+
+function print(report: GcReport): void {
+  const verb = report.dry_run ? 'would delete' : 'deleted';
+  for (const s of report.scopes) {
+    for (const d of s.deleted) {
+      out(`${verb} ${s.tenant}/${s.surface} ${pad(d.key ?? d.type, 14)} ${short(d.version)}  ${d.published_at ?? ''}  ${d.size_bytes ?? 0} bytes  ${d.uri ?? ''}`);
+    }
+    for (const d of s.spared) out(`kept   ${s.tenant}/${s.surface} ${pad(d.key ?? d.type, 14)} ${short(d.version)}  (a publish or rollback started using it while gc ran)`);
+    const k = s.kept;
+    out(`${s.tenant}/${s.surface}: ${s.deleted.length} ${verb}; kept ${k.referenced} referenced, ${k.newest} newest, ${k.young} too young, ${k.undated} undatable`);
+  }
+  out(`gc${report.dry_run ? ' (dry run: nothing deleted)' : ''}: ${verb} ${report.deleted_versions} version${report.deleted_versions === 1 ? '' : 's'}, ${report.deleted_bytes} bytes`);
+}
+
+export function gcCommand(): Command {
+  const cmd = new Command('gc').description('delete published versions nothing needs: unreferenced by the manifest and recent history, beyond the N newest, older than --older-than');
+  withCommonOptions(cmd);
+  cmd
+    .addOption(new Option('--keep-versions <n>', 'keep at least the n newest versions of each artifact type (and segment)').makeOptionMandatory())
+    .option('--older-than <duration>', 'never delete versions published more recently than this', '30d')
+    .option('--keep-history <k>', 'keep every version the newest k history entries reference (previous and next)', String(DEFAULT_GC_KEEP_HISTORY))
+    .option('--tenant <tenant>', 'only this tenant (with --surface)')
+    .option('--surface <surface>', 'only this surface (with --tenant)')
+    .option('--dry-run', 'print what would be deleted, delete nothing');
+  cmd.action((flags: GcFlags) =>
+    runAction('gc', flags, async (ctx, logger) => {
+      const report = await collectGarbage(opsEnv(ctx, logger), {
+        keepVersions: intFlag('--keep-versions', flags.keepVersions, 0),
+        keepHistory: intFlag('--keep-history', flags.keepHistory, 0),
+        olderThanMs: parseDuration('--older-than', flags.olderThan),
+        dryRun: flags.dryRun,
+        scope: optionalScope(flags),
+      });
+      if (flags.json) outJson({ ok: true, command: 'gc', ...report });
+      else print(report);
+      return 0;
+    }),
+  );
+  return cmd;
+}

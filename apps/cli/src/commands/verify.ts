@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { verifyRegistry, type VerifyReport } from '@recsys/core';
+import { withCommonOptions, type CommonOptions } from '../options.js';
+import { out, outJson } from '../output.js';
+import { opsEnv, optionalScope, runAction, type OptionalScopeFlags } from './ops-shared.js';
+
+type VerifyFlags = CommonOptions & OptionalScopeFlags;
+
+function print(report: VerifyReport): void {
+  if (report.scopes.length === 0) out('registry is empty: nothing to verify');
+  for (const s of report.scopes) {
+    const collected = s.collected > 0 ? ` (${s.collected} history reference${s.collected === 1 ? '' : 's'} to blobs collected by gc)` : '';
+    out(`${s.tenant}/${s.surface}: ${s.manifest ? 'manifest' : 'no manifest'}, ${s.records} version records, ${s.history_entries} history entries, ${s.blobs} blobs checked${collected}`);
+  }
+  for (const p of report.problems) out(`PROBLEM ${p.kind}  ${p.tenant}/${p.surface} ${p.where}: ${p.message}`);
+  out(report.ok ? 'verify: OK' : `verify: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`);
+}
+
+export function verifyCommand(): Command {
+  const cmd = new Command('verify').description('check that every manifest pointer, version record and history entry resolves to a blob whose hash matches; exits 1 on any problem');
+  withCommonOptions(cmd);
+  cmd.option('--tenant <tenant>', 'only this tenant (with --surface)').option('--surface <surface>', 'only this surface (with --tenant)');
+  cmd.action((flags: VerifyFlags) =>
+    runAction('verify', flags, async (ctx, logger) => {
+      const report = await verifyRegistry(opsEnv(ctx, logger), { scope: optionalScope(flags) });
+      if (flags.json) outJson({ command: 'verify', ...report });
+      else print(report);
+      for (const p of report.problems) logger.error({ kind: p.kind, tenant: p.tenant, surface: p.surface, where: p.where, uri: p.uri }, p.message);
+      return report.ok ? 0 : 1;
+    }),
+  );
+  return cmd;
+}

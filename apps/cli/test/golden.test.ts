@@ -1,0 +1,180 @@
+// Golden end-to-end run on the tiny demo day with the embedded default config
+// (cwd = a temp folder, no --config), rerun idempotency, the --json shape and
+// the human summary.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseVersionRecord } from '@recsys/contracts';
+import { GO_VERSIONS, cli, files, readArtifact, readHistory, readManifest, readText, runJson, snapshot, tempDir, type RunJson } from './helpers.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+const TINY = ['--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
+
+describe('golden: the tiny set with the embedded default config', () => {
+  let cwd: string;
+  let out: string;
+  let first: RunJson;
+  beforeAll(async () => {
+    cwd = tempDir();
+    out = join(cwd, '.out');
+    const r = await runJson(TINY, { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    first = r.json;
+  });
+
+  test('publishes exactly the Go implementation’s versions', () => {
+    expect(first.ok).toBe(true);
+    expect(first.days).toHaveLength(1);
+    expect(Object.fromEntries(first.days[0]!.artifacts.map((a) => [a.type, a.version]))).toEqual(GO_VERSIONS);
+  });
+
+  test('popularity A:2, B:1, C:1, D:1 and cooc A→[B:1, C:1], B→[A:1], C→[A:1]', () => {
+    const manifest = readManifest(join(out, 'registry'), 'demo', 'home')!;
+    const popularity = readArtifact(manifest.current.popularity!);
+    const cooc = readArtifact(manifest.current.cooc!);
+    expect(popularity.artifact_type === 'popularity' && popularity.items).toEqual([
+      { item_id: 'A', count: 2 },
+      { item_id: 'B', count: 1 },
+      { item_id: 'C', count: 1 },
+      { item_id: 'D', count: 1 },
+    ]);
+    expect(cooc.artifact_type === 'cooc' && cooc.neighbors).toEqual([
+      { item_id: 'A', items: [{ item_id: 'B', count: 1 }, { item_id: 'C', count: 1 }] },
+      { item_id: 'B', items: [{ item_id: 'A', count: 1 }] },
+      { item_id: 'C', items: [{ item_id: 'A', count: 1 }] },
+    ]);
+    for (const artifact of [popularity, cooc]) {
+      expect(artifact).toMatchObject({ v: 1, tenant: 'demo', surface: 'home', segment: 'default', window: { start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' } });
+      expect(artifact.build.version).toBe(GO_VERSIONS[artifact.artifact_type as keyof typeof GO_VERSIONS]);
+    }
+  });
+
+  test('writes exactly the DESIGN §4 layout: partition, blobs, records, manifest and one history entry', () => {
+    expect(files(out)).toEqual([
+      'canonical/demo/home/exposures/2026-01-01.jsonl',
+      `objectstore/demo/home/cooc/${GO_VERSIONS.cooc}.json`,
+      `objectstore/demo/home/popularity/${GO_VERSIONS.popularity}.json`,
+      'registry/current/demo/home/manifest.json',
+      'registry/history/demo/home/000000000001.json',
+      `registry/records/demo/home/cooc/${GO_VERSIONS.cooc}.json`,
+      `registry/records/demo/home/popularity/${GO_VERSIONS.popularity}.json`,
+    ]);
+  });
+
+  test('the manifest points at both blobs with absolute file:// URIs and nothing else', () => {
+    const text = readText(join(out, 'registry/current/demo/home/manifest.json'));
+    const manifest = JSON.parse(text) as Record<string, unknown>;
+    expect(Object.keys(manifest)).toEqual(['v', 'tenant', 'surface', 'current', 'updated_at']);
+    expect(manifest.current).toEqual({
+      cooc: `file://${out}/objectstore/demo/home/cooc/${GO_VERSIONS.cooc}.json`,
+      popularity: `file://${out}/objectstore/demo/home/popularity/${GO_VERSIONS.popularity}.json`,
+    });
+  });
+
+  test('version records describe the blobs and the canonical input', () => {
+    const canonical = readFileSync(join(out, 'canonical/demo/home/exposures/2026-01-01.jsonl'));
+    for (const type of ['popularity', 'cooc'] as const) {
+      const version = GO_VERSIONS[type];
+      const record = parseVersionRecord(JSON.parse(readText(join(out, `registry/records/demo/home/${type}/${version}.json`))));
+      const blob = readFileSync(join(out, `objectstore/demo/home/${type}/${version}.json`));
+      expect(record).toMatchObject({ tenant: 'demo', surface: 'home', artifact_type: type, segment: 'default', version, size_bytes: blob.length, uri: `file://${out}/objectstore/demo/home/${type}/${version}.json` });
+      expect(record.sha256).toBe(sha256(blob));
+      expect(record.inputs).toEqual([{ day: '2026-01-01', uri: `file://${out}/canonical/demo/home/exposures/2026-01-01.jsonl`, sha256: sha256(canonical), events: 5 }]);
+    }
+  });
+
+  test('one history entry from nothing to both pointers', () => {
+    const history = readHistory(join(out, 'registry'), 'demo', 'home');
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ seq: 1, reason: 'publish', tenant: 'demo', surface: 'home', previous: {}, run_id: first.run_id });
+    expect(history[0]!.next).toEqual(readManifest(join(out, 'registry'), 'demo', 'home')!.current);
+  });
+
+  test('the canonical partition is the normalised events in input order', () => {
+    const lines = readText(join(out, 'canonical/demo/home/exposures/2026-01-01.jsonl')).trimEnd().split('\n');
+    expect(lines[0]).toBe('{"v":1,"ts":"2026-01-01T00:00:01Z","tenant":"demo","surface":"home","session_id":"s1","item_id":"A","user_id":"u1"}');
+    expect(lines).toHaveLength(5);
+  });
+});
+
+describe('idempotency: the same day twice', () => {
+  test('canonical files, blobs, records and the manifest stay byte-identical; versions unchanged; history grows by one no-op entry', async () => {
+    const cwd = tempDir();
+    const out = join(cwd, '.out');
+    const a = await runJson(TINY, { cwd });
+    expect(a.code, a.stderr).toBe(0);
+    const before = snapshot(out);
+    const b = await runJson(TINY, { cwd });
+    expect(b.code, b.stderr).toBe(0);
+    const after = snapshot(out);
+
+    expect(b.json.days[0]!.artifacts.map((x) => x.version)).toEqual(a.json.days[0]!.artifacts.map((x) => x.version));
+    // The rerun finds the same blobs already published.
+    expect(a.json.days[0]!.artifacts.every((x) => x.new_blob)).toBe(true);
+    expect(b.json.days[0]!.artifacts.every((x) => !x.new_blob)).toBe(true);
+
+    // Every pointer change, even a no-op, is audited: the rerun appends history
+    // entry 2 whose previous equals its next. Nothing else may change — the
+    // manifest is not rewritten because its pointers did not move.
+    const added = Object.keys(after).filter((k) => !(k in before));
+    expect(added).toEqual(['registry/history/demo/home/000000000002.json']);
+    for (const key of Object.keys(before)) expect(after[key], key).toBe(before[key]);
+    const history = readHistory(join(out, 'registry'), 'demo', 'home');
+    expect(history[1]).toMatchObject({ seq: 2, previous: history[0]!.next, next: history[0]!.next });
+    expect(b.json.days[0]!.history_seq).toBe(2);
+  });
+});
+
+describe('output', () => {
+  test('--json: one object with per-day counts, versions, URIs and durations', async () => {
+    const cwd = tempDir();
+    const { code, json, stdout, stderr } = await runJson(TINY, { cwd });
+    expect(code, stderr).toBe(0);
+    // Exactly one JSON document on stdout.
+    expect(() => JSON.parse(stdout)).not.toThrow();
+    const out = join(cwd, '.out');
+    expect(json).toMatchObject({ ok: true, command: 'run', tenant: 'demo', surface: 'home', segment: 'default', manifest_uri: `file://${out}/registry/current/demo/home/manifest.json` });
+    expect(json.run_id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+    const day = json.days[0]!;
+    expect(day.day).toBe('2026-01-01');
+    expect(day.counts).toEqual({ read: 5, accepted: 5, duplicates: 0, out_of_window: 0, other_scope: 0, rejected: 0, rejected_by_reason: {} });
+    expect(day.canonical).toEqual({ uri: `file://${out}/canonical/demo/home/exposures/2026-01-01.jsonl`, sha256: sha256(readFileSync(join(out, 'canonical/demo/home/exposures/2026-01-01.jsonl'))), bytes: readFileSync(join(out, 'canonical/demo/home/exposures/2026-01-01.jsonl')).length });
+    expect(day.quarantine).toBeUndefined();
+    expect(day.artifacts).toEqual([
+      { type: 'popularity', key: 'popularity', version: GO_VERSIONS.popularity, uri: `file://${out}/objectstore/demo/home/popularity/${GO_VERSIONS.popularity}.json`, size: 4, new_blob: true },
+      { type: 'cooc', key: 'cooc', version: GO_VERSIONS.cooc, uri: `file://${out}/objectstore/demo/home/cooc/${GO_VERSIONS.cooc}.json`, size: 3, new_blob: true },
+    ]);
+    expect(day.manifest_uri).toBe(json.manifest_uri);
+    expect(day.history_seq).toBe(1);
+    expect(Object.keys(day.durations_ms).sort()).toEqual(['compute', 'ingest', 'publish', 'total', 'validate']);
+    for (const ms of Object.values(day.durations_ms)) expect(ms).toBeGreaterThanOrEqual(0);
+  });
+
+  test('human summary: counts, versions, and the manifest path', async () => {
+    const cwd = tempDir();
+    const r = await cli(['run', ...TINY], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('recsys-pipelines run demo/home segment=default (1 day)');
+    expect(r.stdout).toContain('2026-01-01  read 5  accepted 5  duplicates 0  rejected 0');
+    expect(r.stdout).toContain(GO_VERSIONS.popularity.slice(0, 12));
+    expect(r.stdout).toContain(GO_VERSIONS.cooc.slice(0, 12));
+    const manifestPath = join(cwd, '.out/registry/current/demo/home/manifest.json');
+    expect(lines.at(-1)).toBe(`manifest: ${manifestPath}`);
+    expect(existsSync(fileURLToPath(`file://${manifestPath}`))).toBe(true);
+  });
+
+  test('logs are JSON lines on stderr at the level asked for', async () => {
+    const cwd = tempDir();
+    const r = await cli(['run', ...TINY, '--log-level', 'info'], { cwd });
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(lines.some((l) => l.msg === 'published day')).toBe(true);
+    const quiet = await cli(['run', ...TINY], { cwd, env: { RECSYS_LOG_LEVEL: 'error' } });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+  });
+});

@@ -1,0 +1,271 @@
+import { z } from 'zod';
+import { InputPartitionSchema, isArtifactType, type ArtifactType, type InputPartition } from '@recsys/contracts';
+import { IntegrityError } from '../errors.js';
+import { keys, type Scope } from '../keys.js';
+import type { ObjectStorage } from '../ports.js';
+import type { PipelineEnv } from '../storage-areas.js';
+import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
+import type { IngestCounts, IngestReport } from '../ingest/ingest-day.js';
+import { REJECT_REASONS } from '../ingest/raw-event.js';
+import type { ShardSpec } from '../shard.js';
+
+/*
+ * The job-mode staging area (DESIGN §4, `artifacts/`), shared by the steps
+ * so a scheduler can run them as separate jobs:
+ *
+ *   <tenant>/<surface>/_ingest/<day>.json                         ingest report (counts for validate)
+ *   <tenant>/<surface>/_ingest/<day>.shard-<i>-of-<n>.json         … of one shard
+ *   <tenant>/<surface>/<segment>/<type>/<start>_<end>/<version>.json       the blob, exactly as it will be published
+ *   <tenant>/<surface>/<segment>/<type>/<start>_<end>/<version>.meta.json  what it was built from (inputs, hash)
+ *   <tenant>/<surface>/<segment>/<type>/<start>_<end>/current.version      the staged version, written last
+ *
+ * Every object is written atomically and the marker last, so `publish`
+ * never sees a half-staged artifact: it sees the previous marker until the
+ * new blob and metadata are complete.
+ */
+
+const decoder = new TextDecoder();
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const count = z.int().min(0);
+
+/** The window folder of a staged artifact: `<start day>_<end day>`. @since 0.1.0 */
+export function windowFolderOf(window: { readonly start: string; readonly end: string }): string {
+  return `${window.start.slice(0, 10)}_${window.end.slice(0, 10)}`;
+}
+
+/** Ingest counts as stored in reports and partials. @since 0.1.0 */
+export const CountsSchema = z.strictObject({
+  read: count,
+  accepted: count,
+  duplicates: count,
+  out_of_window: count,
+  other_scope: count,
+  other_shard: count.optional(),
+  rejected: count,
+  rejected_by_reason: z.partialRecord(z.enum(REJECT_REASONS), count),
+});
+
+const ShardSchema = z.strictObject({ index: count, count: z.int().min(1) });
+
+/**
+ * An ingest report as stored in the staging area: what `ingest` saw, for
+ * `validate` (bad-line ratio, non-empty) and for sharded merges.
+ * @since 0.1.0
+ */
+export const StoredIngestReportSchema = z.strictObject({
+  v: z.literal(1),
+  tenant: z.string(),
+  surface: z.string(),
+  day: z.string(),
+  shard: ShardSchema.optional(),
+  sources: z.array(z.string()),
+  counts: CountsSchema,
+  canonical: z.strictObject({ key: z.string(), uri: z.string(), sha256: hex64, bytes: count }),
+  quarantine: z.string().optional(),
+});
+
+/** A stored ingest report. @since 0.1.0 */
+export type StoredIngestReport = Omit<z.infer<typeof StoredIngestReportSchema>, 'counts'> & { readonly counts: IngestCounts };
+
+/**
+ * Metadata staged next to an artifact's blob: enough for `publish` to
+ * verify the blob and write its version record without recomputing.
+ * @since 0.1.0
+ */
+export const StagedMetaSchema = z.strictObject({
+  v: z.literal(1),
+  artifact_type: z.string().refine(isArtifactType, 'unknown artifact type'),
+  tenant: z.string(),
+  surface: z.string(),
+  segment: z.string(),
+  window: z.strictObject({ start: z.string(), end: z.string() }),
+  version: hex64,
+  built_at: z.string(),
+  /** Rows/items of the payload. */
+  rows: count,
+  /** SHA-256 and size of the staged blob's bytes. */
+  sha256: hex64,
+  size_bytes: count,
+  /** The canonical partitions it was computed from (one per shard for merged artifacts). */
+  inputs: z.array(InputPartitionSchema),
+  /** Set when the artifact was merged from this many shard partials. */
+  shards: z.int().min(1).optional(),
+});
+
+/** Staged metadata of one artifact. @since 0.1.0 */
+export type StagedMeta = z.infer<typeof StagedMetaSchema>;
+
+/** Where one artifact was staged. @since 0.1.0 */
+export interface StagedArtifact {
+  readonly type: ArtifactType;
+  readonly version: string;
+  readonly key: string;
+  readonly uri: string;
+  readonly rows: number;
+  readonly sizeBytes: number;
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+async function readJson<T>(storage: ObjectStorage, key: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+  const data = await storage.get(key);
+  if (!data) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(data));
+  } catch (error) {
+    throw new IntegrityError(`${what} ${storage.uri(key)} is not JSON: ${(error as Error).message}`, { uri: storage.uri(key) }, { cause: error });
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new IntegrityError(`${what} ${storage.uri(key)} is malformed: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { uri: storage.uri(key) });
+  }
+  return result.data;
+}
+
+/**
+ * Stores the report of an ingested day (of one shard, with `shard`).
+ * Deterministic bytes: re-ingesting the same input rewrites the same report.
+ * @since 0.1.0
+ */
+export async function writeIngestReport(env: PipelineEnv, scope: Scope, report: IngestReport, shard?: ShardSpec): Promise<string> {
+  const stored: StoredIngestReport = {
+    v: 1,
+    tenant: scope.tenant,
+    surface: scope.surface,
+    day: report.day,
+    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
+    sources: report.sources,
+    counts: report.counts,
+    canonical: report.canonical,
+    ...(report.quarantine ? { quarantine: report.quarantine } : {}),
+  };
+  const key = keys.ingestReport(scope, report.day, shard);
+  await env.areas.artifacts.put(key, json(stored));
+  return key;
+}
+
+/** The stored report of an ingested day, or `undefined` when the day was not ingested. @since 0.1.0 */
+export async function readIngestReport(env: PipelineEnv, scope: Scope, day: string, shard?: ShardSpec): Promise<StoredIngestReport | undefined> {
+  const storage = env.areas.artifacts;
+  const key = keys.ingestReport(scope, day, shard);
+  // JSON has no `undefined`, so the parsed optional count is absent rather than undefined.
+  const report = (await readJson(storage, key, StoredIngestReportSchema, 'ingest report')) as StoredIngestReport | undefined;
+  if (report && (report.tenant !== scope.tenant || report.surface !== scope.surface || report.day !== day || report.shard?.index !== shard?.index || report.shard?.count !== shard?.count)) {
+    throw new IntegrityError(`ingest report ${storage.uri(key)} describes another day or shard than its key`, { uri: storage.uri(key) });
+  }
+  return report;
+}
+
+/**
+ * Stages computed artifacts for publishing: per artifact the blob (streamed,
+ * hashed as written), its metadata, then the `current.version` marker.
+ * Re-staging replaces all three.
+ * @since 0.1.0
+ */
+export async function stageArtifacts(
+  env: PipelineEnv,
+  target: ArtifactTarget,
+  built: readonly BuiltArtifact[],
+  inputs: readonly InputPartition[],
+  options: { shards?: number } = {},
+): Promise<StagedArtifact[]> {
+  const storage = env.areas.artifacts;
+  const window = windowFolderOf(target.window);
+  const out: StagedArtifact[] = [];
+  for (const artifact of built) {
+    const key = keys.staged(target.scope, target.segment, artifact.type, window, artifact.version);
+    const writer = await storage.writer(key);
+    const hash = env.sha256();
+    try {
+      for (const chunk of artifact.blob()) {
+        hash.update(chunk);
+        await writer.write(chunk);
+      }
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    const { size } = await writer.commit();
+    const meta: StagedMeta = {
+      v: 1,
+      artifact_type: artifact.type,
+      tenant: target.scope.tenant,
+      surface: target.scope.surface,
+      segment: target.segment,
+      window: { start: target.window.start, end: target.window.end },
+      version: artifact.version,
+      built_at: artifact.builtAt,
+      rows: artifact.size,
+      sha256: hash.digest(),
+      size_bytes: size,
+      inputs: [...inputs],
+      ...(options.shards !== undefined ? { shards: options.shards } : {}),
+    };
+    await storage.put(keys.stagedMeta(target.scope, target.segment, artifact.type, window, artifact.version), json(meta));
+    await storage.put(keys.stagedMarker(target.scope, target.segment, artifact.type, window), artifact.version + '\n');
+    out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.size, sizeBytes: size });
+  }
+  return out;
+}
+
+/** The version staged for a type and window, or `undefined` when nothing is staged. @since 0.1.0 */
+export async function stagedVersion(env: PipelineEnv, target: ArtifactTarget, type: ArtifactType): Promise<string | undefined> {
+  const storage = env.areas.artifacts;
+  const key = keys.stagedMarker(target.scope, target.segment, type, windowFolderOf(target.window));
+  const data = await storage.get(key);
+  if (!data) return undefined;
+  const version = decoder.decode(data).trim();
+  if (!hex64.safeParse(version).success) throw new IntegrityError(`staging marker ${storage.uri(key)} does not hold a version`, { uri: storage.uri(key) });
+  return version;
+}
+
+/** A staged artifact loaded for publishing. @since 0.1.0 */
+export interface LoadedStagedArtifact {
+  readonly built: BuiltArtifact;
+  readonly meta: StagedMeta;
+}
+
+const SLICE = 1 << 20;
+
+/**
+ * Loads the staged artifact of a type and window (the version its marker
+ * names), checking that the blob's bytes are those recorded when it was
+ * staged. `undefined` when nothing is staged.
+ * @since 0.1.0
+ */
+export async function loadStaged(env: PipelineEnv, target: ArtifactTarget, type: ArtifactType): Promise<LoadedStagedArtifact | undefined> {
+  const version = await stagedVersion(env, target, type);
+  if (version === undefined) return undefined;
+  const storage = env.areas.artifacts;
+  const window = windowFolderOf(target.window);
+  const metaKey = keys.stagedMeta(target.scope, target.segment, type, window, version);
+  const meta = await readJson(storage, metaKey, StagedMetaSchema, 'staged metadata');
+  const blobKey = keys.staged(target.scope, target.segment, type, window, version);
+  if (!meta) throw new IntegrityError(`staged ${type} ${version} has no metadata ${storage.uri(metaKey)}; re-run compute`, { uri: storage.uri(metaKey) });
+  const expected = { artifact_type: type, tenant: target.scope.tenant, surface: target.scope.surface, segment: target.segment, start: target.window.start, end: target.window.end, version };
+  const actual = { artifact_type: meta.artifact_type, tenant: meta.tenant, surface: meta.surface, segment: meta.segment, start: meta.window.start, end: meta.window.end, version: meta.version };
+  const wrong = (Object.keys(expected) as (keyof typeof expected)[]).filter((k) => expected[k] !== actual[k]);
+  if (wrong.length > 0) throw new IntegrityError(`staged metadata ${storage.uri(metaKey)} does not match its location (${wrong.join(', ')})`, { uri: storage.uri(metaKey) });
+  const bytes = await storage.get(blobKey);
+  if (!bytes) throw new IntegrityError(`staged blob ${storage.uri(blobKey)} is missing; re-run compute`, { uri: storage.uri(blobKey) });
+  const hash = env.sha256();
+  hash.update(bytes);
+  const sha256 = hash.digest();
+  if (sha256 !== meta.sha256 || bytes.byteLength !== meta.size_bytes) {
+    throw new IntegrityError(`staged blob ${storage.uri(blobKey)} changed since it was staged (sha256 ${sha256}, staged ${meta.sha256}); re-run compute`, { uri: storage.uri(blobKey) });
+  }
+  const built: BuiltArtifact = {
+    type,
+    version,
+    builtAt: meta.built_at,
+    size: meta.rows,
+    *blob() {
+      for (let at = 0; at < bytes.byteLength; at += SLICE) yield bytes.subarray(at, Math.min(at + SLICE, bytes.byteLength));
+    },
+  };
+  return { built, meta };
+}

@@ -1,0 +1,119 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ManifestV1 } from '@recsys/contracts';
+import { GO_VERSIONS, TINY_KEY, getText, jsonOf, parseS3Uri, readHistory, readManifest, runCli, s3Section, tempDir, uploadSamples, writeConfig } from './cli.js';
+import { FaultProxy, type FaultRule } from './fault-proxy.js';
+import { deletePrefix, s3Env, testClient, uniquePrefix } from './s3-env.js';
+
+const env = s3Env();
+const client = testClient();
+const prefix = uniquePrefix('cli-faults');
+let proxy: FaultProxy;
+
+/** Config whose S3 traffic goes through the proxy: 3 attempts per request, 1.5 s timeout. */
+function proxiedConfig(root: string): string {
+  const section = { ...s3Section(env, root), endpoint: new URL(proxy.url).host, max_attempts: 3, request_timeout_ms: 1500 };
+  return writeConfig(tempDir(), { raw_source: { type: 's3', s3: { ...section, prefix: `${prefix}/raw` } }, storage: { type: 's3', s3: section } });
+}
+
+function run(config: string, rule: FaultRule, ...extra: string[]) {
+  proxy.reset();
+  proxy.rule = rule;
+  return runCli(['run', '--config', config, '--json', '--log-level', 'warn', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01', ...extra], {
+    cwd: tempDir(),
+  });
+}
+
+async function exists(uri: string): Promise<boolean> {
+  const { bucket, key } = parseS3Uri(uri);
+  return client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Never a pointer at a missing blob: every URI of the manifest and of every history entry exists. */
+async function expectAllPointersResolve(root: string, manifest: ManifestV1 | undefined) {
+  const uris = new Set(Object.values(manifest?.current ?? {}));
+  for (const entry of await readHistory(client, env.bucket, root, 'demo', 'home')) for (const uri of Object.values(entry.next)) uris.add(uri);
+  for (const uri of uris) expect(await exists(uri), uri).toBe(true);
+}
+
+beforeAll(async () => {
+  proxy = await FaultProxy.start(env.endpoint);
+  await uploadSamples(client, env.bucket, `${prefix}/raw`, [TINY_KEY]);
+});
+beforeEach(() => proxy.reset());
+afterAll(async () => {
+  await proxy.close();
+  await deletePrefix(client, env.bucket, `${prefix}/`);
+});
+
+const isBlobPut = (method: string, key: string) => method === 'PUT' && key.includes('/objectstore/');
+
+describe('run through a faulty S3 connection', () => {
+  it('retries 503s, resets, a lost answer and a 5 s stall, and publishes exactly once', async () => {
+    const root = `${prefix}/ok`;
+    const result = await run(proxiedConfig(root), ({ method, key, count }) => {
+      if (isBlobPut(method, key) && count === 1) return { kind: 'status', status: 503 };
+      if (method === 'GET' && key.endsWith('exposure.2026-01-01.jsonl') && count === 1) return { kind: 'reset' };
+      // The history claim lands but its answer is lost: the retry must not count it as a lost race.
+      if (method === 'PUT' && key.includes('/registry/history/') && count === 1) return { kind: 'lose-response' };
+      if (method === 'PUT' && key.endsWith('manifest.json') && count === 1) return { kind: 'stall', ms: 5000, then: 'forward' };
+      return undefined;
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(Object.fromEntries(jsonOf(result).days[0]!.artifacts.map((a) => [a.key, a.version]))).toEqual(GO_VERSIONS);
+    const manifest = await readManifest(client, env.bucket, root, 'demo', 'home');
+    expect(Object.keys(manifest!.current).sort()).toEqual(['cooc', 'popularity']);
+    const history = await readHistory(client, env.bucket, root, 'demo', 'home');
+    expect(history.map((e) => e.seq)).toEqual([1]);
+    expect(history[0]!.next).toEqual(manifest!.current);
+    await expectAllPointersResolve(root, manifest);
+    // Each injected fault was followed by a retry of the same request.
+    expect(proxy.log.filter((r) => isBlobPut(r.method, r.key)).map((r) => r.fault)).toEqual(['status', 'pass', 'status', 'pass']);
+    expect(proxy.requests('PUT', 'manifest.json').map((r) => r.fault)).toEqual(['stall', 'pass']);
+    const warnings = result.stderr.split('\n').filter((l) => l.includes('S3 request failed; retrying')).map((l) => JSON.parse(l));
+    expect(warnings.map((w) => w.op).sort()).toEqual(['GetObjectCommand', 'PutObjectCommand', 'PutObjectCommand', 'PutObjectCommand', 'PutObjectCommand'].sort());
+    expect(warnings.find((w) => w.key.endsWith('manifest.json'))?.error).toBe('TimeoutError');
+    expect(result.stderr).not.toContain(env.secretAccessKey);
+  });
+
+  it('a manifest write that keeps failing fails the run cleanly: exit 1, pointer where it was, no dangling URI', async () => {
+    const root = `${prefix}/manifest-down`;
+    const config = proxiedConfig(root);
+    expect((await run(config, () => undefined)).code).toBe(0);
+    const before = await getText(client, env.bucket, `${root}/registry/current/demo/home/manifest.json`);
+    const failed = await run(config, ({ method, key }) => (method === 'PUT' && key.endsWith('manifest.json') ? { kind: 'status', status: 503 } : undefined), '--segment', 'new');
+    expect(failed.code).toBe(1);
+    const error = jsonOf(failed).error!;
+    expect(error.kind).toBe('runtime');
+    expect(error.message).toContain(`S3 putIfGeneration of s3://${env.bucket}/${root}/registry/current/demo/home/manifest.json failed after 3 attempts`);
+    expect(proxy.requests('PUT', 'manifest.json')).toHaveLength(3);
+    expect(await getText(client, env.bucket, `${root}/registry/current/demo/home/manifest.json`)).toBe(before);
+    await expectAllPointersResolve(root, await readManifest(client, env.bucket, root, 'demo', 'home'));
+  });
+
+  it('a blob write that keeps failing stops before the pointer: manifest and history untouched', async () => {
+    const root = `${prefix}/blob-down`;
+    const config = proxiedConfig(root);
+    expect((await run(config, () => undefined)).code).toBe(0);
+    const before = await getText(client, env.bucket, `${root}/registry/current/demo/home/manifest.json`);
+    const historyBefore = await readHistory(client, env.bucket, root, 'demo', 'home');
+    const failed = await run(config, ({ method, key }) => (isBlobPut(method, key) && key.includes('/cooc/') ? { kind: 'reset' } : undefined), '--segment', 'new');
+    expect(failed.code).toBe(1);
+    expect(jsonOf(failed).error!.message).toMatch(new RegExp(`^S3 \\w+ of s3://${env.bucket}/${root}/objectstore/demo/home/cooc/[0-9a-f]{64}\\.json failed after 3 attempts`));
+    expect(await getText(client, env.bucket, `${root}/registry/current/demo/home/manifest.json`)).toBe(before);
+    expect(await readHistory(client, env.bucket, root, 'demo', 'home')).toEqual(historyBefore);
+    await expectAllPointersResolve(root, await readManifest(client, env.bucket, root, 'demo', 'home'));
+  });
+
+  it('an unreachable raw source fails the run before anything is written', async () => {
+    const root = `${prefix}/raw-down`;
+    const failed = await run(proxiedConfig(root), ({ key }) => (key.endsWith('exposure.2026-01-01.jsonl') ? { kind: 'status', status: 503 } : undefined));
+    expect(failed.code).toBe(1);
+    expect(jsonOf(failed).error!.message).toContain(`s3://${env.bucket}/${prefix}/raw/demo/home/exposure.2026-01-01.jsonl failed after 3 attempts`);
+    expect(await readManifest(client, env.bucket, root, 'demo', 'home')).toBeUndefined();
+    expect(await readHistory(client, env.bucket, root, 'demo', 'home')).toEqual([]);
+  });
+});
