@@ -31,16 +31,18 @@ describe('config files', () => {
     expect(String(warnings[0]!.msg)).toContain('"db"');
     expect(warnings[0]!.config).toBe(config);
 
-    expect(files(join(dir, 'data'))).toEqual([
-      'blobs/demo/home/cooc/' + GO_VERSIONS.cooc + '.json',
-      'blobs/demo/home/popularity/' + GO_VERSIONS.popularity + '.json',
-      'canonical/demo/home/exposures/2026-01-01.jsonl',
-      'checkpoints/demo/home.json',
-      'registry/current/demo/home/manifest.json',
-      'registry/history/demo/home/000000000001.json',
-      `registry/records/demo/home/cooc/${GO_VERSIONS.cooc}.json`,
-      `registry/records/demo/home/popularity/${GO_VERSIONS.popularity}.json`,
+    const top = [...new Set(files(join(dir, 'data')).map((f) => f.split('/')[0]))];
+    expect(top).toEqual(['blobs', 'canonical', 'checkpoints', 'registry', 'staging']);
+    expect(files(join(dir, 'data/blobs'))).toEqual([`demo/home/cooc/${GO_VERSIONS.cooc}.json`, `demo/home/popularity/${GO_VERSIONS.popularity}.json`]);
+    expect(files(join(dir, 'data/canonical'))).toEqual(['demo/home/exposures/2026-01-01.jsonl']);
+    expect(files(join(dir, 'data/checkpoints'))).toEqual(['demo/home.json']);
+    expect(files(join(dir, 'data/registry'))).toEqual([
+      'current/demo/home/manifest.json',
+      'history/demo/home/000000000001.json',
+      `records/demo/home/cooc/${GO_VERSIONS.cooc}.json`,
+      `records/demo/home/popularity/${GO_VERSIONS.popularity}.json`,
     ]);
+    expect(files(join(dir, 'data/staging'))).toContain(`demo/home/default/popularity/2026-01-01_2026-01-02/${GO_VERSIONS.popularity}.json`);
     // Areas without their own key fall back to out_dir.
     expect(files(join(dir, 'out'))).toEqual([]);
   });

@@ -110,7 +110,7 @@ export {
 // Operations: rollback, status, verify, gc, history (issue #4).
 export { type OpsEnv } from './ops/env.js';
 export { parseDuration, formatDuration } from './ops/duration.js';
-export { checkBlob, versionOfUri, artifactRows, type BlobCheck, type BlobExpectation, type BlobProblem } from './ops/blob-check.js';
+export { checkBlob, versionOfUri, type BlobCheck, type BlobExpectation, type BlobProblem } from './ops/blob-check.js';
 export { readHistory, historyItem, diffCurrent, type HistoryItem, type KeyChange } from './ops/history.js';
 export { rollback, type RollbackOptions, type RollbackMove, type RollbackResult } from './ops/rollback.js';
 export { collectStatus, renderPrometheus, DEFAULT_MAX_AGE_MS, type StatusOptions, type StatusReport, type ScopeStatus, type ArtifactStatus, type StatusEnv } from './ops/status.js';

@@ -35,6 +35,7 @@ export interface S3ObjectStorageOptions {
 }
 
 const MiB = 1024 * 1024;
+const YIELD_BYTES = MiB;
 const SAFE_KEY_PART = /^[A-Za-z0-9._@-]+$/;
 /** User metadata that tags each conditional write with a unique id, to recognise our own write after a lost response. */
 const WRITE_ID = 'recsys-write-id';
@@ -437,6 +438,15 @@ export class S3ObjectStorage implements ObjectStorage {
 
   /** Streams an object as ranged GETs pinned to its ETag, resuming a failed range from the last byte received. */
   private async *readRanges(fullKey: string, head: Head): AsyncGenerator<Uint8Array> {
+    // Socket reads are ~16-64 KiB; consumers do per-chunk work, so hand them ~1 MiB at a time (as a file stream does).
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const take = () => {
+      const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      return out;
+    };
     for (let start = 0; start < head.size; start += this.readChunkBytes) {
       const end = Math.min(head.size, start + this.readChunkBytes) - 1;
       let position = start;
@@ -458,7 +468,9 @@ export class S3ObjectStorage implements ObjectStorage {
           for await (const chunk of stream) {
             const bytes = chunk.byteLength > end - position + 1 ? chunk.subarray(0, end - position + 1) : chunk;
             position += bytes.byteLength;
-            yield bytes;
+            pending.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+            pendingBytes += bytes.byteLength;
+            if (pendingBytes >= YIELD_BYTES) yield take();
             if (position > end) break;
           }
           if (position <= end) problem = new Error(`range ended early at byte ${position} of ${end + 1}`);
@@ -472,6 +484,7 @@ export class S3ObjectStorage implements ObjectStorage {
         await sleep(backoffDelay(attempt, this.retry));
       }
     }
+    if (pendingBytes > 0) yield take();
   }
 
   private failure(op: string, fullKey: string, error: unknown, attempts = attemptsOf(error)): RecsysError {

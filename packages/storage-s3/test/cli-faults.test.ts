@@ -71,7 +71,17 @@ describe('run through a faulty S3 connection', () => {
     expect(history[0]!.next).toEqual(manifest!.current);
     await expectAllPointersResolve(root, manifest);
     // Each injected fault was followed by a retry of the same request.
-    expect(proxy.log.filter((r) => isBlobPut(r.method, r.key)).map((r) => r.fault)).toEqual(['status', 'pass', 'status', 'pass']);
+    for (const type of ['popularity', 'cooc']) {
+      const puts = proxy.log.filter((r) => isBlobPut(r.method, r.key) && r.key.includes(`/${type}/`));
+      expect(puts.slice(0, 2).map((r) => [r.fault, r.status])).toEqual([
+        ['status', undefined],
+        ['pass', 200],
+      ]);
+    }
+    expect(proxy.requests('PUT', '000000000001.json').map((r) => [r.fault, r.status])).toEqual([
+      ['lose-response', 200],
+      ['pass', 412],
+    ]);
     expect(proxy.requests('PUT', 'manifest.json').map((r) => r.fault)).toEqual(['stall', 'pass']);
     const warnings = result.stderr.split('\n').filter((l) => l.includes('S3 request failed; retrying')).map((l) => JSON.parse(l));
     expect(warnings.map((w) => w.op).sort()).toEqual(['GetObjectCommand', 'PutObjectCommand', 'PutObjectCommand', 'PutObjectCommand', 'PutObjectCommand'].sort());

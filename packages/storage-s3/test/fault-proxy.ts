@@ -69,9 +69,9 @@ export class FaultProxy {
 
   /** Starts a proxy on 127.0.0.1 (random port) in front of `upstream`. */
   static async start(upstream: string, rule: FaultRule = () => undefined): Promise<FaultProxy> {
-    let proxy!: FaultProxy;
-    const server = createServer((req, res) => void proxy.handle(req, res));
-    proxy = new FaultProxy(server, upstream, rule);
+    const server = createServer();
+    const proxy = new FaultProxy(server, upstream, rule);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void proxy.handle(req, res));
     server.on('connection', (socket) => {
       proxy.sockets.add(socket);
       socket.on('close', () => proxy.sockets.delete(socket));

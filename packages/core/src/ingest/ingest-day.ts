@@ -60,15 +60,18 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
 async function* lineBlocks(stream: AsyncIterable<Uint8Array>, target: number): AsyncGenerator<Block> {
   let parts: Uint8Array[] = [];
   let size = 0;
-  let skipping: { prefix: Uint8Array; bytes: number } | undefined;
+  // `last`: the line's last byte so far; a final \r is not part of the line (as in splitLines).
+  let skipping: { prefix: Uint8Array; bytes: number; last: number } | undefined;
   for await (let chunk of stream) {
     if (skipping) {
       const nl = chunk.indexOf(10);
       if (nl === -1) {
         skipping.bytes += chunk.length;
+        if (chunk.length > 0) skipping.last = chunk[chunk.length - 1]!;
         continue;
       }
-      yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes + nl };
+      const cr = (nl > 0 ? chunk[nl - 1] : skipping.last) === 13 ? 1 : 0;
+      yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes + nl - cr };
       skipping = undefined;
       chunk = chunk.subarray(nl + 1);
     }
@@ -86,7 +89,7 @@ async function* lineBlocks(stream: AsyncIterable<Uint8Array>, target: number): A
     if (cut === -1) {
       if (size > MAX_LINE_BYTES + 1) {
         const all = concat(parts, size);
-        skipping = { prefix: all.slice(0, TOO_LONG_PREFIX_BYTES), bytes: size };
+        skipping = { prefix: all.slice(0, TOO_LONG_PREFIX_BYTES), bytes: size, last: all[size - 1]! };
         parts = [];
         size = 0;
       }
@@ -97,7 +100,7 @@ async function* lineBlocks(stream: AsyncIterable<Uint8Array>, target: number): A
     parts = cut < size ? [all.slice(cut)] : [];
     size -= cut;
   }
-  if (skipping) yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes };
+  if (skipping) yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes - (skipping.last === 13 ? 1 : 0) };
   else if (size > 0) yield { kind: 'block', bytes: concat(parts, size) };
 }
 

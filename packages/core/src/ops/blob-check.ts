@@ -85,21 +85,3 @@ export async function checkBlob(objects: ObjectStorage, uri: string, expected: B
   }
   return { ok: true, uri, key, version, bytes, artifact, sha256: await sha256Hex(bytes) };
 }
-
-/**
- * Rows of an artifact's payload (items, neighbor rows or users): what
- * `recsys_artifact_items` reports.
- * @since 0.1.0
- */
-export function artifactRows(artifact: ArtifactV1): number {
-  switch (artifact.artifact_type) {
-    case 'popularity':
-    case 'content_sim':
-      return artifact.items.length;
-    case 'cooc':
-      return artifact.neighbors.length;
-    case 'implicit':
-    case 'session_seq':
-      return artifact.users.length;
-  }
-}

@@ -9,19 +9,24 @@ import { sleep } from './env.js';
  * "Garbage collection"). Both sides write before they read:
  *
  *   publisher: write pin (the URIs it will point at) → read the gc marker
- *              (wait while it lists one of them) → re-put blob + record →
- *              claim the history entry
+ *              (wait while it lists one of them) → write blobs and records →
+ *              claim the history entry → materialise → drop the pin
  *   gc:        write marker (its candidates) → read manifest, history and
  *              pins → delete only candidates nobody references → drop marker
  *
  * With a strongly consistent store, at least one side sees the other's
  * write: either gc sees the pin and keeps the blob, or the publisher sees the
- * marker (or finds it gone, i.e. the deletes done) and re-puts the blob
- * before its pointer can reference it.
+ * marker and waits until gc is done (or finds it already done) before it
+ * writes — so whatever it writes or finds stays until its pointer holds it.
  */
 
-/** A pin older than this no longer protects anything (its publisher is gone). @since 0.1.0 */
-export const PIN_TTL_MS = 60 * 60_000;
+/**
+ * A pin older than this no longer protects anything (its publisher is gone).
+ * A publish must finish within it; it is long because an expired pin of a live
+ * publisher is the one way to lose a blob, and a stale one only delays gc.
+ * @since 0.1.0
+ */
+export const PIN_TTL_MS = 24 * 60 * 60_000;
 
 /** A gc marker older than this is abandoned (a live gc refreshes it every third of it). @since 0.1.0 */
 export const MARKER_TTL_MS = 10 * 60_000;
@@ -92,11 +97,11 @@ function pinId(identity: RunIdentity): string {
 export interface FenceTarget {
   readonly uri: string;
   /**
-   * Re-creates the blob and its version record if they are missing
-   * (exclusive creates, so a no-op when they exist). Runs after the pin is
-   * visible, so what it finds or restores stays until the pointer references it.
+   * Runs once the fence holds: re-creates the blob (and its record) if an
+   * earlier gc took it (exclusive creates, so a no-op when they exist). Not
+   * needed when the blob is written after the fence, as `publishArtifacts` does.
    */
-  readonly ensure: () => Promise<void>;
+  readonly ensure?: () => Promise<void>;
 }
 
 /**
@@ -129,11 +134,11 @@ export interface FenceEnv {
 }
 
 /**
- * Makes sure gc cannot delete the blobs a commit is about to reference:
- * pins them, waits while a running gc has any of them among its candidates,
- * then re-puts each blob and its record (exclusive create, so a no-op unless
- * gc removed them). Call right before `Registry.commit`; call the returned
- * release function after it (success or not).
+ * Makes sure gc cannot delete the blobs a commit is about to reference: pins
+ * them, waits while a running gc has any of them among its candidates, then
+ * runs each target's `ensure`. From then until the returned release function
+ * is called, gc keeps them. Call it before writing the blobs (or, when they
+ * exist already, before relying on them), and release after the commit.
  * @since 0.1.0
  */
 export async function fenceTargets(env: FenceEnv, scope: Scope, targets: readonly FenceTarget[], options: FenceOptions = {}): Promise<() => Promise<void>> {
@@ -159,7 +164,7 @@ export async function fenceTargets(env: FenceEnv, scope: Scope, targets: readonl
       if (!Array.isArray(marker.candidates) || !marker.candidates.some((c) => uris.has(c))) break;
       await wait(options.pollMs ?? 50);
     }
-    for (const target of targets) await target.ensure();
+    for (const target of targets) await target.ensure?.();
   } catch (error) {
     await release().catch(() => {});
     throw error;

@@ -127,7 +127,7 @@ describe('gc racing a publisher that re-publishes an old version', () => {
     return { env, old };
   }
 
-  test('gc marked the old version first: the publisher waits for gc, then restores blob and record before pointing at them', async () => {
+  test('gc marked the old version first: the publisher waits for gc, then writes blob and record again before pointing at them', async () => {
     const { env, old } = await setup();
     // gc parks just before deleting anything (its tombstone write), after marker + reference re-read.
     const gcParked = env.registryStorage.pauseAt('put', (k) => k.startsWith('gc/demo/home/collected/'));

@@ -3,7 +3,9 @@ import { RecsysError } from '../errors.js';
 import { checkScope, type Scope } from '../keys.js';
 import type { Clock, ObjectStorage } from '../ports.js';
 import { Registry } from '../registry/registry.js';
-import { artifactRows, checkBlob, versionOfUri } from './blob-check.js';
+import { versionOfUri } from './blob-check.js';
+
+const decoder = new TextDecoder();
 
 /** Default freshness SLO of `status`: a daily job plus two hours of slack. @since 0.1.0 */
 export const DEFAULT_MAX_AGE_MS = 26 * 3_600_000;
@@ -63,6 +65,26 @@ export interface StatusEnv {
   readonly clock: Clock;
 }
 
+/**
+ * Rows and window of a served blob, for a probe that may run every minute:
+ * a plain JSON parse, no contract validation or hash recomputation (that is
+ * `verify`'s job).
+ */
+async function peekBlob(objects: ObjectStorage, uri: string): Promise<{ rows?: number; window?: { start: string; end: string }; problem?: string }> {
+  const key = objects.keyOfUri(uri);
+  if (key === undefined) return { problem: `${uri} is not in the object store at ${objects.location}` };
+  const bytes = await objects.get(key);
+  if (!bytes) return { problem: `blob ${uri} does not exist` };
+  try {
+    const artifact = JSON.parse(decoder.decode(bytes)) as Partial<Record<'items' | 'neighbors' | 'users', unknown[]>> & { window?: { start: string; end: string } };
+    const rows = artifact.items ?? artifact.neighbors ?? artifact.users;
+    if (!Array.isArray(rows)) return { problem: `blob ${uri} has no payload rows` };
+    return { rows: rows.length, ...(artifact.window ? { window: artifact.window } : {}) };
+  } catch (error) {
+    return { problem: `blob ${uri} is not JSON: ${(error as Error).message}` };
+  }
+}
+
 /** Same keys with the same URIs (key order is irrelevant). */
 export function sameMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const ka = Object.keys(a);
@@ -103,15 +125,18 @@ async function scopeStatus(env: StatusEnv, registry: Registry, scope: Scope, max
     } catch {
       record = undefined;
     }
-    const check = await checkBlob(env.areas.objects, uri, { scope, type, segment, version });
+    const served = await peekBlob(env.areas.objects, uri);
+    const window = record?.window ?? served.window;
     artifacts.push({
       key,
       type,
       segment,
       version,
       uri,
-      ...(record ? { window: record.window, published_at: record.published_at } : check.ok ? { window: check.artifact.window } : {}),
-      ...(check.ok ? { items: artifactRows(check.artifact) } : { problem: check.message }),
+      ...(window ? { window } : {}),
+      ...(record ? { published_at: record.published_at } : {}),
+      ...(served.rows !== undefined ? { items: served.rows } : {}),
+      ...(served.problem !== undefined ? { problem: served.problem } : {}),
     });
   }
   const fresh = ageMs <= maxAgeMs;

@@ -442,7 +442,7 @@ async function checkPartials(env: PipelineEnv, plan: JobPlan, type: ArtifactType
     }
   }
   if (problems.length > 0) {
-    throw new UsageError(`merge ${type} ${plan.scope.tenant}/${plan.scope.surface} ${day}: refusing to merge the partials in ${storage.uri(prefix)}: ${problems.join('; ')}`, { type, day, problems });
+    throw new UsageError(`merge ${type} ${plan.scope.tenant}/${plan.scope.surface} ${day}: refusing to merge the partials in ${storage.uri(prefix.slice(0, -1))}: ${problems.join('; ')}`, { type, day, problems });
   }
   return { type, day, keys: ordered.map((f) => f.key), headers: ordered.map((f) => f.header) };
 }

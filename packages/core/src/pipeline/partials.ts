@@ -116,10 +116,13 @@ export type PartialHeaderInput = Omit<PartialHeader, 'items' | 'pairs' | 'events
  */
 function countingSort(order: Uint32Array, key: Uint32Array, buckets: number): Uint32Array {
   const start = new Uint32Array(buckets + 1);
-  for (let k = 0; k < order.length; k++) start[key[order[k]!]! + 1]!++;
+  for (let k = 0; k < key.length; k++) start[key[k]! + 1]!++;
   for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
   const out = new Uint32Array(order.length);
-  for (let k = 0; k < order.length; k++) out[start[key[order[k]!]!]!++] = order[k]!;
+  for (let k = 0; k < order.length; k++) {
+    const o = order[k]!;
+    out[start[key[o]!]!++] = o;
+  }
   return out;
 }
 
@@ -146,37 +149,45 @@ export async function writePartial(storage: ObjectStorage, key: string, input: P
     hi[k] = Math.max(rx, ry);
     cnt[k++] = c;
   });
-  const order = countingSort(countingSort(Uint32Array.from({ length: p }, (_, i) => i), hi, n), lo, n);
+  const identity = new Uint32Array(p);
+  for (let i = 0; i < p; i++) identity[i] = i;
+  const order = countingSort(countingSort(identity, hi, n), lo, n);
   const header: PartialHeader = { ...input, events: table.length, sessions: table.sessions.size, items: n, pairs: p };
 
   const writer = await storage.writer(key);
-  let buffer = JSON.stringify(header) + '\n';
-  const flush = async (force = false) => {
-    if (buffer.length >= FLUSH_CHARS || (force && buffer.length > 0)) {
-      await writer.write(buffer);
-      buffer = '';
-    }
+  let parts: string[] = [JSON.stringify(header) + '\n'];
+  let pending = parts[0]!.length;
+  // Awaits only when a chunk is full: one await per line would dominate the cost.
+  const push = (text: string) => {
+    parts.push(text);
+    pending += text.length;
+    return pending >= FLUSH_CHARS;
+  };
+  const flush = async () => {
+    if (parts.length === 0) return;
+    const text = parts.join('');
+    parts = [];
+    pending = 0;
+    await writer.write(text);
   };
   try {
     const counts = table.itemCounts;
     for (let r = 0; r < n; r++) {
       const id = idOfRank[r]!;
-      buffer += `[${JSON.stringify(names[id])},${counts.get(id)}]\n`;
-      await flush();
+      if (push(`[${JSON.stringify(names[id])},${counts.get(id)}]\n`)) await flush();
     }
     for (let at = 0; at < p; ) {
       const a = lo[order[at]!]!;
-      let line = `[${a}`;
+      const line: (string | number)[] = [`[${a}`];
       let inLine = 0;
       while (at < p && lo[order[at]!] === a && inLine < PAIRS_PER_LINE) {
         const j = order[at++]!;
-        line += `,${hi[j]},${cnt[j]}`;
+        line.push(hi[j]!, cnt[j]!);
         inLine++;
       }
-      buffer += line + ']\n';
-      await flush();
+      if (push(line.join(',') + ']\n')) await flush();
     }
-    await flush(true);
+    await flush();
   } catch (error) {
     await writer.abort();
     throw error;

@@ -6,7 +6,7 @@ import type { PipelineEnv } from '../storage-areas.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import { checkArtifactGate } from '../validate/gates.js';
 import { Registry, type CommitResult } from '../registry/registry.js';
-import { fenceTargets, type FenceTarget } from '../ops/gc-fence.js';
+import { fenceTargets } from '../ops/gc-fence.js';
 
 /** A published artifact. @since 0.1.0 */
 export interface PublishedArtifact {
@@ -101,11 +101,11 @@ async function readBack(env: PipelineEnv, target: ArtifactTarget, built: BuiltAr
 
 /**
  * Publishes computed artifacts with the pointer last (DESIGN §5.5):
- * 1. put each immutable blob (exclusive create; a rerun keeps the stored
- * blob), 2. read it back and validate it, 3. write its version record,
- * 4.–5. move the pointer for all of them in one history entry + manifest
- * compare-and-swap. A crash at any point leaves the manifest pointing at
- * complete, valid blobs.
+ * 0. pin the blobs against a concurrent gc (`fenceTargets`), 1. put each
+ * immutable blob (exclusive create; a rerun keeps the stored blob), 2. read
+ * it back and validate it, 3. write its version record, 4.–5. move the
+ * pointer for all of them in one history entry + manifest compare-and-swap.
+ * A crash at any point leaves the manifest pointing at complete, valid blobs.
  * @since 0.1.0
  */
 export async function publishArtifacts(
@@ -118,53 +118,40 @@ export async function publishArtifacts(
   const { areas, identity, clock } = env;
   const registry = new Registry(areas.registry);
   const published: PublishedArtifact[] = [];
-  const fences: FenceTarget[] = [];
-  for (const artifact of built) {
-    const key = keys.blob(target.scope as Scope, artifact.type, artifact.version);
-    const uri = areas.objects.uri(key);
-    const wrote = await writeBlob(env, key, artifact);
-    await hook?.('blob', artifact.type);
-    const stored = await readBack(env, target, artifact, key, wrote, registry);
-    await hook?.('readback', artifact.type);
-    const record: VersionRecordV1 = {
-      v: 1,
-      tenant: target.scope.tenant,
-      surface: target.scope.surface,
-      artifact_type: artifact.type,
-      segment: target.segment,
-      version: artifact.version,
-      uri,
-      window: { start: target.window.start, end: target.window.end },
-      sha256: stored.sha256,
-      size_bytes: stored.size,
-      built_at: stored.builtAt,
-      published_at: clock.now().toISOString(),
-      inputs: [...inputs],
-      tool: { name: identity.tool.name, version: identity.tool.version },
-    };
-    await registry.putRecord(record);
-    await hook?.('record', artifact.type);
-    fences.push({
-      uri,
-      ensure: async () => {
-        // Usually still there: a stat instead of re-streaming the whole blob.
-        if (await areas.objects.stat(key)) {
-          await registry.putRecord(record);
-          return;
-        }
-        const again = await writeBlob(env, key, artifact);
-        // Restored after gc took it (and its record): the record must describe the bytes now stored.
-        const restored = again.written ? await readBack(env, target, artifact, key, again, registry) : undefined;
-        await registry.putRecord(restored ? { ...record, sha256: restored.sha256, size_bytes: restored.size, built_at: restored.builtAt } : record);
-      },
-    });
-    published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, size: artifact.size, newBlob: wrote.written });
-  }
-  await hook?.('pointer');
-  const update = Object.fromEntries(published.map((p) => [p.key, p.uri]));
-  // A concurrent gc may have collected a re-published (old) version since step 1: pin, then restore if needed.
-  const release = await fenceTargets(env, target.scope, fences);
+  // Before anything is written, pin the blobs we will point at, so a concurrent gc can never
+  // delete one between our write and our pointer move (a rerun re-publishes old versions).
+  const blobKeys = built.map((artifact) => keys.blob(target.scope as Scope, artifact.type, artifact.version));
+  const release = await fenceTargets(env, target.scope, blobKeys.map((key) => ({ uri: areas.objects.uri(key) })));
   try {
+    for (const [i, artifact] of built.entries()) {
+      const key = blobKeys[i]!;
+      const uri = areas.objects.uri(key);
+      const wrote = await writeBlob(env, key, artifact);
+      await hook?.('blob', artifact.type);
+      const stored = await readBack(env, target, artifact, key, wrote, registry);
+      await hook?.('readback', artifact.type);
+      const record: VersionRecordV1 = {
+        v: 1,
+        tenant: target.scope.tenant,
+        surface: target.scope.surface,
+        artifact_type: artifact.type,
+        segment: target.segment,
+        version: artifact.version,
+        uri,
+        window: { start: target.window.start, end: target.window.end },
+        sha256: stored.sha256,
+        size_bytes: stored.size,
+        built_at: stored.builtAt,
+        published_at: clock.now().toISOString(),
+        inputs: [...inputs],
+        tool: { name: identity.tool.name, version: identity.tool.version },
+      };
+      await registry.putRecord(record);
+      await hook?.('record', artifact.type);
+      published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, size: artifact.size, newBlob: wrote.written });
+    }
+    await hook?.('pointer');
+    const update = Object.fromEntries(published.map((p) => [p.key, p.uri]));
     const commit = await registry.commit(target.scope, () => update, { reason: 'publish', identity, at: clock.now().toISOString() });
     return { artifacts: published, commit };
   } finally {

@@ -1,0 +1,163 @@
+// Every ```bash block of the operations docs (runbooks, rollback and daily
+// operation how-tos) runs, in order, against a prepared workspace that puts
+// the system in the situation the document is about. A block's expected
+// exit code is 0 unless an `<!-- expect-exit: N -->` comment precedes it.
+// The documents use $CONFIG, $TENANT, $SURFACE, $DAY, $OUT, $RAW and
+// $TEXTFILE_DIR; the test defines them, and `recsys-pipelines` on PATH is
+// the built binary.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { BIN, GO_VERSIONS, checkRegistry, cli, copyTiny, event, readHistory, readManifest, tempDir, writeConfig, writeRawDay } from './helpers.js';
+
+const DOCS = fileURLToPath(new URL('../../../docs/', import.meta.url));
+const DAY1 = '2026-01-01';
+const DAY2 = '2026-01-02';
+const SCOPE = ['--tenant', 'demo', '--surface', 'home'];
+
+interface Block {
+  readonly code: string;
+  readonly expectExit: number;
+  readonly line: number;
+}
+
+/** The ```bash blocks of a markdown file, in order. */
+function bashBlocks(markdown: string): Block[] {
+  const blocks: Block[] = [];
+  const re = /(?:<!-- expect-exit: (\d+) -->\n)?```bash\n([\s\S]*?)```/g;
+  for (let m = re.exec(markdown); m !== null; m = re.exec(markdown)) {
+    blocks.push({ code: m[2]!, expectExit: m[1] === undefined ? 0 : Number(m[1]), line: markdown.slice(0, m.index).split('\n').length });
+  }
+  return blocks;
+}
+
+interface Workspace {
+  readonly dir: string;
+  readonly config: string;
+  readonly env: Record<string, string>;
+}
+
+function workspace(): Workspace {
+  const dir = tempDir('recsys-docs-');
+  copyTiny(dir);
+  const config = writeConfig(dir);
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'recsys-pipelines'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+  chmodSync(join(bin, 'recsys-pipelines'), 0o755);
+  for (const d of ['tmp', 'textfile']) mkdirSync(join(dir, d));
+  const env = {
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    CONFIG: config,
+    TENANT: 'demo',
+    SURFACE: 'home',
+    DAY: DAY2,
+    OUT: join(dir, 'out'),
+    RAW: join(dir, 'raw'),
+    TMPDIR: join(dir, 'tmp'),
+    TEXTFILE_DIR: join(dir, 'textfile'),
+    RECSYS_LOG_LEVEL: 'warn',
+  };
+  return { dir, config, env };
+}
+
+/** Runs every bash block of `doc` in `ws`; returns their outputs. */
+function runDoc(doc: string, ws: Workspace): string[] {
+  const blocks = bashBlocks(readFileSync(join(DOCS, doc), 'utf8'));
+  expect(blocks.length, `${doc} has bash blocks`).toBeGreaterThan(0);
+  const outputs: string[] = [];
+  for (const block of blocks) {
+    const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', block.code], { cwd: ws.dir, env: { ...process.env, ...ws.env }, encoding: 'utf8' });
+    expect(r.status, `${doc}:${block.line} exited ${r.status}, expected ${block.expectExit}\n${block.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(block.expectExit);
+    outputs.push(r.stdout);
+  }
+  return outputs;
+}
+
+async function ok(args: string[], ws: Workspace, env: Record<string, string> = {}) {
+  const r = await cli(['run', '--config', ws.config, ...SCOPE, ...args], { cwd: ws.dir, env });
+  return r;
+}
+
+const day2Events = () => [event('s1', 'A', { ts: `${DAY2}T10:00:00Z` }), event('s1', 'B', { ts: `${DAY2}T10:00:01Z` }), event('s2', 'C', { ts: `${DAY2}T11:00:00Z` })];
+const servedWindow = (ws: Workspace) => {
+  const uri = readManifest(join(ws.dir, 'out/registry'), 'demo', 'home')!.current.popularity!;
+  return (JSON.parse(readFileSync(fileURLToPath(uri), 'utf8')) as { window: { start: string } }).window.start;
+};
+
+describe('runbooks', () => {
+  test('pipeline-failed: a run killed mid-publish; diagnose, rerun, confirm', async () => {
+    const ws = workspace();
+    expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
+    writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, day2Events());
+    const killed = await ok(['--start', DAY2, '--end', DAY2], ws, { RECSYS_TEST_KILL_AT: 'pointer' });
+    expect(killed.signal).toBe('SIGKILL');
+    runDoc('operations/runbooks/pipeline-failed.md', ws);
+    expect(servedWindow(ws)).toBe(`${DAY2}T00:00:00Z`);
+    expect((await checkRegistry(join(ws.dir, 'out/registry'), 'demo', 'home')).history).toHaveLength(2);
+  });
+
+  test('validation-failed: too many bad lines; inspect quarantine, override once, confirm', async () => {
+    const ws = workspace();
+    expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
+    writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, [...day2Events(), '{"v":1,"ts":"not a time"', { ...event('s3', 'D', { ts: `${DAY2}T12:00:00Z` }), extra: 1 }]);
+    const blocked = await ok(['--start', DAY2, '--end', DAY2], ws);
+    expect(blocked.code, blocked.stderr).toBe(3);
+    const outputs = runDoc('operations/runbooks/validation-failed.md', ws);
+    // The reason counts came out of the quarantine file.
+    expect(outputs.join('\n')).toMatch(/1 "reason":"invalid_json"/);
+    expect(outputs.join('\n')).toMatch(/1 "reason":"unknown_field"/);
+    expect(servedWindow(ws)).toBe(`${DAY2}T00:00:00Z`);
+    expect(existsSync(join(ws.dir, 'config.override.json'))).toBe(false);
+  });
+
+  test('limit-exceeded: read the numbers, compare, rerun with a raised limit', async () => {
+    const ws = workspace();
+    expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
+    writeConfig(ws.dir, { limits: { max_events_per_run: 2 } });
+    writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, day2Events());
+    const outputs = runDoc('operations/runbooks/limit-exceeded.md', ws);
+    expect(outputs.join('\n')).toMatch(/limit max_events_per_run exceeded: observed 3, allowed 2/);
+    expect(servedWindow(ws)).toBe(`${DAY2}T00:00:00Z`);
+  });
+
+  test('stale-artifacts: the daily job stopped; find out, catch up incrementally, confirm', async () => {
+    const ws = workspace();
+    expect((await ok(['--incremental', '--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
+    writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, day2Events());
+    // Two days pass without a publish.
+    const manifest = join(ws.dir, 'out/registry/current/demo/home/manifest.json');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/"updated_at": "[^"]+"/, '"updated_at": "2020-01-03T01:00:00Z"'));
+    const outputs = runDoc('operations/runbooks/stale-artifacts.md', ws);
+    expect(outputs[1]).toMatch(/demo\/home {2}STALE/);
+    expect(servedWindow(ws)).toBe(`${DAY2}T00:00:00Z`);
+  });
+});
+
+describe('how-to guides', () => {
+  test('rollback: good day, bad publish, roll back with the documented commands', async () => {
+    const ws = workspace();
+    expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
+    appendFileSync(join(ws.dir, 'raw/demo/home/exposure.2026-01-01.jsonl'), JSON.stringify(event('s9', 'Z')) + '\n' + JSON.stringify(event('s9', 'A')) + '\n');
+    expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
+    runDoc('how-to/rollback.md', ws);
+    const registry = join(ws.dir, 'out/registry');
+    const current = readManifest(registry, 'demo', 'home')!.current;
+    expect(current.popularity).toContain(GO_VERSIONS.popularity);
+    expect(current.cooc).toContain(GO_VERSIONS.cooc);
+    const history = readHistory(registry, 'demo', 'home');
+    expect(history.map((e) => e.reason)).toEqual(['publish', 'publish', 'rollback']);
+    expect(history[2]!.message).toBe('bad upstream export, ticket OPS-123');
+  });
+
+  test('operate-daily: the status probe, metrics, verify and gc commands', async () => {
+    const ws = workspace();
+    expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
+    runDoc('how-to/operate-daily.md', ws);
+    const metrics = readFileSync(join(ws.dir, 'textfile/recsys.prom'), 'utf8');
+    expect(metrics).toMatch(/^recsys_manifest_stale\{tenant="demo",surface="home"\} 0$/m);
+    expect(metrics).toMatch(/^recsys_artifact_items\{tenant="demo",surface="home",type="popularity",segment="default"\} 4$/m);
+  });
+});

@@ -1,0 +1,185 @@
+// The production ingest engine (blocks of lines, parsed in a pool) must write
+// exactly what the line-by-line reference engine writes — canonical
+// partition, quarantine records and counts — wherever the storage's read
+// chunks and the engine's parse blocks happen to cut the input.
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  EventTable,
+  MAX_LINE_BYTES,
+  ingestDay,
+  ingestDayReference,
+  inProcessParsePool,
+  resolveLimits,
+  silentLogger,
+  systemClock,
+  type ConditionalPutResult,
+  type ObjectInfo,
+  type ObjectStorage,
+  type ObjectWriter,
+  type PipelineEnv,
+} from '../index.js';
+
+/** A minimal in-memory ObjectStorage whose `read` streams in chunks cut at `cuts` (byte offsets). */
+class MemoryStorage implements ObjectStorage {
+  readonly location = 'memory://test';
+  readonly objects = new Map<string, Uint8Array>();
+  constructor(private readonly cuts: readonly number[] = []) {}
+  uri(key: string) {
+    return `memory://test/${key}`;
+  }
+  keyOfUri(uri: string) {
+    return uri.startsWith('memory://test/') ? uri.slice(14) : undefined;
+  }
+  async get(key: string) {
+    return this.objects.get(key);
+  }
+  async getVersioned(key: string) {
+    const data = this.objects.get(key);
+    return data ? { data, generation: createHash('sha256').update(data).digest('hex') } : undefined;
+  }
+  async read(key: string) {
+    const data = this.objects.get(key);
+    if (!data) return undefined;
+    const cuts = [...new Set(this.cuts.filter((c) => c > 0 && c < data.length))].sort((a, b) => a - b);
+    return (async function* () {
+      let from = 0;
+      for (const cut of cuts) {
+        yield data.slice(from, cut);
+        from = cut;
+      }
+      yield data.slice(from);
+    })();
+  }
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    const data = this.objects.get(key);
+    return data ? { key, size: data.length } : undefined;
+  }
+  async put(key: string, data: string | Uint8Array) {
+    this.objects.set(key, typeof data === 'string' ? new TextEncoder().encode(data) : data);
+  }
+  async putIfAbsent(key: string, data: string | Uint8Array): Promise<ConditionalPutResult> {
+    if (this.objects.has(key)) return 'conflict';
+    await this.put(key, data);
+    return 'written';
+  }
+  async putIfGeneration(key: string, data: string | Uint8Array, generation: string | null): Promise<ConditionalPutResult> {
+    const current = await this.getVersioned(key);
+    if ((current?.generation ?? null) !== generation) return 'conflict';
+    await this.put(key, data);
+    return 'written';
+  }
+  async writer(key: string): Promise<ObjectWriter> {
+    const parts: Buffer[] = [];
+    return {
+      write: async (chunk) => void parts.push(Buffer.from(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)),
+      commit: async (options?: { exclusive?: boolean }) => {
+        const data = Buffer.concat(parts);
+        if (options?.exclusive && this.objects.has(key)) return { size: data.length, written: false };
+        this.objects.set(key, data);
+        return { size: data.length, written: true };
+      },
+      abort: async () => {},
+    };
+  }
+  async *list(prefix: string) {
+    for (const key of [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort()) yield { key, size: this.objects.get(key)!.length };
+  }
+  async delete(key: string) {
+    this.objects.delete(key);
+  }
+}
+
+const sha256 = () => {
+  const h = createHash('sha256');
+  return { update: (d: string | Uint8Array) => void h.update(d), digest: () => h.digest('hex') };
+};
+
+function envWith(raw: MemoryStorage): { env: PipelineEnv; out: MemoryStorage } {
+  const out = new MemoryStorage();
+  const env = {
+    areas: { raw, canonical: out, quarantine: out, artifacts: out, objects: out, registry: out, checkpoints: out },
+    limits: resolveLimits(),
+    clock: systemClock,
+    logger: silentLogger,
+    identity: { runId: 'r', host: 'h', user: 'u', tool: { name: 't', version: '0' } },
+    sha256,
+  } as PipelineEnv;
+  return { env, out };
+}
+
+const scope = { tenant: 'demo', surface: 'home' };
+const DAY = '2026-01-01';
+const RAW_KEY = `demo/home/exposure.${DAY}.jsonl`;
+
+async function ingestBoth(data: Uint8Array, cuts: readonly number[], chunkBytes: number) {
+  const results = [];
+  for (const engine of ['reference', 'blocks'] as const) {
+    const raw = new MemoryStorage(engine === 'reference' ? [] : cuts);
+    raw.objects.set(RAW_KEY, data);
+    const { env, out } = envWith(raw);
+    const table = new EventTable();
+    const report = engine === 'reference' ? await ingestDayReference(env, scope, DAY, table) : await ingestDay(env, scope, DAY, table, { pool: inProcessParsePool(), chunkBytes });
+    const text = (key: string) => (out.objects.has(key) ? Buffer.from(out.objects.get(key)!).toString('utf8') : undefined);
+    results.push({
+      counts: report.counts,
+      canonicalSha: report.canonical.sha256,
+      canonical: text(`demo/home/exposures/${DAY}.jsonl`),
+      quarantine: text(`demo/home/${DAY}.jsonl`),
+      items: [...table.items.values],
+      events: table.length,
+    });
+  }
+  return { reference: results[0]!, blocks: results[1]! };
+}
+
+const ev = (fields: Record<string, unknown>) => JSON.stringify({ v: 1, ts: `${DAY}T10:00:00Z`, tenant: 'demo', surface: 'home', session_id: 's1', item_id: 'A', ...fields });
+const HUGE = 'h'.repeat(MAX_LINE_BYTES + 5);
+// Longer than the limit by more than one read chunk, so the engine must skip it while reading.
+const HUGER = 'g'.repeat(MAX_LINE_BYTES + 300_000);
+const lineArb = fc.oneof(
+  { weight: 10, arbitrary: fc.record({ session_id: fc.constantFrom('s1', 's2', ' s3 '), item_id: fc.constantFrom('A', 'B', 'é', '\u{1F600}', 'x<y'), user_id: fc.constantFrom(undefined, 'u1', ''), rank: fc.constantFrom(undefined, 0, 3) }).map((f) => ev(Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)))) },
+  { weight: 3, arbitrary: fc.constantFrom(ev({ v: 2 }), ev({ rank: -1 }), ev({ extra: 1 }), ev({ ts: 'yesterday' }), ev({ item_id: ' ' }), ev({ tenant: 'other' }), ev({ ts: '2026-01-02T00:00:00Z' }), '{broken', '[]', '', '   ', ev({ ts: `${DAY}T01:00:00+01:00` })) },
+  { weight: 1, arbitrary: fc.constantFrom(Buffer.from([0x7b, 0xff, 0x7d]), Buffer.from([0xe2, 0x82])) },
+  { weight: 1, arbitrary: fc.constantFrom(ev({ user_id: HUGE }), HUGE, HUGER) },
+);
+const inputArb = fc
+  .tuple(fc.array(lineArb, { minLength: 1, maxLength: 30 }), fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 30, maxLength: 30 }), fc.boolean())
+  .map(([lines, endings, trailing]) => Buffer.concat(lines.flatMap((l, i) => [Buffer.from(l), Buffer.from(i < lines.length - 1 || trailing ? endings[i]! : '')])));
+
+describe('ingestDay (blocks) equals ingestDayReference (line by line)', () => {
+  test('property: same partition, quarantine and counts for any read chunks and block size', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        inputArb.chain((data) =>
+          fc.tuple(
+            fc.constant(data),
+            // A few random cuts, or (for big inputs) regular 64 KiB chunks plus random ones, like a file stream.
+            fc.oneof(
+              fc.array(fc.integer({ min: 1, max: Math.max(1, data.length - 1) }), { maxLength: 8 }),
+              fc.array(fc.integer({ min: 1, max: Math.max(1, data.length - 1) }), { maxLength: 4 }).map((c) => [...c, ...Array.from({ length: Math.floor(data.length / 65536) }, (_, i) => (i + 1) * 65536)]),
+            ),
+            fc.constantFrom(1, 7, 64, 300, 1 << 16, 4 << 20),
+          ),
+        ),
+        async ([data, cuts, chunkBytes]) => {
+          const { reference, blocks } = await ingestBoth(data, cuts, chunkBytes);
+          expect(blocks).toEqual(reference);
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  test('an over-long CRLF line reports the same byte count in both engines', async () => {
+    const data = Buffer.from(`${ev({})}\n${HUGER}\r\n${ev({ item_id: 'B' })}\n`);
+    // Read chunks of 64 KiB: the engine must skip the line without ever holding it whole.
+    const every64k = Array.from({ length: 20 }, (_, i) => (i + 1) * 65536);
+    for (const [cuts, chunkBytes] of [[[100, 70_000], 64], [[100, 70_000], 4 << 20], [every64k, 64], [every64k, 1 << 20], [every64k, 4 << 20]] as const) {
+      const { reference, blocks } = await ingestBoth(data, cuts, chunkBytes);
+      expect(blocks.quarantine).toBe(reference.quarantine);
+      expect(JSON.parse(reference.quarantine!).detail).toBe(`line is ${HUGER.length} bytes; the limit is 1 MiB`);
+    }
+  });
+});

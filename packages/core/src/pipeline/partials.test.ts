@@ -1,0 +1,207 @@
+import { describe, expect, test } from 'vitest';
+import { createHash } from 'node:crypto';
+import { EventTable } from '../compute/event-table.js';
+import { countSessionPairs } from '../compute/cooc.js';
+import { DEFAULT_LIMITS, resolveLimits } from '../limits.js';
+import { IntegrityError, UsageError } from '../errors.js';
+import { shardOfSession } from '../shard.js';
+import { MemoryStorage } from '../ops/memory-storage.test-support.js';
+import { PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
+import { parseShardCount, resolveShard } from './jobs.js';
+
+const sha256 = () => {
+  const h = createHash('sha256');
+  return { update: (d: string | Uint8Array) => void h.update(d), digest: () => h.digest('hex') };
+};
+
+const COUNTS = { read: 5, accepted: 5, duplicates: 0, out_of_window: 0, other_scope: 0, rejected: 0, rejected_by_reason: {} };
+
+function headerInput(index: number, count: number): PartialHeaderInput {
+  return {
+    format: PARTIAL_FORMAT,
+    artifact_type: 'cooc',
+    tenant: 't',
+    surface: 's',
+    segment: 'default',
+    day: '2026-01-01',
+    window: { start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' },
+    shard: { index, count },
+    shard_hash: SHARD_HASH,
+    config_hash: partialConfigHash('cooc', DEFAULT_LIMITS, sha256),
+    limits: partialLimits('cooc', DEFAULT_LIMITS),
+    counts: COUNTS,
+    inputs: [],
+  };
+}
+
+function table(events: [session: string, item: string][]): EventTable {
+  const t = new EventTable();
+  for (const [session_id, item_id] of events) t.add({ ts: '2026-01-01T10:00:00Z', tenant: 't', surface: 's', session_id, item_id });
+  return t;
+}
+
+const decode = (data: Uint8Array | undefined) => new TextDecoder().decode(data);
+
+describe('shard function (documented: FNV-1a 32 of the UTF-8 bytes, mod n)', () => {
+  // Reference values of FNV-1a 32 (the first three are the published test vectors).
+  test.each([
+    ['', 0x811c9dc5],
+    ['a', 0xe40c292c],
+    ['foobar', 0xbf9cf968],
+    ['s1', 139573449],
+    ['é', 513665217],
+    ['😀', 866293256],
+  ])('fnv1a32(%j) = %d', (session, hash) => {
+    // With n = 2^32 the shard is the hash itself.
+    expect(shardOfSession(session, 2 ** 32)).toBe(hash);
+    expect(shardOfSession(session, 7)).toBe(hash % 7);
+  });
+});
+
+describe('shard flags', () => {
+  test('--shard i/n', () => {
+    expect(resolveShard({ shard: '2/4' }, undefined)).toEqual({ index: 2, count: 4 });
+    expect(resolveShard({}, '3')).toBeUndefined();
+  });
+  test('--shard-count n takes the index from JOB_COMPLETION_INDEX', () => {
+    expect(resolveShard({ shardCount: '4' }, '3')).toEqual({ index: 3, count: 4 });
+    expect(resolveShard({ shardCount: '1' }, '0')).toEqual({ index: 0, count: 1 });
+  });
+  test.each([
+    [{ shardCount: '4' }, undefined, /JOB_COMPLETION_INDEX/],
+    [{ shardCount: '4' }, '4', /from 0 to 3/],
+    [{ shardCount: '4' }, '-1', /from 0 to 3/],
+    [{ shardCount: '4' }, '1.5', /from 0 to 3/],
+    [{ shardCount: '0' }, '0', /--shard-count must be an integer from 1/],
+    [{ shardCount: 'x' }, '0', /--shard-count/],
+    [{ shard: '4/4' }, undefined, /--shard/],
+    [{ shard: '1' }, undefined, /--shard/],
+    [{ shard: '0/0' }, undefined, /--shard/],
+    [{ shard: '0/5000' }, undefined, /--shard/],
+    [{ shard: '0/2', shardCount: '2' }, '0', /not both/],
+  ])('%j with JOB_COMPLETION_INDEX=%j is a usage error', (flags, index, message) => {
+    expect(() => resolveShard(flags, index)).toThrow(UsageError);
+    expect(() => resolveShard(flags, index)).toThrow(message);
+  });
+  test('parseShardCount', () => {
+    expect(parseShardCount('--shard-count', ' 7 ')).toBe(7);
+    expect(() => parseShardCount('--shard-count', '07')).toThrow(UsageError);
+  });
+});
+
+describe('partial files', () => {
+  test('round trip: items in UTF-8 order with exposures, each session pair once with a < b', async () => {
+    const storage = new MemoryStorage('partials');
+    // 😀 (U+1F600) sorts after \uffff in UTF-8 but before it in UTF-16.
+    const t = table([
+      ['s1', 'b'],
+      ['s1', 'a'],
+      ['s1', 'b'],
+      ['s2', '😀'],
+      ['s2', '\uffff'],
+      ['s2', 'a'],
+      ['s3', 'c'],
+    ]);
+    const header = await writePartial(storage, 'p/0-of-1.json', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
+    expect(header).toMatchObject({ events: 7, sessions: 3, items: 5, pairs: 4 });
+    const lines = decode(storage.objects.get('p/0-of-1.json')!.data).split('\n');
+    expect(lines.slice(1)).toEqual(['["a",2]', '["b",2]', '["c",1]', '["\uffff",1]', '["😀",1]', '[0,1,1,3,1,4,1]', '[3,4,1]', '']);
+    const items: [number, string, number][] = [];
+    const pairs: [number, number, number][] = [];
+    const read = await readPartial(storage, 'p/0-of-1.json', { item: (...a) => items.push(a), pair: (...a) => pairs.push(a) });
+    expect(read).toEqual(header);
+    expect(items.map((i) => i[1])).toEqual(['a', 'b', 'c', '\uffff', '😀']);
+    expect(pairs).toEqual([
+      [0, 1, 1],
+      [0, 3, 1],
+      [0, 4, 1],
+      [3, 4, 1],
+    ]);
+    expect(await readPartialHeader(storage, 'p/0-of-1.json')).toEqual(header);
+  });
+
+  test('the same events in another order give the same bytes', async () => {
+    const storage = new MemoryStorage('partials');
+    const events: [string, string][] = [
+      ['s1', 'x'],
+      ['s2', 'y'],
+      ['s1', 'y'],
+      ['s2', 'z'],
+    ];
+    const a = table(events);
+    const b = table([...events].reverse());
+    await writePartial(storage, 'a', headerInput(0, 1), a, countSessionPairs(a, DEFAULT_LIMITS));
+    await writePartial(storage, 'b', headerInput(0, 1), b, countSessionPairs(b, DEFAULT_LIMITS));
+    expect(decode(storage.objects.get('a')!.data)).toBe(decode(storage.objects.get('b')!.data));
+  });
+
+  test('long neighbour lists are split over several lines', async () => {
+    const storage = new MemoryStorage('partials');
+    // Item "a" shares a session with 5000 other items: its row needs two lines (4096 + 904 pairs).
+    const events: [string, string][] = Array.from({ length: 5000 }, (_, k): [string, string][] => [
+      [`s${k}`, 'a'],
+      [`s${k}`, `i${k}`],
+    ]).flat();
+    const t = table(events);
+    await writePartial(storage, 'p', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
+    const lines = decode(storage.objects.get('p')!.data).split('\n').filter(Boolean);
+    const rows = lines.slice(1 + 5001);
+    expect(rows.map((l) => (JSON.parse(l) as number[]).length)).toEqual([1 + 2 * 4096, 1 + 2 * 904]);
+    let pairs = 0;
+    await readPartial(storage, 'p', { item() {}, pair: () => void pairs++ });
+    expect(pairs).toBe(5000);
+  });
+
+  test('a truncated or malformed partial is an integrity error', async () => {
+    const storage = new MemoryStorage('partials');
+    const t = table([
+      ['s1', 'a'],
+      ['s1', 'b'],
+    ]);
+    await writePartial(storage, 'p', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
+    const text = decode(storage.objects.get('p')!.data);
+    await storage.put('cut', text.split('\n').slice(0, 3).join('\n') + '\n');
+    await expect(readPartial(storage, 'cut', { item() {}, pair() {} })).rejects.toThrow(/truncated: 2 of 2 items and 0 of 1 pairs/);
+    await storage.put('bad', text.replace('[0,1,1]', '[1,0,1]'));
+    await expect(readPartial(storage, 'bad', { item() {}, pair() {} })).rejects.toThrow(IntegrityError);
+    await storage.put('nohdr', '["a",1]\n');
+    await expect(readPartialHeader(storage, 'nohdr')).rejects.toThrow(/no valid header/);
+  });
+
+  test('merging sums exposures and pair counts across shards', async () => {
+    const storage = new MemoryStorage('partials');
+    const s0 = table([
+      ['s1', 'a'],
+      ['s1', 'b'],
+    ]);
+    const s1 = table([
+      ['s2', 'b'],
+      ['s2', 'a'],
+      ['s3', 'c'],
+    ]);
+    const h0 = await writePartial(storage, '0', headerInput(0, 2), s0, countSessionPairs(s0, DEFAULT_LIMITS));
+    const h1 = await writePartial(storage, '1', headerInput(1, 2), s1, countSessionPairs(s1, DEFAULT_LIMITS));
+    const merged = await mergePartials(storage, ['0', '1'], [h0, h1]);
+    const exposures = Object.fromEntries(merged.items.values.map((v, id) => [v, merged.exposures.get(id)]));
+    expect(exposures).toEqual({ a: 2, b: 2, c: 1 });
+    const pairs: string[] = [];
+    merged.pairs.forEach((x, y, c) => pairs.push(`${[merged.items.values[x], merged.items.values[y]].sort().join('')}:${c}`));
+    expect(pairs).toEqual(['ab:2']);
+    expect(merged.events).toBe(5);
+    expect(merged.sessions).toBe(3);
+    expect(merged.counts.accepted).toBe(10);
+  });
+
+  test('config hash changes with the result-shaping limits only', () => {
+    const base = partialConfigHash('cooc', DEFAULT_LIMITS, sha256);
+    expect(partialConfigHash('cooc', resolveLimits({ min_cooc_support: 2 }), sha256)).not.toBe(base);
+    expect(partialConfigHash('cooc', resolveLimits({ max_users_per_run: 5 }), sha256)).toBe(base);
+    expect(partialConfigHash('popularity', resolveLimits({ min_cooc_support: 2 }), sha256)).toBe(partialConfigHash('popularity', DEFAULT_LIMITS, sha256));
+    expect(partialLimits('cooc', DEFAULT_LIMITS)).toEqual({ max_items_per_session: 1000, min_cooc_support: 1, max_neighbors_per_item: 100, max_items_per_artifact: 'unlimited' });
+  });
+
+  test('partial key names', () => {
+    expect(shardOfPartialKey('a/b/3-of-7.json')).toEqual({ index: 3, count: 7 });
+    expect(shardOfPartialKey('a/b/x.json')).toBeUndefined();
+  });
+});
