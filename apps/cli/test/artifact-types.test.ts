@@ -127,6 +127,10 @@ describe('run --artifacts with all five types', () => {
     expect(out.days[0]!.artifacts.map((a) => a.key)).toEqual(ALL.split(','));
     const current = await verifyManifest(cwd, 'diginetica', 'web');
     expect(Object.keys(current).sort()).toEqual(ALL.split(',').sort());
+    // …and the operator's `verify` command agrees: every pointer, record and history entry is clean.
+    const verify = cli(cwd, 'verify', '--tenant', 'diginetica', '--surface', 'web', '--json');
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout).ok).toBe(true);
 
     // content_sim = the bundled catalog (no quoting in it), every row namespace "web".
     const catalogLines = readFileSync(join(SAMPLE, 'catalog/diginetica.csv'), 'utf8').trim().split('\n');

@@ -153,6 +153,22 @@ describe('missing inputs', () => {
     expect(Object.keys(readManifest(join(dir, 'out/registry'), 'diginetica', 'web')!.current)).toEqual(['popularity']);
   });
 
+  test('publish refuses (exit 3) artifacts of one day staged from different canonical data', async () => {
+    const { dir, config } = setup();
+    const c = ['--config', config, ...SCOPE, '--start', '2016-05-31', '--end', '2016-05-31'];
+    await ok(['ingest', ...c], dir);
+    await ok(['compute', 'popularity', ...c], dir);
+    appendFileSync(join(dir, 'raw/diginetica/web/exposure.2016-05-31.jsonl'), '{"v":1,"ts":"2016-05-31T23:00:00Z","tenant":"diginetica","surface":"web","session_id":"late","item_id":"x"}\n');
+    await ok(['ingest', ...c], dir);
+    await ok(['compute', 'cooc', ...c], dir);
+    const r = await cli(['publish', ...c], { cwd: dir });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('the staged artifacts were computed from different canonical data');
+    expect(existsSync(join(dir, 'out/registry'))).toBe(false);
+    await ok(['compute', 'popularity', ...c], dir);
+    await ok(['publish', ...c], dir);
+  });
+
   test('compute without canonical data names the missing days (exit 1), before computing anything', async () => {
     const { dir, config } = setup();
     await ok(['ingest', '--config', config, ...SCOPE, '--start', '2016-05-30', '--end', '2016-05-30'], dir);

@@ -232,9 +232,29 @@ describe('sharded steps: flags and guardrails', () => {
     const codes: number[] = [];
     for (let i = 0; i < 2; i++) {
       await ok(['ingest', ...day, '--shard', `${i}/2`], dir);
+      // One of the two shards is empty: that is fine for a shard (the merge checks the whole day).
+      await ok(['validate', ...day, '--shard', `${i}/2`], dir);
       codes.push((await cli(['compute', 'cooc', ...day, '--shard', `${i}/2`], { cwd: dir })).code!);
     }
     // "big" hashes to one shard: that one trips, the other (empty) shard passes.
     expect(codes.sort()).toEqual([0, 4]);
+  });
+
+  test('a day without events passes every shard but fails the non-empty gate at the merge (exit 3)', async () => {
+    const dir = tempDir('recsys-shardempty-');
+    mkdirSync(join(dir, 'raw/demo/home'), { recursive: true });
+    const other = JSON.stringify({ v: 1, ts: '2026-01-01T10:00:00Z', tenant: 'other', surface: 'home', session_id: 's', item_id: 'A' });
+    writeFileSync(join(dir, 'raw/demo/home/exposure.2026-01-01.jsonl'), `${other}\n`);
+    const config = writeConfig(dir);
+    const day = ['--config', config, '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
+    expect((await cli(['run', ...day], { cwd: dir })).code).toBe(3);
+    for (let i = 0; i < 2; i++) {
+      await ok(['ingest', ...day, '--shard', `${i}/2`], dir);
+      await ok(['validate', ...day, '--shard', `${i}/2`], dir);
+      await ok(['compute', 'popularity', ...day, '--shard', `${i}/2`], dir);
+    }
+    const merge = await cli(['merge', 'popularity', ...day], { cwd: dir });
+    expect(merge.code).toBe(3);
+    expect(merge.stderr).toContain('validation gate "non_empty" failed: day 2026-01-01: no events');
   });
 });

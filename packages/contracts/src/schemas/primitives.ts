@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DAY_PATTERN, RFC3339_PATTERN, UTC_SECOND_PATTERN, isValidDay, parseRfc3339 } from '../time.js';
+import { toCanonicalTimestamp, DAY_PATTERN, RFC3339_PATTERN, UTC_SECOND_PATTERN, isValidDay, parseRfc3339 } from '../time.js';
 import { pathSegmentProblem } from '../path-segment.js';
 import { DEFAULT_SEGMENT } from '../artifact-types.js';
 
@@ -39,7 +39,8 @@ export const pathSegment = z.string().regex(PATH_SEGMENT_STRICT, {
 export const rfc3339 = z
   .string()
   .regex(RFC3339_PATTERN, { message: 'must be an RFC 3339 date-time, e.g. 2026-01-01T12:00:00+02:00', abort: true })
-  .refine((s) => parseRfc3339(s) !== undefined, { message: 'must be a valid calendar date and time' });
+  // Its UTC instant must also be writable in canonical form (years 0000–9999), as ingest requires.
+  .refine((s) => toCanonicalTimestamp(s) !== undefined, { message: 'must be a valid calendar date and time (UTC years 0000-9999)' });
 
 /** A UTC instant at second precision (`2026-01-01T00:00:00Z`). */
 export const utcSecond = z

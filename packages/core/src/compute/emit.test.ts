@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { serializeArtifact, serializeForVersion, type ArtifactV1 } from '@recsys/contracts';
+import { serializeArtifact, serializeForVersion, type ArtifactV1, type PopularityArtifactV1 } from '@recsys/contracts';
 import { artifactBytes, valuePayload, type ArtifactHeader, type PayloadSource } from './emit.js';
 import { popularityPayload } from './popularity.js';
 import { coocPayload, type CoocRows } from './cooc.js';
@@ -114,7 +114,7 @@ describe('streaming emission equals the contracts serializer byte for byte', () 
       window: header.window,
       items: names.map((item_id, k) => ({ item_id, count: counts[k]! })),
       build: { built_at: '', version: '' },
-    } as ArtifactV1;
+    } as PopularityArtifactV1;
     both(header, [popularityPayload({ names, ids, counts })], object);
     both(header, [valuePayload('items', object.items)], object);
     const chunks = [...artifactBytes(header, [popularityPayload({ names, ids, counts })], build)];
