@@ -119,7 +119,7 @@ export async function planJob(env: PipelineEnv, step: JobStep, options: JobOptio
     if (types.length === 0) throw new UsageError(`${step}: no artifact types selected`);
   }
   if (options.shard && step !== 'ingest' && step !== 'validate' && step !== 'compute') throw new UsageError(`${step} does not take --shard`);
-  if (options.shardCount !== undefined && step !== 'merge') throw new UsageError(`${step} takes --shard-count only together with JOB_COMPLETION_INDEX`);
+  if (options.shardCount !== undefined && step !== 'merge') throw new UsageError(`${step}: an expected shard count applies to merge only; give the step its shard instead`);
   if (step === 'merge' || (step === 'compute' && options.shard)) assertShardable(types);
   const needsCatalog = step === 'compute' && types.some((t) => CATALOG_ARTIFACT_TYPES.includes(t));
   if (needsCatalog && !options.catalog) {
