@@ -80,6 +80,7 @@ export {
   writeIngestReport,
   readIngestReport,
   stageArtifacts,
+  stagedBuilt,
   stagedVersion,
   loadStaged,
   StoredIngestReportSchema,

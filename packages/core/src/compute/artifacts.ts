@@ -30,7 +30,9 @@ export interface BuiltArtifact {
   /** Rows/items in the payload (for reports, metrics and size gates). */
   readonly size: number;
   /** The blob exactly as it is published (pretty JSON, Go escaping), as UTF-8 chunks. */
-  blob(): Iterable<Uint8Array>;
+  blob(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  /** SHA-256 of the blob's bytes, when already known (a staged blob); publishing checks what it writes against it. */
+  readonly sha256?: string;
 }
 
 /** The payload of one artifact: streamed members, or a plain object for small payloads. @since 0.1.0 */
@@ -135,8 +137,10 @@ export function finishArtifact(type: ArtifactType, target: ArtifactTarget, paylo
 /** Joins a built artifact's blob into one string (tests and small artifacts). @since 0.1.0 */
 export function blobText(built: BuiltArtifact): string {
   const decoder = new TextDecoder();
+  const chunks = built.blob();
+  if (!(Symbol.iterator in chunks)) throw new TypeError('blobText needs an in-memory artifact; this one streams from storage');
   let out = '';
-  for (const chunk of built.blob()) out += decoder.decode(chunk, { stream: true });
+  for (const chunk of chunks) out += decoder.decode(chunk, { stream: true });
   return out + decoder.decode();
 }
 

@@ -13,7 +13,7 @@ import { checkCanonicalGate, checkCatalogGate, checkTableLimits } from '../valid
 import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { resolveWindowDays } from './window.js';
-import { stageArtifacts, writeIngestReport } from './staging.js';
+import { stageArtifacts, stagedBuilt, writeIngestReport } from './staging.js';
 
 /** Options of {@link runPipeline} (the `run` command). @since 0.1.0 */
 export interface RunOptions {
@@ -145,8 +145,9 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
     const t3 = performance.now();
     const inputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
     // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
-    await stageArtifacts(env, target, built, inputs);
-    const published = await publishArtifacts(env, target, built, inputs, publishHook);
+    const staged = await stageArtifacts(env, target, built, inputs);
+    // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
+    const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook);
     if (plan.incremental) {
       await checkpoints.write({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
     }

@@ -103,6 +103,8 @@ export interface StagedArtifact {
   readonly uri: string;
   readonly rows: number;
   readonly sizeBytes: number;
+  readonly sha256: string;
+  readonly builtAt: string;
 }
 
 function json(value: unknown): string {
@@ -181,7 +183,7 @@ export async function stageArtifacts(
     const writer = await storage.writer(key);
     const hash = env.sha256();
     try {
-      for (const chunk of artifact.blob()) {
+      for await (const chunk of artifact.blob()) {
         hash.update(chunk);
         await writer.write(chunk);
       }
@@ -207,7 +209,7 @@ export async function stageArtifacts(
     };
     await storage.put(keys.stagedMeta(target.scope, target.segment, artifact.type, window, artifact.version), json(meta));
     await storage.put(keys.stagedMarker(target.scope, target.segment, artifact.type, window), artifact.version + '\n');
-    out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.size, sizeBytes: size });
+    out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.size, sizeBytes: size, sha256: meta.sha256, builtAt: artifact.builtAt });
   }
   return out;
 }
@@ -229,7 +231,40 @@ export interface LoadedStagedArtifact {
   readonly meta: StagedMeta;
 }
 
-const SLICE = 1 << 20;
+/** SHA-256 and size of a stored object, streamed. */
+async function hashObject(env: PipelineEnv, storage: ObjectStorage, key: string): Promise<{ sha256: string; size: number } | undefined> {
+  const stream = await storage.read(key);
+  if (!stream) return undefined;
+  const hash = env.sha256();
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { sha256: hash.digest(), size };
+}
+
+/**
+ * A staged artifact as something to publish: its blob streams from the
+ * staging area (never held whole in memory), and publishing checks the
+ * bytes it copies against the staged SHA-256.
+ * @since 0.1.0
+ */
+export function stagedBuilt(env: PipelineEnv, staged: StagedArtifact): BuiltArtifact {
+  const storage = env.areas.artifacts;
+  return {
+    type: staged.type,
+    version: staged.version,
+    builtAt: staged.builtAt,
+    size: staged.rows,
+    sha256: staged.sha256,
+    async *blob() {
+      const stream = await storage.read(staged.key);
+      if (!stream) throw new IntegrityError(`staged blob ${staged.uri} disappeared before publishing`, { uri: staged.uri });
+      yield* stream;
+    },
+  };
+}
 
 /**
  * Loads the staged artifact of a type and window (the version its marker
@@ -250,22 +285,11 @@ export async function loadStaged(env: PipelineEnv, target: ArtifactTarget, type:
   const actual = { artifact_type: meta.artifact_type, tenant: meta.tenant, surface: meta.surface, segment: meta.segment, start: meta.window.start, end: meta.window.end, version: meta.version };
   const wrong = (Object.keys(expected) as (keyof typeof expected)[]).filter((k) => expected[k] !== actual[k]);
   if (wrong.length > 0) throw new IntegrityError(`staged metadata ${storage.uri(metaKey)} does not match its location (${wrong.join(', ')})`, { uri: storage.uri(metaKey) });
-  const bytes = await storage.get(blobKey);
-  if (!bytes) throw new IntegrityError(`staged blob ${storage.uri(blobKey)} is missing; re-run compute`, { uri: storage.uri(blobKey) });
-  const hash = env.sha256();
-  hash.update(bytes);
-  const sha256 = hash.digest();
-  if (sha256 !== meta.sha256 || bytes.byteLength !== meta.size_bytes) {
-    throw new IntegrityError(`staged blob ${storage.uri(blobKey)} changed since it was staged (sha256 ${sha256}, staged ${meta.sha256}); re-run compute`, { uri: storage.uri(blobKey) });
+  const stored = await hashObject(env, storage, blobKey);
+  if (!stored) throw new IntegrityError(`staged blob ${storage.uri(blobKey)} is missing; re-run compute`, { uri: storage.uri(blobKey) });
+  if (stored.sha256 !== meta.sha256 || stored.size !== meta.size_bytes) {
+    throw new IntegrityError(`staged blob ${storage.uri(blobKey)} changed since it was staged (sha256 ${stored.sha256}, staged ${meta.sha256}); re-run compute`, { uri: storage.uri(blobKey) });
   }
-  const built: BuiltArtifact = {
-    type,
-    version,
-    builtAt: meta.built_at,
-    size: meta.rows,
-    *blob() {
-      for (let at = 0; at < bytes.byteLength; at += SLICE) yield bytes.subarray(at, Math.min(at + SLICE, bytes.byteLength));
-    },
-  };
+  const built = stagedBuilt(env, { type, version, key: blobKey, uri: storage.uri(blobKey), rows: meta.rows, sizeBytes: meta.size_bytes, sha256: meta.sha256, builtAt: meta.built_at });
   return { built, meta };
 }

@@ -43,17 +43,22 @@ const decoder = new TextDecoder();
 async function writeBlob(env: PipelineEnv, key: string, built: BuiltArtifact): Promise<{ written: boolean; sha256: string; size: number }> {
   const writer = await env.areas.objects.writer(key);
   const hash = env.sha256();
+  let sha256: string;
   try {
-    for (const chunk of built.blob()) {
+    for await (const chunk of built.blob()) {
       hash.update(chunk);
       await writer.write(chunk);
+    }
+    sha256 = hash.digest();
+    if (built.sha256 !== undefined && sha256 !== built.sha256) {
+      throw new IntegrityError(`${built.type} ${built.version}: the bytes to publish hash to ${sha256}, not the staged ${built.sha256}`, { type: built.type, version: built.version });
     }
   } catch (error) {
     await writer.abort();
     throw error;
   }
   const { written, size } = await writer.commit({ exclusive: true });
-  return { written, sha256: hash.digest(), size };
+  return { written, sha256, size };
 }
 
 /** SHA-256 and size of a stored object, streamed. */
