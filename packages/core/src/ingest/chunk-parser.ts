@@ -122,20 +122,40 @@ const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const encoder = new TextEncoder();
 
-class Growing {
-  bytes = new Uint8Array(1 << 16);
-  length = 0;
-  append(text: string): void {
-    // A UTF-16 unit encodes to at most 3 bytes.
-    if (this.bytes.length - this.length < text.length * 3) {
-      let n = this.bytes.length * 2;
-      while (n - this.length < text.length * 3) n *= 2;
-      const next = new Uint8Array(n);
-      next.set(this.bytes.subarray(0, this.length));
-      this.bytes = next;
-    }
-    this.length += encoder.encodeInto(text, this.bytes.subarray(this.length)).written;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** UTF-8 length of a string (only called for the rare non-ASCII line). */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      n += 4;
+      i++;
+    } else n += 3;
   }
+  return n;
+}
+
+/** Canonical lines of a chunk, encoded to UTF-8 once at the end (one call instead of one per line). */
+class CanonicalLines {
+  private lines: string[] = [];
+  /** Byte length so far. */
+  length = 0;
+  push(line: string): void {
+    this.lines.push(line);
+    this.length += (NON_ASCII.test(line) ? utf8Length(line) : line.length) + 1;
+  }
+  bytes(): Uint8Array {
+    return this.lines.length === 0 ? new Uint8Array(0) : encoder.encode(this.lines.join('\n') + '\n');
+  }
+}
+
+/** Characters `String.prototype.trim` removes, for the ones that can start a line. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
 function growU32(a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
@@ -222,7 +242,7 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
   let user = new Uint32Array(cap);
   let secondsMs = new Float64Array(cap);
   let nanos = new Uint32Array(cap);
-  const canonical = new Growing();
+  const canonical = new CanonicalLines();
 
   for (const line of chunkLines(bytes)) {
     lines++;
@@ -238,7 +258,8 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
       continue;
     }
     const text = line.text;
-    if (text.trim() === '') continue;
+    // Whitespace-only lines are blank; test the first character before paying for a trimmed copy.
+    if (isSpace(text.charCodeAt(0)) && text.trim() === '') continue;
     read++;
     let parsed: unknown;
     try {
@@ -276,7 +297,7 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     fingerprint(canon);
     fpHi[n] = FP[0]!;
     fpLo[n] = FP[1]!;
-    canonical.append(canon + '\n');
+    canonical.push(canon);
     ends[n] = canonical.length;
     session[n] = dict.session(e.session_id);
     item[n] = dict.item(e.item_id);
@@ -294,7 +315,7 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     outOfWindow,
     rejects,
     events: n,
-    canonical: canonical.bytes.slice(0, canonical.length),
+    canonical: canonical.bytes(),
     ends: ends.slice(0, n),
     fpHi: fpHi.slice(0, n),
     fpLo: fpLo.slice(0, n),

@@ -66,55 +66,36 @@ export class FingerprintSet {
   }
 }
 
-/** FNV-1a over UTF-16 code units. */
-export function hash32(text: string, seed: number): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** A second, independent 32-bit hash (murmur3-style mixing) over UTF-16 code units. */
-export function hash32b(text: string): number {
-  let h = 0x9747b28c ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    let k = Math.imul(text.charCodeAt(i), 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** Output of {@link fingerprint}: `[hash32, hash32b]` of the last text. */
+/** Output of {@link fingerprint}: two independent 32-bit hashes of the last text. */
 export const FP = new Uint32Array(2);
 
 /**
- * Both 32-bit hashes of `text` ({@link hash32} with the FNV offset basis and
- * {@link hash32b}) in a single pass, written to {@link FP}; this runs once per
- * event.
+ * A 64-bit fingerprint of `text` as two independent 32-bit hashes (an
+ * FNV-1a-style lane and a murmur3-style lane), written to {@link FP}. Runs
+ * once per event, so it consumes two UTF-16 units per step.
  */
 export function fingerprint(text: string): void {
   let a = 0x811c9dc5;
   let h = 0x9747b28c ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a ^= c;
-    a = Math.imul(a, 0x01000193);
-    let k = Math.imul(c, 0xcc9e2d51);
+  const n = text.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const w = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+    a = Math.imul(a ^ w, 0x01000193);
+    let k = Math.imul(w, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
+  if (i < n) {
+    const w = text.charCodeAt(i);
+    a = Math.imul(a ^ w, 0x01000193);
+    h ^= Math.imul((Math.imul(w, 0xcc9e2d51) << 15) | (Math.imul(w, 0xcc9e2d51) >>> 17), 0x1b873593);
+  }
+  a ^= a >>> 15;
+  a = Math.imul(a, 0x2c1b3c6d);
+  a ^= a >>> 12;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
