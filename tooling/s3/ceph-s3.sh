@@ -221,6 +221,10 @@ $(store_conf)
 # tcp_nodelay: without it every GET takes ~45 ms
 rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw data = $DIR/rgw
+# reclaim deleted/overwritten objects' data within seconds (default: after 2 h); otherwise tests that
+# write and delete large objects fill the memstore OSD, which then blocks every write (failsafe full)
+rgw gc obj min wait = 5
+rgw gc processor period = 10
 EOF
   ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null

@@ -3,7 +3,7 @@
  * addressing, linear probing). Used for exact-duplicate removal: 8 bytes per
  * distinct event instead of a `Set` of whole lines. Two independent 32-bit
  * hashes make a false "duplicate" among 50M events about a 1-in-10^4 event
- * (birthday bound 50M²/2⁶⁵); see docs/explanation/dedupe.md.
+ * (birthday bound 50M²/2⁶⁵); see docs/explanation/performance.md.
  * @since 0.1.0
  */
 export class FingerprintSet {
