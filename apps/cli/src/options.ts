@@ -14,7 +14,12 @@ export interface CommonOptions {
 export function withCommonOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'JSON config file (default: embedded filesystem config under .out/)')
-    .addOption(new Option('--log-level <level>', 'log level for the JSON logs on stderr').choices(LOG_LEVELS).env('RECSYS_LOG_LEVEL').default('info'))
+    .addOption(
+      new Option('--log-level <level>', 'log level for the JSON logs on stderr (default: info; warn when stderr is a terminal, so people read the summary)')
+        .choices(LOG_LEVELS)
+        .env('RECSYS_LOG_LEVEL')
+        .default(process.stderr.isTTY ? 'warn' : 'info', process.stderr.isTTY ? 'warn' : 'info'),
+    )
     .option('--json', 'print one machine-readable JSON result on stdout');
 }
 

@@ -51,8 +51,13 @@ describe('recsys-pipelines run on S3', () => {
   it('publishes the Go versions with raw source, object store and registry in the bucket; a rerun changes nothing', async () => {
     const cwd = tempDir();
     const config = writeConfig(cwd, s3Config());
-    const first = await run(cwd, config, '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01');
+    const first = await runCli(['run', '--config', config, '--json', '--log-level', 'info', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'], { cwd });
     expect(first.code, first.stderr).toBe(0);
+    // stderr is JSON lines only (no SDK warnings), and never carries the credentials.
+    const logLines = first.stderr.split('\n').filter((l) => l !== '');
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const line of logLines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(first.stderr).not.toContain(env.secretAccessKey);
     const j = jsonOf(first);
     expect(versionsOf(j)).toEqual(GO_VERSIONS);
     expect(j.manifest_uri).toBe(`s3://${bucket}/${prefix}/registry/current/demo/home/manifest.json`);

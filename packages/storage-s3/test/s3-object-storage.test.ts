@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,12 +116,13 @@ describe('S3ObjectStorage specifics', () => {
   });
 
   it('wraps failures as runtime errors naming operation, bucket and key', async () => {
-    const s = new S3ObjectStorage({ client, bucket: 'no-such-bucket-recsys', prefix: 'x' });
+    const missing = `recsys-missing-${randomBytes(6).toString('hex')}`;
+    const s = new S3ObjectStorage({ client, bucket: missing, prefix: 'x' });
     const error = await s.put('a.json', '{}').catch((e: unknown) => e);
     expect(RecsysError.isInstance(error)).toBe(true);
     expect((error as RecsysError).kind).toBe('runtime');
-    expect((error as RecsysError).message).toMatch(/^S3 put of s3:\/\/no-such-bucket-recsys\/x\/a\.json failed after 1 attempt \(NoSuchBucket HTTP 404/);
-    expect((error as RecsysError).context).toMatchObject({ op: 'put', bucket: 'no-such-bucket-recsys', key: 'x/a.json', status: 404 });
+    expect((error as RecsysError).message).toMatch(new RegExp(`^S3 put of s3://${missing}/x/a\\.json failed after 1 attempt \\(NoSuchBucket HTTP 404`));
+    expect((error as RecsysError).context).toMatchObject({ op: 'put', bucket: missing, key: 'x/a.json', status: 404 });
     await expect(s.get('a.json')).rejects.toThrow(/NoSuchBucket/);
   });
 
