@@ -10,6 +10,17 @@ export interface CommonOptions {
   json?: boolean;
 }
 
+/** Flags of the commands that process a tenant/surface window (`run` and the job-mode steps). */
+export interface WindowFlags extends CommonOptions {
+  tenant: string;
+  surface: string;
+  segment?: string;
+  start?: string;
+  end: string;
+  incremental?: boolean;
+  artifacts?: string;
+}
+
 /** Adds `--config`, `--log-level` and `--json`. */
 export function withCommonOptions(cmd: Command): Command {
   return cmd

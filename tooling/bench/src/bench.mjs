@@ -102,7 +102,7 @@ async function hasDuckdb() {
 }
 
 const duck = !flags['no-duckdb'] && (await hasDuckdb());
-process.stderr.write(`machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; duckdb: ${duck ? 'yes' : 'not installed'}\n`);
+process.stderr.write(`machine: ${cpus().length} cores (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; duckdb: ${duck ? 'yes' : flags['no-duckdb'] ? 'skipped' : 'not installed'}\n`);
 const rows = [];
 for (const events of flags.events.split(',')) {
   const ds = dataset(events);

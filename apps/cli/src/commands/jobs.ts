@@ -18,7 +18,7 @@ import {
   type PublishStepHook,
 } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommandContext, type CommonOptions } from '../options.js';
+import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommandContext, type WindowFlags } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad } from '../output.js';
@@ -30,14 +30,7 @@ import { out, outJson, pad } from '../output.js';
  * The logic is in @recsys/core (pipeline/jobs.ts); these are thin wrappers.
  */
 
-interface JobFlags extends CommonOptions {
-  tenant: string;
-  surface: string;
-  segment?: string;
-  start?: string;
-  end: string;
-  incremental?: boolean;
-  artifacts?: string;
+interface JobFlags extends WindowFlags {
   shard?: string;
   shardCount?: string;
   catalog?: string;

@@ -2,19 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { checkScope, planRun, runPipeline, type DayResult, type PublishStepHook } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommonOptions } from '../options.js';
+import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type WindowFlags } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad } from '../output.js';
 
-interface RunFlags extends CommonOptions {
-  tenant: string;
-  surface: string;
-  segment?: string;
-  start?: string;
-  end: string;
-  incremental?: boolean;
-  artifacts?: string;
+interface RunFlags extends WindowFlags {
   catalog?: string;
   catalogFormat?: string;
 }

@@ -4,6 +4,7 @@ import { IntegrityError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
 import type { ObjectStorage } from '../ports.js';
 import type { PipelineEnv } from '../storage-areas.js';
+import { hashStoredObject } from '../stored-hash.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import type { IngestCounts, IngestReport } from '../ingest/ingest-day.js';
 import { REJECT_REASONS } from '../ingest/raw-event.js';
@@ -231,18 +232,6 @@ export interface LoadedStagedArtifact {
   readonly meta: StagedMeta;
 }
 
-/** SHA-256 and size of a stored object, streamed. */
-async function hashObject(env: PipelineEnv, storage: ObjectStorage, key: string): Promise<{ sha256: string; size: number } | undefined> {
-  const stream = await storage.read(key);
-  if (!stream) return undefined;
-  const hash = env.sha256();
-  let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { sha256: hash.digest(), size };
-}
 
 /**
  * A staged artifact as something to publish: its blob streams from the
@@ -285,7 +274,7 @@ export async function loadStaged(env: PipelineEnv, target: ArtifactTarget, type:
   const actual = { artifact_type: meta.artifact_type, tenant: meta.tenant, surface: meta.surface, segment: meta.segment, start: meta.window.start, end: meta.window.end, version: meta.version };
   const wrong = (Object.keys(expected) as (keyof typeof expected)[]).filter((k) => expected[k] !== actual[k]);
   if (wrong.length > 0) throw new IntegrityError(`staged metadata ${storage.uri(metaKey)} does not match its location (${wrong.join(', ')})`, { uri: storage.uri(metaKey) });
-  const stored = await hashObject(env, storage, blobKey);
+  const stored = await hashStoredObject(env.sha256, storage, blobKey);
   if (!stored) throw new IntegrityError(`staged blob ${storage.uri(blobKey)} is missing; re-run compute`, { uri: storage.uri(blobKey) });
   if (stored.sha256 !== meta.sha256 || stored.size !== meta.size_bytes) {
     throw new IntegrityError(`staged blob ${storage.uri(blobKey)} changed since it was staged (sha256 ${stored.sha256}, staged ${meta.sha256}); re-run compute`, { uri: storage.uri(blobKey) });

@@ -1,8 +1,8 @@
 import { manifestKey, type InputPartition, type VersionRecordV1 } from '@recsys/contracts';
 import { IntegrityError, ValidationGateError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
-import type { ObjectStorage } from '../ports.js';
 import type { PipelineEnv } from '../storage-areas.js';
+import { hashStoredObject } from '../stored-hash.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import { checkArtifactGate } from '../validate/gates.js';
 import { Registry, type CommitResult } from '../registry/registry.js';
@@ -59,18 +59,6 @@ async function writeBlob(env: PipelineEnv, key: string, built: BuiltArtifact): P
   return { written, sha256, size };
 }
 
-/** SHA-256 and size of a stored object, streamed. */
-async function hashStored(env: PipelineEnv, storage: ObjectStorage, key: string): Promise<{ sha256: string; size: number } | undefined> {
-  const stream = await storage.read(key);
-  if (!stream) return undefined;
-  const hash = env.sha256();
-  let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { sha256: hash.digest(), size };
-}
 
 /**
  * Step 2 of the protocol: the stored blob is what it claims to be. Returns
@@ -79,7 +67,7 @@ async function hashStored(env: PipelineEnv, storage: ObjectStorage, key: string)
 async function readBack(env: PipelineEnv, target: ArtifactTarget, built: BuiltArtifact, key: string, wrote: { written: boolean; sha256: string }, registry: Registry) {
   const { objects } = env.areas;
   const uri = objects.uri(key);
-  const stored = await hashStored(env, objects, key);
+  const stored = await hashStoredObject(env.sha256, objects, key);
   if (!stored) throw new IntegrityError(`blob ${uri} is missing right after it was written`, { uri });
   if (wrote.written && stored.sha256 !== wrote.sha256) {
     // We created this key a moment ago and nothing points at it: don't leave a wrong "immutable" blob behind.
