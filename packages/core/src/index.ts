@@ -23,7 +23,7 @@ export { PairCounter } from './compute/pair-counter.js';
 export { computePopularity, computePopularityRows, popularityPayload, popularityItems, rankByExposure, type ItemCount, type ItemExposure, type PopularityRows } from './compute/popularity.js';
 export { computeCooc, computeCoocRows, countSessionPairs, coocRowsFromPairs, coocPayload, coocRowObjects, type CoocRow, type CoocRows } from './compute/cooc.js';
 export { JsonBytes, artifactBytes, valuePayload, writeIdCountArray, writeName, nameBytes, jsonString, type PayloadSource, type ArtifactHeader, type BuildBlock, type NameBytes } from './compute/emit.js';
-export { COMPUTABLE_ARTIFACT_TYPES, assertComputable, blobText, computeArtifacts, finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload, type PayloadBuilder } from './compute/artifacts.js';
+export { COMPUTABLE_ARTIFACT_TYPES, assertComputable, eventTableNeeds, blobText, computeArtifacts, finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload, type PayloadBuilder } from './compute/artifacts.js';
 export { checkArtifactGate, checkCanonicalGate, checkTableLimits } from './validate/gates.js';
 // Per-user artifacts, content_sim and the item catalog (issue #8).
 export { computeUserRows, rowsByUser, type ItemScore, type UserItems, type UserScorer } from './compute/user-items.js';

@@ -91,6 +91,14 @@ const BUILDERS: Partial<Record<ArtifactType, PayloadBuilder>> = {
 /** Artifact types that need an item catalog besides the events. @since 0.1.0 */
 export const CATALOG_ARTIFACT_TYPES: readonly ArtifactType[] = ['content_sim'];
 
+/**
+ * Which optional event-table columns the given artifact types read.
+ * @since 0.1.0
+ */
+export function eventTableNeeds(types: readonly string[]): { users: boolean; instants: boolean } {
+  return { users: types.includes('implicit') || types.includes('session_seq'), instants: types.includes('session_seq') };
+}
+
 /** Artifact types that can be computed from exposure events. @since 0.1.0 */
 export const COMPUTABLE_ARTIFACT_TYPES = Object.keys(BUILDERS) as ArtifactType[];
 

@@ -39,6 +39,19 @@ export class EventTable {
   readonly nanos = new U32Column();
   /** Exposures per item id. */
   readonly itemCounts = new U32Counts();
+  /** Whether user ids are kept (per-user artifacts need them). */
+  readonly hasUsers: boolean;
+  /** Whether event instants are kept (`session_seq` needs them). */
+  readonly hasInstants: boolean;
+
+  /**
+   * Columns that no requested artifact reads can be skipped (16 bytes per
+   * event for users + instants); builders that need them check.
+   */
+  constructor(options: { users?: boolean; instants?: boolean } = {}) {
+    this.hasUsers = options.users ?? true;
+    this.hasInstants = options.instants ?? true;
+  }
 
   get length(): number {
     return this.item.length;
@@ -46,17 +59,19 @@ export class EventTable {
 
   /** Appends a canonical event. */
   add(e: CanonicalEvent): void {
-    const { secondsMs, nanos } = instantOf(e.ts);
-    this.addRow(this.sessions.intern(e.session_id), this.items.intern(e.item_id), e.user_id === undefined ? NO_USER : this.users.intern(e.user_id), secondsMs, nanos);
+    const { secondsMs, nanos } = this.hasInstants ? instantOf(e.ts) : { secondsMs: 0, nanos: 0 };
+    this.addRow(this.sessions.intern(e.session_id), this.items.intern(e.item_id), e.user_id === undefined || !this.hasUsers ? NO_USER : this.users.intern(e.user_id), secondsMs, nanos);
   }
 
   /** Appends an event whose ids are already interned in this table. */
   addRow(session: number, item: number, user: number, secondsMs: number, nanos: number): void {
     this.item.push(item);
     this.session.push(session);
-    this.user.push(user);
-    this.secondsMs.push(secondsMs);
-    this.nanos.push(nanos);
+    if (this.hasUsers) this.user.push(user);
+    if (this.hasInstants) {
+      this.secondsMs.push(secondsMs);
+      this.nanos.push(nanos);
+    }
     this.itemCounts.increment(item);
   }
 }

@@ -15,6 +15,7 @@ export interface EventInstants {
  * instants (`…:01Z` sorts after `…:01.5Z` since `Z` > `.`).
  */
 export function eventInstants(table: EventTable): EventInstants {
+  if (!table.hasInstants) throw new Error('this event table was built without instants (EventTable({ instants: false }))');
   return { secondsMs: table.secondsMs.view(), nanos: table.nanos.view() };
 }
 

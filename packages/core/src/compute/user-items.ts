@@ -20,6 +20,7 @@ export interface UserItems {
  * order, which is what breaks timestamp ties in `session_seq`.
  */
 export function rowsByUser(table: EventTable): { order: Uint32Array; start: Uint32Array } {
+  if (!table.hasUsers) throw new Error('this event table was built without user ids (EventTable({ users: false }))');
   const users = table.users.size;
   const userOf = table.user.view();
   const start = new Uint32Array(users + 1);

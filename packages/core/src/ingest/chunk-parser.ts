@@ -54,7 +54,7 @@ export interface ChunkResult {
   readonly user: Uint32Array;
   readonly secondsMs: Float64Array;
   readonly nanos: Uint32Array;
-  /** Values first interned by this chunk, in local-id order. */
+  /** The chunk's sessions in local-id order (session ids are local to one chunk). */
   readonly newSessions: string[];
   readonly newItems: string[];
   readonly newUsers: string[];
@@ -106,14 +106,21 @@ export class LocalDictionary {
     return (this.lastUserId = this.users.intern(v));
   }
 
-  /** Values interned since the last call. */
+  /**
+   * Values interned since the last call. Sessions are per chunk: their local
+   * ids restart with every chunk (a session rarely spans chunks, and keeping
+   * every session of the day in each worker would duplicate the main
+   * thread's biggest dictionary), so all of a chunk's sessions are "new".
+   */
   takeNew(): { sessions: string[]; items: string[]; users: string[] } {
     const out = {
-      sessions: this.sessions.values.slice(this.sent.sessions),
+      sessions: this.sessions.values,
       items: this.items.values.slice(this.sent.items),
       users: this.users.values.slice(this.sent.users),
     };
-    this.sent = { sessions: this.sessions.size, items: this.items.size, users: this.users.size };
+    this.sent = { sessions: 0, items: this.items.size, users: this.users.size };
+    this.sessions = new Interner();
+    this.lastSessionId = -1;
     return out;
   }
 }

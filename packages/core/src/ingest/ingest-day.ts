@@ -104,9 +104,6 @@ async function* lineBlocks(stream: AsyncIterable<Uint8Array>, target: number): A
   else if (size > 0) yield { kind: 'block', bytes: concat(parts, size) };
 }
 
-function concatFlags(parts: Uint8Array[]): Uint8Array {
-  return concat(parts, parts.reduce((n, p) => n + p.length, 0));
-}
 
 const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 let streamCounter = 0;
@@ -133,7 +130,8 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   const seen = new FingerprintSet();
   const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
-  const translate = new Map<number, { sessions: number[]; items: number[]; users: number[]; inShard: Uint8Array[] }>();
+  // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
+  const translate = new Map<number, { items: number[]; users: number[] }>();
   const shard = options.shard;
 
   const merge = async (source: string, lineBase: number, r: ChunkResult) => {
@@ -142,15 +140,14 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
     counts.out_of_window += r.outOfWindow;
     for (const j of r.rejects) await out.reject(source, lineBase + j.line, j.reason, j.detail, j.raw, j.truncated === true);
     let t = translate.get(r.dictId);
-    if (!t) translate.set(r.dictId, (t = { sessions: [], items: [], users: [], inShard: [] }));
+    if (!t) translate.set(r.dictId, (t = { items: [], users: [] }));
+    let sessions: number[] | undefined;
     if (table) {
-      for (const v of r.newSessions) t.sessions.push(table.sessions.intern(v));
+      sessions = r.newSessions.map((v) => table.sessions.intern(v));
       for (const v of r.newItems) t.items.push(table.items.intern(v));
       for (const v of r.newUsers) t.users.push(table.users.intern(v));
     }
-    const inShard = shard ? Uint8Array.from(r.newSessions, (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
-    if (inShard) t.inShard.push(inShard);
-    const shardOk = shard ? t.inShard.length === 1 ? t.inShard[0]! : (t.inShard = [concatFlags(t.inShard)])[0]! : undefined;
+    const shardOk = shard ? Uint8Array.from(r.newSessions, (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
     let runStart = 0;
     let prevEnd = 0;
     for (let k = 0; k < r.events; k++) {
@@ -165,7 +162,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
         out.accepted();
         if (table) {
           const u = r.user[k]!;
-          table.addRow(t.sessions[r.session[k]!]!, t.items[r.item[k]!]!, u === NO_USER ? NO_USER : t.users[u]!, r.secondsMs[k]!, r.nanos[k]!);
+          table.addRow(sessions![r.session[k]!]!, t.items[r.item[k]!]!, u === NO_USER ? NO_USER : t.users[u]!, r.secondsMs[k]!, r.nanos[k]!);
         }
       }
       if (!keep) {

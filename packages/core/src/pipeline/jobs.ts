@@ -5,7 +5,7 @@ import { checkLimit } from '../limits.js';
 import { dayWindow } from '../days.js';
 import type { PipelineEnv } from '../storage-areas.js';
 import { EventTable } from '../compute/event-table.js';
-import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, finishArtifact, type ArtifactTarget, type Payload } from '../compute/artifacts.js';
+import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, eventTableNeeds, finishArtifact, type ArtifactTarget, type Payload } from '../compute/artifacts.js';
 import { computePopularityRows, popularityPayload, type ItemExposure } from '../compute/popularity.js';
 import { countSessionPairs, coocPayload, coocRowsFromPairs } from '../compute/cooc.js';
 import type { CatalogSource } from '../catalog/catalog.js';
@@ -277,7 +277,7 @@ export interface ComputeDayResult {
 
 /** Reads a day's (shard's) partition into an event table, checking it against its ingest report when there is one. */
 async function loadPartition(env: PipelineEnv, plan: JobPlan, day: string) {
-  const table = new EventTable();
+  const table = new EventTable(eventTableNeeds(plan.types));
   const summary = await readCanonicalPartition(env, partitionKeyOf(plan, day), { scope: plan.scope, day, shard: plan.shard, check: 'fast', onEvent: (e) => table.add(e) });
   if (!summary) throw new NotFoundError(`canonical partition of ${day} disappeared`, { day });
   const report = await readIngestReport(env, plan.scope, day, plan.shard);

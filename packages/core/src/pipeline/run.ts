@@ -5,7 +5,7 @@ import { checkScope, segment as checkSegment, type Scope } from '../keys.js';
 import { dayWindow } from '../days.js';
 import type { PipelineEnv } from '../storage-areas.js';
 import { EventTable } from '../compute/event-table.js';
-import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, type ArtifactTarget } from '../compute/artifacts.js';
+import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, eventTableNeeds, type ArtifactTarget } from '../compute/artifacts.js';
 import { catalogForSurface } from '../compute/content-sim.js';
 import { loadCatalog, type Catalog, type CatalogFormat, type CatalogProblem, type CatalogSource } from '../catalog/catalog.js';
 import { ingestDay, type IngestCounts } from '../ingest/ingest-day.js';
@@ -132,7 +132,7 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
   const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
   for (const day of plan.days) {
     const t0 = performance.now();
-    const table = new EventTable();
+    const table = new EventTable(eventTableNeeds(plan.types));
     const ingest = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
     await writeIngestReport(env, plan.scope, ingest);
     const t1 = performance.now();
