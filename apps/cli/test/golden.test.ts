@@ -113,10 +113,12 @@ describe('idempotency: the same day twice', () => {
   test('canonical files, blobs, records and the manifest stay byte-identical; versions unchanged; history grows by one no-op entry', async () => {
     const cwd = tempDir();
     const out = join(cwd, '.out');
-    const a = await runJson(TINY, { cwd });
+    // The two runs happen at different instants (fixed clocks a day apart), so anything that
+    // embeds a build or publish time and is rewritten on rerun would show up as a change.
+    const a = await runJson(TINY, { cwd, env: { RECSYS_TEST_NOW: '2026-01-02T01:00:00Z' } });
     expect(a.code, a.stderr).toBe(0);
     const before = snapshot(out);
-    const b = await runJson(TINY, { cwd });
+    const b = await runJson(TINY, { cwd, env: { RECSYS_TEST_NOW: '2026-01-03T01:00:00Z' } });
     expect(b.code, b.stderr).toBe(0);
     const after = snapshot(out);
 

@@ -166,7 +166,8 @@ export async function readIngestReport(env: PipelineEnv, scope: Scope, day: stri
 /**
  * Stages computed artifacts for publishing: per artifact the blob (streamed,
  * hashed as written), its metadata, then the `current.version` marker.
- * Re-staging replaces all three.
+ * Re-staging a version that is already staged intact keeps it (like a
+ * published blob: the first built_at stays, so reruns change no file).
  * @since 0.1.0
  */
 export async function stageArtifacts(
@@ -181,6 +182,14 @@ export async function stageArtifacts(
   const out: StagedArtifact[] = [];
   for (const artifact of built) {
     const key = keys.staged(target.scope, target.segment, artifact.type, window, artifact.version);
+    const metaKey = keys.stagedMeta(target.scope, target.segment, artifact.type, window, artifact.version);
+    // Same version already staged intact (a rerun): keep it, like a published blob, so reruns change no file.
+    const previous = await readJson(storage, metaKey, StagedMetaSchema, 'staged metadata').catch(() => undefined);
+    if (previous && previous.sha256 === (await hashStoredObject(env.sha256, storage, key))?.sha256) {
+      await storage.put(keys.stagedMarker(target.scope, target.segment, artifact.type, window), artifact.version + '\n');
+      out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: previous.rows, sizeBytes: previous.size_bytes, sha256: previous.sha256, builtAt: previous.built_at });
+      continue;
+    }
     const writer = await storage.writer(key);
     const hash = env.sha256();
     try {
@@ -208,7 +217,7 @@ export async function stageArtifacts(
       inputs: [...inputs],
       ...(options.shards !== undefined ? { shards: options.shards } : {}),
     };
-    await storage.put(keys.stagedMeta(target.scope, target.segment, artifact.type, window, artifact.version), json(meta));
+    await storage.put(metaKey, json(meta));
     await storage.put(keys.stagedMarker(target.scope, target.segment, artifact.type, window), artifact.version + '\n');
     out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.size, sizeBytes: size, sha256: meta.sha256, builtAt: artifact.builtAt });
   }
