@@ -15,13 +15,13 @@ import {
   type JobStep,
   type Logger,
   type PipelineEnv,
-  type PublishStepHook,
 } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
 import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommandContext, type WindowFlags } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad } from '../output.js';
+import { killHook } from '../test-hooks.js';
 
 /*
  * The job-mode steps (DESIGN §6): `ingest`, `validate`, `compute <type…>`,
@@ -56,16 +56,6 @@ function withShardOptions(cmd: Command): Command {
 /** Splits variadic and comma-separated type arguments. */
 function typeArgs(args: readonly string[]): string[] {
   return args.flatMap((a) => parseList('<type>', a));
-}
-
-/** Test-only crash point, as in `run`: `RECSYS_TEST_KILL_AT=<step>[:<type>]`. */
-function killHook(): PublishStepHook | undefined {
-  const spec = process.env.RECSYS_TEST_KILL_AT;
-  if (!spec) return undefined;
-  const [step, type] = spec.split(':');
-  return (at, atType) => {
-    if (at === step && (type === undefined || type === atType)) process.kill(process.pid, 'SIGKILL');
-  };
 }
 
 interface StepContext {

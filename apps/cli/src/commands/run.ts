@@ -1,29 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { checkScope, planRun, runPipeline, type DayResult, type PublishStepHook } from '@recsys/core';
+import { checkScope, planRun, runPipeline, type DayResult } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
 import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type WindowFlags } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad } from '../output.js';
+import { killHook } from '../test-hooks.js';
 
 interface RunFlags extends WindowFlags {
   catalog?: string;
   catalogFormat?: string;
-}
-
-/**
- * Test-only crash point: `RECSYS_TEST_KILL_AT=<step>[:<type>]` SIGKILLs the
- * process at that publish step (blob, readback, record, pointer), so crash
- * safety can be tested without timing games.
- */
-function killHook(): PublishStepHook | undefined {
-  const spec = process.env.RECSYS_TEST_KILL_AT;
-  if (!spec) return undefined;
-  const [step, type] = spec.split(':');
-  return (at, atType) => {
-    if (at === step && (type === undefined || type === atType)) process.kill(process.pid, 'SIGKILL');
-  };
 }
 
 function printDay(day: DayResult): void {
