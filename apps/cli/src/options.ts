@@ -21,6 +21,11 @@ export interface WindowFlags extends CommonOptions {
   artifacts?: string;
 }
 
+/** The scope and window part of {@link WindowFlags}, as core's run/job options take it. */
+export function windowOptions(flags: WindowFlags) {
+  return { tenant: flags.tenant, surface: flags.surface, segment: flags.segment, start: flags.start, end: flags.end, incremental: flags.incremental };
+}
+
 /** Adds `--config`, `--log-level` and `--json`. */
 export function withCommonOptions(cmd: Command): Command {
   return cmd

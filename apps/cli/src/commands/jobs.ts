@@ -17,7 +17,7 @@ import {
   type PipelineEnv,
 } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommandContext, type WindowFlags } from '../options.js';
+import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommandContext, type WindowFlags, windowOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad } from '../output.js';
@@ -87,12 +87,7 @@ async function runStep(
     const catalog =
       step === 'compute' && selected.includes('content_sim') ? await catalogSource(flags, ctx.config, checkScope({ tenant: flags.tenant, surface: flags.surface }), process.cwd()) : undefined;
     const options: JobOptions = {
-      tenant: flags.tenant,
-      surface: flags.surface,
-      segment: flags.segment,
-      start: flags.start,
-      end: flags.end,
-      incremental: flags.incremental,
+      ...windowOptions(flags),
       types: selected,
       shard,
       shardCount: step === 'merge' && flags.shardCount !== undefined ? parseShardCount('--shard-count', flags.shardCount) : undefined,

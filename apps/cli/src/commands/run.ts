@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { checkScope, planRun, runPipeline, type DayResult } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type WindowFlags } from '../options.js';
+import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type WindowFlags, windowOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad } from '../output.js';
@@ -39,12 +39,7 @@ export function runCommand(): Command {
       const types = flags.artifacts ? parseList('--artifacts', flags.artifacts) : ctx.config.artifactKinds;
       const catalog = types.includes('content_sim') ? await catalogSource(flags, ctx.config, checkScope({ tenant: flags.tenant, surface: flags.surface }), process.cwd()) : undefined;
       plan = await planRun(env, {
-        tenant: flags.tenant,
-        surface: flags.surface,
-        segment: flags.segment,
-        start: flags.start,
-        end: flags.end,
-        incremental: flags.incremental,
+        ...windowOptions(flags),
         types,
         catalog,
       });
