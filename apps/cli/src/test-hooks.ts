@@ -24,3 +24,15 @@ export function killHook(): PublishStepHook | undefined {
     if (spec && at === step && (type === undefined || type === atType)) process.kill(process.pid, 'SIGKILL');
   };
 }
+
+/**
+ * Test-only crash point of the signals write: `RECSYS_TEST_KILL_AT=signals`
+ * SIGKILLs the process inside the day's transaction, after every row is
+ * loaded and before COMMIT. Unset in production.
+ */
+export function signalsKillHook(): (() => void) | undefined {
+  if (process.env.RECSYS_TEST_KILL_AT !== 'signals') return undefined;
+  return () => {
+    process.kill(process.pid, 'SIGKILL');
+  };
+}

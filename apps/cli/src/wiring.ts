@@ -6,6 +6,8 @@ import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { WorkerParsePool } from './parallel/parse-pool.js';
 import { openS3Area } from './s3-storage.js';
+import { openRawSource, openSignalsSink } from './pg-support.js';
+import { signalsKillHook } from './test-hooks.js';
 
 /** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
 function openArea(name: string, location: AreaLocation, logger?: Logger): ObjectStorage {
@@ -47,7 +49,17 @@ export function runIdentity(): RunIdentity {
 
 /** Builds the pipeline environment for a command. */
 export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv {
-  return { areas: openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
+  return {
+    areas: openAreas(config, logger),
+    limits: config.limits,
+    clock: testClock() ?? systemClock,
+    logger,
+    identity: runIdentity(),
+    sha256: nodeSha256,
+    parsePool: parsePool(),
+    rawSource: openRawSource(config.postgres, logger),
+    signals: openSignalsSink(config.postgres, logger, signalsKillHook()),
+  };
 }
 
 /**

@@ -9,7 +9,8 @@ import { GO_VERSIONS, cli, copyTiny, files, logLines, readManifest, runJson, tem
 const DAY = ['--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
 
 describe('config files', () => {
-  test('a Go-style config with every directory key and an unknown "db" section: warning on stderr, run succeeds, each area lands where configured', async () => {
+  // `db` used to be the unknown section here; it is now the signals database (DESIGN §8.2).
+  test('a Go-style config with every directory key and an unknown "metrics" section: warning on stderr, run succeeds, each area lands where configured', async () => {
     const dir = tempDir();
     copyTiny(dir);
     const config = writeJson(dir, 'recsys.json', {
@@ -22,13 +23,13 @@ describe('config files', () => {
       registry_dir: './data/registry',
       artifact_kinds: ['popularity', 'cooc'],
       limits: { max_days_backfill: 30, max_items_per_session: 500, max_neighbors_per_item: 50, min_cooc_support: 1, max_events_per_run: 0, max_bad_event_ratio: 0.01 },
-      db: { dsn: 'postgres://recsys@localhost/recsys', max_conns: 4 },
+      metrics: { listen: ':9090' },
     });
     const r = await runJson(['--config', config, ...DAY, '--incremental'], { cwd: dir, env: { RECSYS_LOG_LEVEL: 'warn' } });
     expect(r.code, r.stderr).toBe(0);
     const warnings = logLines(r.stderr).filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
-    expect(String(warnings[0]!.msg)).toContain('"db"');
+    expect(String(warnings[0]!.msg)).toContain('"metrics"');
     expect(warnings[0]!.config).toBe(config);
 
     const top = [...new Set(files(join(dir, 'data')).map((f) => f.split('/')[0]))];

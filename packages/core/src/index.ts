@@ -13,7 +13,34 @@ export { compareUtf8 } from './utf8-order.js';
 export { splitLines, MAX_LINE_BYTES, type RawLine } from './ingest/line-splitter.js';
 export { REJECT_REASONS, checkRawEvent, canonicalLine, type CanonicalEvent, type RejectReason, type RawEventResult } from './ingest/raw-event.js';
 export { FingerprintSet } from './ingest/fingerprint-set.js';
-export { rawSourcesForDay, openRawSource, type RawSourceFile } from './ingest/raw-source.js';
+export {
+  rawSourcesForDay,
+  openRawSource,
+  rawInputsForDay,
+  isRecordReject,
+  type RawSourceFile,
+  type RawEventSource,
+  type RawInput,
+  type RawInputChunk,
+  type RawRecordReject,
+} from './ingest/raw-source.js';
+// Signals for the service's database (DESIGN §8.2).
+export {
+  SIGNAL_ARTIFACT_TYPES,
+  signalArtifact,
+  signalsSkipReason,
+  writeDaySignals,
+  signalsJob,
+  type SignalsPlan,
+  type SignalsSink,
+  type DaySignals,
+  type DaySignalsReport,
+  type SignalInputs,
+  type SignalsWriteResult,
+  type PopularitySignal,
+  type CovisitSignalRow,
+  type TagSignal,
+} from './pipeline/signals.js';
 export { ingestDay, ingestDayReference, inProcessParsePool, type IngestCounts, type IngestReport, type IngestOptions, type ParsePool } from './ingest/ingest-day.js';
 export { parseChunk, transferables, LocalDictionary, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';
 export { shardOfSession, parseShardSpec, type ShardSpec } from './shard.js';

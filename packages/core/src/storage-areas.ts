@@ -1,6 +1,8 @@
 import type { Clock, Logger, ObjectStorage, RunIdentity, Sha256Factory } from './ports.js';
 import type { Limits } from './limits.js';
 import type { ParsePool } from './ingest/ingest-day.js';
+import type { RawEventSource } from './ingest/raw-source.js';
+import type { SignalsSink } from './pipeline/signals.js';
 
 /**
  * Where each kind of data lives (DESIGN §4). Areas may share one backend
@@ -35,4 +37,8 @@ export interface PipelineEnv {
   readonly sha256: Sha256Factory;
   /** Parses raw chunks on worker threads when given (the CLI does); otherwise on this thread. */
   readonly parsePool?: ParsePool | undefined;
+  /** Where raw events come from when not from JSON Lines files in `areas.raw` (DESIGN §8.1). @since 0.2.0 */
+  readonly rawSource?: RawEventSource | undefined;
+  /** Where `run` writes each published day's signals, when set (DESIGN §8.2). @since 0.2.0 */
+  readonly signals?: SignalsSink | undefined;
 }

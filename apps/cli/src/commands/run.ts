@@ -7,6 +7,7 @@ import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad } from '../output.js';
 import { killHook } from '../test-hooks.js';
+import { signalsLine } from './signals.js';
 
 interface RunFlags extends WindowFlags {
   catalog?: string;
@@ -19,6 +20,7 @@ function printDay(day: DayResult): void {
   if (day.catalog) out(`    catalog        ${day.catalog.items} items for this surface from ${day.catalog.rows} rows (${day.catalog.malformed} malformed)  ${day.catalog.location}`);
   for (const a of day.artifacts) out(`    ${pad(a.key, 14)} ${a.version.slice(0, 12)}  ${pad(`${a.size} rows`, 12)} ${a.new_blob ? 'published' : 'unchanged'}  ${a.uri}`);
   if (day.quarantine) out(`    quarantine     ${day.quarantine}`);
+  if (day.signals) out(signalsLine(day.signals));
 }
 
 export function runCommand(): Command {

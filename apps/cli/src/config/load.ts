@@ -3,8 +3,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, resolveLimits, type Limits } from '@recsys/core';
 import { loadS3Support } from '../s3-storage.js';
+import { loadPgSupport } from '../pg-support.js';
 import { ConfigFileSchema, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
 import { locateJsonSyntaxError } from './json-error.js';
+import { resolvePostgres, type PostgresConfig } from './postgres.js';
 
 /** Where one storage area lives. */
 export type AreaLocation =
@@ -29,6 +31,8 @@ export interface ResolvedConfig {
   /** Item catalog for `content_sim`: absolute path (may hold `{tenant}`/`{surface}`) and format. */
   readonly catalog?: { readonly path: string; readonly format?: 'csv' | 'jsonl' };
   readonly limits: Limits;
+  /** The service's database: raw source and/or signals sink (DESIGN §8). */
+  readonly postgres: PostgresConfig;
   /** Problems that do not stop the run (unknown sections…). */
   readonly warnings: string[];
 }
@@ -85,6 +89,7 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
   }
   const resolved = resolveConfig(parsed.data, file, base);
   await loadS3Support(Object.values(resolved.areas));
+  await loadPgSupport(resolved.postgres);
   return resolved;
 }
 
@@ -106,8 +111,11 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     return { kind: 'fs', dir: abs(store.dir ?? dirFallback) };
   };
 
+  const postgres = resolvePostgres(config);
   let raw: AreaLocation;
-  if (config.raw_source) raw = storeArea(config.raw_source, 'raw_source', '', config.raw_events_dir ?? `${outDir}/raw`);
+  // With the database as raw source the raw area is unused; it stays a folder that is never read.
+  if (postgres.raw) raw = fsArea(config.raw_events_dir, `${outDir}/raw`);
+  else if (config.raw_source) raw = storeArea(config.raw_source as StoreConfig, 'raw_source', '', config.raw_events_dir ?? `${outDir}/raw`);
   else if (config.raw_events_dir) raw = fsArea(config.raw_events_dir, '');
   else if (file === undefined) raw = { kind: 'fs', dir: SAMPLE_RAW_DIR };
   else throw new ConfigError('raw_events_dir', 'required (or raw_source): where the raw exposure events are');
@@ -141,6 +149,7 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     artifactKinds,
     ...(catalog ? { catalog } : {}),
     limits: resolveLimits(config.limits),
+    postgres,
     warnings,
   };
 }

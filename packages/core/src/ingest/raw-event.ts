@@ -19,6 +19,7 @@ export const REJECT_REASONS = [
   'invalid_timestamp',
   'negative_rank',
   'invalid_rank',
+  'invalid_response',
 ] as const;
 
 /** @since 0.1.0 */

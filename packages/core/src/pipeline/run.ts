@@ -14,6 +14,7 @@ import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { checkWindowKeys, resolveWindowDays } from './window.js';
 import { stageArtifacts, stagedBuilt, writeIngestReport } from './staging.js';
+import { SIGNAL_ARTIFACT_TYPES, signalsSkipReason, writeDaySignals, type DaySignalsReport } from './signals.js';
 
 /** Options of {@link runPipeline} (the `run` command). @since 0.1.0 */
 export interface RunOptions {
@@ -57,6 +58,8 @@ export interface DayResult {
   readonly manifest_uri: string;
   readonly history_seq: number;
   readonly catalog?: CatalogReport;
+  /** The day's signals, when the environment has a signals sink (DESIGN §8.2). */
+  readonly signals?: DaySignalsReport;
   readonly durations_ms: { ingest: number; validate: number; compute: number; publish: number; total: number };
 }
 
@@ -131,6 +134,8 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
   const results: DayResult[] = [];
   const checkpoints = new CheckpointStore(env.areas.checkpoints);
   const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
+  // An unknown tenant in the signals database fails before any day is ingested, not after the first publish.
+  if (env.signals && plan.days.length > 0 && !signalsSkipReason(plan.segment)) await env.signals.prepare?.(plan.scope);
   for (const day of plan.days) {
     const t0 = performance.now();
     const table = new EventTable(eventTableNeeds(plan.types));
@@ -149,6 +154,12 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
     const staged = await stageArtifacts(env, target, built, inputs);
     // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
     const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook);
+    // Signals only after every gate passed and the day is published; before the checkpoint, so a failed write is retried.
+    let signals: DaySignalsReport | undefined;
+    if (env.signals) {
+      const artifacts = new Map(staged.filter((a) => SIGNAL_ARTIFACT_TYPES.includes(a.type)).map((a) => [a.type, { built: stagedBuilt(env, a), from: 'run' as const }]));
+      signals = await writeDaySignals(env, env.signals, target, day, { artifacts, catalog: catalog?.catalog });
+    }
     if (plan.incremental) {
       await checkpoints.advance({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
     }
@@ -162,6 +173,7 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
       manifest_uri: published.commit.manifestUri,
       history_seq: published.commit.entry.seq,
       ...(catalog ? { catalog: catalog.report } : {}),
+      ...(signals ? { signals } : {}),
       durations_ms: { ingest: t1 - t0, validate: t2 - t1, compute: t3 - t2, publish: t4 - t3, total: t4 - t0 },
     };
     env.logger.info({ day, artifacts: result.artifacts, history_seq: result.history_seq }, 'published day');
