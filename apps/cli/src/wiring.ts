@@ -50,6 +50,11 @@ export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv
   return { areas: openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
 }
 
+/** The clock of commands that read time (the test clock when set, else the system clock). */
+export function commandClock(): Clock {
+  return testClock() ?? systemClock;
+}
+
 /**
  * Test-only fixed clock: `RECSYS_TEST_NOW=<RFC 3339 instant>` makes every
  * timestamp (built_at, published_at, updated_at, history) that instant, so
