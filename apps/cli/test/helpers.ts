@@ -91,7 +91,8 @@ export interface DayJson {
   counts: { read: number; accepted: number; duplicates: number; out_of_window: number; other_scope: number; rejected: number; rejected_by_reason: Record<string, number> };
   canonical: { uri: string; sha256: string; bytes: number };
   quarantine?: string;
-  artifacts: { type: string; key: string; version: string; uri: string; size: number; new_blob: boolean }[];
+  artifacts: { type: string; key: string; version: string; uri: string; rows: number; bytes: number; new_blob: boolean; pointer: 'moved' | 'unchanged' | 'kept' | 'moved_back'; live_day?: string }[];
+  pointer_moved: boolean;
   manifest_uri: string;
   history_seq: number;
   durations_ms: Record<'ingest' | 'validate' | 'compute' | 'publish' | 'total', number>;

@@ -173,8 +173,8 @@ describe('gc', () => {
     expect(plan.dry_run).toBe(true);
     // Entry 2 of demo/home references both days' versions; with --keep-history 1 they all stay.
     expect(plan.scopes.flatMap((s) => s.deleted)).toEqual([]);
-    // A third publish (day 1 again: the original versions come back) pushes day 2's out of the last entry's reach.
-    expect((await cli(['run', '--config', w.config, ...SCOPE, '--start', '2026-01-01', '--end', '2026-01-01'], w.opts)).code).toBe(0);
+    // A third publish (day 1 again, moved back deliberately: the original versions come back) pushes day 2's out of the last entry's reach.
+    expect((await cli(['run', '--config', w.config, ...SCOPE, '--start', '2026-01-01', '--end', '2026-01-01', '--move-pointer-back'], w.opts)).code).toBe(0);
     const day2 = { popularity: '', cooc: '' };
     const hist = JSON.parse((await cli(['history', '--config', w.config, ...SCOPE, '--json'], w.opts)).stdout) as { entries: { seq: number; changes: { key: 'popularity' | 'cooc'; from?: { version: string } }[] }[] };
     for (const c of hist.entries[0]!.changes) day2[c.key] = c.from!.version;

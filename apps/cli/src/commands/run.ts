@@ -2,13 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { checkScope, planRun, runPipeline, type DayResult } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type WindowFlags, windowOptions } from '../options.js';
+import { commandContext, loggerFor, parseList, withCommonOptions, withMovePointerBack, withScopeOptions, withWindowOptions, type WindowFlags, windowOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
-import { out, outJson, pad } from '../output.js';
+import { out, outJson, printPublishedArtifacts } from '../output.js';
 import { killHook } from '../test-hooks.js';
 
 interface RunFlags extends WindowFlags {
+  movePointerBack?: boolean;
   catalog?: string;
   catalogFormat?: string;
 }
@@ -17,7 +18,7 @@ function printDay(day: DayResult): void {
   const c = day.counts;
   out(`  ${day.day}  read ${c.read}  accepted ${c.accepted}  duplicates ${c.duplicates}  rejected ${c.rejected}  out-of-window ${c.out_of_window}  other tenant/surface ${c.other_scope}`);
   if (day.catalog) out(`    catalog        ${day.catalog.items} items for this surface from ${day.catalog.rows} rows (${day.catalog.malformed} malformed)  ${day.catalog.location}`);
-  for (const a of day.artifacts) out(`    ${pad(a.key, 14)} ${a.version.slice(0, 12)}  ${pad(`${a.size} rows`, 12)} ${a.new_blob ? 'published' : 'unchanged'}  ${a.uri}`);
+  printPublishedArtifacts(day.day, day.artifacts);
   if (day.quarantine) out(`    quarantine     ${day.quarantine}`);
 }
 
@@ -29,6 +30,7 @@ export function runCommand(): Command {
   cmd.option('--artifacts <types>', 'comma-separated artifact types: popularity, cooc, implicit, session_seq, content_sim (default: config artifact_kinds, else popularity,cooc)');
   cmd.option('--catalog <file>', 'item catalog for content_sim, CSV or JSONL (default: config catalog.path)');
   cmd.option('--catalog-format <format>', 'catalog format, csv or jsonl (default: from the file extension)');
+  withMovePointerBack(cmd);
   cmd.action(async (flags: RunFlags) => {
     const logger = loggerFor(flags);
     const days: DayResult[] = [];
@@ -42,6 +44,7 @@ export function runCommand(): Command {
         ...windowOptions(flags),
         types,
         catalog,
+        movePointerBack: flags.movePointerBack,
       });
       logger.info({ run_id: env.identity.runId, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types }, 'run started');
       if (!flags.json) out(`recsys-pipelines run ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'})`);

@@ -10,7 +10,7 @@ import { catalogForSurface } from '../compute/content-sim.js';
 import { loadCatalog, type Catalog, type CatalogFormat, type CatalogProblem, type CatalogSource } from '../catalog/catalog.js';
 import { ingestDay, type IngestCounts } from '../ingest/ingest-day.js';
 import { checkCanonicalGate, checkCatalogGate, checkTableLimits } from '../validate/gates.js';
-import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
+import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { resolveWindowDays } from './window.js';
 import { stageArtifacts, stagedBuilt, writeIngestReport } from './staging.js';
@@ -29,6 +29,8 @@ export interface RunOptions {
   readonly types: readonly string[];
   /** The item catalog; required when `types` has `content_sim`. */
   readonly catalog?: CatalogSource | undefined;
+  /** Move a key's pointer even to a window ending before the live one (audited in history). */
+  readonly movePointerBack?: boolean | undefined;
 }
 
 /** What a run read from its item catalog (reported with each day that used it). @since 0.1.0 */
@@ -53,7 +55,9 @@ export interface DayResult {
   readonly counts: IngestCounts;
   readonly canonical: { readonly uri: string; readonly sha256: string; readonly bytes: number };
   readonly quarantine?: string;
-  readonly artifacts: { type: string; key: string; version: string; uri: string; size: number; new_blob: boolean }[];
+  readonly artifacts: DayArtifactReport[];
+  /** False when every key already served its blob or kept a newer window: no history entry was appended. */
+  readonly pointer_moved: boolean;
   readonly manifest_uri: string;
   readonly history_seq: number;
   readonly catalog?: CatalogReport;
@@ -69,6 +73,8 @@ export interface RunPlan {
   readonly incremental: boolean;
   /** Set when a selected type needs the item catalog. */
   readonly catalog?: CatalogSource;
+  /** See {@link RunOptions.movePointerBack}. */
+  readonly movePointerBack?: boolean;
 }
 
 /**
@@ -85,7 +91,15 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
   const days = await resolveWindowDays(env, scope, options);
-  return { scope, segment, types, days, incremental: options.incremental === true, ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}) };
+  return {
+    scope,
+    segment,
+    types,
+    days,
+    incremental: options.incremental === true,
+    ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}),
+    ...(options.movePointerBack ? { movePointerBack: true } : {}),
+  };
 }
 
 /** How many malformed catalog rows are logged one by one. */
@@ -147,7 +161,7 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
     // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
     const staged = await stageArtifacts(env, target, built, inputs);
     // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
-    const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook);
+    const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook, { movePointerBack: plan.movePointerBack });
     if (plan.incremental) {
       await checkpoints.write({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
     }
@@ -157,7 +171,8 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
       counts: ingest.counts,
       canonical: { uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, bytes: ingest.canonical.bytes },
       ...(ingest.quarantine ? { quarantine: ingest.quarantine } : {}),
-      artifacts: published.artifacts.map((a) => ({ type: a.type, key: a.key, version: a.version, uri: a.uri, size: a.size, new_blob: a.newBlob })),
+      artifacts: dayArtifactReports(published.artifacts),
+      pointer_moved: published.commit.noop !== true,
       manifest_uri: published.commit.manifestUri,
       history_seq: published.commit.entry.seq,
       ...(catalog ? { catalog: catalog.report } : {}),
