@@ -47,7 +47,7 @@ export function runIdentity(): RunIdentity {
 
 /** Builds the pipeline environment for a command. */
 export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv {
-  return { areas: openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
+  return { areas: openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool(), rawSourceKey: config.rawSourceKey };
 }
 
 /**

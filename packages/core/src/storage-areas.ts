@@ -35,4 +35,6 @@ export interface PipelineEnv {
   readonly sha256: Sha256Factory;
   /** Parses raw chunks on worker threads when given (the CLI does); otherwise on this thread. */
   readonly parsePool?: ParsePool | undefined;
+  /** The setting that chose `areas.raw` (e.g. `raw_events_dir`), named when a day has no raw input. */
+  readonly rawSourceKey?: string | undefined;
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { checkScope, planRun, runPipeline, type DayResult } from '@recsys/core';
+import { checkScope, planRun, runPipeline, type DayResult, type SkippedDay } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
 import { commandContext, loggerFor, parseList, withCommonOptions, withMovePointerBack, withScopeOptions, withWindowOptions, type WindowFlags, windowOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
@@ -10,6 +10,7 @@ import { killHook } from '../test-hooks.js';
 
 interface RunFlags extends WindowFlags {
   movePointerBack?: boolean;
+  skipEmptyDays?: boolean;
   catalog?: string;
   catalogFormat?: string;
 }
@@ -31,9 +32,11 @@ export function runCommand(): Command {
   cmd.option('--catalog <file>', 'item catalog for content_sim, CSV or JSONL (default: config catalog.path)');
   cmd.option('--catalog-format <format>', 'catalog format, csv or jsonl (default: from the file extension)');
   withMovePointerBack(cmd);
+  cmd.option('--skip-empty-days', 'backfills: skip days with no raw input or no events for the tenant/surface (listed in the summary and --json as skipped_days) instead of stopping at the first');
   cmd.action(async (flags: RunFlags) => {
     const logger = loggerFor(flags);
     const days: DayResult[] = [];
+    const skipped: SkippedDay[] = [];
     let plan;
     try {
       const ctx = await commandContext(flags, logger);
@@ -45,18 +48,31 @@ export function runCommand(): Command {
         types,
         catalog,
         movePointerBack: flags.movePointerBack,
+        skipEmptyDays: flags.skipEmptyDays,
       });
       logger.info({ run_id: env.identity.runId, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types }, 'run started');
-      if (!flags.json) out(`recsys-pipelines run ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'})`);
-      await runPipeline(env, plan, (day) => {
-        days.push(day);
-        if (!flags.json) printDay(day);
-      }, killHook());
+      const skippedText = plan.skipped && plan.skipped.length > 0 ? `, ${plan.skipped.length} without raw input skipped` : '';
+      if (!flags.json) out(`recsys-pipelines run ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'}${skippedText})`);
+      await runPipeline(
+        env,
+        plan,
+        (day) => {
+          days.push(day);
+          if (!flags.json) printDay(day);
+        },
+        killHook(),
+        (skip) => {
+          skipped.push(skip);
+          if (!flags.json) out(`  ${skip.day}  skipped (--skip-empty-days): ${skip.detail}`);
+        },
+      );
       const manifestUri = days.at(-1)?.manifest_uri;
       if (flags.json) {
-        outJson({ ok: true, command: 'run', run_id: env.identity.runId, tenant: plan.scope.tenant, surface: plan.scope.surface, segment: plan.segment, days, manifest_uri: manifestUri ?? null });
+        outJson({ ok: true, command: 'run', run_id: env.identity.runId, tenant: plan.scope.tenant, surface: plan.scope.surface, segment: plan.segment, days, ...(flags.skipEmptyDays ? { skipped_days: skipped } : {}), manifest_uri: manifestUri ?? null });
       } else if (manifestUri) {
         out(`manifest: ${manifestUri.startsWith('file://') ? fileURLToPath(manifestUri) : manifestUri}`);
+      } else if (skipped.length > 0) {
+        out(`nothing published: every day was skipped`);
       } else {
         out('nothing to do: already up to date');
       }
@@ -64,7 +80,7 @@ export function runCommand(): Command {
       process.exitCode = handleError(error, logger, (line) => process.stderr.write(line + '\n'));
       if (flags.json) {
         const d = describeError(error);
-        outJson({ ok: false, command: 'run', error: { kind: d.kind, exit_code: d.exitCode, message: d.message, ...(d.context ? { context: d.context } : {}) }, days });
+        outJson({ ok: false, command: 'run', error: { kind: d.kind, exit_code: d.exitCode, message: d.message, ...(d.context ? { context: d.context } : {}) }, days, ...(flags.skipEmptyDays ? { skipped_days: skipped } : {}) });
       }
     }
   });

@@ -24,6 +24,8 @@ export interface ResolvedConfig {
     readonly registry: AreaLocation;
     readonly checkpoints: AreaLocation;
   };
+  /** The setting that chose the raw area, for "no raw input" messages. */
+  readonly rawSourceKey: string;
   readonly artifactKinds: string[];
   /** Item catalog for `content_sim`: absolute path (may hold `{tenant}`/`{surface}`) and format. */
   readonly catalog?: { readonly path: string; readonly format?: 'csv' | 'jsonl' };
@@ -100,9 +102,17 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
   };
 
   let raw: AreaLocation;
-  if (config.raw_source) raw = storeArea(config.raw_source, 'raw_source', '', config.raw_events_dir ?? `${outDir}/raw`);
-  else if (config.raw_events_dir) raw = fsArea(config.raw_events_dir, '');
-  else if (file === undefined) raw = { kind: 'fs', dir: SAMPLE_RAW_DIR };
+  let rawSourceKey: string;
+  if (config.raw_source) {
+    raw = storeArea(config.raw_source, 'raw_source', '', config.raw_events_dir ?? `${outDir}/raw`);
+    rawSourceKey = 'raw_source';
+  } else if (config.raw_events_dir) {
+    raw = fsArea(config.raw_events_dir, '');
+    rawSourceKey = 'raw_events_dir';
+  } else if (file === undefined) {
+    raw = { kind: 'fs', dir: SAMPLE_RAW_DIR };
+    rawSourceKey = 'the embedded default config reads the bundled sample data; pass --config to read yours';
+  }
   else throw new ConfigError('raw_events_dir', 'required (or raw_source): where the raw exposure events are');
 
   // `storage: {type: "s3"}` puts every area without its own setting in that bucket, under <prefix>/<area>/.
@@ -131,6 +141,7 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
       registry,
       checkpoints: area(config.checkpoint_dir, 'checkpoints'),
     },
+    rawSourceKey,
     artifactKinds,
     ...(catalog ? { catalog } : {}),
     limits: resolveLimits(config.limits),

@@ -33,6 +33,8 @@ export interface BuiltArtifact {
   blob(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   /** SHA-256 of the blob's bytes, when already known (a staged blob); publishing checks what it writes against it. */
   readonly sha256?: string;
+  /** Size of the blob in bytes, when already known (a staged blob): the byte gate checks it before anything is published. */
+  readonly bytes?: number;
 }
 
 /** The payload of one artifact: streamed members, or a plain object for small payloads. @since 0.1.0 */

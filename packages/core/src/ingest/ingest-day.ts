@@ -5,7 +5,7 @@ import { shardOfSession, type ShardSpec } from '../shard.js';
 import { FingerprintSet } from './fingerprint-set.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitter.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
-import { openRawSource, rawSourcesForDay } from './raw-source.js';
+import { noRawInputError, openRawSource, rawSourcesForDay } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 
@@ -125,6 +125,8 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   const { areas, logger } = env;
   const pool = options.pool ?? inProcessParsePool();
   const sources = await rawSourcesForDay(areas.raw, scope, day);
+  // No input at all is a wrong path or a missing delivery (exit 2, nothing written), not an empty day.
+  if (sources.length === 0) throw noRawInputError(areas.raw, scope, [day], env.rawSourceKey);
   const out = await DayOutputs.open(env, scope, day, options.partitionKey);
   const counts = out.counts;
   const seen = new FingerprintSet();
@@ -217,6 +219,8 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
 export async function ingestDayReference(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: Pick<IngestOptions, 'shard' | 'partitionKey'> = {}): Promise<IngestReport> {
   const { areas, logger } = env;
   const sources = await rawSourcesForDay(areas.raw, scope, day);
+  // No input at all is a wrong path or a missing delivery (exit 2, nothing written), not an empty day.
+  if (sources.length === 0) throw noRawInputError(areas.raw, scope, [day], env.rawSourceKey);
   const out = await DayOutputs.open(env, scope, day, options.partitionKey);
   const counts = out.counts;
   const seen = new FingerprintSet();

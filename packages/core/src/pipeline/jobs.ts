@@ -17,6 +17,7 @@ import { parseShardSpec, type ShardSpec } from '../shard.js';
 import { loadRunCatalog } from './run.js';
 import { resolveWindowDays, type WindowOptions } from './window.js';
 import { readCanonicalPartition } from './canonical-reader.js';
+import { daysWithoutRawInput, noRawInputError } from '../ingest/raw-source.js';
 import { loadStaged, readIngestReport, stageArtifacts, stagedVersion, windowFolderOf, writeIngestReport, type StagedArtifact } from './staging.js';
 import {
   PARTIAL_FORMAT,
@@ -129,6 +130,10 @@ export async function planJob(env: PipelineEnv, step: JobStep, options: JobOptio
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
   const days = await resolveWindowDays(env, scope, options);
+  if (step === 'ingest') {
+    const missing = await daysWithoutRawInput(env.areas.raw, scope, days);
+    if (missing.length > 0) throw noRawInputError(env.areas.raw, scope, missing, env.rawSourceKey);
+  }
   return {
     scope,
     segment,

@@ -9,6 +9,7 @@ import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, eventTableN
 import { catalogForSurface } from '../compute/content-sim.js';
 import { loadCatalog, type Catalog, type CatalogFormat, type CatalogProblem, type CatalogSource } from '../catalog/catalog.js';
 import { ingestDay, type IngestCounts } from '../ingest/ingest-day.js';
+import { daysWithoutRawInput, noRawInputError } from '../ingest/raw-source.js';
 import { checkCanonicalGate, checkCatalogGate, checkTableLimits } from '../validate/gates.js';
 import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
@@ -31,6 +32,15 @@ export interface RunOptions {
   readonly catalog?: CatalogSource | undefined;
   /** Move a key's pointer even to a window ending before the live one (audited in history). */
   readonly movePointerBack?: boolean | undefined;
+  /** Skip (and report) days with no raw input or no events instead of stopping there. */
+  readonly skipEmptyDays?: boolean | undefined;
+}
+
+/** A day a run skipped (`--skip-empty-days`). @since 0.1.0 */
+export interface SkippedDay {
+  readonly day: string;
+  readonly reason: 'no_raw_input' | 'no_events';
+  readonly detail: string;
 }
 
 /** What a run read from its item catalog (reported with each day that used it). @since 0.1.0 */
@@ -75,6 +85,10 @@ export interface RunPlan {
   readonly catalog?: CatalogSource;
   /** See {@link RunOptions.movePointerBack}. */
   readonly movePointerBack?: boolean;
+  /** See {@link RunOptions.skipEmptyDays}. */
+  readonly skipEmptyDays?: boolean;
+  /** Days of the window left out before starting because they have no raw input (`--skip-empty-days`). */
+  readonly skipped?: readonly SkippedDay[];
 }
 
 /**
@@ -90,7 +104,18 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
   if (needsCatalog && !options.catalog) {
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
-  const days = await resolveWindowDays(env, scope, options);
+  let days = await resolveWindowDays(env, scope, options);
+  // Every day's input must exist before the first day writes anything.
+  const missing = await daysWithoutRawInput(env.areas.raw, scope, days);
+  const skipped: SkippedDay[] = [];
+  if (missing.length > 0 && !options.skipEmptyDays) {
+    throw noRawInputError(env.areas.raw, scope, missing, env.rawSourceKey, days.length > 1 ? '; to backfill around missing days, add --skip-empty-days' : '');
+  }
+  if (missing.length > 0) {
+    const gone = new Set(missing);
+    days = days.filter((d) => !gone.has(d));
+    for (const day of missing) skipped.push({ day, reason: 'no_raw_input', detail: `no raw input under ${env.areas.raw.location}/${scope.tenant}/${scope.surface}` });
+  }
   return {
     scope,
     segment,
@@ -99,6 +124,7 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
     incremental: options.incremental === true,
     ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}),
     ...(options.movePointerBack ? { movePointerBack: true } : {}),
+    ...(options.skipEmptyDays ? { skipEmptyDays: true, skipped } : {}),
   };
 }
 
@@ -140,16 +166,33 @@ export async function loadRunCatalog(env: PipelineEnv, plan: Pick<RunPlan, 'scop
  * days before it stay published. `onDay` sees each published day.
  * @since 0.1.0
  */
-export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day: DayResult) => void, publishHook?: PublishStepHook): Promise<DayResult[]> {
+export async function runPipeline(
+  env: PipelineEnv,
+  plan: RunPlan,
+  onDay?: (day: DayResult) => void,
+  publishHook?: PublishStepHook,
+  onSkip?: (skipped: SkippedDay) => void,
+): Promise<DayResult[]> {
   const results: DayResult[] = [];
   const checkpoints = new CheckpointStore(env.areas.checkpoints);
   const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
+  for (const skip of plan.skipped ?? []) {
+    env.logger.warn({ ...skip }, 'skipped day (--skip-empty-days)');
+    onSkip?.(skip);
+  }
   for (const day of plan.days) {
     const t0 = performance.now();
     const table = new EventTable(eventTableNeeds(plan.types));
     const ingest = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
     await writeIngestReport(env, plan.scope, ingest);
     const t1 = performance.now();
+    if (plan.skipEmptyDays && ingest.counts.accepted === 0) {
+      const c = ingest.counts;
+      const skip: SkippedDay = { day, reason: 'no_events', detail: `no events for ${plan.scope.tenant}/${plan.scope.surface} (read ${c.read} lines, ${c.other_scope} of other tenants/surfaces, ${c.out_of_window} on other days)` };
+      env.logger.warn({ ...skip }, 'skipped day (--skip-empty-days)');
+      onSkip?.(skip);
+      continue;
+    }
     checkCanonicalGate(day, ingest.counts, env.limits);
     checkTableLimits(day, table, env.limits);
     const t2 = performance.now();

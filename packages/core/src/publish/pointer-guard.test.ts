@@ -16,7 +16,7 @@ describe('decidePointerMoves', () => {
     ['live window unknown (no record): moves', { uri: 'old' }, D1, false, 'moved', { k: 'new' }],
   ] as const)('%s', (_name, live, window, moveBack, action, update) => {
     const plan = decidePointerMoves([{ key: 'k', uri: 'new', window }], { k: live }, { moveBack });
-    expect(plan.decisions).toEqual([{ key: 'k', action, live: live?.window }]);
+    expect(plan.decisions).toEqual([{ key: 'k', action, live: live && 'window' in live ? live.window : undefined }]);
     expect(plan.update).toEqual(update);
   });
 

@@ -4,7 +4,7 @@ import { keys, type Scope } from '../keys.js';
 import type { PipelineEnv } from '../storage-areas.js';
 import { hashStoredObject } from '../stored-hash.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
-import { checkArtifactGate } from '../validate/gates.js';
+import { checkArtifactBytes, checkArtifactGate } from '../validate/gates.js';
 import { Registry, type CommitResult } from '../registry/registry.js';
 import { fenceTargets } from '../ops/gc-fence.js';
 import { versionOfUri } from '../ops/blob-check.js';
@@ -86,6 +86,11 @@ async function readBack(env: PipelineEnv, target: ArtifactTarget, built: BuiltAr
   const uri = objects.uri(key);
   const stored = await hashStoredObject(env.sha256, objects, key);
   if (!stored) throw new IntegrityError(`blob ${uri} is missing right after it was written`, { uri });
+  if (stored.size > env.limits.max_artifact_bytes) {
+    // Only reached when the size was not known up front; nothing points at a blob we just created.
+    if (wrote.written) await objects.delete(key).catch(() => {});
+    checkArtifactBytes(built, stored.size, env.limits);
+  }
   if (wrote.written && stored.sha256 !== wrote.sha256) {
     // We created this key a moment ago and nothing points at it: don't leave a wrong "immutable" blob behind.
     await objects.delete(key).catch(() => {});
@@ -129,6 +134,8 @@ export async function publishArtifacts(
   const { areas, identity, clock } = env;
   const registry = new Registry(areas.registry);
   const published: Omit<PublishedArtifact, 'pointer' | 'live'>[] = [];
+  // A blob the service would refuse blocks the whole day before anything is written (exit 3).
+  for (const artifact of built) if (artifact.bytes !== undefined) checkArtifactBytes(artifact, artifact.bytes, env.limits);
   // Before anything is written, pin the blobs we will point at, so a concurrent gc can never
   // delete one between our write and our pointer move (a rerun re-publishes old versions).
   const blobKeys = built.map((artifact) => keys.blob(target.scope as Scope, artifact.type, artifact.version));
