@@ -19,6 +19,7 @@ function recordingStorage(objects: Record<string, string> = {}): ObjectStorage &
           return Promise.resolve(value === undefined ? undefined : new TextEncoder().encode(value));
         }
         if (prop === 'uri') return `memory://test/${String(args[0])}`;
+        if (prop === 'stat') return Promise.resolve(objects[args[0] as string] === undefined ? undefined : { key: args[0], size: objects[args[0] as string]!.length });
         return Promise.reject(new Error(`unexpected storage call ${String(prop)}`));
       };
     },
@@ -26,7 +27,8 @@ function recordingStorage(objects: Record<string, string> = {}): ObjectStorage &
 }
 
 function env(limits: LimitsConfig = {}, checkpoints = recordingStorage()) {
-  const other = recordingStorage();
+  // A flat raw file: every day has raw input (planRun checks that before any day runs).
+  const other = recordingStorage({ 'exposure.jsonl': '' });
   const areas = { raw: other, canonical: other, quarantine: other, artifacts: other, objects: other, registry: other, checkpoints };
   const e = { areas, limits: resolveLimits(limits), clock: systemClock, logger: silentLogger, identity: { runId: 'r', host: 'h', user: 'u', tool: { name: 't', version: '0' } }, sha256: () => ({ update() {}, digest: () => '' }) };
   return { env: e as unknown as PipelineEnv, calls: () => [...other.calls, ...checkpoints.calls] };
@@ -82,6 +84,22 @@ describe('planRun', () => {
     expect(error.kind).toBe('usage');
     expect(error.message).toContain(needle);
     expect(calls()).toEqual([]);
+  });
+
+  test('days without any raw input are a usage error naming them and the setting, unless skipped', async () => {
+    const { env: e } = env();
+    const raw = recordingStorage({ 'demo/home/exposure.2026-01-02.jsonl': '{}' });
+    const noFlat = { ...e, areas: { ...e.areas, raw }, rawSourceKey: 'raw_events_dir' } as PipelineEnv;
+    const error = await failure(planRun(noFlat, base));
+    expect(error.kind).toBe('usage');
+    expect(error.message).toContain('no raw input for 2026-01-01, 2026-01-03 under memory://test/demo/home (raw_events_dir)');
+    expect(error.message).toContain('--skip-empty-days');
+    const plan = await planRun(noFlat, { ...base, skipEmptyDays: true });
+    expect(plan.days).toEqual(['2026-01-02']);
+    expect(plan.skipped!.map((s) => [s.day, s.reason])).toEqual([
+      ['2026-01-01', 'no_raw_input'],
+      ['2026-01-03', 'no_raw_input'],
+    ]);
   });
 
   test('a range longer than limits.max_days_backfill trips the limit (exit 4)', async () => {
