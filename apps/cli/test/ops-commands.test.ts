@@ -196,7 +196,11 @@ describe('gc', () => {
     const rb = await cli(['rollback', '--config', w.config, ...SCOPE, '--type', 'popularity', '--steps', '1'], w.opts);
     expect(rb.code).toBe(2);
     expect(rb.stderr).toMatch(/missing blob.*deleted by gc/);
-    const missingFlag = await cli(['gc', '--config', w.config], w.opts);
-    expect(missingFlag.code).toBe(2);
+    // --keep-versions has a default (10): a plain dry run works and deletes nothing here.
+    const defaults = await cli(['gc', '--config', w.config, '--dry-run', '--json'], w.opts);
+    expect(defaults.code, defaults.stderr).toBe(0);
+    expect(JSON.parse(defaults.stdout)).toMatchObject({ dry_run: true, deleted_versions: 0 });
+    const badFlag = await cli(['gc', '--config', w.config, '--keep-versions', 'x'], w.opts);
+    expect(badFlag.code).toBe(2);
   });
 });

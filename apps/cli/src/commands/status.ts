@@ -33,8 +33,12 @@ async function writeTextfile(file: string, text: string): Promise<void> {
   }
 }
 
-function print(report: StatusReport): void {
-  if (report.scopes.length === 0) out('no manifest in the registry: nothing is published (stale)');
+function print(report: StatusReport, registry: string, configFile: string | undefined): void {
+  if (report.scopes.length === 0) {
+    // Most often the wrong folder or config: say where we looked.
+    out(`no manifest under ${registry}/current: nothing is published there (stale)`);
+    out(`  looked in the registry of ${configFile === undefined ? 'the embedded default config (./.out, relative to this folder); pass --config for yours' : `--config ${configFile}`}`);
+  }
   for (const s of report.scopes) {
     const state = s.fresh ? 'FRESH' : 'STALE';
     const age = s.age_seconds !== undefined ? `updated ${s.updated_at} (${formatDuration(s.age_seconds * 1000)} ago, max age ${formatDuration(report.max_age_seconds * 1000)})` : (s.stale_reason ?? '');
@@ -67,10 +71,11 @@ export function statusCommand(): Command {
     runAction('status', flags, async (ctx, logger) => {
       const maxAgeMs = parseDuration('--max-age', flags.maxAge);
       const scope = optionalScope(flags);
-      const report = await collectStatus(opsEnv(ctx, logger), { scope, maxAgeMs });
+      const env = opsEnv(ctx, logger);
+      const report = await collectStatus(env, { scope, maxAgeMs });
       if (flags.prometheus !== undefined) await writeTextfile(flags.prometheus, renderPrometheus(report));
       if (flags.json) outJson({ ok: !report.stale, command: 'status', ...report });
-      else print(report);
+      else print(report, env.areas.registry.location, ctx.config.file);
       if (report.stale) logger.warn({ stale: report.scopes.filter((s) => !s.fresh).map((s) => `${s.tenant}/${s.surface}`) }, 'stale artifacts');
       return report.stale ? EXIT_CODES.stale : 0;
     }),
