@@ -7,6 +7,7 @@ import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, printPublishedArtifacts } from '../output.js';
 import { killHook } from '../test-hooks.js';
+import { Interrupted, interruptOnSignals, terminalProgress } from '../interrupt.js';
 
 interface RunFlags extends WindowFlags {
   movePointerBack?: boolean;
@@ -17,7 +18,7 @@ interface RunFlags extends WindowFlags {
 
 function printDay(day: DayResult): void {
   const c = day.counts;
-  out(`  ${day.day}  read ${c.read}  accepted ${c.accepted}  duplicates ${c.duplicates}  rejected ${c.rejected}  out-of-window ${c.out_of_window}  other tenant/surface ${c.other_scope}`);
+  out(`  ${day.day}  read ${c.read}  accepted ${c.accepted}  duplicates ${c.duplicates}  rejected ${c.rejected}  out-of-window ${c.out_of_window}  other tenant/surface ${c.other_scope}  (${(day.durations_ms.total / 1000).toFixed(1)} s)`);
   if (day.catalog) out(`    catalog        ${day.catalog.items} items for this surface from ${day.catalog.rows} rows (${day.catalog.malformed} malformed)  ${day.catalog.location}`);
   printPublishedArtifacts(day.day, day.artifacts);
   if (day.quarantine) out(`    quarantine     ${day.quarantine}`);
@@ -35,12 +36,14 @@ export function runCommand(): Command {
   cmd.option('--skip-empty-days', 'backfills: skip days with no raw input or no events for the tenant/surface (listed in the summary and --json as skipped_days) instead of stopping at the first');
   cmd.action(async (flags: RunFlags) => {
     const logger = loggerFor(flags);
+    const interrupt = interruptOnSignals();
+    const progress = terminalProgress(interrupt.signal, process.stderr.isTTY === true && !flags.json);
     const days: DayResult[] = [];
     const skipped: SkippedDay[] = [];
     let plan;
     try {
       const ctx = await commandContext(flags, logger);
-      const env = pipelineEnv(ctx.config, logger);
+      const env = { ...pipelineEnv(ctx.config, logger), progress, signal: interrupt.signal };
       const types = flags.artifacts ? parseList('--artifacts', flags.artifacts) : ctx.config.artifactKinds;
       const catalog = types.includes('content_sim') ? await catalogSource(flags, ctx.config, checkScope({ tenant: flags.tenant, surface: flags.surface }), process.cwd()) : undefined;
       plan = await planRun(env, {
@@ -58,10 +61,12 @@ export function runCommand(): Command {
         plan,
         (day) => {
           days.push(day);
+          progress.clear();
           if (!flags.json) printDay(day);
         },
         killHook(),
         (skip) => {
+          progress.clear();
           skipped.push(skip);
           if (!flags.json) out(`  ${skip.day}  skipped (--skip-empty-days): ${skip.detail}`);
         },
@@ -77,11 +82,25 @@ export function runCommand(): Command {
         out('nothing to do: already up to date');
       }
     } catch (error) {
+      progress.clear();
+      if (error instanceof Interrupted) {
+        // Say exactly what is live now: the days before the signal are published, the rest are not.
+        const done = days.map((d) => d.day);
+        const notDone = (plan?.days ?? []).filter((d) => !done.includes(d));
+        const message = `${error.message}: published ${done.length > 0 ? done.join(', ') : 'nothing'}; not published ${notDone.length > 0 ? notDone.join(', ') : 'nothing'} (their pointers did not move; temporary files were removed)`;
+        logger.warn({ signal: error.signalName, published: done, not_published: notDone }, message);
+        process.stderr.write(`recsys-pipelines: ${message}\n`);
+        process.exitCode = error.exitCode;
+        if (flags.json) outJson({ ok: false, command: 'run', error: { kind: 'interrupted', exit_code: error.exitCode, message, context: { signal: error.signalName, not_published: notDone } }, days });
+        return;
+      }
       process.exitCode = handleError(error, logger, (line) => process.stderr.write(line + '\n'));
       if (flags.json) {
         const d = describeError(error);
         outJson({ ok: false, command: 'run', error: { kind: d.kind, exit_code: d.exitCode, message: d.message, ...(d.context ? { context: d.context } : {}) }, days, ...(flags.skipEmptyDays ? { skipped_days: skipped } : {}) });
       }
+    } finally {
+      interrupt.dispose();
     }
   });
   return cmd;

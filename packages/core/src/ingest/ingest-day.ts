@@ -195,10 +195,16 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
         await merge(source, lineBase, r);
         lineBase += r.lines;
       };
+      let bytesRead = 0;
       for await (const block of lineBlocks(await openRawSource(areas.raw, file), options.chunkBytes ?? 4 << 20)) {
         if (block.kind === 'too_long') queue.push({ tooLong: block });
         else queue.push({ result: pool.parse(block.bytes, ctx) });
         while (queue.length >= maxInFlight) await drainOne();
+        bytesRead += block.kind === 'too_long' ? block.bytes : block.bytes.length;
+        // A signal stops the day here; the catch below removes the partial outputs.
+        env.signal?.throwIfAborted();
+        await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read + queue.length });
+        env.signal?.throwIfAborted();
       }
       while (queue.length > 0) await drainOne();
     }

@@ -3,7 +3,7 @@ import { DEFAULT_SEGMENT, formatUtcSeconds } from '@recsys/contracts';
 import { UsageError } from '../errors.js';
 import { checkScope, segment as checkSegment, type Scope } from '../keys.js';
 import { dayWindow } from '../days.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { DayPhase, PipelineEnv } from '../storage-areas.js';
 import { EventTable } from '../compute/event-table.js';
 import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, eventTableNeeds, type ArtifactTarget } from '../compute/artifacts.js';
 import { catalogForSurface } from '../compute/content-sim.js';
@@ -180,7 +180,13 @@ export async function runPipeline(
     env.logger.warn({ ...skip }, 'skipped day (--skip-empty-days)');
     onSkip?.(skip);
   }
+  const phase = (day: string, name: DayPhase) => {
+    // Between steps of a day is a safe place to stop; inside a publish is not (it runs to its end).
+    env.signal?.throwIfAborted();
+    env.progress?.phase?.(day, name);
+  };
   for (const day of plan.days) {
+    phase(day, 'ingest');
     const t0 = performance.now();
     const table = new EventTable(eventTableNeeds(plan.types));
     const ingest = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
@@ -193,16 +199,20 @@ export async function runPipeline(
       onSkip?.(skip);
       continue;
     }
+    phase(day, 'validate');
     checkCanonicalGate(day, ingest.counts, env.limits);
     checkTableLimits(day, table, env.limits);
     const t2 = performance.now();
     const target: ArtifactTarget = { scope: plan.scope, segment: plan.segment, window: dayWindow(day) };
+    phase(day, 'compute');
     const builtAt = formatUtcSeconds(env.clock.now().getTime());
     const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog: catalog?.catalog });
     const t3 = performance.now();
     const inputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
     // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
+    phase(day, 'stage');
     const staged = await stageArtifacts(env, target, built, inputs);
+    phase(day, 'publish');
     // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
     const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook, { movePointerBack: plan.movePointerBack });
     if (plan.incremental) {
