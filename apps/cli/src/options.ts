@@ -58,6 +58,14 @@ export function withWindowOptions(cmd: Command): Command {
     .option('--incremental', 'start the day after the checkpoint (first run needs --start)');
 }
 
+/** Adds `--move-pointer-back` (run, publish): the deliberate way to serve an older window (DESIGN §5.5). */
+export function withMovePointerBack(cmd: Command): Command {
+  return cmd.option(
+    '--move-pointer-back',
+    'also move a key whose live window ends after this day back to this day (recorded in history); without it an older day is stored and recorded but the newer live version stays',
+  );
+}
+
 /** Parses `a,b,c` into a list. */
 export function parseList(flag: string, value: string): string[] {
   const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

@@ -1,3 +1,4 @@
+import type { DayArtifactReport } from '@recsys/core';
 /**
  * Set once stdout's reader has gone (`recsys-pipelines history | head`):
  * later output is dropped instead of raising EPIPE. The command itself goes
@@ -39,4 +40,38 @@ export function outJson(value: unknown): void {
 /** Right-pads for aligned human tables. */
 export function pad(value: string | number, width: number): string {
   return String(value).padEnd(width);
+}
+
+/** Bytes as people read them: `512 B`, `3.4 kB`, `12.0 MB` (SI, like the service's byte limit). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** What happened to a key's pointer, in words (the summary must say it, not only what happened to the blob). */
+export function pointerText(a: DayArtifactReport, day: string): string {
+  switch (a.pointer) {
+    case 'moved':
+      return a.live_day && a.live_day !== day ? `live (was ${a.live_day})` : 'live';
+    case 'unchanged':
+      return 'already live';
+    case 'kept':
+      return `kept ${a.live_day ?? 'a newer window'} live; ${day} recorded (--move-pointer-back serves it)`;
+    case 'moved_back':
+      return `moved back to ${day} from ${a.live_day ?? 'an unknown window'} (--move-pointer-back, in history)`;
+  }
+}
+
+/** The artifact lines of a published day, for `run` and `publish`. */
+export function printPublishedArtifacts(day: string, artifacts: readonly DayArtifactReport[]): void {
+  for (const a of artifacts) {
+    out(`    ${pad(a.key, 14)} ${a.version.slice(0, 12)}  ${pad(`${a.rows} rows`, 12)} ${pad(formatBytes(a.bytes), 9)} ${pad(a.new_blob ? 'new blob' : 'blob existed', 12)}  ${pointerText(a, day)}  ${a.uri}`);
+  }
 }

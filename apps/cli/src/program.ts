@@ -11,14 +11,16 @@ import { signalsCommand } from './commands/signals.js';
 import { showCommand } from './commands/show.js';
 import { reportCommand } from './commands/report.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
+import { quietCommanderErrors } from './command-line-errors.js';
 
 /** Builds the `recsys-pipelines` command tree. */
 export function buildProgram(): Command {
   const program = new Command(TOOL_NAME)
     .description('Turn raw exposure events into versioned, validated, rollbackable recommendation artifacts.')
     .version(TOOL_VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [runCommand(), ingestCommand(), validateCommand(), computeCommand(), mergeCommand(), publishCommand(), signalsCommand(), rollbackCommand(), statusCommand(), historyCommand(), verifyCommand(), gcCommand(), showCommand(), reportCommand(), versionCommand()]) program.addCommand(cmd.exitOverride());
+  // Command-line errors are printed by bin.ts (command-line-errors.ts), like every other error.
+  quietCommanderErrors(program);
+  for (const cmd of [runCommand(), ingestCommand(), validateCommand(), computeCommand(), mergeCommand(), publishCommand(), signalsCommand(), rollbackCommand(), statusCommand(), historyCommand(), verifyCommand(), gcCommand(), showCommand(), reportCommand(), versionCommand()]) program.addCommand(quietCommanderErrors(cmd.exitOverride()));
   return program;
 }

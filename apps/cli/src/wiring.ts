@@ -59,6 +59,7 @@ export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv
     parsePool: parsePool(),
     rawSource: openRawSource(config.postgres, logger),
     signals: openSignalsSink(config.postgres, logger, signalsKillHook()),
+    rawSourceKey: config.rawSourceKey,
   };
 }
 

@@ -105,6 +105,27 @@ describe('config files', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
+  test('a misspelt top-level key is an error with "did you mean" (outdir, raw_event_dir); nothing is written', async () => {
+    const dir = tempDir();
+    copyTiny(dir);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ outdir: './out', raw_events_dir: './raw' }, 'recsys-pipelines: config outdir: unknown key; did you mean `out_dir`?'],
+      [{ out_dir: './out', raw_event_dir: './raw' }, 'recsys-pipelines: config raw_event_dir: unknown key; did you mean `raw_events_dir`?'],
+      [{ out_dir: './out', raw_events_dir: './raw', limit: {} }, 'config limit: unknown key; did you mean `limits`?'],
+      [{ out_dir: './out', raw_events_dir: './raw', colour: 'blue' }, 'config colour: unknown key (known keys: out_dir, raw_events_dir'],
+      [{ out_dir: './out', raw_events_dir: './raw', limits: { max_neigbors_per_item: 10 } }, 'config limits.max_neigbors_per_item: unknown key; did you mean `max_neighbors_per_item`?'],
+      [{ out_dir: './out', raw_source: { type: 'fs', dri: './raw' } }, 'config raw_source.dri: unknown key; did you mean `dir`?'],
+    ];
+    for (const [body, message] of cases) {
+      const config = writeJson(dir, 'c.json', body);
+      const r = await cli(['run', '--config', config, ...DAY], { cwd: dir });
+      expect(r.code, JSON.stringify(body)).toBe(2);
+      expect(r.stderr, JSON.stringify(body)).toContain(message);
+      expect(existsSync(join(dir, 'out')), JSON.stringify(body)).toBe(false);
+      expect(existsSync(join(dir, '.out')), JSON.stringify(body)).toBe(false);
+    }
+  });
+
   test('without --config the embedded default writes under ./.out and reads the bundled sample data', async () => {
     const dir = tempDir();
     const r = await runJson(['--tenant', 'diginetica', '--surface', 'web', '--start', '2016-05-31', '--end', '2016-05-31'], { cwd: dir });

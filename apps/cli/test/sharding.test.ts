@@ -180,9 +180,9 @@ describe('merge refuses inconsistent partials (exit 2, nothing staged)', () => {
     await ok(['compute', 'popularity', '--config', other, ...DAY, '--shard', '2/3'], dir);
     const stderr = await refused(dir, config);
     expect(stderr).toContain('mismatched config hash: partial 2-of-3.json was computed with max_items_per_artifact=5');
-    expect(stderr).toContain('this merge uses max_items_per_artifact=unlimited');
+    expect(stderr).toContain('this merge uses max_items_per_artifact=1000');
     const merged = await refused(dir, other);
-    expect(merged).toContain('partial 0-of-3.json was computed with max_items_per_artifact=unlimited');
+    expect(merged).toContain('partial 0-of-3.json was computed with max_items_per_artifact=1000');
   });
 
   test('shards that read different raw input', async () => {

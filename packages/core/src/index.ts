@@ -8,12 +8,14 @@ export * from './ports.js';
 export * from './storage-areas.js';
 export { keys, checkScope, segment as checkPathSegment, historySeqOfKey, type Scope } from './keys.js';
 export { dayWindow, daysInRange, nextDay, parseDayFlag, dayOfMs, dayStartMs } from './days.js';
-export { LimitsSchema, DEFAULT_LIMITS, resolveLimits, checkLimit, type Limits, type LimitsConfig } from './limits.js';
+export { LimitsSchema, DEFAULT_LIMITS, SERVICE_ARTIFACT_MAX_BYTES, resolveLimits, checkLimit, type Limits, type LimitsConfig } from './limits.js';
 export { compareUtf8 } from './utf8-order.js';
 export { splitLines, MAX_LINE_BYTES, type RawLine } from './ingest/line-splitter.js';
 export { REJECT_REASONS, checkRawEvent, canonicalLine, type CanonicalEvent, type RejectReason, type RawEventResult } from './ingest/raw-event.js';
 export { FingerprintSet } from './ingest/fingerprint-set.js';
 export {
+  daysWithoutRawInput,
+  noRawInputError,
   rawSourcesForDay,
   openRawSource,
   rawInputsForDay,
@@ -51,7 +53,7 @@ export { computePopularity, computePopularityRows, popularityPayload, popularity
 export { computeCooc, computeCoocRows, countSessionPairs, coocRowsFromPairs, coocPayload, coocRowObjects, type CoocRow, type CoocRows } from './compute/cooc.js';
 export { JsonBytes, artifactBytes, valuePayload, writeIdCountArray, writeName, nameBytes, jsonString, type PayloadSource, type ArtifactHeader, type BuildBlock, type NameBytes } from './compute/emit.js';
 export { COMPUTABLE_ARTIFACT_TYPES, assertComputable, eventTableNeeds, blobText, computeArtifacts, finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload, type PayloadBuilder } from './compute/artifacts.js';
-export { checkArtifactGate, checkCanonicalGate, checkTableLimits } from './validate/gates.js';
+export { checkArtifactBytes, checkArtifactGate, checkCanonicalGate, checkTableLimits } from './validate/gates.js';
 export {
   scanArtifact,
   readArtifactHeader,
@@ -90,9 +92,10 @@ export {
 } from './catalog/catalog.js';
 export { checkCatalogGate } from './validate/gates.js';
 export { type CatalogReport } from './pipeline/run.js';
-export { publishArtifacts, type PublishedArtifact, type PublishResult, type PublishStepHook } from './publish/publish.js';
+export { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishedArtifact, type PublishOptions, type PublishResult, type PublishStepHook } from './publish/publish.js';
+export { decidePointerMoves, lastDayOf, type LivePointer, type PointerAction, type PointerCandidate, type PointerDecision, type PointerPlan, type PointerWindow } from './publish/pointer-guard.js';
 export { Registry, CheckpointStore, applyUpdate, type CurrentMap, type PointerUpdate, type CommitMeta, type CommitResult, type CommitOptions } from './registry/registry.js';
-export { planRun, runPipeline, type RunOptions, type RunPlan, type DayResult } from './pipeline/run.js';
+export { planRun, runPipeline, type RunOptions, type RunPlan, type DayResult, type SkippedDay } from './pipeline/run.js';
 // Job mode, segments and sharded runs (issue #6).
 export { resolveWindowDays, type WindowOptions } from './pipeline/window.js';
 export {

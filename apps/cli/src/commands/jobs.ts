@@ -17,10 +17,10 @@ import {
   type PipelineEnv,
 } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type CommandContext, type WindowFlags, windowOptions } from '../options.js';
+import { commandContext, loggerFor, parseList, withCommonOptions, withMovePointerBack, withScopeOptions, withWindowOptions, type CommandContext, type WindowFlags, windowOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
-import { out, outJson, pad } from '../output.js';
+import { out, outJson, pad, printPublishedArtifacts } from '../output.js';
 import { killHook } from '../test-hooks.js';
 
 /*
@@ -31,6 +31,7 @@ import { killHook } from '../test-hooks.js';
  */
 
 interface JobFlags extends WindowFlags {
+  movePointerBack?: boolean;
   shard?: string;
   shardCount?: string;
   catalog?: string;
@@ -92,6 +93,7 @@ async function runStep(
       shard,
       shardCount: step === 'merge' && flags.shardCount !== undefined ? parseShardCount('--shard-count', flags.shardCount) : undefined,
       catalog,
+      movePointerBack: step === 'publish' && flags.movePointerBack === true,
     };
     const plan = await planJob(env, step, options);
     logger.info({ run_id: env.identity.runId, step, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types, shard: plan.shard }, `${step} started`);
@@ -187,6 +189,7 @@ export function mergeCommand(): Command {
 export function publishCommand(): Command {
   const cmd = jobCommand('publish', 'job mode: publish the staged artifacts of each day, pointer last');
   cmd.option('--artifacts <types>', 'comma-separated artifact types to publish (default: config artifact_kinds, else popularity,cooc)');
+  withMovePointerBack(cmd);
   cmd.action(async (flags: JobFlags) => {
     await runStep('publish', flags, undefined, async ({ env, plan, json }, days) => {
       const published = await publishJob(
@@ -196,7 +199,7 @@ export function publishCommand(): Command {
           days.push(d);
           if (json) return;
           out(`  ${d.day}`);
-          for (const a of d.artifacts) out(`    ${pad(a.key, 14)} ${a.version.slice(0, 12)}  ${pad(`${a.size} rows`, 12)} ${a.new_blob ? 'published' : 'unchanged'}  ${a.uri}`);
+          printPublishedArtifacts(d.day, d.artifacts);
         },
         killHook(),
       );

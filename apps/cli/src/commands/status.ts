@@ -35,8 +35,12 @@ async function writeTextfile(file: string, text: string): Promise<void> {
   }
 }
 
-function print(report: StatusReport): void {
-  if (report.scopes.length === 0) out('no manifest in the registry: nothing is published (stale)');
+function print(report: StatusReport, registry: string, configFile: string | undefined): void {
+  if (report.scopes.length === 0) {
+    // Most often the wrong folder or config: say where we looked.
+    out(`no manifest under ${registry}/current: nothing is published there (stale)`);
+    out(`  looked in the registry of ${configFile === undefined ? 'the embedded default config (./.out, relative to this folder); pass --config for yours' : `--config ${configFile}`}`);
+  }
   const maxAge = formatDuration(report.max_age_seconds * 1000);
   for (const s of report.scopes) {
     const state = s.fresh ? 'FRESH' : 'STALE';
@@ -90,11 +94,12 @@ export function statusCommand(): Command {
     runAction('status', flags, async (ctx, logger) => {
       const maxAgeMs = parseDuration('--max-age', flags.maxAge);
       const scope = optionalScope(flags);
-      const report = await collectStatus({ ...opsEnv(ctx, logger), clock: commandClock() }, { scope, maxAgeMs, verify: flags.verify === true });
+      const env = opsEnv(ctx, logger);
+      const report = await collectStatus({ ...env, clock: commandClock() }, { scope, maxAgeMs, verify: flags.verify === true });
       if (flags.prometheus !== undefined) await writeTextfile(flags.prometheus, renderPrometheus(report));
       const code = statusExitCode(report);
       if (flags.json) outJson({ ok: code === 0, command: 'status', ...report });
-      else print(report);
+      else print(report, env.areas.registry.location, ctx.config.file);
       if (report.stale) logger.warn({ stale: report.scopes.filter((s) => !s.fresh).map((s) => `${s.tenant}/${s.surface}`) }, 'stale artifacts');
       if (report.problems > 0) logger.warn({ problems: report.scopes.flatMap((s) => s.artifacts.filter((a) => a.problem !== undefined).map((a) => `${s.tenant}/${s.surface} ${a.key}: ${a.problem!}`)) }, 'served blobs with problems');
       return code;

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, resolveLimits, type Limits } from '@recsys/core';
 import { loadS3Support } from '../s3-storage.js';
 import { loadPgSupport } from '../pg-support.js';
-import { ConfigFileSchema, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
+import { ConfigFileSchema, GO_ONLY_KEYS, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
 import { locateJsonSyntaxError } from './json-error.js';
 import { resolvePostgres, type PostgresConfig } from './postgres.js';
+import { didYouMean } from './suggest.js';
 
 /** Where one storage area lives. */
 export type AreaLocation =
@@ -27,6 +28,8 @@ export interface ResolvedConfig {
     readonly registry: AreaLocation;
     readonly checkpoints: AreaLocation;
   };
+  /** The setting that chose the raw area, for "no raw input" messages. */
+  readonly rawSourceKey: string;
   readonly artifactKinds: string[];
   /** Item catalog for `content_sim`: absolute path (may hold `{tenant}`/`{surface}`) and format. */
   readonly catalog?: { readonly path: string; readonly format?: 'csv' | 'jsonl' };
@@ -79,11 +82,18 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
     }
     base = dirname(file);
   }
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    // A misspelt top-level key would otherwise be ignored and its default used silently (`outdir` → ./.out).
+    for (const key of Object.keys(raw)) {
+      if (KNOWN_KEYS.has(key) || GO_ONLY_KEYS.has(key)) continue;
+      throw new ConfigError(key, `unknown key${didYouMean(key, KNOWN_KEYS)} (known keys: ${[...KNOWN_KEYS].join(', ')}; the Go implementation's ${[...GO_ONLY_KEYS].map((k) => `\`${k}\``).join(', ') || 'keys'} also load, ignored)`, { file });
+    }
+  }
   const parsed = ConfigFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.code === 'unrecognized_keys' ? keyOf([...issue.path, issue.keys[0]!]) : keyOf(issue.path);
-    const problem = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
+    const problem = issue.code === 'unrecognized_keys' ? `unknown key${didYouMean(issue.keys[0]!, keysAt(issue.path))}` : issue.message;
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(key, `${problem}${more}`, { file, issues: parsed.error.issues.map((i) => ({ key: keyOf(i.path), message: i.message })) });
   }
@@ -93,10 +103,27 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
   return resolved;
 }
 
+/** The keys a config object at `path` may have (for "did you mean" inside sections). */
+function keysAt(path: readonly PropertyKey[]): string[] {
+  let schema: unknown = ConfigFileSchema;
+  const unwrap = (s: unknown): unknown => {
+    let out = s as { unwrap?: () => unknown; shape?: unknown };
+    while (typeof out.unwrap === 'function' && out.shape === undefined) out = out.unwrap() as typeof out;
+    return out;
+  };
+  for (const segment of path) {
+    const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
+    if (!shape || typeof segment !== 'string' || !(segment in shape)) return [];
+    schema = shape[segment];
+  }
+  const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
 function resolveConfig(config: ConfigFile, file: string | undefined, base: string): ResolvedConfig {
   const warnings: string[] = [];
   for (const key of Object.keys(config)) {
-    if (!KNOWN_KEYS.has(key)) warnings.push(`config key "${key}" is not used by recsys-pipelines and is ignored`);
+    if (GO_ONLY_KEYS.has(key)) warnings.push(`config key "${key}" belongs to the Go implementation's config and is not used by recsys-pipelines; ignored`);
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const isS3 = (store: StoreConfig | undefined) => store?.type === 's3' || store?.type === 'minio';
@@ -113,12 +140,23 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
 
   const postgres = resolvePostgres(config);
   let raw: AreaLocation;
-  // With the database as raw source the raw area is unused; it stays a folder that is never read.
-  if (postgres.raw) raw = fsArea(config.raw_events_dir, `${outDir}/raw`);
-  else if (config.raw_source) raw = storeArea(config.raw_source as StoreConfig, 'raw_source', '', config.raw_events_dir ?? `${outDir}/raw`);
-  else if (config.raw_events_dir) raw = fsArea(config.raw_events_dir, '');
-  else if (file === undefined) raw = { kind: 'fs', dir: SAMPLE_RAW_DIR };
+  let rawSourceKey: string | undefined;
+  if (postgres.raw) {
+    // With the database as raw source the raw area is unused; it stays a folder that is never read.
+    raw = fsArea(config.raw_events_dir, `${outDir}/raw`);
+    rawSourceKey = 'raw_source.postgres';
+  } else if (config.raw_source) {
+    raw = storeArea(config.raw_source as StoreConfig, 'raw_source', '', config.raw_events_dir ?? `${outDir}/raw`);
+    rawSourceKey = 'raw_source';
+  } else if (config.raw_events_dir) {
+    raw = fsArea(config.raw_events_dir, '');
+    rawSourceKey = 'raw_events_dir';
+  } else if (file === undefined) {
+    raw = { kind: 'fs', dir: SAMPLE_RAW_DIR };
+    rawSourceKey = 'the embedded default config reads the bundled sample data; pass --config to read yours';
+  }
   else throw new ConfigError('raw_events_dir', 'required (or raw_source): where the raw exposure events are');
+  // (A misspelt raw_events_dir is caught above as an unknown key, with "did you mean `raw_events_dir`?".)
 
   // `storage: {type: "s3"}` puts every area without its own setting in that bucket, under <prefix>/<area>/.
   const shared = config.storage && isS3(config.storage) ? config.storage : undefined;
@@ -146,6 +184,7 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
       registry,
       checkpoints: area(config.checkpoint_dir, 'checkpoints'),
     },
+    rawSourceKey,
     artifactKinds,
     ...(catalog ? { catalog } : {}),
     limits: resolveLimits(config.limits),

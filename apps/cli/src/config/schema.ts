@@ -110,5 +110,13 @@ export const ConfigFileSchema = z.looseObject({
 
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
-/** Top-level keys this version understands (anything else is warned about). */
+/** Top-level keys this version understands. */
 export const KNOWN_KEYS = new Set(Object.keys(ConfigFileSchema.shape));
+
+/**
+ * Top-level keys of the Go implementation's config (recsys-suite's
+ * `recsys-pipelines`, `internal/app/config`: `EnvConfig`) that this tool does
+ * not use: accepted with a warning, so a Go config file loads unchanged. Any
+ * other unknown top-level key is an error ("did you mean …?").
+ */
+export const GO_ONLY_KEYS: ReadonlySet<string> = new Set(['db'].filter((key) => !KNOWN_KEYS.has(key)));

@@ -40,6 +40,8 @@ export interface BuiltArtifact {
    * identical bytes. Absent for blobs that stream from storage.
    */
   withBuiltAt?(builtAt: string): BuiltArtifact;
+  /** Size of the blob in bytes, when already known (a staged blob): the byte gate checks it before anything is published. */
+  readonly bytes?: number;
 }
 
 /** The payload of one artifact: streamed members, or a plain object for small payloads. @since 0.1.0 */

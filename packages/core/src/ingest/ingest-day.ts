@@ -5,7 +5,7 @@ import { shardOfSession, type ShardSpec } from '../shard.js';
 import { FingerprintSet, randomFingerprintKey } from './fingerprint-set.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitter.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
-import { isRecordReject, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
+import { isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 
@@ -136,6 +136,8 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   const { areas, logger } = env;
   const pool = options.pool ?? inProcessParsePool();
   const inputs = await rawInputsForDay(areas.raw, env.rawSource, scope, day);
+  // No input at all is a wrong path or a missing delivery (exit 2, nothing written), not an empty day.
+  if (!env.rawSource && inputs.length === 0) throw noRawInputError(areas.raw, scope, [day], env.rawSourceKey);
   const out = await DayOutputs.open(env, scope, day, options.partitionKey);
   const counts = out.counts;
   const fpKey = randomFingerprintKey();
@@ -210,11 +212,17 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
         await merge(source, lineBase, r);
         lineBase += r.lines;
       };
+      let bytesRead = 0;
       for await (const block of lineBlocks(await input.open(), options.chunkBytes ?? 4 << 20)) {
         if (block.kind === 'too_long') queue.push({ tooLong: block });
         else if (block.kind === 'record') queue.push({ record: block.reject });
         else queue.push({ result: pool.parse(block.bytes, ctx) });
         while (queue.length >= maxInFlight) await drainOne();
+        bytesRead += block.kind === 'too_long' ? block.bytes : block.kind === 'record' ? 0 : block.bytes.length;
+        // A signal stops the day here; the catch below removes the partial outputs.
+        env.signal?.throwIfAborted();
+        await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read + queue.length });
+        env.signal?.throwIfAborted();
       }
       while (queue.length > 0) await drainOne();
     }
@@ -236,6 +244,8 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
 export async function ingestDayReference(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: Pick<IngestOptions, 'shard' | 'partitionKey'> = {}): Promise<IngestReport> {
   const { areas, logger } = env;
   const inputs = await rawInputsForDay(areas.raw, env.rawSource, scope, day);
+  // No input at all is a wrong path or a missing delivery (exit 2, nothing written), not an empty day.
+  if (!env.rawSource && inputs.length === 0) throw noRawInputError(areas.raw, scope, [day], env.rawSourceKey);
   const out = await DayOutputs.open(env, scope, day, options.partitionKey);
   const counts = out.counts;
   const seen = new FingerprintSet();

@@ -1,4 +1,4 @@
-import { RecsysError } from '../errors.js';
+import { RecsysError, UsageError } from '../errors.js';
 import type { ObjectStorage } from '../ports.js';
 import type { Scope } from '../keys.js';
 import { keys } from '../keys.js';
@@ -28,6 +28,39 @@ export async function rawSourcesForDay(raw: ObjectStorage, scope: Scope, day: st
   const found: RawSourceFile[] = [];
   for (const candidate of candidates) if (await raw.stat(candidate.key)) found.push(candidate);
   return found;
+}
+
+/**
+ * The days of `days` for which no raw input exists at all: no per-day file
+ * (plain or `.gz`) and no flat `exposure.jsonl[.gz]`. Such a day is "no
+ * input" (a wrong path or a missing delivery), unlike a day whose input has
+ * no events for the scope (the `non_empty` gate).
+ * @since 0.1.0
+ */
+export async function daysWithoutRawInput(raw: ObjectStorage, scope: Scope, days: readonly string[]): Promise<string[]> {
+  const flat = keys.rawFlat();
+  // A flat file may hold any day: with one, no day is without input.
+  if ((await raw.stat(flat)) || (await raw.stat(`${flat}.gz`))) return [];
+  const missing: string[] = [];
+  for (const day of days) {
+    const perDay = keys.rawDay(scope, day);
+    if (!(await raw.stat(perDay)) && !(await raw.stat(`${perDay}.gz`))) missing.push(day);
+  }
+  return missing;
+}
+
+/**
+ * Usage error (exit 2) for days without raw input, naming where it looked
+ * and the setting that points there. Thrown before anything is written.
+ * @since 0.1.0
+ */
+export function noRawInputError(raw: ObjectStorage, scope: Scope, missing: readonly string[], setting: string | undefined, hint = ''): UsageError {
+  const under = `${raw.location.replace(/\/+$/, '')}/${scope.tenant}/${scope.surface}`;
+  const list = missing.length <= 5 ? missing.join(', ') : `${missing.slice(0, 5).join(', ')} and ${missing.length - 5} more day(s)`;
+  return new UsageError(
+    `no raw input for ${list} under ${under}${setting ? ` (${setting})` : ''}: expected exposure.<day>.jsonl[.gz] there or exposure.jsonl[.gz] at ${raw.location}${hint}`,
+    { days: [...missing], location: under, ...(setting ? { config_key: setting } : {}) },
+  );
 }
 
 /**

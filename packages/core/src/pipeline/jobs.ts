@@ -11,12 +11,13 @@ import { countSessionPairs, coocPayload, coocRowsFromPairs } from '../compute/co
 import type { CatalogSource } from '../catalog/catalog.js';
 import { ingestDay, type IngestCounts, type IngestReport } from '../ingest/ingest-day.js';
 import { checkCanonicalGate, checkTableLimits } from '../validate/gates.js';
-import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
+import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { parseShardSpec, type ShardSpec } from '../shard.js';
 import { loadRunCatalog } from './run.js';
 import { checkWindowKeys, resolveWindowDays, type WindowOptions } from './window.js';
 import { readCanonicalPartition } from './canonical-reader.js';
+import { daysWithoutRawInput, noRawInputError } from '../ingest/raw-source.js';
 import { loadStaged, readIngestReport, stageArtifacts, stagedVersion, windowFolderOf, writeIngestReport, type StagedArtifact, type StoredIngestReport } from './staging.js';
 import { clearValidateFailure, recordValidateFailure, refuseFailedValidation } from './validate-record.js';
 import {
@@ -60,6 +61,8 @@ export interface JobOptions extends WindowOptions {
   readonly shardCount?: number | undefined;
   /** Item catalog (compute content_sim). */
   readonly catalog?: CatalogSource | undefined;
+  /** publish: move a key's pointer even to a window ending before the live one (audited in history). */
+  readonly movePointerBack?: boolean | undefined;
 }
 
 /** A validated job-mode invocation. @since 0.1.0 */
@@ -72,6 +75,7 @@ export interface JobPlan {
   readonly shard?: ShardSpec;
   readonly shardCount?: number;
   readonly catalog?: CatalogSource;
+  readonly movePointerBack?: boolean;
 }
 
 /** The job-mode steps. @since 0.1.0 */
@@ -128,6 +132,10 @@ export async function planJob(env: PipelineEnv, step: JobStep, options: JobOptio
   }
   const days = await resolveWindowDays(env, scope, options);
   checkWindowKeys(env, { scope, segment, types, shard: options.shard }, days);
+  if (step === 'ingest' && !env.rawSource) {
+    const missing = await daysWithoutRawInput(env.areas.raw, scope, days);
+    if (missing.length > 0) throw noRawInputError(env.areas.raw, scope, missing, env.rawSourceKey);
+  }
   return {
     scope,
     segment,
@@ -137,6 +145,7 @@ export async function planJob(env: PipelineEnv, step: JobStep, options: JobOptio
     ...(options.shard ? { shard: options.shard } : {}),
     ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
     ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}),
+    ...(options.movePointerBack ? { movePointerBack: true } : {}),
   };
 }
 
@@ -561,7 +570,9 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
 /** One published day. @since 0.1.0 */
 export interface PublishDayResult {
   readonly day: string;
-  readonly artifacts: { type: string; key: string; version: string; uri: string; size: number; new_blob: boolean }[];
+  readonly artifacts: DayArtifactReport[];
+  /** False when every key already served its blob or kept a newer window: no history entry was appended. */
+  readonly pointer_moved: boolean;
   readonly manifest_uri: string;
   readonly history_seq: number;
 }
@@ -615,13 +626,14 @@ export async function publishJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
         { day },
       );
     }
-    const published = await publishArtifacts(env, target, loaded.map((l) => l.built), inputs, hook);
+    const published = await publishArtifacts(env, target, loaded.map((l) => l.built), inputs, hook, { movePointerBack: plan.movePointerBack });
     if (plan.incremental) {
       await checkpoints.advance({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
     }
     const result: PublishDayResult = {
       day,
-      artifacts: published.artifacts.map((a) => ({ type: a.type, key: a.key, version: a.version, uri: a.uri, size: a.size, new_blob: a.newBlob })),
+      artifacts: dayArtifactReports(published.artifacts),
+      pointer_moved: published.commit.noop !== true,
       manifest_uri: published.commit.manifestUri,
       history_seq: published.commit.entry.seq,
     };

@@ -3,14 +3,15 @@ import { DEFAULT_SEGMENT, formatUtcSeconds } from '@recsys/contracts';
 import { UsageError } from '../errors.js';
 import { checkScope, segment as checkSegment, type Scope } from '../keys.js';
 import { dayWindow } from '../days.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { DayPhase, PipelineEnv } from '../storage-areas.js';
 import { EventTable } from '../compute/event-table.js';
 import { CATALOG_ARTIFACT_TYPES, assertComputable, computeArtifacts, eventTableNeeds, type ArtifactTarget } from '../compute/artifacts.js';
 import { catalogForSurface } from '../compute/content-sim.js';
 import { loadCatalog, type Catalog, type CatalogFormat, type CatalogProblem, type CatalogSource } from '../catalog/catalog.js';
 import { ingestDay, type IngestCounts } from '../ingest/ingest-day.js';
+import { daysWithoutRawInput, noRawInputError } from '../ingest/raw-source.js';
 import { checkCanonicalGate, checkCatalogGate, checkTableLimits } from '../validate/gates.js';
-import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
+import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { checkWindowKeys, resolveWindowDays } from './window.js';
 import { stageArtifacts, stagedBuilt, writeIngestReport } from './staging.js';
@@ -30,6 +31,17 @@ export interface RunOptions {
   readonly types: readonly string[];
   /** The item catalog; required when `types` has `content_sim`. */
   readonly catalog?: CatalogSource | undefined;
+  /** Move a key's pointer even to a window ending before the live one (audited in history). */
+  readonly movePointerBack?: boolean | undefined;
+  /** Skip (and report) days with no raw input or no events instead of stopping there. */
+  readonly skipEmptyDays?: boolean | undefined;
+}
+
+/** A day a run skipped (`--skip-empty-days`). @since 0.1.0 */
+export interface SkippedDay {
+  readonly day: string;
+  readonly reason: 'no_raw_input' | 'no_events';
+  readonly detail: string;
 }
 
 /** What a run read from its item catalog (reported with each day that used it). @since 0.1.0 */
@@ -54,7 +66,9 @@ export interface DayResult {
   readonly counts: IngestCounts;
   readonly canonical: { readonly uri: string; readonly sha256: string; readonly bytes: number };
   readonly quarantine?: string;
-  readonly artifacts: { type: string; key: string; version: string; uri: string; size: number; new_blob: boolean }[];
+  readonly artifacts: DayArtifactReport[];
+  /** False when every key already served its blob or kept a newer window: no history entry was appended. */
+  readonly pointer_moved: boolean;
   readonly manifest_uri: string;
   readonly history_seq: number;
   readonly catalog?: CatalogReport;
@@ -72,6 +86,12 @@ export interface RunPlan {
   readonly incremental: boolean;
   /** Set when a selected type needs the item catalog. */
   readonly catalog?: CatalogSource;
+  /** See {@link RunOptions.movePointerBack}. */
+  readonly movePointerBack?: boolean;
+  /** See {@link RunOptions.skipEmptyDays}. */
+  readonly skipEmptyDays?: boolean;
+  /** Days of the window left out before starting because they have no raw input (`--skip-empty-days`). */
+  readonly skipped?: readonly SkippedDay[];
 }
 
 /**
@@ -87,9 +107,29 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
   if (needsCatalog && !options.catalog) {
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
-  const days = await resolveWindowDays(env, scope, options);
+  let days = await resolveWindowDays(env, scope, options);
   checkWindowKeys(env, { scope, segment, types }, days);
-  return { scope, segment, types, days, incremental: options.incremental === true, ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}) };
+  // Every day's input must exist before the first day writes anything.
+  const missing = env.rawSource ? [] : await daysWithoutRawInput(env.areas.raw, scope, days);
+  const skipped: SkippedDay[] = [];
+  if (missing.length > 0 && !options.skipEmptyDays) {
+    throw noRawInputError(env.areas.raw, scope, missing, env.rawSourceKey, days.length > 1 ? '; to backfill around missing days, add --skip-empty-days' : '');
+  }
+  if (missing.length > 0) {
+    const gone = new Set(missing);
+    days = days.filter((d) => !gone.has(d));
+    for (const day of missing) skipped.push({ day, reason: 'no_raw_input', detail: `no raw input under ${env.areas.raw.location}/${scope.tenant}/${scope.surface}` });
+  }
+  return {
+    scope,
+    segment,
+    types,
+    days,
+    incremental: options.incremental === true,
+    ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}),
+    ...(options.movePointerBack ? { movePointerBack: true } : {}),
+    ...(options.skipEmptyDays ? { skipEmptyDays: true, skipped } : {}),
+  };
 }
 
 /** How many malformed catalog rows are logged one by one. */
@@ -130,30 +170,57 @@ export async function loadRunCatalog(env: PipelineEnv, plan: Pick<RunPlan, 'scop
  * days before it stay published. `onDay` sees each published day.
  * @since 0.1.0
  */
-export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day: DayResult) => void, publishHook?: PublishStepHook): Promise<DayResult[]> {
+export async function runPipeline(
+  env: PipelineEnv,
+  plan: RunPlan,
+  onDay?: (day: DayResult) => void,
+  publishHook?: PublishStepHook,
+  onSkip?: (skipped: SkippedDay) => void,
+): Promise<DayResult[]> {
   const results: DayResult[] = [];
   const checkpoints = new CheckpointStore(env.areas.checkpoints);
   const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
   // An unknown tenant in the signals database fails before any day is ingested, not after the first publish.
   if (env.signals && plan.days.length > 0 && !signalsSkipReason(plan.segment)) await env.signals.prepare?.(plan.scope);
+  for (const skip of plan.skipped ?? []) {
+    env.logger.warn({ ...skip }, 'skipped day (--skip-empty-days)');
+    onSkip?.(skip);
+  }
+  const phase = (day: string, name: DayPhase) => {
+    // Between steps of a day is a safe place to stop; inside a publish is not (it runs to its end).
+    env.signal?.throwIfAborted();
+    env.progress?.phase?.(day, name);
+  };
   for (const day of plan.days) {
+    phase(day, 'ingest');
     const t0 = performance.now();
     const table = new EventTable(eventTableNeeds(plan.types));
     const ingest = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
     await writeIngestReport(env, plan.scope, ingest);
     const t1 = performance.now();
+    if (plan.skipEmptyDays && ingest.counts.accepted === 0) {
+      const c = ingest.counts;
+      const skip: SkippedDay = { day, reason: 'no_events', detail: `no events for ${plan.scope.tenant}/${plan.scope.surface} (read ${c.read} lines, ${c.other_scope} of other tenants/surfaces, ${c.out_of_window} on other days)` };
+      env.logger.warn({ ...skip }, 'skipped day (--skip-empty-days)');
+      onSkip?.(skip);
+      continue;
+    }
+    phase(day, 'validate');
     checkCanonicalGate(day, ingest.counts, env.limits);
     checkTableLimits(day, table, env.limits);
     const t2 = performance.now();
     const target: ArtifactTarget = { scope: plan.scope, segment: plan.segment, window: dayWindow(day) };
+    phase(day, 'compute');
     const builtAt = formatUtcSeconds(env.clock.now().getTime());
     const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog: catalog?.catalog });
     const t3 = performance.now();
     const inputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
     // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
+    phase(day, 'stage');
     const staged = await stageArtifacts(env, target, built, inputs);
+    phase(day, 'publish');
     // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
-    const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook);
+    const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook, { movePointerBack: plan.movePointerBack });
     // Signals only after every gate passed and the day is published; before the checkpoint, so a failed write is retried.
     let signals: DaySignalsReport | undefined;
     if (env.signals) {
@@ -169,7 +236,8 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
       counts: ingest.counts,
       canonical: { uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, bytes: ingest.canonical.bytes },
       ...(ingest.quarantine ? { quarantine: ingest.quarantine } : {}),
-      artifacts: published.artifacts.map((a) => ({ type: a.type, key: a.key, version: a.version, uri: a.uri, size: a.size, new_blob: a.newBlob })),
+      artifacts: dayArtifactReports(published.artifacts),
+      pointer_moved: published.commit.noop !== true,
       manifest_uri: published.commit.manifestUri,
       history_seq: published.commit.entry.seq,
       ...(catalog ? { catalog: catalog.report } : {}),

@@ -308,6 +308,7 @@ export function stagedBuilt(env: PipelineEnv, staged: StagedArtifact): BuiltArti
     builtAt: staged.builtAt,
     size: staged.rows,
     sha256: staged.sha256,
+    bytes: staged.sizeBytes,
     async *blob() {
       const stream = await storage.read(staged.key);
       if (!stream) throw new IntegrityError(`staged blob ${staged.uri} disappeared before publishing`, { uri: staged.uri });

@@ -38,7 +38,8 @@ export async function resolveWindowDays(env: PipelineEnv, scope: Scope, options:
     if (start > end) throw new UsageError(`--start ${start} is after --end ${end}`);
   }
   const days = start > end ? [] : daysInRange(start, end);
-  checkLimit(env.limits, 'max_days_backfill', days.length, `${start}..${end}`);
+  const max = env.limits.max_days_backfill;
+  checkLimit(env.limits, 'max_days_backfill', days.length, `${start}..${end}; split the range into runs of at most ${max} days (e.g. --start ${start} --end ${days[Math.min(max, days.length) - 1] ?? end}), use --incremental to continue from the checkpoint, or raise limits.max_days_backfill`);
   return days;
 }
 

@@ -4,8 +4,11 @@ import { keys, type Scope } from '../keys.js';
 import type { PipelineEnv } from '../storage-areas.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import { checkArtifactGateStreamed } from '../validate/artifact-stream.js';
+import { checkArtifactBytes } from '../validate/gates.js';
 import { Registry, type CommitResult } from '../registry/registry.js';
 import { fenceTargets } from '../ops/gc-fence.js';
+import { versionOfUri } from '../ops/blob-check.js';
+import { decidePointerMoves, lastDayOf, type LivePointer, type PointerAction, type PointerWindow } from './pointer-guard.js';
 
 /** A published artifact. @since 0.1.0 */
 export interface PublishedArtifact {
@@ -16,6 +19,21 @@ export interface PublishedArtifact {
   readonly size: number;
   /** False when the blob was already published (rerun): the stored one is kept. */
   readonly newBlob: boolean;
+  /** Bytes of the stored blob. */
+  readonly bytes: number;
+  /** What happened to the key's pointer (see {@link PointerAction}). */
+  readonly pointer: PointerAction;
+  /** The window that was live before this publish, when there was one. */
+  readonly live?: PointerWindow | undefined;
+}
+
+/** Options of {@link publishArtifacts}. @since 0.1.0 */
+export interface PublishOptions {
+  /**
+   * Move a key even when the new window ends before the live one
+   * (`--move-pointer-back`); the history entry says so.
+   */
+  readonly movePointerBack?: boolean | undefined;
 }
 
 /** Result of {@link publishArtifacts}. @since 0.1.0 */
@@ -85,6 +103,8 @@ async function readBack(env: PipelineEnv, target: ArtifactTarget, built: BuiltAr
   if (wrote.written && wrote.sha256 !== undefined && scan.sha256 !== wrote.sha256) {
     env.logger.warn({ uri, stored_sha256: scan.sha256, written_sha256: wrote.sha256 }, 'the blob reads back other bytes than were written (a concurrent publisher of the same version?); it passed the gate and is adopted');
   }
+  // Only reached when the size was not known up front. The blob stays (publish never deletes one); nothing points at it.
+  checkArtifactBytes(built, scan.size, env.limits);
   return { sha256: scan.sha256, size: scan.size, builtAt: scan.header.build.built_at };
 }
 
@@ -103,10 +123,13 @@ export async function publishArtifacts(
   built: readonly BuiltArtifact[],
   inputs: readonly InputPartition[],
   hook?: PublishStepHook,
+  options: PublishOptions = {},
 ): Promise<PublishResult> {
   const { areas, identity, clock } = env;
   const registry = new Registry(areas.registry, env.logger);
-  const published: PublishedArtifact[] = [];
+  const published: Omit<PublishedArtifact, 'pointer' | 'live'>[] = [];
+  // A blob the service would refuse blocks the whole day before anything is written (exit 3).
+  for (const artifact of built) if (artifact.bytes !== undefined) checkArtifactBytes(artifact, artifact.bytes, env.limits);
   // Before anything is written, pin the blobs we will point at, so a concurrent gc can never
   // delete one between our write and our pointer move (a rerun re-publishes old versions).
   const blobKeys = built.map((artifact) => keys.blob(target.scope as Scope, artifact.type, artifact.version));
@@ -147,17 +170,79 @@ export async function publishArtifacts(
         );
       }
       await hook?.('record', artifact.type);
-      published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, size: artifact.size, newBlob: wrote.written });
+      published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, size: artifact.size, newBlob: wrote.written, bytes: stored.size });
     }
     await hook?.('pointer');
-    const update = Object.fromEntries(published.map((p) => [p.key, p.uri]));
-    const commit = await registry.commit(target.scope, () => update, { reason: 'publish', identity, at: clock.now().toISOString() }, hook ? { onClaimed: () => hook('claimed') } : {});
+    // Decided inside the compare-and-swap, against the pointer map that wins any race.
+    const typeOfKey = new Map(published.map((p) => [p.key, p.type]));
+    const windows = new Map<string, PointerWindow | undefined>();
+    const liveWindow = async (key: string, uri: string) => {
+      if (!windows.has(uri)) windows.set(uri, (await registry.readRecord(target.scope, typeOfKey.get(key)!, versionOfUri(uri)).catch(() => undefined))?.window);
+      return windows.get(uri);
+    };
+    let plan = decidePointerMoves([], {});
+    const candidates = published.map((p) => ({ key: p.key, uri: p.uri, window: target.window }));
+    const commit = await registry.commit(
+      target.scope,
+      async (current) => {
+        const live: Record<string, LivePointer> = {};
+        for (const p of published) {
+          const uri = current[p.key];
+          if (uri !== undefined) live[p.key] = { uri, window: uri === p.uri ? target.window : await liveWindow(p.key, uri) };
+        }
+        plan = decidePointerMoves(candidates, live, { moveBack: options.movePointerBack === true });
+        return plan.update;
+      },
+      { reason: 'publish', message: () => movedBackMessage(plan), identity, at: clock.now().toISOString() },
+      { skipUnchanged: true, ...(hook ? { onClaimed: () => hook('claimed') } : {}) },
+    );
     await hook?.('committed');
-    result = { artifacts: published, commit };
+    const decided = new Map(plan.decisions.map((d) => [d.key, d]));
+    result = { artifacts: published.map((p) => ({ ...p, pointer: decided.get(p.key)!.action, live: decided.get(p.key)!.live })), commit };
   } finally {
     // Never throws (a failed un-pin is logged): the commit's outcome, success or failure, is what we report.
     await release();
   }
   await hook?.('end');
   return result;
+}
+
+/** The history message of a deliberate move back (the audit trail of `--move-pointer-back`). */
+function movedBackMessage(plan: { decisions: readonly { key: string; action: PointerAction; live?: PointerWindow | undefined }[] }): string | undefined {
+  const back = plan.decisions.filter((d) => d.action === 'moved_back');
+  if (back.length === 0) return undefined;
+  return `--move-pointer-back: ${back.map((d) => `${d.key} moved back from ${d.live ? lastDayOf(d.live) : 'an unknown window'}`).join(', ')}`;
+}
+
+/** One artifact of a published day, as `run`/`publish` report it (`--json`). @since 0.1.0 */
+export interface DayArtifactReport {
+  readonly type: string;
+  readonly key: string;
+  readonly version: string;
+  readonly uri: string;
+  /** Payload rows (items, neighbour rows or users). */
+  readonly rows: number;
+  /** Bytes of the stored blob (the version record's `size_bytes`). */
+  readonly bytes: number;
+  /** False when the blob already existed (a rerun). */
+  readonly new_blob: boolean;
+  /** What happened to the key's pointer. */
+  readonly pointer: PointerAction;
+  /** The last day of the window live before this publish, when there was one. */
+  readonly live_day?: string;
+}
+
+/** Maps published artifacts to their report rows. @since 0.1.0 */
+export function dayArtifactReports(artifacts: readonly PublishedArtifact[]): DayArtifactReport[] {
+  return artifacts.map((a) => ({
+    type: a.type,
+    key: a.key,
+    version: a.version,
+    uri: a.uri,
+    rows: a.size,
+    bytes: a.bytes,
+    new_blob: a.newBlob,
+    pointer: a.pointer,
+    ...(a.live ? { live_day: lastDayOf(a.live) } : {}),
+  }));
 }

@@ -24,7 +24,8 @@ export type PointerUpdate = Record<string, string | null>;
 /** What a pointer change is recorded as. @since 0.1.0 */
 export interface CommitMeta {
   readonly reason: HistoryEntryV1['reason'];
-  readonly message?: string;
+  /** Free text; a function is called after `change`, so it can describe what the change decided. */
+  readonly message?: string | (() => string | undefined);
   readonly identity: RunIdentity;
   readonly at: string;
 }
@@ -36,6 +37,11 @@ export interface CommitResult {
   readonly manifestUri: string;
   /** How many times the commit lost a race and retried. */
   readonly retries: number;
+  /**
+   * True when the change moved nothing and `skipUnchanged` was set: no history
+   * entry was appended and `entry` is the newest existing one.
+   */
+  readonly noop?: boolean;
 }
 
 function parseJson<T>(bytes: Uint8Array, what: string, uri: string, parse: (v: unknown) => T): T {
@@ -71,6 +77,12 @@ export interface CommitOptions {
   readonly onRetry?: (attempt: number) => Promise<void> | void;
   /** Called once the history entry is claimed, before the manifest is written (crash tests kill there). */
   readonly onClaimed?: (entry: HistoryEntryV1) => Promise<void> | void;
+  /**
+   * Append no history entry when the change moves nothing (an identical
+   * rerun), so history only lists pointer changes and `status`'s "last
+   * change" stays the real one. Needs an existing history entry to return.
+   */
+  readonly skipUnchanged?: boolean;
 }
 
 /**
@@ -168,7 +180,7 @@ export class Registry {
    * Moves the pointer: `change` receives the current pointer map and returns
    * the keys to set (or remove). Retries on lost races; see the class docs.
    */
-  async commit(scope: Scope, change: (current: CurrentMap) => PointerUpdate, meta: CommitMeta, options: CommitOptions = {}): Promise<CommitResult> {
+  async commit(scope: Scope, change: (current: CurrentMap) => PointerUpdate | Promise<PointerUpdate>, meta: CommitMeta, options: CommitOptions = {}): Promise<CommitResult> {
     const maxRetries = options.maxRetries ?? 1000;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       if (attempt > 0) await options.onRetry?.(attempt);
@@ -176,7 +188,14 @@ export class Registry {
       const stored = await this.manifestForWrite(scope, head !== undefined);
       // The log is the source of truth; the manifest may lag it after a crash.
       const previous: CurrentMap = head ? head.next : (stored?.manifest?.current ?? {});
-      const next = applyUpdate(previous, change(previous));
+      const next = applyUpdate(previous, await change(previous));
+      if (options.skipUnchanged && head && sameCurrent(previous, next)) {
+        // Still finish a crashed predecessor's change, as any commit would.
+        const rolled = await this.rollForward(scope, meta.at);
+        const manifest = rolled.manifest ?? { v: 1 as const, tenant: scope.tenant, surface: scope.surface, current: head.next, updated_at: head.at };
+        return { entry: head, manifest, manifestUri: this.manifestUri(scope), retries: attempt, noop: true };
+      }
+      const message = typeof meta.message === 'function' ? meta.message() : meta.message;
       const entry: HistoryEntryV1 = {
         v: 1,
         seq: (head?.seq ?? 0) + 1,
@@ -184,7 +203,7 @@ export class Registry {
         tenant: scope.tenant,
         surface: scope.surface,
         reason: meta.reason,
-        ...(meta.message !== undefined ? { message: meta.message } : {}),
+        ...(message !== undefined ? { message } : {}),
         previous,
         next,
         run_id: meta.identity.runId,
