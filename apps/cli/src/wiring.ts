@@ -72,11 +72,6 @@ export function commandClock(): Clock {
   return testClock() ?? systemClock;
 }
 
-/** The clock of commands that read time (the test clock when set, else the system clock). */
-export function commandClock(): Clock {
-  return testClock() ?? systemClock;
-}
-
 /**
  * Test-only fixed clock: `RECSYS_TEST_NOW=<RFC 3339 instant>` makes every
  * timestamp (built_at, published_at, updated_at, history) that instant, so

@@ -162,9 +162,7 @@ async function peekBlob(objects: ObjectStorage, uri: string): Promise<Peek> {
 async function verifyBlob(objects: ObjectStorage, scope: Scope, uri: string, type: string, segment: string, record: VersionRecordV1 | undefined): Promise<Peek> {
   const check = await checkBlob(objects, uri, { scope, type, segment: segment || DEFAULT_SEGMENT, version: versionOfUri(uri) });
   if (!check.ok) return { problem: check.message, kind: check.problem };
-  const a = check.artifact as Partial<Record<'items' | 'neighbors' | 'users', unknown[]>>;
-  const rows = a.items ?? a.neighbors ?? a.users;
-  const peek: Peek = { size: check.bytes.byteLength, window: check.artifact.window, ...(Array.isArray(rows) ? { rows: rows.length } : {}) };
+  const peek: Peek = { size: check.size, rows: check.rows, ...(check.header.window ? { window: check.header.window } : {}) };
   if (record && record.sha256 !== check.sha256) return { ...peek, problem: `blob ${uri} has sha256 ${check.sha256}; its version record says ${record.sha256}`, kind: 'record_mismatch' };
   return peek;
 }
