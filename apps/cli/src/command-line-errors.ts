@@ -1,4 +1,5 @@
-import { CommanderError, type Command } from 'commander';
+import type { CommanderError} from 'commander';
+import { type Command } from 'commander';
 import { closestKey } from './config/suggest.js';
 
 /**
