@@ -25,12 +25,12 @@ export type BlobCheck =
       readonly version: string;
       /** Size of the stored bytes. */
       readonly size: number;
+      /** Elements of the payload array. */
+      readonly rows: number;
       /** Everything but the payload, parsed with the artifact contract. */
       readonly header: ArtifactHeaderV1;
       /** SHA-256 of the stored bytes (what version records carry). */
       readonly sha256: string;
-      /** Payload rows (items, neighbour rows or users). */
-      readonly rows: number;
     }
   | { readonly ok: false; readonly uri: string; readonly key?: string; readonly problem: BlobProblem; readonly message: string };
 
@@ -91,5 +91,5 @@ export async function checkBlob(objects: ObjectStorage, uri: string, expected: B
   if (computed !== declared || computed !== version || parts.version !== version) {
     return { ok: false, uri, key, problem: 'hash_mismatch', message: `blob ${uri} content hashes to ${computed}, but it is published as version ${version}${computed === declared ? '' : ` and declares ${declared}`}` };
   }
-  return { ok: true, uri, key, version, size: scan.size, header: artifact, sha256: scan.sha256, rows: scan.rows };
+  return { ok: true, uri, key, version, size: scan.size, rows: scan.rows, header: artifact, sha256: scan.sha256 };
 }
