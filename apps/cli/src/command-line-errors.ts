@@ -1,4 +1,4 @@
-import { CommanderError, type Command } from 'commander';
+import type { CommanderError, Command } from 'commander';
 import { closestKey } from './config/suggest.js';
 
 /**

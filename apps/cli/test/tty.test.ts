@@ -4,6 +4,9 @@
 import { describe, expect, test } from 'vitest';
 import { cli, cliTty, logLines, tempDir } from './helpers.js';
 
+/** The escape character of the terminal control sequences (kept out of regex literals). */
+const ESC = String.fromCharCode(27);
+
 const BAD_DATE = ['run', '--tenant', 'demo', '--surface', 'home', '--start', '2026-02-30', '--end', '2026-03-01'];
 
 describe('errors on a terminal', () => {
@@ -41,8 +44,8 @@ describe('progress on a terminal', () => {
     const day = ['run', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
     const r = await cliTty(day, { cwd: dir });
     expect(r.code, r.output).toBe(0);
-    for (const phase of ['ingest', 'validate', 'compute', 'stage', 'publish']) expect(r.output).toMatch(new RegExp(`\\r\\x1b\\[K {2}2026-01-01 {2}${phase}…`));
-    expect(r.output).toMatch(/\r\x1b\[K {2}2026-01-01 {2}ingest {2}\d+ B read {2}5 lines .*B\/s/);
+    for (const phase of ['ingest', 'validate', 'compute', 'stage', 'publish']) expect(r.output).toMatch(new RegExp(`\\r${ESC}\\[K {2}2026-01-01 {2}${phase}…`));
+    expect(r.output).toMatch(new RegExp(`\\r${ESC}\\[K {2}2026-01-01 {2}ingest {2}\\d+ B read {2}5 lines .*B/s`));
     expect(r.output).toMatch(/2026-01-01 {2}read 5 {2}accepted 5 .*\(\d+\.\d s\)/);
     expect(r.output).toMatch(/popularity +0ef6b7852e97 {2}4 rows +652 B +new blob +live/);
     const json = await cliTty([...day, '--json'], { cwd: tempDir() });
