@@ -81,7 +81,7 @@ export function statusExitCode(report: StatusReport): number {
 }
 
 export function statusCommand(): Command {
-  const cmd = new Command('status').description('freshness of every tenant/surface (or one): data age of each served artifact (now minus the end of its window) vs --max-age, manifest age, served versions; exits 5 when stale, 1 when a served blob is missing or not its recorded size');
+  const cmd = new Command('status').description('freshness of every tenant/surface (or one): data age of the served artifacts vs --max-age; exits 5 when stale, 1 when a served blob is missing or damaged');
   withCommonOptions(cmd);
   cmd
     .option('--tenant <tenant>', 'only this tenant (with --surface)')
