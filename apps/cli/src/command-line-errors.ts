@@ -1,5 +1,4 @@
-import type { CommanderError} from 'commander';
-import { type Command } from 'commander';
+import type { CommanderError, Command } from 'commander';
 import { closestKey } from './config/suggest.js';
 
 /**

@@ -44,7 +44,18 @@ function stallHook(signal: AbortSignal): ProgressSink['ingest'] | undefined {
     if (p.day !== day || stalled) return;
     stalled = true;
     process.stderr.write(`stalled ingest of ${day} (RECSYS_TEST_STALL_INGEST)\n`);
-    return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    // A timer keeps the event loop alive while nothing else is pending (as real reading would).
+    const alive = setInterval(() => {}, 1000);
+    return new Promise<void>((_, reject) =>
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearInterval(alive);
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      ),
+    );
   };
 }
 
@@ -58,13 +69,16 @@ export function terminalProgress(signal: AbortSignal, enabled: boolean): Progres
   const stall = stallHook(signal);
   let shown = false;
   let last = 0;
+  let reported = '';
   let started = { day: '', at: 0 };
   const draw = (text: string, force = false) => {
     if (!enabled) return;
     const now = performance.now();
     if (!force && now - last < 100) return;
     last = now;
-    const width = process.stderr.columns ?? 100;
+    // Some pseudo-terminals report no (or a tiny) width: assume a usual one then.
+    const columns = process.stderr.columns;
+    const width = columns !== undefined && columns >= 40 ? columns : 120;
     process.stderr.write(`\r\x1b[K${text.slice(0, Math.max(20, width - 1))}`);
     shown = true;
   };
@@ -77,7 +91,10 @@ export function terminalProgress(signal: AbortSignal, enabled: boolean): Progres
     async ingest(p) {
       const seconds = (performance.now() - started.at) / 1000;
       const rate = seconds > 0 ? `${formatBytes(p.bytes / seconds)}/s` : '';
-      draw(`  ${p.day}  ingest  ${formatBytes(p.bytes)} read  ${p.lines.toLocaleString('en-US')} lines  ${rate}  ${elapsed()}`);
+      // The first report of a day is always drawn; later ones at most every 100 ms.
+      const first = reported !== p.day;
+      reported = p.day;
+      draw(`  ${p.day}  ingest  ${formatBytes(p.bytes)} read  ${p.lines.toLocaleString('en-US')} lines  ${rate}  ${elapsed()}`, first || p.done === true);
       await stall?.(p);
     },
     clear() {

@@ -4,6 +4,9 @@
 import { describe, expect, test } from 'vitest';
 import { cli, cliTty, logLines, tempDir } from './helpers.js';
 
+/** The escape character of the terminal control sequences (kept out of regex literals). */
+const ESC = String.fromCharCode(27);
+
 const BAD_DATE = ['run', '--tenant', 'demo', '--surface', 'home', '--start', '2026-02-30', '--end', '2026-03-01'];
 
 describe('errors on a terminal', () => {
@@ -32,5 +35,30 @@ describe('errors on a terminal', () => {
     expect(String((json!.err as { stack: string }).stack)).toContain('UsageError');
     expect(r.stderr).toContain('\nrecsys-pipelines: --start 2026-02-30 is not a calendar date');
     expect(r.stderr).not.toContain('hint:');
+  });
+});
+
+describe('progress on a terminal', () => {
+  test('phases, bytes/lines read and elapsed time are drawn in place; the summary has blob sizes and the day time; never with --json', async () => {
+    const dir = tempDir();
+    const day = ['run', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
+    const r = await cliTty(day, { cwd: dir });
+    expect(r.code, r.output).toBe(0);
+    for (const phase of ['ingest', 'validate', 'compute', 'stage', 'publish']) expect(r.output).toMatch(new RegExp(`\\r${ESC}\\[K {2}2026-01-01 {2}${phase}…`));
+    expect(r.output).toMatch(new RegExp(`\\r${ESC}\\[K {2}2026-01-01 {2}ingest {2}\\d+ B read {2}5 lines .*B/s`));
+    expect(r.output).toMatch(/2026-01-01 {2}read 5 {2}accepted 5 .*\(\d+\.\d s\)/);
+    expect(r.output).toMatch(/popularity +0ef6b7852e97 {2}4 rows +652 B +new blob +live/);
+    const json = await cliTty([...day, '--json'], { cwd: tempDir() });
+    expect(json.code).toBe(0);
+    expect(json.output).not.toContain('\x1b[K');
+    expect(() => JSON.parse(json.output)).not.toThrow();
+  });
+
+  test('not a terminal: no progress at all', async () => {
+    const dir = tempDir();
+    const r = await cli(['run', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'], { cwd: dir, env: { RECSYS_LOG_LEVEL: 'silent' } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).not.toContain('\x1b');
   });
 });

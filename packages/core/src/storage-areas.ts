@@ -35,7 +35,7 @@ export type DayPhase = 'ingest' | 'validate' | 'compute' | 'stage' | 'publish';
  */
 export interface ProgressSink {
   phase?(day: string, phase: DayPhase): void;
-  ingest?(progress: { readonly day: string; readonly source: string; readonly bytes: number; readonly lines: number }): void | Promise<void>;
+  ingest?(progress: { readonly day: string; readonly source: string; readonly bytes: number; readonly lines: number; readonly done?: boolean }): void | Promise<void>;
 }
 
 /**

@@ -221,10 +221,11 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
         bytesRead += block.kind === 'too_long' ? block.bytes : block.kind === 'record' ? 0 : block.bytes.length;
         // A signal stops the day here; the catch below removes the partial outputs.
         env.signal?.throwIfAborted();
-        await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read + queue.length });
+        await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read });
         env.signal?.throwIfAborted();
       }
       while (queue.length > 0) await drainOne();
+      await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read, done: true });
     }
   } catch (error) {
     await out.abort();
