@@ -7,6 +7,8 @@ import { historyCommand } from './commands/history.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { gcCommand } from './commands/gc.js';
+import { showCommand } from './commands/show.js';
+import { reportCommand } from './commands/report.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 
 /** Builds the `recsys-pipelines` command tree. */
@@ -16,6 +18,6 @@ export function buildProgram(): Command {
     .version(TOOL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const cmd of [runCommand(), ingestCommand(), validateCommand(), computeCommand(), mergeCommand(), publishCommand(), rollbackCommand(), statusCommand(), historyCommand(), verifyCommand(), gcCommand(), versionCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [runCommand(), ingestCommand(), validateCommand(), computeCommand(), mergeCommand(), publishCommand(), rollbackCommand(), statusCommand(), historyCommand(), verifyCommand(), gcCommand(), showCommand(), reportCommand(), versionCommand()]) program.addCommand(cmd.exitOverride());
   return program;
 }

@@ -146,3 +146,26 @@ export {
   type GcMarkerV1,
   type TombstoneV1,
 } from './ops/gc-fence.js';
+// Report and show: what is live, for people (issues #11 item 10, #14).
+export { scanArtifact, scanBlob, PAYLOAD_KEYS, type ArtifactScan, type RowVisitor } from './report/payload-scan.js';
+export { readTopItems, lookupRanks, readNeighbors, readHeadRows, type RankedItem, type CountedItem, type ShownRow, type RankLookup } from './report/top.js';
+export { showLive, type ShowOptions, type ShowResult, type ShownArtifact, type ShowEnv } from './report/show.js';
+export {
+  buildReport,
+  shellWord,
+  REPORT_DEFAULTS,
+  type ReportOptions,
+  type ReportEnv,
+  type ReportDocument,
+  type ScopeReport,
+  type LiveArtifact,
+  type TopItemsSection,
+  type TopItemRow,
+  type RankChange,
+  type NeighborsSection,
+  type ReportHistoryEntry,
+  type TimelineEvent,
+  type IngestDayRow,
+  type DayOutcome,
+} from './report/report.js';
+export { renderReportHtml, escapeHtml } from './report/html.js';

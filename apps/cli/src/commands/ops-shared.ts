@@ -1,7 +1,7 @@
-import { systemClock, UsageError, type Logger, type OpsEnv, type Scope } from '@recsys/core';
+import { UsageError, type Logger, type OpsEnv, type Scope } from '@recsys/core';
 import { commandContext, loggerFor, type CommandContext, type CommonOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
-import { openAreas, runIdentity } from '../wiring.js';
+import { commandClock, openAreas, runIdentity } from '../wiring.js';
 import { outJson } from '../output.js';
 
 /** Flags of the commands that take an optional `--tenant`/`--surface` pair. */
@@ -27,7 +27,7 @@ export function intFlag(flag: string, value: string, min: number): number {
 /** What the operations commands need: only the blob and registry areas are touched. */
 export function opsEnv(ctx: CommandContext, logger: Logger): OpsEnv {
   const areas = openAreas(ctx.config, logger);
-  return { areas: { objects: areas.objects, registry: areas.registry }, clock: systemClock, logger, identity: runIdentity() };
+  return { areas: { objects: areas.objects, registry: areas.registry }, clock: commandClock(), logger, identity: runIdentity() };
 }
 
 /**
