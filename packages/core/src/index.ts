@@ -147,7 +147,7 @@ export {
   type TombstoneV1,
 } from './ops/gc-fence.js';
 // Report and show: what is live, for people (issues #11 item 10, #14).
-export { scanArtifact, scanBlob, PAYLOAD_KEYS, type ArtifactScan, type RowVisitor } from './report/payload-scan.js';
+export { scanArtifactRows, scanBlobRows, type ArtifactRowScan, type RowVisitor } from './report/payload-scan.js';
 export { readTopItems, lookupRanks, readNeighbors, readHeadRows, type RankedItem, type CountedItem, type ShownRow, type RankLookup } from './report/top.js';
 export { showLive, type ShowOptions, type ShowResult, type ShownArtifact, type ShowEnv } from './report/show.js';
 export {

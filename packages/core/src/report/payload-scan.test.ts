@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { scanArtifact } from './payload-scan.js';
+import { scanArtifactRows } from './payload-scan.js';
 
 const encoder = new TextEncoder();
 
@@ -16,7 +16,7 @@ async function* chunked(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8
 
 async function scanAll(text: string, cuts: number[] = []) {
   const rows: unknown[] = [];
-  const scan = await scanArtifact(chunked(encoder.encode(text), cuts), (row) => void rows.push(row));
+  const scan = await scanArtifactRows(chunked(encoder.encode(text), cuts), (row) => void rows.push(row));
   return { rows, scan };
 }
 
@@ -50,7 +50,7 @@ function build(a: Gen): Record<string, unknown> {
   };
 }
 
-describe('scanArtifact', () => {
+describe('scanArtifactRows', () => {
   test('rows and header equal JSON.parse for compact and pretty blobs, however the bytes are chunked', async () => {
     await fc.assert(
       fc.asyncProperty(artifact, fc.boolean(), fc.array(fc.nat(), { maxLength: 20 }), async (a, pretty, cuts) => {
@@ -85,7 +85,7 @@ describe('scanArtifact', () => {
       }
     }
     const seen: unknown[] = [];
-    const scan = await scanArtifact(stream(), (row) => seen.push(row) < 3);
+    const scan = await scanArtifactRows(stream(), (row) => seen.push(row) < 3);
     expect(seen).toHaveLength(3);
     expect(scan.complete).toBe(false);
     expect(pulled).toBeLessThan(Math.ceil(bytes.length / 64));

@@ -15,8 +15,9 @@ import type { ObjectStorage } from '../ports.js';
  *
  * Byte-level scanning is safe in UTF-8: `"`, `\`, brackets and commas never
  * occur inside a multi-byte sequence. It works on compact and pretty blobs.
- * A general streaming JSON library would do, but needs a callback per token;
- * this is the one shape we read, at memory speed.
+ * The artifact gate's streamed check (validate/artifact-stream.ts) reads a
+ * whole blob to validate and hash it; this reader is for display: it hands
+ * out rows one by one and stops as soon as the caller has enough.
  */
 
 const QUOTE = 0x22;
@@ -30,11 +31,11 @@ const COLON = 0x3a;
 /** Bytes that end a bare number/true/false/null. */
 const SCALAR_END = new Set([COMMA, RBRACE, RBRACKET, 0x20, 0x0a, 0x0d, 0x09]);
 
-/** The payload members of the artifact types (DESIGN §3.3). @since 0.1.0 */
-export const PAYLOAD_KEYS = ['items', 'neighbors', 'users'] as const;
+/** The payload members of the artifact types (DESIGN §3.3). */
+const PAYLOAD_KEYS = ['items', 'neighbors', 'users'] as const;
 
-/** What {@link scanArtifact} saw. @since 0.1.0 */
-export interface ArtifactScan {
+/** What {@link scanArtifactRows} saw. @since 0.1.0 */
+export interface ArtifactRowScan {
   /** Top-level members other than the payload read before the scan stopped (a stopped scan misses `build`). */
   readonly header: Readonly<Record<string, unknown>>;
   /** Which member held the rows, when one was found. */
@@ -70,7 +71,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * needs to cut rows).
  * @since 0.1.0
  */
-export async function scanArtifact(chunks: AsyncIterable<Uint8Array>, visit: RowVisitor, where = 'blob'): Promise<ArtifactScan> {
+export async function scanArtifactRows(chunks: AsyncIterable<Uint8Array>, visit: RowVisitor, where = 'blob'): Promise<ArtifactRowScan> {
   const header: Record<string, unknown> = {};
   let payloadKey: string | undefined;
   let rows = 0;
@@ -239,14 +240,14 @@ export async function scanArtifact(chunks: AsyncIterable<Uint8Array>, visit: Row
 }
 
 /**
- * Opens a published blob by URI for {@link scanArtifact}; `undefined` when
+ * Opens a published blob by URI for {@link scanArtifactRows}; `undefined` when
  * the URI is not in `objects` or the blob is missing.
  * @since 0.1.0
  */
-export async function scanBlob(objects: ObjectStorage, uri: string, visit: RowVisitor): Promise<ArtifactScan | undefined> {
+export async function scanBlobRows(objects: ObjectStorage, uri: string, visit: RowVisitor): Promise<ArtifactRowScan | undefined> {
   const key = objects.keyOfUri(uri);
   if (key === undefined) return undefined;
   const stream = await objects.read(key);
   if (!stream) return undefined;
-  return scanArtifact(stream, visit, uri);
+  return scanArtifactRows(stream, visit, uri);
 }

@@ -1,6 +1,6 @@
 import type { ObjectStorage } from '../ports.js';
 import { compareUtf8 } from '../utf8-order.js';
-import { scanBlob, type ArtifactScan } from './payload-scan.js';
+import { scanBlobRows, type ArtifactRowScan } from './payload-scan.js';
 
 /*
  * The few rows `show` and `report` display, read from published blobs with
@@ -47,7 +47,7 @@ function counted(list: unknown, limit: number, field: 'count' | 'score'): { item
 export async function readTopItems(objects: ObjectStorage, uri: string, n: number): Promise<RankedItem[] | undefined> {
   const out: RankedItem[] = [];
   if (n <= 0) return out;
-  const scan = await scanBlob(objects, uri, (row, i) => {
+  const scan = await scanBlobRows(objects, uri, (row, i) => {
     if (isObj(row)) out.push({ rank: i + 1, item_id: str(row.item_id), count: num(row.count) });
     return out.length < n;
   });
@@ -73,7 +73,7 @@ export interface RankLookup {
 export async function lookupRanks(objects: ObjectStorage, uri: string, ids: ReadonlySet<string>, n: number): Promise<RankLookup | undefined> {
   const found = new Map<string, RankedItem>();
   const top: RankedItem[] = [];
-  const scan = await scanBlob(objects, uri, (row, i) => {
+  const scan = await scanBlobRows(objects, uri, (row, i) => {
     if (!isObj(row)) return;
     const item: RankedItem = { rank: i + 1, item_id: str(row.item_id), count: num(row.count) };
     if (i < n) top.push(item);
@@ -94,7 +94,7 @@ export async function readNeighbors(objects: ObjectStorage, uri: string, ids: re
   const last = [...wanted].sort(compareUtf8).at(-1);
   const out = new Map<string, { neighbors: CountedItem[]; total: number }>();
   if (last === undefined) return out;
-  const scan = await scanBlob(objects, uri, (row) => {
+  const scan = await scanBlobRows(objects, uri, (row) => {
     if (!isObj(row)) return;
     const id = str(row.item_id);
     if (wanted.has(id)) out.set(id, { neighbors: counted(row.items, k, 'count'), total: Array.isArray(row.items) ? row.items.length : 0 });
@@ -108,13 +108,13 @@ export async function readNeighbors(objects: ObjectStorage, uri: string, ids: re
  * `k` entries (with their full length). `undefined` when the blob is missing.
  * @since 0.1.0
  */
-export async function readHeadRows(objects: ObjectStorage, uri: string, n: number, k: number): Promise<{ rows: ShownRow[]; scan: ArtifactScan } | undefined> {
+export async function readHeadRows(objects: ObjectStorage, uri: string, n: number, k: number): Promise<{ rows: ShownRow[]; scan: ArtifactRowScan } | undefined> {
   const rows: ShownRow[] = [];
   if (n <= 0) {
-    const scan = await scanBlob(objects, uri, () => false);
+    const scan = await scanBlobRows(objects, uri, () => false);
     return scan ? { rows, scan } : undefined;
   }
-  const scan = await scanBlob(objects, uri, (row, i) => {
+  const scan = await scanBlobRows(objects, uri, (row, i) => {
     if (isObj(row)) rows.push(shownRow(row, i, k));
     return rows.length < n;
   });
