@@ -49,9 +49,10 @@ beforeAll(async () => {
   // A fresh machine gets chromium here (apt-get as root); .ci/run does the same.
   execFileSync('bash', [ENSURE], { stdio: 'inherit' });
   const dir = tempDir('recsys-report-browser-');
-  const config = await prepareReportRegistry(dir);
+  await prepareReportRegistry(dir);
   const out = join(dir, 'report.html');
-  const r = await cli(['report', '--config', config, '--days', '7', '--out', out], { cwd: dir, env: { RECSYS_TEST_NOW: NOW } });
+  // A relative --config, as a user in that folder would type it (it shows in the rollback commands).
+  const r = await cli(['report', '--config', 'config.json', '--days', '7', '--out', out], { cwd: dir, env: { RECSYS_TEST_NOW: NOW } });
   expect(r.code, r.stderr).toBe(0);
   reportUrl = pathToFileURL(out).href;
   mkdirSync(OUTPUT, { recursive: true });
@@ -101,7 +102,7 @@ describe('the HTML report in Chromium', () => {
     const blockedRow = search.locator('table.ingest tr[data-day="2026-02-28"]');
     expect(await blockedRow.innerText()).toMatch(/blocked\s+max_bad_event_ratio/);
     // The exact rollback command for this surface.
-    expect(await search.locator('.rollback pre').first().innerText()).toMatch(/^recsys-pipelines rollback --config \S+ --tenant demo --surface search --all --steps 1 --dry-run$/);
+    expect(await search.locator('.rollback pre').first().innerText()).toBe('recsys-pipelines rollback --config config.json --tenant demo --surface search --all --steps 1 --dry-run');
 
     const home = page.locator('section.scope[data-tenant="demo"][data-surface="home"]');
     expect(await home.locator('h2 .badge').getAttribute('data-state')).toBe('fresh');
@@ -138,6 +139,8 @@ describe('the HTML report in Chromium', () => {
     // Sensible at 1280 px: nothing wider than the viewport.
     expect(await screen.page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     await screen.page.screenshot({ path: join(OUTPUT, 'report-1280.png'), fullPage: true });
+    // The top of the page, as the tutorial shows it (docs/tutorials/images/report.png is a copy).
+    await screen.page.screenshot({ path: join(OUTPUT, 'report-top.png'), clip: { x: 0, y: 0, width: 1280, height: 900 } });
     await screen.page.close();
 
     const print = await openReport(reportUrl, { width: 794, print: true });
