@@ -13,10 +13,10 @@ class ChunkedStorage extends MemoryStorage {
   override async read(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     const data = await this.get(key);
     if (!data) return undefined;
-    const self = this;
+    const count = () => this.pulled++;
     return (async function* () {
       for (let at = 0; at < data.length; at += 16) {
-        self.pulled++;
+        count();
         yield data.subarray(at, at + 16);
       }
     })();
