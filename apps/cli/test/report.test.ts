@@ -150,7 +150,7 @@ describe('show', () => {
   test('nothing live for a type, or no manifest: exit 1 naming what is there', async () => {
     const r = await cli(['show', '--config', config, '--tenant', 'demo', '--surface', 'home', '--type', 'implicit'], { cwd: dir, env: env() });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('live keys: cooc, popularity');
+    expect(r.stderr).toContain('live keys: popularity, cooc');
     const none = await cli(['show', '--config', config, '--tenant', 'demo', '--surface', 'nowhere'], { cwd: dir, env: env() });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('nothing is published');

@@ -485,7 +485,8 @@ text.mark{font-size:13px}
 table.ingest tbody th,table.timeline td:nth-child(2){white-space:nowrap}
 tr.row-blocked{background:var(--stale-bg)}
 tr.row-blocked th{box-shadow:inset 4px 0 0 var(--stale)}
-.msg{max-width:60ch}
+.msg{max-width:60ch;overflow-wrap:anywhere}
+th.reason{white-space:normal}
 .ev-publish circle,.ev-publish-l{fill:var(--acc)}
 .ev-rollback path,.ev-rollback-l{fill:#bc4c00}
 .reason{white-space:nowrap;font-weight:600}.reason-rollback{color:#bc4c00}.reason-publish{color:var(--acc)}
@@ -504,6 +505,7 @@ footer{margin-top:40px;color:var(--muted);font-size:13px}
   h2,h3{break-after:avoid}
   .cards{grid-template-columns:1fr 1.3fr}
   table{font-size:9pt}
+  th,td{padding:3px 4px}
   pre{font-size:8pt}
 }
 `;
