@@ -50,11 +50,6 @@ export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv
   return { areas: openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
 }
 
-/** The clock of commands that read time (the test clock when set, else the system clock). */
-export function commandClock(): Clock {
-  return testClock() ?? systemClock;
-}
-
 /**
  * The clock of a command: the system clock, or the test-only fixed clock of
  * `RECSYS_TEST_NOW` (so `status` can be asked about the age of sample data
