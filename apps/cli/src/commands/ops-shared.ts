@@ -3,6 +3,7 @@ import { commandContext, loggerFor, type CommandContext, type CommonOptions } fr
 import { describeError, handleError } from '../handle-error.js';
 import { openAreas, runIdentity } from '../wiring.js';
 import { outJson } from '../output.js';
+import { nodeSha256 } from '@recsys/storage-fs';
 
 /** Flags of the commands that take an optional `--tenant`/`--surface` pair. */
 export interface OptionalScopeFlags {
@@ -27,7 +28,7 @@ export function intFlag(flag: string, value: string, min: number): number {
 /** What the operations commands need: only the blob and registry areas are touched. */
 export function opsEnv(ctx: CommandContext, logger: Logger): OpsEnv {
   const areas = openAreas(ctx.config, logger);
-  return { areas: { objects: areas.objects, registry: areas.registry }, clock: systemClock, logger, identity: runIdentity() };
+  return { areas: { objects: areas.objects, registry: areas.registry }, clock: systemClock, logger, identity: runIdentity(), sha256: nodeSha256 };
 }
 
 /**

@@ -4,6 +4,7 @@ import { checkScope, keys, type Scope } from '../keys.js';
 import type { ObjectStorage } from '../ports.js';
 import { Registry } from '../registry/registry.js';
 import { parseBlobKey } from './blob-check.js';
+import { ArtifactSyntaxError, readArtifactHeader } from '../validate/artifact-stream.js';
 import type { OpsEnv } from './env.js';
 import { acquireMarker, MARKER_TTL_MS, PIN_TTL_MS, readPins, writeTombstone } from './gc-fence.js';
 
@@ -148,13 +149,15 @@ async function inventory(env: OpsEnv, registry: Registry, scope: Scope): Promise
     v.blobSize = obj.size;
     if (v.record) continue;
     // A blob without a record (a publish that stopped before its record): date it by its build time.
+    // `build` follows the payload, so the blob is streamed through (never decoded whole: it may exceed a string).
     try {
-      const artifact = JSON.parse(decoder.decode((await objects.get(obj.key)) ?? new Uint8Array())) as { segment?: unknown; build?: { built_at?: unknown } };
-      if (typeof artifact.segment === 'string') v.segment = artifact.segment;
-      const t = typeof artifact.build?.built_at === 'string' ? Date.parse(artifact.build.built_at) : Number.NaN;
+      const artifact = (await readArtifactHeader(() => objects.read(obj.key))) as { segment?: unknown; build?: { built_at?: unknown } } | undefined;
+      if (typeof artifact?.segment === 'string') v.segment = artifact.segment;
+      const t = typeof artifact?.build?.built_at === 'string' ? Date.parse(artifact.build.built_at) : Number.NaN;
       if (!Number.isNaN(t)) v.time = t;
-    } catch {
-      // Undatable: kept.
+    } catch (error) {
+      // Undatable (not JSON): kept. A failing read is not a verdict on the blob.
+      if (!(error instanceof ArtifactSyntaxError)) throw error;
     }
   }
   return [...byId.values()];
