@@ -148,5 +148,5 @@ describe('verify, rollback and gc on a registry holding a blob larger than a V8 
     expect(v2.code).toBe(1);
     const problems = (JSON.parse(v2.stdout) as { problems: { kind: string }[] }).problems.map((p) => p.kind);
     expect(problems).toContain('hash_mismatch');
-  }, 300_000);
+  }, 900_000);
 });
