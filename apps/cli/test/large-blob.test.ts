@@ -7,6 +7,7 @@ import { createWriteStream, renameSync, rmSync, statSync, unlinkSync } from 'nod
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { afterAll, describe, expect, test } from 'vitest';
+import type { VersionRecordV1 } from '@recsys/contracts';
 import { Registry, keys } from '@recsys/core';
 import { FsObjectStorage } from '@recsys/storage-fs';
 import { cli, copyTiny, readManifest, tempDir, writeConfig } from './helpers.js';
@@ -94,8 +95,8 @@ describe('verify, rollback and gc on a registry holding a blob larger than a V8 
     renameSync(tmp, objects.pathOf(bigKey));
     const registry = new Registry(new FsObjectStorage(registryDir));
     const bigUri = objects.uri(bigKey);
-    const record = {
-      v: 1 as const,
+    const record: VersionRecordV1 = {
+      v: 1,
       tenant: 'demo',
       surface: 'home',
       artifact_type: 'cooc',
