@@ -89,6 +89,31 @@ describe('run through a faulty S3 connection', () => {
     expect(result.stderr).not.toContain(env.secretAccessKey);
   });
 
+  it('a blob PUT and the manifest PUT whose answers are lost (applied, answer dropped): one version, published once, every pointer resolves', async () => {
+    const root = `${prefix}/lost-answers`;
+    const config = proxiedConfig(root);
+    const result = await run(config, ({ method, key, count }) => {
+      // The cooc blob lands but its answer is lost: the retried exclusive create finds it and must adopt it.
+      if (isBlobPut(method, key) && key.includes('/cooc/') && count === 1) return { kind: 'lose-response' };
+      // The manifest compare-and-swap lands but its answer is lost: the retry must not undo or repeat the move.
+      if (method === 'PUT' && key.endsWith('manifest.json') && count === 1) return { kind: 'lose-response' };
+      return undefined;
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(Object.fromEntries(jsonOf(result).days[0]!.artifacts.map((a) => [a.key, a.version]))).toEqual(GO_VERSIONS);
+    expect(proxy.log.filter((r) => isBlobPut(r.method, r.key) && r.key.includes('/cooc/'))[0]).toMatchObject({ fault: 'lose-response', status: 200 });
+    expect(proxy.requests('PUT', 'manifest.json')[0]).toMatchObject({ fault: 'lose-response', status: 200 });
+    const manifest = await readManifest(client, env.bucket, root, 'demo', 'home');
+    const history = await readHistory(client, env.bucket, root, 'demo', 'home');
+    expect(history.map((e) => e.seq)).toEqual([1]);
+    expect(history[0]!.next).toEqual(manifest!.current);
+    await expectAllPointersResolve(root, manifest);
+    // A rerun of the same window (nothing changed) still finds everything in place.
+    const again = await run(config, () => undefined);
+    expect(again.code, again.stderr).toBe(0);
+    await expectAllPointersResolve(root, await readManifest(client, env.bucket, root, 'demo', 'home'));
+  });
+
   it('a manifest write that keeps failing fails the run cleanly: exit 1, pointer where it was, no dangling URI', async () => {
     const root = `${prefix}/manifest-down`;
     const config = proxiedConfig(root);
