@@ -3,8 +3,9 @@
 // refuse it, or `gc` fail: each checks blobs as streams, in bounded memory.
 // The commands run with a 256 MiB heap, less than half the blob.
 import { createHash } from 'node:crypto';
-import { createWriteStream, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { createWriteStream, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { VersionRecordV1 } from '@recsys/contracts';
@@ -14,6 +15,7 @@ import { cli, copyTiny, readManifest, tempDir, writeConfig } from './helpers.js'
 
 const SCOPE = { tenant: 'demo', surface: 'home' };
 const HEAP = ['--max-old-space-size=256'];
+const REPORT_RSS = fileURLToPath(new URL('./fixtures/report-rss.mjs', import.meta.url));
 /** Rows × neighbours of the generated cooc: ~640 MiB pretty-printed. */
 const ROWS = 80_000;
 const PER_ROW = 100;
@@ -80,7 +82,9 @@ describe('verify, rollback and gc on a registry holding a blob larger than a V8 
     dirs.push(dir);
     copyTiny(dir);
     const config = writeConfig(dir);
-    const opts = { cwd: dir, env: { NODE_OPTIONS: HEAP.join(' ') } };
+    const rssFile = join(dir, 'rss.json');
+    const opts = { cwd: dir, env: { NODE_OPTIONS: [...HEAP, '--import', REPORT_RSS].join(' '), RECSYS_TEST_RSS_FILE: rssFile } };
+    const peakMiB = () => JSON.parse(readFileSync(rssFile, 'utf8')).maxRssKiB / 1024;
     const run = await cli(['run', '--config', config, '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const registryDir = join(dir, 'out/registry');
@@ -118,6 +122,10 @@ describe('verify, rollback and gc on a registry holding a blob larger than a V8 
     const v1 = await cli(['verify', '--config', config, '--json'], opts);
     expect(v1.code, v1.stderr + v1.stdout).toBe(0);
     expect(JSON.parse(v1.stdout)).toMatchObject({ ok: true });
+    const verifyPeak = peakMiB();
+    console.log(`large blob: ${(big.size / 2 ** 20).toFixed(0)} MiB cooc; verify with ${HEAP[0]}: peak RSS ${verifyPeak.toFixed(0)} MiB`);
+    // Far below the blob: it is never held whole.
+    expect(verifyPeak * 2 ** 20).toBeLessThan(big.size / 2);
 
     // rollback away from it and back to it: the way back checks the big blob.
     const back = await cli(['rollback', '--config', config, '--tenant', 'demo', '--surface', 'home', '--type', 'cooc', '--steps', '1'], opts);
@@ -126,11 +134,13 @@ describe('verify, rollback and gc on a registry holding a blob larger than a V8 
     const forth = await cli(['rollback', '--config', config, '--tenant', 'demo', '--surface', 'home', '--type', 'cooc', '--to', big.version], opts);
     expect(forth.code, forth.stderr).toBe(0);
     expect(readManifest(registryDir, 'demo', 'home')!.current.cooc).toBe(bigUri);
+    console.log(`large blob: rollback to it: peak RSS ${peakMiB().toFixed(0)} MiB`);
 
     // gc dates a blob without a record by its build time, which follows the payload: drop the record to make it read it.
     unlinkSync(join(registryDir, `${keys.record(SCOPE, 'cooc', big.version)}`));
     const gc = await cli(['gc', '--config', config, '--keep-versions', '0', '--keep-history', '0', '--older-than', '0s', '--json'], opts);
     expect(gc.code, gc.stderr).toBe(0);
+    console.log(`large blob: gc: peak RSS ${peakMiB().toFixed(0)} MiB`);
     // It is the served version: kept (as referenced), not deleted.
     expect(statSync(objects.pathOf(bigKey)).size).toBe(big.size);
     expect(JSON.parse(gc.stdout).scopes[0].deleted.map((d: { version: string }) => d.version)).not.toContain(big.version);
