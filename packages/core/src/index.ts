@@ -32,6 +32,7 @@ export {
   ArtifactSyntaxError,
   ArtifactChangedError,
   type ArtifactScan,
+  type ArtifactOutline,
   type ArtifactSource,
   type ArtifactHeaderV1,
   type ArtifactGateExpectation,

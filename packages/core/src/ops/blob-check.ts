@@ -25,6 +25,8 @@ export type BlobCheck =
       readonly version: string;
       /** Size of the stored bytes. */
       readonly size: number;
+      /** Elements of the payload array. */
+      readonly rows: number;
       /** Everything but the payload, parsed with the artifact contract. */
       readonly header: ArtifactHeaderV1;
       /** SHA-256 of the stored bytes (what version records carry). */
@@ -89,5 +91,5 @@ export async function checkBlob(objects: ObjectStorage, uri: string, expected: B
   if (computed !== declared || computed !== version || parts.version !== version) {
     return { ok: false, uri, key, problem: 'hash_mismatch', message: `blob ${uri} content hashes to ${computed}, but it is published as version ${version}${computed === declared ? '' : ` and declares ${declared}`}` };
   }
-  return { ok: true, uri, key, version, size: scan.size, header: artifact, sha256: scan.sha256 };
+  return { ok: true, uri, key, version, size: scan.size, rows: scan.rows, header: artifact, sha256: scan.sha256 };
 }

@@ -151,7 +151,7 @@ async function inventory(env: OpsEnv, registry: Registry, scope: Scope): Promise
     // A blob without a record (a publish that stopped before its record): date it by its build time.
     // `build` follows the payload, so the blob is streamed through (never decoded whole: it may exceed a string).
     try {
-      const artifact = (await readArtifactHeader(() => objects.read(obj.key))) as { segment?: unknown; build?: { built_at?: unknown } } | undefined;
+      const artifact = (await readArtifactHeader(() => objects.read(obj.key)))?.values as { segment?: unknown; build?: { built_at?: unknown } } | undefined;
       if (typeof artifact?.segment === 'string') v.segment = artifact.segment;
       const t = typeof artifact?.build?.built_at === 'string' ? Date.parse(artifact.build.built_at) : Number.NaN;
       if (!Number.isNaN(t)) v.time = t;

@@ -548,18 +548,32 @@ export async function scanArtifact(open: ArtifactSource, options: ScanOptions = 
   return { header: header as ArtifactHeaderV1, rows: result.rows, maxRow: result.maxRow, computedVersion: result.canonical!, sha256: result.sha256, size: result.size };
 }
 
+/** Result of {@link readArtifactHeader}. @since 0.1.0 */
+export interface ArtifactOutline {
+  /** Every top-level value but the payload array, JSON-parsed, not contract-checked. */
+  readonly values: Record<string, unknown>;
+  /** The payload array's key (`items`, `neighbors`, `users`), if there is one. */
+  readonly payloadKey: string | undefined;
+  /** Elements of the payload array. */
+  readonly rows: number;
+  /** Size of the stored bytes. */
+  readonly size: number;
+}
+
 /**
- * The top-level values of a stored artifact other than its payload array,
- * JSON-parsed but not contract-checked (gc dates an unrecorded blob by its
- * `build.built_at`, which follows the payload). Streams; bounded memory.
+ * The outline of a stored artifact: its top-level values other than the
+ * payload array, JSON-parsed but not contract-checked, and the number of
+ * payload elements (gc dates an unrecorded blob by its `build.built_at`,
+ * which follows the payload; `status` shows rows and window). Streams the
+ * JSON structure only: bounded memory, no per-element parse.
  * Throws {@link ArtifactSyntaxError} when the bytes are not a JSON object.
  * @since 0.1.0
  */
-export async function readArtifactHeader(open: ArtifactSource): Promise<Record<string, unknown> | undefined> {
+export async function readArtifactHeader(open: ArtifactSource): Promise<ArtifactOutline | undefined> {
   const source = await open();
   if (!source) return undefined;
   const result = await pass(source, () => ({ update() {}, digest: () => '' }), undefined, 'header');
-  return result.header;
+  return { values: result.header, payloadKey: result.payloadKey, rows: result.rows, size: result.size };
 }
 
 /** What {@link checkArtifactGateStreamed} expects of the blob. @since 0.1.0 */
