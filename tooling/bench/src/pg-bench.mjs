@@ -176,6 +176,7 @@ for (let i = 0; i < runs; i++) {
   const p = timedCli(['ingest', '--config', pgConfig, ...scope]);
   ingest.jsonl.push(f.ms);
   ingest.pg.push(p.ms);
+  log(`run ${i + 1}: ingest JSON Lines ${Math.round(f.ms)} ms, exposure_events ${Math.round(p.ms)} ms`);
   canonical = { jsonl: f.json.days[0].report.canonical.sha256, pg: p.json.days[0].report.canonical.sha256, accepted: p.json.days[0].report.counts.accepted };
 }
 if (canonical.jsonl !== canonical.pg) throw new Error(`canonical partitions differ: ${canonical.jsonl} vs ${canonical.pg}`);
@@ -269,13 +270,18 @@ for (let i = 0; i < runs; i++) {
   await truncate();
   const rb = await rowByRow(Number(flags['row-by-row-rows']));
   write.rowByRow.push((rb.ms / rb.rows) * 1000); // ms per 1000 rows
+  log(`run ${i + 1}: row-by-row ${rb.rows} rows in ${Math.round(rb.ms)} ms`);
   await truncate();
   write.copy.push((await plainCopy()).ms);
+  log(`run ${i + 1}: plain COPY ${totalRows} rows in ${Math.round(write.copy.at(-1))} ms`);
   await truncate();
   write.oursFresh.push((await ours()).ms);
+  log(`run ${i + 1}: ours (empty day) ${Math.round(write.oursFresh.at(-1))} ms`);
   write.oursRerun.push((await ours()).ms);
+  log(`run ${i + 1}: ours (rerun) ${Math.round(write.oursRerun.at(-1))} ms`);
   // The job step end to end: staged artifacts read back and parsed, then written.
   write.step.push(timedCli(['signals', '--config', signalsConfig, ...scope]).ms);
+  log(`run ${i + 1}: signals step ${Math.round(write.step.at(-1))} ms`);
 }
 
 
