@@ -2,6 +2,7 @@ import { NotFoundError, ValidationGateError } from '../errors.js';
 import { splitLines } from '../ingest/line-splitter.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import { readCsvRecords } from './csv.js';
+import { briefJson } from '../json-brief.js';
 
 /** Catalog file formats. @since 0.1.0 */
 export type CatalogFormat = 'csv' | 'jsonl';
@@ -253,7 +254,7 @@ async function parseJsonl(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder
     }
     const row = value as Record<string, unknown>;
     if (row.item_id !== undefined && typeof row.item_id !== 'string') {
-      out.reject(line.lineNo, 'bad_field', `item_id must be a string, got ${JSON.stringify(row.item_id)}`);
+      out.reject(line.lineNo, 'bad_field', `item_id must be a string, got ${briefJson(row.item_id)}`);
       continue;
     }
     const itemId = wellFormed(row.item_id ?? '').trim();
@@ -266,7 +267,7 @@ async function parseJsonl(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder
       continue;
     }
     if (row.namespace !== undefined && row.namespace !== null && typeof row.namespace !== 'string') {
-      out.reject(line.lineNo, 'bad_field', `namespace must be a string, got ${JSON.stringify(row.namespace)}`);
+      out.reject(line.lineNo, 'bad_field', `namespace must be a string, got ${briefJson(row.namespace)}`);
       continue;
     }
     const namespace = typeof row.namespace === 'string' ? wellFormed(row.namespace).trim() : '';

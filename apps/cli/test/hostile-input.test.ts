@@ -1,0 +1,52 @@
+// Hostile raw input, end to end through the CLI (issue 11 items 10, 13, 14, 16):
+// whatever a single line contains, it ends in the canonical partition or in
+// quarantine, and nothing a line holds can abort the day or the other
+// tenants of a shared flat file.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { readArtifact, runJson, tempDir, writeConfig } from './helpers.js';
+
+const line = (tenant: string, session: string, item: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ v: 1, ts: '2026-01-01T10:00:00Z', tenant, surface: 'home', session_id: session, item_id: item, ...extra });
+
+const args = (config: string, tenant: string) => ['--config', config, '--tenant', tenant, '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
+
+type QuarantineRecord = { line: number; reason: string; detail: string; raw: string };
+const quarantine = (dir: string, tenant: string): QuarantineRecord[] =>
+  readFileSync(join(dir, `out/quarantine/${tenant}/home/2026-01-01.jsonl`), 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as QuarantineRecord);
+
+describe('hostile raw input', () => {
+  test('a deeply nested JSON value is quarantined; every tenant of a flat file still gets its day', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, { limits: { max_bad_event_ratio: 0.9 } });
+    // ~200k levels: JSON.parse copes, a recursive JSON.stringify of the value does not.
+    const depth = 200_000;
+    const nested = '['.repeat(depth) + ']'.repeat(depth);
+    const deepV = `{"v":${nested},"ts":"2026-01-01T10:00:00Z","tenant":"a","surface":"home","session_id":"s9","item_id":"Z"}`;
+    const deepRank = `{"v":1,"ts":"2026-01-01T10:00:00Z","tenant":"b","surface":"home","session_id":"s9","item_id":"Z","rank":${nested}}`;
+    const lines = [line('a', 's1', 'A'), line('b', 's1', 'B'), deepV, line('a', 's2', 'A'), deepRank, line('b', 's2', 'C'), line('a', 's2', 'C')];
+    mkdirSync(join(dir, 'raw'));
+    writeFileSync(join(dir, 'raw/exposure.jsonl'), lines.join('\n') + '\n');
+
+    for (const [tenant, accepted] of [['a', 3], ['b', 2]] as const) {
+      const r = await runJson(args(config, tenant), { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const day = r.json.days[0]!;
+      expect(day.counts).toMatchObject({ read: 7, accepted, rejected: 2, other_scope: 5 - accepted });
+      expect(day.counts.rejected_by_reason).toEqual({ unsupported_version: 1, invalid_rank: 1 });
+      const q = quarantine(dir, tenant);
+      expect(q.map((x) => [x.line, x.reason])).toEqual([[3, 'unsupported_version'], [5, 'invalid_rank']]);
+      expect(q[0]!.raw).toBe(deepV);
+      expect(q[1]!.raw).toBe(deepRank);
+      // The detail describes the value without echoing 400 kB of brackets.
+      for (const x of q) expect(x.detail.length).toBeLessThan(200);
+      const pop = readArtifact(day.artifacts.find((a) => a.type === 'popularity')!.uri) as { items: { item_id: string; count: number }[] };
+      expect(pop.items.map((i) => i.item_id).sort()).toEqual(tenant === 'a' ? ['A', 'C'] : ['B', 'C']);
+    }
+    expect(existsSync(join(dir, 'out/canonical/a/home/exposures/2026-01-01.jsonl'))).toBe(true);
+  });
+});
