@@ -12,7 +12,7 @@ import { ingestDay, type IngestCounts } from '../ingest/ingest-day.js';
 import { checkCanonicalGate, checkCatalogGate, checkTableLimits } from '../validate/gates.js';
 import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
-import { resolveWindowDays } from './window.js';
+import { checkWindowKeys, resolveWindowDays } from './window.js';
 import { stageArtifacts, stagedBuilt, writeIngestReport } from './staging.js';
 
 /** Options of {@link runPipeline} (the `run` command). @since 0.1.0 */
@@ -85,6 +85,7 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
   const days = await resolveWindowDays(env, scope, options);
+  checkWindowKeys(env, { scope, segment, types }, days);
   return { scope, segment, types, days, incremental: options.incremental === true, ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}) };
 }
 
