@@ -41,6 +41,9 @@ export const keys = {
   // Job-mode bookkeeping in the artifacts (staging) area, see pipeline/staging.ts.
   ingestReport: (s: Scope, day: string, shard?: { index: number; count: number }) =>
     `${ts(s)}/_ingest/${day}${shard ? `.shard-${shard.index}-of-${shard.count}` : ''}.json`,
+  /** A failed canonical gate recorded by `validate` (absent once the day passes), see pipeline/validate-record.ts. */
+  validateFailure: (s: Scope, day: string, shard?: { index: number; count: number }) =>
+    `${ts(s)}/_validate/${day}${shard ? `.shard-${shard.index}-of-${shard.count}` : ''}.failed.json`,
   stagedMeta: (s: Scope, seg: string, type: string, window: string, version: string) =>
     `${ts(s)}/${segment('segment', seg)}/${segment('type', type)}/${window}/${segment('version', version)}.meta.json`,
   // Partial aggregates of sharded runs (objects area), see pipeline/partials.ts.

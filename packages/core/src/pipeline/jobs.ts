@@ -1,5 +1,5 @@
 import { DEFAULT_SEGMENT, formatUtcSeconds, type ArtifactType, type InputPartition } from '@recsys/contracts';
-import { IntegrityError, NotFoundError, UsageError, ValidationGateError } from '../errors.js';
+import { IntegrityError, NotFoundError, RecsysError, UsageError, ValidationGateError } from '../errors.js';
 import { checkScope, keys, segment as checkSegment, type Scope } from '../keys.js';
 import { checkLimit } from '../limits.js';
 import { dayWindow } from '../days.js';
@@ -15,9 +15,10 @@ import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { parseShardSpec, type ShardSpec } from '../shard.js';
 import { loadRunCatalog } from './run.js';
-import { resolveWindowDays, type WindowOptions } from './window.js';
+import { checkWindowKeys, resolveWindowDays, type WindowOptions } from './window.js';
 import { readCanonicalPartition } from './canonical-reader.js';
-import { loadStaged, readIngestReport, stageArtifacts, stagedVersion, windowFolderOf, writeIngestReport, type StagedArtifact } from './staging.js';
+import { loadStaged, readIngestReport, stageArtifacts, stagedVersion, windowFolderOf, writeIngestReport, type StagedArtifact, type StoredIngestReport } from './staging.js';
+import { clearValidateFailure, recordValidateFailure, refuseFailedValidation } from './validate-record.js';
 import {
   PARTIAL_FORMAT,
   SHARD_HASH,
@@ -126,6 +127,7 @@ export async function planJob(env: PipelineEnv, step: JobStep, options: JobOptio
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
   const days = await resolveWindowDays(env, scope, options);
+  checkWindowKeys(env, { scope, segment, types, shard: options.shard }, days);
   return {
     scope,
     segment,
@@ -219,40 +221,55 @@ export async function validateJob(env: PipelineEnv, plan: JobPlan, onDay?: (day:
   const results: ValidateDayResult[] = [];
   for (const day of plan.days) {
     const report = reports.get(day)!;
-    checkCanonicalGate(day, report.counts, env.limits, { nonEmpty: !plan.shard });
-    const sessions = new Set<string>();
-    const items = new Set<string>();
-    const summary = (await readCanonicalPartition(env, partitionKeyOf(plan, day), {
-      scope: plan.scope,
-      day,
-      shard: plan.shard,
-      check: 'contract',
-      onEvent: (e) => {
-        sessions.add(e.session_id);
-        items.add(e.item_id);
-      },
-    }))!;
-    if (summary.sha256 !== report.canonical.sha256 || summary.events !== report.counts.accepted) {
-      throw new ValidationGateError(
-        'canonical_integrity',
-        `day ${day}: canonical partition ${summary.uri} is not what ingest wrote (${summary.events} events, sha256 ${summary.sha256}; the ingest report says ${report.counts.accepted} events, sha256 ${report.canonical.sha256}); re-run ingest`,
-        { day, uri: summary.uri },
-      );
+    let result: ValidateDayResult;
+    try {
+      result = await validateDay(env, plan, day, report);
+    } catch (error) {
+      // Recorded so compute/merge refuse this partition (see validate-record.ts).
+      if (RecsysError.isInstance(error) && (error.kind === 'validation' || error.kind === 'limit')) {
+        await recordValidateFailure(env, plan.scope, day, plan.shard, report.canonical.sha256, error);
+      }
+      throw error;
     }
-    checkLimit(env.limits, 'max_events_per_run', summary.events, `day ${day}`);
-    checkLimit(env.limits, 'max_sessions_per_run', sessions.size, `day ${day}`);
-    checkLimit(env.limits, 'max_distinct_items_per_run', items.size, `day ${day}`);
-    const result: ValidateDayResult = {
-      day,
-      ...(plan.shard ? { shard: plan.shard } : {}),
-      counts: report.counts,
-      canonical: { uri: summary.uri, sha256: summary.sha256, events: summary.events, sessions: sessions.size, items: items.size },
-    };
-    env.logger.info({ day, shard: plan.shard, events: summary.events }, 'validated day');
+    await clearValidateFailure(env, plan.scope, day, plan.shard);
+    env.logger.info({ day, shard: plan.shard, events: result.canonical.events }, 'validated day');
     results.push(result);
     onDay?.(result);
   }
   return results;
+}
+
+/** The checks of {@link validateJob} for one day (shard). */
+async function validateDay(env: PipelineEnv, plan: JobPlan, day: string, report: StoredIngestReport): Promise<ValidateDayResult> {
+  checkCanonicalGate(day, report.counts, env.limits, { nonEmpty: !plan.shard });
+  const sessions = new Set<string>();
+  const items = new Set<string>();
+  const summary = (await readCanonicalPartition(env, partitionKeyOf(plan, day), {
+    scope: plan.scope,
+    day,
+    shard: plan.shard,
+    check: 'contract',
+    onEvent: (e) => {
+      sessions.add(e.session_id);
+      items.add(e.item_id);
+    },
+  }))!;
+  if (summary.sha256 !== report.canonical.sha256 || summary.events !== report.counts.accepted) {
+    throw new ValidationGateError(
+      'canonical_integrity',
+      `day ${day}: canonical partition ${summary.uri} is not what ingest wrote (${summary.events} events, sha256 ${summary.sha256}; the ingest report says ${report.counts.accepted} events, sha256 ${report.canonical.sha256}); re-run ingest`,
+      { day, uri: summary.uri },
+    );
+  }
+  checkLimit(env.limits, 'max_events_per_run', summary.events, `day ${day}`);
+  checkLimit(env.limits, 'max_sessions_per_run', sessions.size, `day ${day}`);
+  checkLimit(env.limits, 'max_distinct_items_per_run', items.size, `day ${day}`);
+  return {
+    day,
+    ...(plan.shard ? { shard: plan.shard } : {}),
+    counts: report.counts,
+    canonical: { uri: summary.uri, sha256: summary.sha256, events: summary.events, sessions: sessions.size, items: items.size },
+  };
 }
 
 // --------------------------------------------------------------- compute
@@ -289,6 +306,32 @@ async function loadPartition(env: PipelineEnv, plan: JobPlan, day: string) {
 }
 
 /**
+ * Refuses (exit 3) to compute a day (shard) whose canonical partition did not
+ * pass the canonical gate: `validate` recorded a failure for it, or its
+ * ingest counts fail the gate now (an empty day, too many bad lines), which
+ * is what `run` checks before computing. Without this, compute after a failed
+ * validate would stage zero-row artifacts that publish then serves.
+ */
+async function checkComputable(env: PipelineEnv, plan: JobPlan, day: string): Promise<void> {
+  const report = await readIngestReport(env, plan.scope, day, plan.shard);
+  // validate needs the ingest report, so without one it cannot have recorded anything.
+  if (!report) return;
+  await refuseFailedValidation(env, 'compute', plan.scope, day, plan.shard, report.canonical.sha256);
+  try {
+    checkCanonicalGate(day, report.counts, env.limits, { nonEmpty: !plan.shard });
+  } catch (error) {
+    if (!(error instanceof ValidationGateError)) throw error;
+    const shardFlag = shardText(plan);
+    throw new ValidationGateError(
+      error.gate,
+      `compute refuses ${error.message.replace(/^validation gate "[^"]*" failed: /, '')}. Fix the raw input or the limit, then re-run \`recsys-pipelines ingest${shardFlag}\` and \`validate${shardFlag}\` for ${day}`,
+      { ...error.context },
+      { cause: error },
+    );
+  }
+}
+
+/**
  * `compute <type…>`: per day, reads the canonical partition back into an
  * event table and computes the artifacts exactly as `run` does, then stages
  * them. With `--shard i/n` it computes untruncated partial aggregates of the
@@ -308,6 +351,8 @@ export async function computeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
       { missing_days: missing },
     );
   }
+  // The canonical gate, for every day before computing any, exactly as `run` applies it.
+  for (const day of plan.days) await checkComputable(env, plan, day);
   const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
   const results: ComputeDayResult[] = [];
   for (const day of plan.days) {
@@ -462,6 +507,16 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
     const sets: CheckedPartials[] = [];
     for (const type of plan.types) sets.push(await checkPartials(env, plan, type, day));
     checked.set(day, sets);
+    // A shard whose partition failed validate must not reach the day's artifact.
+    const judged = new Set<string>();
+    for (const header of sets.flatMap((set) => set.headers)) {
+      for (const input of header.inputs) {
+        const id = `${header.shard.index}/${header.shard.count}/${input.sha256}`;
+        if (judged.has(id)) continue;
+        judged.add(id);
+        await refuseFailedValidation(env, 'merge', plan.scope, day, header.shard, input.sha256);
+      }
+    }
   }
   const results: MergeDayResult[] = [];
   for (const day of plan.days) {
