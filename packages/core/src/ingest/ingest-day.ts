@@ -2,7 +2,7 @@ import type { PipelineEnv } from '../storage-areas.js';
 import type { Scope } from '../keys.js';
 import { NO_USER, type EventTable } from '../compute/event-table.js';
 import { shardOfSession, type ShardSpec } from '../shard.js';
-import { FingerprintSet } from './fingerprint-set.js';
+import { FingerprintSet, randomFingerprintKey } from './fingerprint-set.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitter.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { openRawSource, rawSourcesForDay } from './raw-source.js';
@@ -127,8 +127,9 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   const sources = await rawSourcesForDay(areas.raw, scope, day);
   const out = await DayOutputs.open(env, scope, day, options.partitionKey);
   const counts = out.counts;
-  const seen = new FingerprintSet();
-  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day };
+  const fpKey = randomFingerprintKey();
+  const seen = new FingerprintSet(undefined, fpKey);
+  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
   const translate = new Map<number, { items: number[]; users: number[] }>();
@@ -155,7 +156,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       let keep = false;
       if (shardOk && shardOk[r.session[k]!] === 0) {
         counts.other_shard = (counts.other_shard ?? 0) + 1;
-      } else if (!seen.add(r.fpHi[k]!, r.fpLo[k]!)) {
+      } else if (!seen.add(r.fpHi[k]!, r.fpLo[k]!, r.fpKhi[k]!, r.fpKlo[k]!)) {
         counts.duplicates++;
       } else {
         keep = true;
@@ -204,6 +205,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
     await out.abort();
     throw error;
   }
+  if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
   return out.finish(sources.map((s) => areas.raw.uri(s.key)));
 }
 
@@ -273,5 +275,6 @@ export async function ingestDayReference(env: PipelineEnv, scope: Scope, day: st
     await out.abort();
     throw error;
   }
+  if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
   return out.finish(sources.map((s) => areas.raw.uri(s.key)));
 }
