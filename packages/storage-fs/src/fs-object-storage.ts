@@ -323,8 +323,9 @@ export class FsObjectStorage implements ObjectStorage {
         throw error;
       }
       for (const entry of entries) {
-        // Temp files and locks are dot-files: never part of the key space.
-        if (entry.name.startsWith('.')) continue;
+        // This adapter's temp files and locks are never part of the key space. Other dot names
+        // are: a tenant or surface may start with "." (the contracts' path-segment rule allows it).
+        if (entry.name.startsWith('.') && (entry.name.endsWith('.tmp') || entry.name.endsWith('.lock')) && !entry.isDirectory()) continue;
         const full = join(dir, entry.name);
         const key = relative(this.root, full).split(sep).join('/');
         if (entry.isDirectory()) {
