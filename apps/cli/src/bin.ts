@@ -2,6 +2,9 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { handleError } from './handle-error.js';
+import { quietClosedPipes } from './output.js';
+
+quietClosedPipes();
 
 try {
   await buildProgram().parseAsync(process.argv);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, realpath, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -124,9 +124,42 @@ export class FsObjectStorage implements ObjectStorage {
     return rel.split(sep).join('/');
   }
 
+  /** The root with its symbolic links resolved (once it exists). */
+  private realRoot: string | undefined;
+
+  /**
+   * Refuses a key whose path resolves, through a symbolic link, to a file
+   * outside the root: what a storage area reads must come from inside its
+   * configured folder (a link in the raw folder pointing at /etc/… would
+   * otherwise be read, and its lines copied into quarantine). Links that
+   * stay inside the root are fine. A missing path has nothing to follow.
+   */
+  private async confine(path: string, key: string): Promise<void> {
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch {
+      return;
+    }
+    if (this.realRoot === undefined) {
+      try {
+        this.realRoot = await realpath(this.root);
+      } catch {
+        return;
+      }
+    }
+    if (real === this.realRoot || real.startsWith(this.realRoot + sep)) return;
+    throw new UsageError(`${path} is a symbolic link to ${real}, outside ${this.root}; refusing to follow it (copy the file into the folder, or point the config at where it lives)`, {
+      key,
+      root: this.root,
+      target: real,
+    });
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     // Validate outside the try: an unsafe key is a usage error, not an I/O failure.
     const path = this.pathOf(key);
+    await this.confine(path, key);
     try {
       return await readFile(path);
     } catch (error) {
@@ -142,6 +175,7 @@ export class FsObjectStorage implements ObjectStorage {
 
   async read(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
     const path = this.pathOf(key);
+    await this.confine(path, key);
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -155,6 +189,7 @@ export class FsObjectStorage implements ObjectStorage {
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
     const path = this.pathOf(key);
+    await this.confine(path, key);
     try {
       const s = await stat(path);
       return s.isFile() ? { key, size: s.size } : undefined;

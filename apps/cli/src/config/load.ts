@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, resolveLimits, type Limits } from '@recsys/core';
 import { loadS3Support } from '../s3-storage.js';
 import { ConfigFileSchema, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
+import { locateJsonSyntaxError } from './json-error.js';
 
 /** Where one storage area lives. */
 export type AreaLocation =
@@ -61,10 +62,16 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
     } catch (error) {
       throw new ConfigError('--config', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file }, { cause: error });
     }
+    // Editors on Windows may save a byte order mark; it is not part of the JSON.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     try {
       raw = JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError('(file)', `${file} is not valid JSON: ${(error as Error).message}`, { file }, { cause: error });
+    } catch {
+      // Never echo the text (V8's message may quote it, and a config can hold secrets), nor attach the
+      // parser's error as the cause (it would be logged): name the file, line and column only.
+      const where = locateJsonSyntaxError(text);
+      const at = where ? `${file}:${where.line}:${where.column}` : file;
+      throw new ConfigError('(file)', `${at}: not valid JSON${where ? `: ${where.problem}` : ''}`, { file, ...(where ? { line: where.line, column: where.column } : {}) });
     }
     base = dirname(file);
   }

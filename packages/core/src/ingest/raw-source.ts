@@ -38,7 +38,40 @@ export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Pr
   const uri = raw.uri(file.key);
   const stream = await raw.read(file.key);
   if (!stream) throw new RecsysError('runtime', `raw source ${uri} disappeared while reading`, { uri });
-  return naming(file.gzip ? gunzip(stream) : stream, uri, file.gzip);
+  return naming(withoutBom(file.gzip ? gunzip(stream) : stream), uri, file.gzip);
+}
+
+/**
+ * Drops a UTF-8 byte order mark at the start of a file (Windows editors and
+ * some exporters write one): it is not part of the first line's JSON, and
+ * left in place it would cost the file its first event.
+ */
+async function* withoutBom(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let head: Uint8Array | undefined = new Uint8Array(0);
+  for await (const chunk of source) {
+    if (head === undefined) {
+      yield chunk;
+      continue;
+    }
+    const joined: Uint8Array = head.length === 0 ? chunk : concatBytes(head, chunk);
+    // A mark can only be recognised once three bytes are in (chunks may be tiny).
+    if (joined.length < 3 && joined.every((b, i) => b === BOM[i])) {
+      head = joined.slice();
+      continue;
+    }
+    head = undefined;
+    yield joined[0] === BOM[0] && joined[1] === BOM[1] && joined[2] === BOM[2] ? joined.subarray(3) : joined;
+  }
+  if (head !== undefined && head.length > 0) yield head;
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Read and gunzip failures name the file (zlib alone says only "incorrect header check"). */

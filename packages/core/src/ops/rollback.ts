@@ -203,7 +203,7 @@ function ensureStillStored(areas: OpsEnv['areas'], scope: Scope, check: { key: s
  */
 export async function rollback(env: OpsEnv, options: RollbackOptions): Promise<RollbackResult> {
   const { scope, segment } = checkOptions(options);
-  const registry = new Registry(env.areas.registry);
+  const registry = new Registry(env.areas.registry, env.logger);
   const head = await registry.latestHistory(scope);
   const stored = head ? undefined : await registry.readManifest(scope);
   // The log is the truth; a manifest lagging it is rolled forward by the commit below.
@@ -250,6 +250,13 @@ export async function rollback(env: OpsEnv, options: RollbackOptions): Promise<R
       throw new UsageError(`refusing to roll back ${where} ${target.key} to ${version} (${label}): ${detail}`, { ...scope, key: target.key, version, problem: check.problem, uri: target.uri });
     }
     const record = target.record ?? (await registry.readRecord(scope, parts.type, version));
+    // Without its record the target would be served but fail verify (and gc could not account for it).
+    if (!record) {
+      throw new UsageError(
+        `refusing to roll back ${where} ${target.key} to ${version} (missing record): its version record ${registry.storage.uri(keys.record(scope, parts.type, version))} is gone; re-publish that version (run its window again) to restore the record, then roll back`,
+        { ...scope, key: target.key, version, problem: 'missing_record', uri: target.uri },
+      );
+    }
     moves.push({
       key: target.key,
       type: parts.type,

@@ -225,9 +225,12 @@ export async function validateJob(env: PipelineEnv, plan: JobPlan, onDay?: (day:
     try {
       result = await validateDay(env, plan, day, report);
     } catch (error) {
-      // Recorded so compute/merge refuse this partition (see validate-record.ts).
+      // Recorded so compute/merge refuse this partition (see validate-record.ts): the one the ingest
+      // report names, or, when the partition no longer matches the report, the one validate read
+      // (compute then refuses it for not matching the report, exit 1, as before).
       if (RecsysError.isInstance(error) && (error.kind === 'validation' || error.kind === 'limit')) {
-        await recordValidateFailure(env, plan.scope, day, plan.shard, report.canonical.sha256, error);
+        const judged = typeof error.context.partition_sha256 === 'string' ? error.context.partition_sha256 : report.canonical.sha256;
+        await recordValidateFailure(env, plan.scope, day, plan.shard, judged, error);
       }
       throw error;
     }
@@ -258,7 +261,7 @@ async function validateDay(env: PipelineEnv, plan: JobPlan, day: string, report:
     throw new ValidationGateError(
       'canonical_integrity',
       `day ${day}: canonical partition ${summary.uri} is not what ingest wrote (${summary.events} events, sha256 ${summary.sha256}; the ingest report says ${report.counts.accepted} events, sha256 ${report.canonical.sha256}); re-run ingest`,
-      { day, uri: summary.uri },
+      { day, uri: summary.uri, partition_sha256: summary.sha256 },
     );
   }
   checkLimit(env.limits, 'max_events_per_run', summary.events, `day ${day}`);

@@ -109,7 +109,7 @@ export async function publishArtifacts(
   hook?: PublishStepHook,
 ): Promise<PublishResult> {
   const { areas, identity, clock } = env;
-  const registry = new Registry(areas.registry);
+  const registry = new Registry(areas.registry, env.logger);
   const published: PublishedArtifact[] = [];
   // Before anything is written, pin the blobs we will point at, so a concurrent gc can never
   // delete one between our write and our pointer move (a rerun re-publishes old versions).

@@ -11,7 +11,7 @@ import {
 } from '@recsys/contracts';
 import { IntegrityError, RecsysError } from '../errors.js';
 import { historySeqOfKey, keys, type Scope } from '../keys.js';
-import type { ObjectStorage, RunIdentity } from '../ports.js';
+import type { Logger, ObjectStorage, RunIdentity } from '../ports.js';
 
 const decoder = new TextDecoder();
 
@@ -85,7 +85,35 @@ export interface CommitOptions {
  * @since 0.1.0
  */
 export class Registry {
-  constructor(readonly storage: ObjectStorage) {}
+  /** `logger` hears about recoveries (a manifest that had to be rebuilt from history). */
+  constructor(
+    readonly storage: ObjectStorage,
+    private readonly logger?: Logger,
+  ) {}
+
+  /**
+   * The manifest for a pointer change: like {@link readManifest}, but a
+   * manifest that exists and cannot be read (corrupt, a URI of an unknown
+   * scheme, a foreign format) is reported as `unreadable` instead of thrown
+   * when history can stand in for it: the log is the source of truth, and
+   * the change rewrites the manifest from it. Without any history entry
+   * there is nothing to recover from, and the error stands.
+   */
+  private async manifestForWrite(scope: Scope, hasHistory: boolean): Promise<{ manifest?: ManifestV1; generation: string } | undefined> {
+    const key = keys.manifest(scope);
+    const got = await this.storage.getVersioned(key);
+    if (!got) return undefined;
+    try {
+      return { manifest: parseJson(got.data, 'manifest', this.storage.uri(key), parseManifest), generation: got.generation };
+    } catch (error) {
+      if (!hasHistory) throw error;
+      this.logger?.warn(
+        { tenant: scope.tenant, surface: scope.surface, manifest: this.storage.uri(key), problem: (error as Error).message },
+        'the manifest is unreadable; rebuilding it from the newest history entry',
+      );
+      return { generation: got.generation };
+    }
+  }
 
   /** URI of a scope's manifest. */
   manifestUri(scope: Scope): string {
@@ -143,9 +171,9 @@ export class Registry {
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       if (attempt > 0) await options.onRetry?.(attempt);
       const head = await this.latestHistory(scope);
-      const stored = await this.readManifest(scope);
+      const stored = await this.manifestForWrite(scope, head !== undefined);
       // The log is the source of truth; the manifest may lag it after a crash.
-      const previous: CurrentMap = head ? head.next : (stored?.manifest.current ?? {});
+      const previous: CurrentMap = head ? head.next : (stored?.manifest?.current ?? {});
       const next = applyUpdate(previous, change(previous));
       const entry: HistoryEntryV1 = {
         v: 1,
@@ -181,8 +209,8 @@ export class Registry {
     const key = keys.manifest(scope);
     const wanted: ManifestV1 = { v: 1, tenant: scope.tenant, surface: scope.surface, current: entry.next, updated_at: at };
     for (;;) {
-      const stored = await this.readManifest(scope);
-      if (stored && sameCurrent(stored.manifest.current, entry.next)) return stored.manifest;
+      const stored = await this.manifestForWrite(scope, true);
+      if (stored?.manifest && sameCurrent(stored.manifest.current, entry.next)) return stored.manifest;
       const latest = (await this.historySeqs(scope)).at(-1) ?? 0;
       if (latest > entry.seq) return stored?.manifest ?? wanted;
       const result = await this.storage.putIfGeneration(key, JSON.stringify(wanted, null, 2), stored?.generation ?? null);
@@ -194,8 +222,8 @@ export class Registry {
   async rollForward(scope: Scope, at: string): Promise<{ changed: boolean; manifest?: ManifestV1 }> {
     const head = await this.latestHistory(scope);
     if (!head) return { changed: false };
-    const stored = await this.readManifest(scope);
-    if (stored && sameCurrent(stored.manifest.current, head.next)) return { changed: false, manifest: stored.manifest };
+    const stored = await this.manifestForWrite(scope, true);
+    if (stored?.manifest && sameCurrent(stored.manifest.current, head.next)) return { changed: false, manifest: stored.manifest };
     return { changed: true, manifest: await this.materialize(scope, head, at) };
   }
 
