@@ -89,6 +89,10 @@ interface Refs {
 
 async function readRefs(env: OpsEnv, registry: Registry, scope: Scope, keepHistory: number, pinTtlMs: number): Promise<Refs & { expiredPins: string[] }> {
   const uris = new Set<string>();
+  // Pins first, then the pointer: a publisher drops its pin only after its commit, so a pin missing
+  // here means that commit is already in the manifest/history read below (see gc-fence.ts).
+  const pins = await readPins(env.areas.registry, env.clock, scope, pinTtlMs);
+  for (const uri of pins.uris) uris.add(uri);
   const stored = await registry.readManifest(scope);
   for (const uri of Object.values(stored?.manifest.current ?? {})) uris.add(uri);
   const seqs = await registry.historySeqs(scope);
@@ -100,8 +104,6 @@ async function readRefs(env: OpsEnv, registry: Registry, scope: Scope, keepHisto
     if (seq === seqs.at(-1) || keepHistory > 0) for (const uri of Object.values(entry.next)) uris.add(uri);
     if (keepHistory > 0) for (const uri of Object.values(entry.previous)) uris.add(uri);
   }
-  const pins = await readPins(env.areas.registry, env.clock, scope, pinTtlMs);
-  for (const uri of pins.uris) uris.add(uri);
   const blobKeys = new Set<string>();
   for (const uri of uris) {
     const key = env.areas.objects.keyOfUri(uri);
@@ -268,7 +270,11 @@ async function gcScope(env: OpsEnv, scope: Scope, options: ResolvedGcOptions): P
         env.logger.info({ ...scope, type: v.type, version: v.version }, 'gc deleted version');
       }
     } finally {
-      await marker.release();
+      // What gc did (or the error that stopped it) is the outcome; a marker left behind only makes
+      // publishers of these candidates wait until it expires.
+      await marker.release().catch((error: unknown) => {
+        env.logger.warn({ ...scope, err: (error as Error).message }, `could not delete the gc marker; it expires after ${options.markerTtlMs / 60_000} minutes`);
+      });
     }
   }
   for (const key of refs.expiredPins) await env.areas.registry.delete(key);

@@ -617,7 +617,7 @@ export async function publishJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
     }
     const published = await publishArtifacts(env, target, loaded.map((l) => l.built), inputs, hook);
     if (plan.incremental) {
-      await checkpoints.write({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
+      await checkpoints.advance({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
     }
     const result: PublishDayResult = {
       day,

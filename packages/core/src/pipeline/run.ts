@@ -150,7 +150,7 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
     // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
     const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook);
     if (plan.incremental) {
-      await checkpoints.write({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
+      await checkpoints.advance({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
     }
     const t4 = performance.now();
     const result: DayResult = {

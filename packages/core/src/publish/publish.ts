@@ -61,35 +61,43 @@ async function writeBlob(env: PipelineEnv, key: string, built: BuiltArtifact): P
 
 
 /**
- * Step 2 of the protocol: the stored blob is what it claims to be. Returns
- * its hash, size and built_at.
+ * Step 2 of the protocol: the stored blob is a valid blob of this version.
+ * Returns the stored bytes' hash, size and built_at — those of the blob that
+ * is actually stored, which is what the version record must describe.
+ *
+ * Never deletes the blob: once a key exists, a concurrent publisher of the
+ * same version may already have found it (exclusive create: "exists") and
+ * be pointing at it. Two runs of the same window produce the same content
+ * under one version; if their bytes differ at all (their `built_at`), the
+ * stored blob is the winner and everyone adopts it: it passes the gate, so
+ * its sha256 and built_at go into the record. A stored blob that fails the
+ * gate is an integrity error (exit 1) and the pointer does not move.
  */
 async function readBack(env: PipelineEnv, target: ArtifactTarget, built: BuiltArtifact, key: string, wrote: { written: boolean; sha256: string }, registry: Registry) {
   const { objects } = env.areas;
   const uri = objects.uri(key);
   const stored = await hashStoredObject(env.sha256, objects, key);
   if (!stored) throw new IntegrityError(`blob ${uri} is missing right after it was written`, { uri });
-  if (wrote.written && stored.sha256 !== wrote.sha256) {
-    // We created this key a moment ago and nothing points at it: don't leave a wrong "immutable" blob behind.
-    await objects.delete(key).catch(() => {});
-    throw new IntegrityError(`blob ${uri} reads back different bytes than were written (sha256 ${stored.sha256} != ${wrote.sha256})`, { uri });
+  const ours = wrote.written && stored.sha256 === wrote.sha256;
+  if (wrote.written && !ours) {
+    env.logger.warn({ uri, stored_sha256: stored.sha256, written_sha256: wrote.sha256 }, 'the blob reads back other bytes than were written (a concurrent publisher of the same version?); checking and adopting the stored one');
   }
-  const record = wrote.written ? undefined : await registry.readRecord(target.scope, built.type, built.version);
+  const record = ours ? undefined : await registry.readRecord(target.scope, built.type, built.version);
   const trustedByRecord = record !== undefined && record.sha256 === stored.sha256;
-  if (stored.size <= FULL_READBACK_MAX_BYTES || (!wrote.written && !trustedByRecord)) {
+  if (stored.size <= FULL_READBACK_MAX_BYTES || (!ours && !trustedByRecord)) {
     const data = await objects.get(key);
     if (!data) throw new IntegrityError(`blob ${uri} vanished during read-back`, { uri });
     try {
       const artifact = await checkArtifactGate(decoder.decode(data), { type: built.type, version: built.version, target }, env.limits);
       return { ...stored, builtAt: artifact.build.built_at };
     } catch (error) {
-      if (!wrote.written && error instanceof ValidationGateError) {
+      if (!ours && error instanceof ValidationGateError) {
         throw new IntegrityError(`published blob ${uri} exists with content that is not version ${built.version}: ${error.message}`, { uri }, { cause: error });
       }
       throw error;
     }
   }
-  return { ...stored, builtAt: record?.built_at ?? built.builtAt };
+  return { ...stored, builtAt: ours ? built.builtAt : (record?.built_at ?? built.builtAt) };
 }
 
 /**
@@ -139,7 +147,15 @@ export async function publishArtifacts(
         inputs: [...inputs],
         tool: { name: identity.tool.name, version: identity.tool.version },
       };
-      await registry.putRecord(record);
+      const kept = await registry.putRecord(record);
+      if (kept.sha256 !== stored.sha256 || kept.size_bytes !== stored.size) {
+        // Records are immutable and the blob is what is served: a record describing other bytes means
+        // the blob was replaced after that record was written. Refuse rather than publish the disagreement.
+        throw new IntegrityError(
+          `version record ${registry.storage.uri(keys.record(target.scope as Scope, artifact.type, artifact.version))} says sha256 ${kept.sha256} (${kept.size_bytes} bytes) but blob ${uri} holds sha256 ${stored.sha256} (${stored.size} bytes); see docs/operations/runbooks/pipeline-failed.md`,
+          { uri },
+        );
+      }
       await hook?.('record', artifact.type);
       published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, size: artifact.size, newBlob: wrote.written });
     }
@@ -148,6 +164,7 @@ export async function publishArtifacts(
     const commit = await registry.commit(target.scope, () => update, { reason: 'publish', identity, at: clock.now().toISOString() });
     return { artifacts: published, commit };
   } finally {
+    // Never throws (a failed un-pin is logged): the commit's outcome, success or failure, is what we report.
     await release();
   }
 }

@@ -276,7 +276,23 @@ export class CheckpointStore {
     return data ? parseJson(data, 'checkpoint', this.storage.uri(key), parseCheckpoint) : undefined;
   }
 
-  async write(checkpoint: CheckpointV1): Promise<void> {
-    await this.storage.put(keys.checkpoint(checkpoint), JSON.stringify(parseCheckpoint(checkpoint), null, 2));
+  /**
+   * Moves the checkpoint forward to `checkpoint.last_completed_day`, never
+   * backwards: a compare-and-swap loop that keeps the stored checkpoint when
+   * it is already at or past that day. So two incremental runs finishing out
+   * of order (a slow run of day 3 after a run of day 5) leave day 5. Returns
+   * the checkpoint now stored.
+   */
+  async advance(checkpoint: CheckpointV1): Promise<CheckpointV1> {
+    const wanted = parseCheckpoint(checkpoint);
+    const key = keys.checkpoint(checkpoint);
+    const uri = this.storage.uri(key);
+    for (;;) {
+      const stored = await this.storage.getVersioned(key);
+      const current = stored ? parseJson(stored.data, 'checkpoint', uri, parseCheckpoint) : undefined;
+      // Days are YYYY-MM-DD, so string order is day order.
+      if (current && current.last_completed_day >= wanted.last_completed_day) return current;
+      if ((await this.storage.putIfGeneration(key, JSON.stringify(wanted, null, 2), stored?.generation ?? null)) === 'written') return wanted;
+    }
   }
 }
