@@ -55,6 +55,7 @@ describe('golden: the tiny set with the embedded default config', () => {
   test('writes exactly the DESIGN §4 layout: partition, staged artifacts, blobs, records, manifest and one history entry', () => {
     // `run` stages like the job-mode steps do, so both leave the same files.
     const staged = (type: 'popularity' | 'cooc') => [
+      `artifacts/demo/home/default/${type}/2026-01-01_2026-01-02/${GO_VERSIONS[type]}.claim.json`,
       `artifacts/demo/home/default/${type}/2026-01-01_2026-01-02/${GO_VERSIONS[type]}.json`,
       `artifacts/demo/home/default/${type}/2026-01-01_2026-01-02/${GO_VERSIONS[type]}.meta.json`,
       `artifacts/demo/home/default/${type}/2026-01-01_2026-01-02/current.version`,

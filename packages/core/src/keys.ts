@@ -52,6 +52,9 @@ export const keys = {
   partialPrefix: (s: Scope, seg: string, type: string, window: string) => `${ts(s)}/_partials/${segment('segment', seg)}/${segment('type', type)}/${window}/`,
   staged: (s: Scope, seg: string, type: string, window: string, version: string) =>
     `${ts(s)}/${segment('segment', seg)}/${segment('type', type)}/${window}/${segment('version', version)}.json`,
+  /** The `built_at` the first run to stage a version claimed; every later or concurrent run adopts it. */
+  stagedClaim: (s: Scope, seg: string, type: string, window: string, version: string) =>
+    `${ts(s)}/${segment('segment', seg)}/${segment('type', type)}/${window}/${segment('version', version)}.claim.json`,
   stagedMarker: (s: Scope, seg: string, type: string, window: string) =>
     `${ts(s)}/${segment('segment', seg)}/${segment('type', type)}/${window}/current.version`,
   blob: (s: Scope, type: string, version: string) => `${ts(s)}/${segment('type', type)}/${segment('version', version)}.json`,
