@@ -64,7 +64,7 @@ export {
 } from './catalog/catalog.js';
 export { checkCatalogGate } from './validate/gates.js';
 export { type CatalogReport } from './pipeline/run.js';
-export { FULL_READBACK_MAX_BYTES, publishArtifacts, type PublishedArtifact, type PublishResult, type PublishStepHook } from './publish/publish.js';
+export { publishArtifacts, type PublishedArtifact, type PublishResult, type PublishStepHook } from './publish/publish.js';
 export { Registry, CheckpointStore, applyUpdate, type CurrentMap, type PointerUpdate, type CommitMeta, type CommitResult, type CommitOptions } from './registry/registry.js';
 export { planRun, runPipeline, type RunOptions, type RunPlan, type DayResult } from './pipeline/run.js';
 // Job mode, segments and sharded runs (issue #6).

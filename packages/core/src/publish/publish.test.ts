@@ -113,3 +113,19 @@ describe('a failed un-pin does not mask the outcome (issue 11 item 6)', () => {
     expect(RecsysError.isInstance(error) && error.exitCode).toBe(3);
   });
 });
+
+describe('every blob goes through the artifact gate, whatever its size (issue 11 item 5)', () => {
+  test('a 34 MiB blob over max_items_per_artifact is blocked (exit 3) and the pointer does not move', async () => {
+    const base = testEnv();
+    const env: TestEnv = { ...base, limits: { ...base.limits, max_items_per_artifact: 10 } };
+    // 34 items with 1 MiB ids: above the old 32 MiB read-back threshold, which skipped the gate.
+    const items: Record<string, number> = {};
+    for (let i = 0; i < 34; i++) items[`item-${String(i).padStart(2, '0')}-${'x'.repeat(1 << 20)}`] = i + 1;
+    const big = popularity(env, items);
+    expect(blobBytes(big).byteLength).toBeGreaterThan(32 * 1024 * 1024);
+    const error = await publishArtifacts(env, target, [big], []).catch((e: unknown) => e);
+    expect(RecsysError.isInstance(error) && error.exitCode, String(error)).toBe(3);
+    expect((error as Error).message).toMatch(/artifact_size.*34 rows > limits\.max_items_per_artifact 10/);
+    expect(await new Registry(env.areas.registry).readManifest(scope)).toBeUndefined();
+  });
+});

@@ -2,9 +2,8 @@ import { manifestKey, type InputPartition, type VersionRecordV1 } from '@recsys/
 import { IntegrityError, ValidationGateError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
 import type { PipelineEnv } from '../storage-areas.js';
-import { hashStoredObject } from '../stored-hash.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
-import { checkArtifactGate } from '../validate/gates.js';
+import { checkArtifactGateStreamed } from '../validate/artifact-stream.js';
 import { Registry, type CommitResult } from '../registry/registry.js';
 import { fenceTargets } from '../ops/gc-fence.js';
 
@@ -25,19 +24,14 @@ export interface PublishResult {
   readonly commit: CommitResult;
 }
 
-/** Test hook: called between protocol steps so crash tests can kill the process there. */
-export type PublishStepHook = (step: 'blob' | 'readback' | 'record' | 'pointer', type?: string) => Promise<void> | void;
-
 /**
- * Blobs up to this size are fully re-parsed with the contract on read-back
- * (JSON + zod + version recompute). Larger ones are checked by streaming
- * their bytes through SHA-256 and comparing with what was written, because a
- * full parse of a multi-hundred-MB cooc blob costs more than computing it;
- * their content was produced by the same serializer the small path proves.
+ * Test hook: called between protocol steps so crash tests can kill the
+ * process there. In order: `begin` (before the pin), then per artifact
+ * `blob`, `readback`, `record`; then `pointer` (before the history claim),
+ * `claimed` (history entry claimed, manifest not yet written), `committed`
+ * (manifest written, pin not yet dropped) and `end` (publish complete).
  */
-export const FULL_READBACK_MAX_BYTES = 32 * 1024 * 1024;
-
-const decoder = new TextDecoder();
+export type PublishStepHook = (step: 'begin' | 'blob' | 'readback' | 'record' | 'pointer' | 'claimed' | 'committed' | 'end', type?: string) => Promise<void> | void;
 
 /** Streams the blob into its versioned key, exclusively; returns the bytes' hash. */
 async function writeBlob(env: PipelineEnv, key: string, built: BuiltArtifact): Promise<{ written: boolean; sha256: string; size: number }> {
@@ -62,42 +56,36 @@ async function writeBlob(env: PipelineEnv, key: string, built: BuiltArtifact): P
 
 /**
  * Step 2 of the protocol: the stored blob is a valid blob of this version.
- * Returns the stored bytes' hash, size and built_at — those of the blob that
- * is actually stored, which is what the version record must describe.
+ * Runs the full artifact gate (contract, header, window, content hash =
+ * version, size limits) on the stored bytes, streamed in bounded memory,
+ * whatever the blob's size. Returns the stored bytes' hash, size and
+ * built_at — those of the blob that is actually stored, which is what the
+ * version record must describe.
  *
  * Never deletes the blob: once a key exists, a concurrent publisher of the
- * same version may already have found it (exclusive create: "exists") and
- * be pointing at it. Two runs of the same window produce the same content
- * under one version; if their bytes differ at all (their `built_at`), the
- * stored blob is the winner and everyone adopts it: it passes the gate, so
- * its sha256 and built_at go into the record. A stored blob that fails the
- * gate is an integrity error (exit 1) and the pointer does not move.
+ * same version may already have found it (exclusive create: "exists") and be
+ * pointing at it. Two runs of the same window write identical bytes (staging
+ * agrees on one built_at); should the stored bytes still differ from ours,
+ * the stored blob is the winner and is adopted if it passes the gate. A
+ * stored blob that fails the gate is an integrity error (exit 1) when we did
+ * not create it, a gate failure (exit 3) when we did; the pointer does not move.
  */
-async function readBack(env: PipelineEnv, target: ArtifactTarget, built: BuiltArtifact, key: string, wrote: { written: boolean; sha256: string }, registry: Registry) {
+async function readBack(env: PipelineEnv, target: ArtifactTarget, built: BuiltArtifact, key: string, wrote: { written: boolean; sha256: string | undefined }) {
   const { objects } = env.areas;
   const uri = objects.uri(key);
-  const stored = await hashStoredObject(env.sha256, objects, key);
-  if (!stored) throw new IntegrityError(`blob ${uri} is missing right after it was written`, { uri });
-  const ours = wrote.written && stored.sha256 === wrote.sha256;
-  if (wrote.written && !ours) {
-    env.logger.warn({ uri, stored_sha256: stored.sha256, written_sha256: wrote.sha256 }, 'the blob reads back other bytes than were written (a concurrent publisher of the same version?); checking and adopting the stored one');
-  }
-  const record = ours ? undefined : await registry.readRecord(target.scope, built.type, built.version);
-  const trustedByRecord = record !== undefined && record.sha256 === stored.sha256;
-  if (stored.size <= FULL_READBACK_MAX_BYTES || (!ours && !trustedByRecord)) {
-    const data = await objects.get(key);
-    if (!data) throw new IntegrityError(`blob ${uri} vanished during read-back`, { uri });
-    try {
-      const artifact = await checkArtifactGate(decoder.decode(data), { type: built.type, version: built.version, target }, env.limits);
-      return { ...stored, builtAt: artifact.build.built_at };
-    } catch (error) {
-      if (!ours && error instanceof ValidationGateError) {
-        throw new IntegrityError(`published blob ${uri} exists with content that is not version ${built.version}: ${error.message}`, { uri }, { cause: error });
-      }
-      throw error;
+  let scan;
+  try {
+    scan = await checkArtifactGateStreamed(() => objects.read(key), { type: built.type, version: built.version, target }, env.limits, { sha256: env.sha256 });
+  } catch (error) {
+    if (!wrote.written && error instanceof ValidationGateError) {
+      throw new IntegrityError(`published blob ${uri} exists with content that is not version ${built.version}: ${error.message}`, { uri }, { cause: error });
     }
+    throw error;
   }
-  return { ...stored, builtAt: ours ? built.builtAt : (record?.built_at ?? built.builtAt) };
+  if (wrote.written && wrote.sha256 !== undefined && scan.sha256 !== wrote.sha256) {
+    env.logger.warn({ uri, stored_sha256: scan.sha256, written_sha256: wrote.sha256 }, 'the blob reads back other bytes than were written (a concurrent publisher of the same version?); it passed the gate and is adopted');
+  }
+  return { sha256: scan.sha256, size: scan.size, builtAt: scan.header.build.built_at };
 }
 
 /**
@@ -122,14 +110,16 @@ export async function publishArtifacts(
   // Before anything is written, pin the blobs we will point at, so a concurrent gc can never
   // delete one between our write and our pointer move (a rerun re-publishes old versions).
   const blobKeys = built.map((artifact) => keys.blob(target.scope as Scope, artifact.type, artifact.version));
+  await hook?.('begin');
   const release = await fenceTargets(env, target.scope, blobKeys.map((key) => ({ uri: areas.objects.uri(key) })));
+  let result: PublishResult;
   try {
     for (const [i, artifact] of built.entries()) {
       const key = blobKeys[i]!;
       const uri = areas.objects.uri(key);
       const wrote = await writeBlob(env, key, artifact);
       await hook?.('blob', artifact.type);
-      const stored = await readBack(env, target, artifact, key, wrote, registry);
+      const stored = await readBack(env, target, artifact, key, wrote);
       await hook?.('readback', artifact.type);
       const record: VersionRecordV1 = {
         v: 1,
@@ -161,10 +151,13 @@ export async function publishArtifacts(
     }
     await hook?.('pointer');
     const update = Object.fromEntries(published.map((p) => [p.key, p.uri]));
-    const commit = await registry.commit(target.scope, () => update, { reason: 'publish', identity, at: clock.now().toISOString() });
-    return { artifacts: published, commit };
+    const commit = await registry.commit(target.scope, () => update, { reason: 'publish', identity, at: clock.now().toISOString() }, hook ? { onClaimed: () => hook('claimed') } : {});
+    await hook?.('committed');
+    result = { artifacts: published, commit };
   } finally {
     // Never throws (a failed un-pin is logged): the commit's outcome, success or failure, is what we report.
     await release();
   }
+  await hook?.('end');
+  return result;
 }

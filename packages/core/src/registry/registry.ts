@@ -69,6 +69,8 @@ export interface CommitOptions {
   readonly maxRetries?: number;
   /** Called between a lost race and the retry (tests inject delays here). */
   readonly onRetry?: (attempt: number) => Promise<void> | void;
+  /** Called once the history entry is claimed, before the manifest is written (crash tests kill there). */
+  readonly onClaimed?: (entry: HistoryEntryV1) => Promise<void> | void;
 }
 
 /**
@@ -195,6 +197,7 @@ export class Registry {
       };
       const claimed = await this.storage.putIfAbsent(keys.history(scope, entry.seq), JSON.stringify(entry, null, 2));
       if (claimed === 'conflict') continue;
+      await options.onClaimed?.(entry);
       const manifest = await this.materialize(scope, entry, meta.at);
       return { entry, manifest, manifestUri: this.manifestUri(scope), retries: attempt };
     }
