@@ -8,7 +8,7 @@ import { keys } from '../keys.js';
 import { Registry } from '../registry/registry.js';
 import { publishArtifacts } from '../publish/publish.js';
 import { cooc, popularity, scope, sha256, testEnv, type TestEnv } from '../ops/fixtures.test-support.js';
-import { MemoryStorage } from '../ops/memory-storage.test-support.js';
+import type { MemoryStorage } from '../ops/memory-storage.test-support.js';
 import { verifyRegistry } from '../ops/verify.js';
 import { stageArtifacts, stagedBuilt, loadStaged, windowFolderOf } from './staging.js';
 import type { PipelineEnv } from '../storage-areas.js';
