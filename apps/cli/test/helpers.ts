@@ -47,6 +47,8 @@ export interface CliOptions {
   readonly env?: Record<string, string | undefined>;
   /** SIGKILL the process after this many milliseconds. */
   readonly killAfterMs?: number;
+  /** SIGKILL the process `afterMs` milliseconds after it first prints a stderr line starting with `line`. */
+  readonly killAfterLine?: { readonly line: string; readonly afterMs: number };
 }
 
 /**
@@ -63,11 +65,19 @@ export function cli(args: readonly string[], options: CliOptions): Promise<CliRe
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    let lineTimer: NodeJS.Timeout | undefined;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const after = options.killAfterLine;
+      if (after && lineTimer === undefined && (stderr.startsWith(after.line) || stderr.includes(`\n${after.line}`))) {
+        lineTimer = setTimeout(() => child.kill('SIGKILL'), after.afterMs);
+      }
+    });
     const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (lineTimer) clearTimeout(lineTimer);
       resolve({ code, signal, stdout, stderr });
     });
   });
