@@ -105,11 +105,14 @@ describe('concurrent publishers on one tenant/surface (S3)', () => {
 /** 50k events in 10k sessions over 3000 items: the cooc blob is above the 8 MiB multipart part size. */
 function sameWindowDay(): string {
   let out = '';
+  let x = 12345;
   for (let s = 0; s < 10_000; s++) {
     for (let k = 0; k < 5; k++) {
+      // A small LCG picks the items, so sessions mix and items get many neighbours (a ~15 MB cooc blob).
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
       const second = (s * 5 + k) % 86_400;
       const ts = `2026-01-03T${String(Math.floor(second / 3600)).padStart(2, '0')}:${String(Math.floor(second / 60) % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}Z`;
-      out += JSON.stringify({ v: 1, ts, tenant: 'demo', surface: 'home', session_id: `s${s}`, item_id: `item-${(s * 7919 + k * 104_729) % 3000}` }) + '\n';
+      out += JSON.stringify({ v: 1, ts, tenant: 'demo', surface: 'home', session_id: `s${s}`, item_id: `item-${(x >>> 8) % 3000}` }) + '\n';
     }
   }
   return out;
