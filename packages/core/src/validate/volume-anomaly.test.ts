@@ -2,6 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { RecsysError } from '../errors.js';
 import {
   DEFAULT_VOLUME_ANOMALY,
+  GatesConfigSchema,
+  resolveVolumeAnomaly,
   acceptVolumeAnomaly,
   evaluateVolumeGate,
   median,
@@ -132,5 +134,26 @@ describe('volume-anomaly gate', () => {
     const h = history(3, 3, 3);
     const r = evaluateVolumeGate('2026-01-20', { accepted_events: 1, distinct_items: 3 }, h, config);
     expect(volumeGateError(r, config).message).toContain('accepted_events 1 outside the expected range [1.5, 9]');
+  });
+});
+
+describe('config gates.volume_anomaly', () => {
+  test('absent keys take the defaults; enabled: false switches the gate off', () => {
+    expect(resolveVolumeAnomaly()).toEqual(DEFAULT_VOLUME_ANOMALY);
+    expect(resolveVolumeAnomaly(GatesConfigSchema.parse({ volume_anomaly: { enabled: false, lookback_days: 28 } }).volume_anomaly)).toEqual({ ...DEFAULT_VOLUME_ANOMALY, enabled: false, lookback_days: 28 });
+  });
+
+  test.each([
+    [{ volume_anomaly: { lookback_days: 0 } }, 'lookback_days'],
+    [{ volume_anomaly: { min_ratio: 1.5 } }, 'min_ratio'],
+    [{ volume_anomaly: { max_ratio: 0.9 } }, 'max_ratio'],
+    [{ volume_anomaly: { min_history_days: 8 } }, 'min_history_days'],
+    [{ volume_anomaly: { lookback_days: 2 } }, 'min_history_days'],
+    [{ volume_anomaly: { min_ratoi: 0.2 } }, ''],
+    [{ volume: {} }, ''],
+  ])('%j is refused, naming %s', (input, key) => {
+    const r = GatesConfigSchema.safeParse(input);
+    expect(r.success).toBe(false);
+    if (key) expect(r.error!.issues.map((i) => i.path.join('.'))).toContain(`volume_anomaly.${key}`);
   });
 });

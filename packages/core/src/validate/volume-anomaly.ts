@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ValidationGateError } from '../errors.js';
 import { dayOfMs, dayStartMs } from '../days.js';
 
@@ -48,6 +49,43 @@ export const DEFAULT_VOLUME_ANOMALY: VolumeAnomalyConfig = Object.freeze({
   max_ratio: 3.0,
   min_history_days: 3,
 });
+
+/**
+ * Config `gates.volume_anomaly` as written (every key optional; defaults in
+ * {@link DEFAULT_VOLUME_ANOMALY}). `enabled: false` switches the gate off.
+ * @since 0.3.0
+ */
+export const VolumeAnomalyConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    lookback_days: z.int().min(1).max(366).optional(),
+    min_ratio: z.number().min(0).max(1).optional(),
+    max_ratio: z.number().min(1).optional(),
+    min_history_days: z.int().min(1).optional(),
+  })
+  .refine((c) => (c.min_history_days ?? DEFAULT_VOLUME_ANOMALY.min_history_days) <= (c.lookback_days ?? DEFAULT_VOLUME_ANOMALY.lookback_days), {
+    message: 'min_history_days must not exceed lookback_days (the gate could never compare)',
+    path: ['min_history_days'],
+  });
+
+/**
+ * Config `gates` (ours; not in the Go config): gates that can be tuned or
+ * switched off. The canonical and artifact gates of DESIGN §5.3 cannot.
+ * @since 0.3.0
+ */
+export const GatesConfigSchema = z.strictObject({
+  volume_anomaly: VolumeAnomalyConfigSchema.optional(),
+});
+
+/** Config `gates` as written. @since 0.3.0 */
+export type GatesConfig = z.infer<typeof GatesConfigSchema>;
+
+/** Resolves `gates.volume_anomaly` against the defaults. @since 0.3.0 */
+export function resolveVolumeAnomaly(config: GatesConfig['volume_anomaly'] = {}): VolumeAnomalyConfig {
+  const out: Record<string, unknown> = { ...DEFAULT_VOLUME_ANOMALY };
+  for (const [key, value] of Object.entries(config)) if (value !== undefined) out[key] = value;
+  return Object.freeze(out) as unknown as VolumeAnomalyConfig;
+}
 
 /**
  * How a day fared at the gate, as recorded in its ingest report:
