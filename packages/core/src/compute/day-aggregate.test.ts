@@ -13,7 +13,7 @@ import { computePopularityRows, popularityItems } from './popularity.js';
 import { DayAggregateFormatError, WindowSum, decodeDayAggregate, dayAggregateOf, encodeDayAggregate, rollingWindow, windowDaysEnding, type DayAggregate } from './day-aggregate.js';
 
 const CSV = fileURLToPath(new URL('../../../../tooling/data/diginetica/train-item-views.csv', import.meta.url));
-const SHA = 'a'.repeat(64);
+const INPUTS = [{ day: '2026-01-01', uri: 'file:///c/2026-01-01.jsonl', sha256: 'a'.repeat(64), events: 6 }];
 const utf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 interface Event {
@@ -79,7 +79,7 @@ function tableOf(day: string, events: readonly Event[]): EventTable {
 }
 
 async function roundTrip(aggregate: DayAggregate): Promise<DayAggregate> {
-  const text = [...encodeDayAggregate({ tenant: 't', surface: 's' }, SHA, aggregate)].join('');
+  const text = [...encodeDayAggregate({ tenant: 't', surface: 's' }, INPUTS, aggregate)].join('');
   return (await decodeDayAggregate(text.split('\n'))).aggregate;
 }
 
@@ -220,12 +220,12 @@ describe('stored day aggregates', () => {
     { session: 's3', item: 'c' },
   ]);
   const aggregate = dayAggregateOf('2026-01-01', table, countSessionPairs(table, limits));
-  const text = [...encodeDayAggregate({ tenant: 't', surface: 's' }, SHA, aggregate)].join('');
+  const text = [...encodeDayAggregate({ tenant: 't', surface: 's' }, INPUTS, aggregate)].join('');
 
   test('items in UTF-8 order, pairs grouped by (a, b); decodes to the same aggregate', async () => {
     const lines = text.split('\n');
     expect(lines.slice(1)).toEqual(['["a",2]', '["b",1]', '["c",1]', '["\uffff",1]', '["😀",1]', '[0,1,1,3,1,4,1]', '[3,4,1]', '']);
-    expect(JSON.parse(lines[0]!)).toEqual({ format: 'recsys-day-aggregate/1', tenant: 't', surface: 's', day: '2026-01-01', canonical_sha256: SHA, events: 6, sessions: 3, items: 5, pairs: 4 });
+    expect(JSON.parse(lines[0]!)).toEqual({ format: 'recsys-day-aggregate/1', tenant: 't', surface: 's', day: '2026-01-01', inputs: INPUTS, events: 6, sessions: 3, items: 5, pairs: 4 });
     const { aggregate: back } = await decodeDayAggregate(lines);
     expect(back).toEqual(aggregate);
   });
@@ -239,11 +239,11 @@ describe('stored day aggregates', () => {
       { session: 's2', item: '😀' },
       { session: 's1', item: 'b' },
     ]);
-    expect([...encodeDayAggregate({ tenant: 't', surface: 's' }, SHA, dayAggregateOf('2026-01-01', other, countSessionPairs(other, limits)))].join('')).toBe(text);
+    expect([...encodeDayAggregate({ tenant: 't', surface: 's' }, INPUTS, dayAggregateOf('2026-01-01', other, countSessionPairs(other, limits)))].join('')).toBe(text);
   });
 
   test('without pairs: header says null, no pair lines', async () => {
-    const plain = [...encodeDayAggregate({ tenant: 't', surface: 's' }, SHA, dayAggregateOf('2026-01-01', table, undefined))].join('');
+    const plain = [...encodeDayAggregate({ tenant: 't', surface: 's' }, INPUTS, dayAggregateOf('2026-01-01', table, undefined))].join('');
     expect(JSON.parse(plain.split('\n')[0]!).pairs).toBeNull();
     expect(plain.split('\n')).toHaveLength(7);
     expect((await decodeDayAggregate(plain.split('\n'))).aggregate.pairs).toBeUndefined();

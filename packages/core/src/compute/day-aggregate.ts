@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InputPartitionSchema, type InputPartition } from '@recsys/contracts';
 import { compareUtf8 } from '../utf8-order.js';
 import { dayOfMs, dayStartMs, nextDay } from '../days.js';
 import type { EventTable } from './event-table.js';
@@ -189,8 +190,8 @@ export const DayAggregateHeaderSchema = z.strictObject({
   tenant: z.string(),
   surface: z.string(),
   day: z.string(),
-  /** SHA-256 of the canonical partition it was computed from: a re-ingested day has another. */
-  canonical_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The canonical partition(s) it was computed from (one per shard): a re-ingested day has others. */
+  inputs: z.array(InputPartitionSchema),
   events: count,
   sessions: count,
   items: count,
@@ -205,13 +206,13 @@ export type DayAggregateHeader = z.infer<typeof DayAggregateHeaderSchema>;
  * The lines (each ending with `\n`) of a stored day aggregate.
  * @since 0.3.0
  */
-export function* encodeDayAggregate(scope: { readonly tenant: string; readonly surface: string }, canonicalSha256: string, aggregate: DayAggregate): Generator<string> {
+export function* encodeDayAggregate(scope: { readonly tenant: string; readonly surface: string }, inputs: readonly InputPartition[], aggregate: DayAggregate): Generator<string> {
   const header: DayAggregateHeader = {
     format: DAY_AGGREGATE_FORMAT,
     tenant: scope.tenant,
     surface: scope.surface,
     day: aggregate.day,
-    canonical_sha256: canonicalSha256,
+    inputs: [...inputs],
     events: aggregate.events,
     sessions: aggregate.sessions,
     items: aggregate.items.length,

@@ -9,6 +9,7 @@ import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import type { IngestCounts, IngestReport } from '../ingest/ingest-day.js';
 import { REJECT_REASONS } from '../ingest/raw-event.js';
 import type { ShardSpec } from '../shard.js';
+import { VolumeGateRecordSchema } from '../validate/volume-anomaly.js';
 
 /*
  * The job-mode staging area (DESIGN §4, `artifacts/`), shared by the steps
@@ -74,6 +75,8 @@ export const StoredIngestReportSchema = z.strictObject({
   counts: CountsSchema,
   canonical: z.strictObject({ key: z.string(), uri: z.string(), sha256: hex64, bytes: count }),
   quarantine: z.string().optional(),
+  /** The volume-anomaly gate's verdict on the day, once validated (the history of later days). @since 0.3.0 */
+  volume_gate: VolumeGateRecordSchema.optional(),
 });
 
 /** A stored ingest report. @since 0.1.0 */

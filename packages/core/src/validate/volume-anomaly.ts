@@ -128,8 +128,32 @@ export interface VolumeGateResult {
   /** Empty when there was nothing to compare with or the gate is off. */
   readonly checks: readonly MeasureCheck[];
   /** Why the day passed without a comparison, when it did. */
-  readonly note?: string;
+  readonly note?: string | undefined;
 }
+
+const measureValues = z.strictObject({ accepted_events: z.number().min(0), distinct_items: z.number().min(0) });
+
+/**
+ * A {@link VolumeGateResult} as recorded in the day's ingest report
+ * (`volume_gate`): the history of later days.
+ * @since 0.3.0
+ */
+export const VolumeGateRecordSchema = z.strictObject({
+  day: z.string(),
+  outcome: z.enum(['pass', 'blocked', 'accepted', 'insufficient_history', 'off']),
+  observed: measureValues,
+  history_days: z.array(z.string()),
+  checks: z.array(
+    z.strictObject({
+      measure: z.enum(VOLUME_MEASURES),
+      observed: z.number(),
+      median: z.number(),
+      expected: z.strictObject({ min: z.number(), max: z.number() }),
+      ok: z.boolean(),
+    }),
+  ),
+  note: z.string().optional(),
+});
 
 /**
  * The calendar days whose records form a day's history: the
