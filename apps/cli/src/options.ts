@@ -66,6 +66,23 @@ export function withMovePointerBack(cmd: Command): Command {
   );
 }
 
+/** Adds `--accept-anomaly` (run, validate, merge): publish one day the volume-anomaly gate blocks (DESIGN §9). */
+export function withAcceptAnomaly(cmd: Command): Command {
+  return cmd.option('--accept-anomaly', 'publish the day even though the volume-anomaly gate blocks it (one day: --start = --end); recorded in its ingest report and the history entry');
+}
+
+/** Adds `--window-days <n>` (run, compute, merge, publish): artifacts over the N days ending with each day (DESIGN §9). */
+export function withWindowDays(cmd: Command): Command {
+  return cmd.option('--window-days <n>', 'each day\'s artifacts cover the N days ending with it, from per-day aggregates (default: config window_days, else 1)');
+}
+
+/** `--window-days` as a number, else the config's `window_days`. */
+export function windowDaysOf(flag: string | undefined, config: { readonly windowDays: number }): number {
+  if (flag === undefined) return config.windowDays;
+  if (!/^[1-9][0-9]*$/.test(flag.trim())) throw new UsageError(`--window-days must be a positive integer (got ${JSON.stringify(flag)})`, { flag: '--window-days', value: flag });
+  return Number(flag.trim());
+}
+
 /** Parses `a,b,c` into a list. */
 export function parseList(flag: string, value: string): string[] {
   const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

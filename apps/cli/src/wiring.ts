@@ -52,6 +52,7 @@ export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv
   return {
     areas: openAreas(config, logger),
     limits: config.limits,
+    volumeAnomaly: config.volumeAnomaly,
     clock: testClock() ?? systemClock,
     logger,
     identity: runIdentity(),

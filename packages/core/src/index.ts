@@ -55,6 +55,28 @@ export { JsonBytes, artifactBytes, valuePayload, writeIdCountArray, writeName, n
 export { COMPUTABLE_ARTIFACT_TYPES, assertComputable, eventTableNeeds, blobText, computeArtifacts, finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload, type PayloadBuilder } from './compute/artifacts.js';
 export { checkArtifactBytes, checkArtifactGate, checkCanonicalGate, checkTableLimits } from './validate/gates.js';
 export {
+  DEFAULT_VOLUME_ANOMALY,
+  GatesConfigSchema,
+  VOLUME_MEASURES,
+  VolumeAnomalyConfigSchema,
+  VolumeGateRecordSchema,
+  evaluateVolumeGate,
+  resolveVolumeAnomaly,
+  volumeGateError,
+  type DayVolume,
+  type GatesConfig,
+  type MeasureCheck,
+  type VolumeAnomalyConfig,
+  type VolumeGateResult,
+  type VolumeHistoryDay,
+  type VolumeMeasure,
+  type VolumeOutcome,
+} from './validate/volume-anomaly.js';
+export { acceptedAnomalyMessage, applyVolumeGate, readVolumeHistory, recordedVolumeVerdict, type VolumeGateOptions } from './pipeline/volume-gate.js';
+export { DAY_AGGREGATE_FORMAT, WindowSum, dayAggregateOf, rollingWindow, windowDaysEnding, type DayAggregate, type WindowSums } from './compute/day-aggregate.js';
+export { dayAggregateKey, loadWindow, readDayAggregate, writeDayAggregate, type LoadedWindow } from './pipeline/day-aggregates.js';
+export { MAX_WINDOW_DAYS, WINDOW_ARTIFACT_TYPES, assertWindowable, type WindowReport } from './pipeline/window-artifacts.js';
+export {
   scanArtifact,
   readArtifactHeader,
   checkArtifactGateStreamed,

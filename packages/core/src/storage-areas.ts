@@ -3,6 +3,7 @@ import type { Limits } from './limits.js';
 import type { ParsePool } from './ingest/ingest-day.js';
 import type { RawEventSource } from './ingest/raw-source.js';
 import type { SignalsSink } from './pipeline/signals.js';
+import type { VolumeAnomalyConfig } from './validate/volume-anomaly.js';
 
 /**
  * Where each kind of data lives (DESIGN §4). Areas may share one backend
@@ -57,6 +58,12 @@ export interface PipelineEnv {
   readonly signals?: SignalsSink | undefined;
   /** The setting that chose `areas.raw` (e.g. `raw_events_dir`), named when a day has no raw input. */
   readonly rawSourceKey?: string | undefined;
+  /**
+   * The volume-anomaly gate (DESIGN §9, config `gates.volume_anomaly`), applied by `run`,
+   * `validate` and `merge` when set; the CLI always sets it (on by default).
+   * @since 0.3.0
+   */
+  readonly volumeAnomaly?: VolumeAnomalyConfig | undefined;
   /** Progress of long steps, when someone watches. */
   readonly progress?: ProgressSink | undefined;
   /**

@@ -17,7 +17,7 @@ import {
   type PipelineEnv,
 } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withMovePointerBack, withScopeOptions, withWindowOptions, type CommandContext, type WindowFlags, windowOptions } from '../options.js';
+import { commandContext, loggerFor, parseList, windowDaysOf, withAcceptAnomaly, withCommonOptions, withMovePointerBack, withScopeOptions, withWindowDays, withWindowOptions, type CommandContext, type WindowFlags, windowOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad, printPublishedArtifacts } from '../output.js';
@@ -32,6 +32,8 @@ import { killHook } from '../test-hooks.js';
 
 interface JobFlags extends WindowFlags {
   movePointerBack?: boolean;
+  acceptAnomaly?: boolean;
+  windowDays?: string;
   shard?: string;
   shardCount?: string;
   catalog?: string;
@@ -94,6 +96,9 @@ async function runStep(
       shardCount: step === 'merge' && flags.shardCount !== undefined ? parseShardCount('--shard-count', flags.shardCount) : undefined,
       catalog,
       movePointerBack: step === 'publish' && flags.movePointerBack === true,
+      acceptAnomaly: flags.acceptAnomaly === true,
+      // The window is a property of the artifacts: ingest and validate work on single days.
+      windowDays: step === 'compute' || step === 'merge' || step === 'publish' ? windowDaysOf(flags.windowDays, ctx.config) : undefined,
     };
     const plan = await planJob(env, step, options);
     logger.info({ run_id: env.identity.runId, step, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types, shard: plan.shard }, `${step} started`);
@@ -136,8 +141,9 @@ export function ingestCommand(): Command {
 }
 
 export function validateCommand(): Command {
-  const cmd = jobCommand('validate', 'job mode: run the canonical validation gates on ingested days (exit 3 when one fails)');
+  const cmd = jobCommand('validate', 'job mode: run the canonical validation gates and the volume-anomaly gate on ingested days (exit 3 when one fails)');
   withShardOptions(cmd);
+  withAcceptAnomaly(cmd);
   cmd.action(async (flags: JobFlags) => {
     await runStep('validate', flags, [], async ({ env, plan, json }, days) => {
       await validateJob(env, plan, (d) => {
@@ -155,6 +161,7 @@ export function computeCommand(): Command {
   withShardOptions(cmd);
   cmd.option('--catalog <file>', 'item catalog for content_sim, CSV or JSONL (default: config catalog.path)');
   cmd.option('--catalog-format <format>', 'catalog format, csv or jsonl (default: from the file extension)');
+  withWindowDays(cmd);
   cmd.action(async (typeList: string[], flags: JobFlags) => {
     await runStep('compute', flags, typeArgs(typeList), async ({ env, plan, json }, days) => {
       await computeJob(env, plan, (d) => {
@@ -173,6 +180,8 @@ export function mergeCommand(): Command {
   const cmd = jobCommand('merge', 'job mode: combine the partial aggregates of n shards and stage the final artifacts');
   cmd.argument('<type...>', 'artifact types: popularity, cooc');
   cmd.option('--shard-count <n>', 'expected number of shards (default: as recorded in the partials, which must agree)');
+  withAcceptAnomaly(cmd);
+  withWindowDays(cmd);
   cmd.action(async (typeList: string[], flags: JobFlags) => {
     await runStep('merge', flags, typeArgs(typeList), async ({ env, plan, json }, days) => {
       await mergeJob(env, plan, (d) => {
@@ -190,6 +199,7 @@ export function publishCommand(): Command {
   const cmd = jobCommand('publish', 'job mode: publish the staged artifacts of each day, pointer last');
   cmd.option('--artifacts <types>', 'comma-separated artifact types to publish (default: config artifact_kinds, else popularity,cooc)');
   withMovePointerBack(cmd);
+  withWindowDays(cmd);
   cmd.action(async (flags: JobFlags) => {
     await runStep('publish', flags, undefined, async ({ env, plan, json }, days) => {
       const published = await publishJob(

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { checkScope, planRun, runPipeline, type DayResult, type SkippedDay } from '@recsys/core';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withMovePointerBack, withScopeOptions, withWindowOptions, type WindowFlags, windowOptions } from '../options.js';
+import { commandContext, loggerFor, parseList, windowDaysOf, withAcceptAnomaly, withCommonOptions, withMovePointerBack, withScopeOptions, withWindowDays, withWindowOptions, type WindowFlags, windowOptions } from '../options.js';
 import { describeError, handleError } from '../handle-error.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, printPublishedArtifacts } from '../output.js';
@@ -12,6 +12,8 @@ import { Interrupted, interruptOnSignals, terminalProgress } from '../interrupt.
 
 interface RunFlags extends WindowFlags {
   movePointerBack?: boolean;
+  acceptAnomaly?: boolean;
+  windowDays?: string;
   skipEmptyDays?: boolean;
   catalog?: string;
   catalogFormat?: string;
@@ -35,6 +37,8 @@ export function runCommand(): Command {
   cmd.option('--catalog <file>', 'item catalog for content_sim, CSV or JSONL (default: config catalog.path)');
   cmd.option('--catalog-format <format>', 'catalog format, csv or jsonl (default: from the file extension)');
   withMovePointerBack(cmd);
+  withAcceptAnomaly(cmd);
+  withWindowDays(cmd);
   cmd.option('--skip-empty-days', 'backfills: skip days with no raw input or no events for the tenant/surface (listed in the summary and --json as skipped_days) instead of stopping at the first');
   cmd.action(async (flags: RunFlags) => {
     const logger = loggerFor(flags);
@@ -54,6 +58,8 @@ export function runCommand(): Command {
         catalog,
         movePointerBack: flags.movePointerBack,
         skipEmptyDays: flags.skipEmptyDays,
+        acceptAnomaly: flags.acceptAnomaly,
+        windowDays: windowDaysOf(flags.windowDays, ctx.config),
       });
       logger.info({ run_id: env.identity.runId, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types }, 'run started');
       const skippedText = plan.skipped && plan.skipped.length > 0 ? `, ${plan.skipped.length} without raw input skipped` : '';

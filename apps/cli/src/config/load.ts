@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, resolveLimits, type Limits } from '@recsys/core';
+import { ConfigError, resolveLimits, resolveVolumeAnomaly, type Limits, type VolumeAnomalyConfig } from '@recsys/core';
 import { loadS3Support } from '../s3-storage.js';
 import { loadPgSupport } from '../pg-support.js';
 import { ConfigFileSchema, GO_ONLY_KEYS, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
@@ -34,6 +34,10 @@ export interface ResolvedConfig {
   /** Item catalog for `content_sim`: absolute path (may hold `{tenant}`/`{surface}`) and format. */
   readonly catalog?: { readonly path: string; readonly format?: 'csv' | 'jsonl' };
   readonly limits: Limits;
+  /** `gates.volume_anomaly`, resolved (on by default). */
+  readonly volumeAnomaly: VolumeAnomalyConfig;
+  /** `window_days` (1 when absent). */
+  readonly windowDays: number;
   /** The service's database: raw source and/or signals sink (DESIGN §8). */
   readonly postgres: PostgresConfig;
   /** Problems that do not stop the run (unknown sections…). */
@@ -188,6 +192,8 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     artifactKinds,
     ...(catalog ? { catalog } : {}),
     limits: resolveLimits(config.limits),
+    volumeAnomaly: resolveVolumeAnomaly(config.gates?.volume_anomaly),
+    windowDays: config.window_days ?? 1,
     postgres,
     warnings,
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LimitsSchema } from '@recsys/core';
+import { GatesConfigSchema, LimitsSchema, MAX_WINDOW_DAYS } from '@recsys/core';
 
 /** S3 connection settings, as in the Go implementation's config. */
 export const S3SettingsSchema = z.strictObject({
@@ -104,6 +104,10 @@ export const ConfigFileSchema = z.looseObject({
     })
     .optional(),
   limits: LimitsSchema.optional(),
+  /** Tunable gates (ours): `volume_anomaly` (DESIGN §9). */
+  gates: GatesConfigSchema.optional(),
+  /** Each day's artifacts cover the N days ending with it (ours; DESIGN §9); default 1. */
+  window_days: z.int().min(1).max(MAX_WINDOW_DAYS).optional(),
   /** The service's database for signals (DESIGN §8.2). */
   db: DbSchema.optional(),
 });

@@ -73,13 +73,23 @@ function countingSort(order: Uint32Array, key: Uint32Array, buckets: number): Ui
  * @since 0.3.0
  */
 export function dayAggregateOf(day: string, table: EventTable, pairs: PairCounter | undefined): DayAggregate {
-  const names = table.items.values;
+  return dayAggregateOfCounts(day, table.items, table.itemCounts, pairs, table.length, table.sessions.size);
+}
+
+/**
+ * The aggregate of a day from counts by dense item id (an event table's, or
+ * the summed partials of a sharded day): `items` interns the ids, `counts`
+ * gives each id's exposures, `pairs` the session pair counts by id.
+ * @since 0.3.0
+ */
+export function dayAggregateOfCounts(day: string, itemIds: Interner, counts: { get(id: number): number }, pairs: PairCounter | undefined, events: number, sessions: number): DayAggregate {
+  const names = itemIds.values;
   const n = names.length;
-  const ranks = table.items.utf8Ranks();
+  const ranks = itemIds.utf8Ranks();
   const idOfRank = invertRanks(ranks);
   const items = Array.from(idOfRank, (id) => names[id]!);
   const exposures = new Uint32Array(n);
-  for (let r = 0; r < n; r++) exposures[r] = table.itemCounts.get(idOfRank[r]!);
+  for (let r = 0; r < n; r++) exposures[r] = counts.get(idOfRank[r]!);
   let dayPairs: DayPairs | undefined;
   if (pairs) {
     const p = pairs.size;
@@ -99,7 +109,7 @@ export function dayAggregateOf(day: string, table: EventTable, pairs: PairCounte
     const order = countingSort(countingSort(identity, hi, n), lo, n);
     dayPairs = { a: order.map((j) => lo[j]!), b: order.map((j) => hi[j]!), sessions: order.map((j) => cnt[j]!) };
   }
-  return { day, items, exposures, pairs: dayPairs, events: table.length, sessions: table.sessions.size };
+  return { day, items, exposures, pairs: dayPairs, events, sessions };
 }
 
 /** The N days of the window ending with `day`, oldest first. @since 0.3.0 */

@@ -74,11 +74,33 @@ export async function readDayAggregate(env: PipelineEnv, scope: Scope, day: stri
   }
 }
 
-/** The canonical partition of a whole (not sharded) ingested day, from its ingest report. */
-async function currentInputs(env: PipelineEnv, scope: Scope, day: string): Promise<InputPartition[] | undefined> {
+/**
+ * The day's current canonical partition(s), from its ingest report(s): the
+ * whole day's, or else one complete set of shard reports — the set `stored`
+ * (an aggregate a merge wrote) was computed from when it is still current,
+ * otherwise the complete set with the most shards.
+ */
+async function currentInputs(env: PipelineEnv, scope: Scope, day: string, stored: readonly InputPartition[] | undefined): Promise<InputPartition[] | undefined> {
   const report = await readIngestReport(env, scope, day);
-  if (!report) return undefined;
-  return [{ day, uri: report.canonical.uri, sha256: report.canonical.sha256, events: report.counts.accepted }];
+  if (report) return [{ day, uri: report.canonical.uri, sha256: report.canonical.sha256, events: report.counts.accepted }];
+  const prefix = keys.ingestReport(scope, day).replace(/\.json$/, '.shard-');
+  const byCount = new Map<number, Map<number, InputPartition>>();
+  for await (const obj of env.areas.artifacts.list(prefix)) {
+    const m = /\.shard-(\d+)-of-(\d+)\.json$/.exec(obj.key);
+    if (!m) continue;
+    const shard = { index: Number(m[1]), count: Number(m[2]) };
+    const r = await readIngestReport(env, scope, day, shard).catch(() => undefined);
+    if (!r) continue;
+    const set = byCount.get(shard.count) ?? new Map<number, InputPartition>();
+    set.set(shard.index, { day, uri: r.canonical.uri, sha256: r.canonical.sha256, events: r.counts.accepted });
+    byCount.set(shard.count, set);
+  }
+  const complete = [...byCount].filter(([n, set]) => set.size === n).map(([n, set]) => Array.from({ length: n }, (_, i) => set.get(i)!));
+  if (stored) {
+    const same = complete.find((inputs) => sameInputs(inputs, stored));
+    if (same) return same;
+  }
+  return complete.sort((a, b) => b.length - a.length)[0];
 }
 
 const sameInputs = (a: readonly InputPartition[], b: readonly InputPartition[]) => a.length === b.length && a.every((p, k) => p.sha256 === b[k]!.sha256 && p.uri === b[k]!.uri);
@@ -121,12 +143,12 @@ export async function loadWindow(env: PipelineEnv, scope: Scope, days: readonly 
       inputs.push(...known.inputs);
       continue;
     }
-    const current = await currentInputs(env, scope, day);
+    const stored = await readDayAggregate(env, scope, day);
+    const current = await currentInputs(env, scope, day, stored?.inputs);
     if (!current) {
       missing.push(day);
       continue;
     }
-    const stored = await readDayAggregate(env, scope, day);
     if (stored && sameInputs(stored.inputs, current) && (!options.pairs || stored.aggregate.pairs)) {
       sum.add(stored.aggregate);
       inputs.push(...stored.inputs);
@@ -141,14 +163,19 @@ export async function loadWindow(env: PipelineEnv, scope: Scope, days: readonly 
   return { sums: sum.result(), inputs, missing, rebuilt };
 }
 
-/** A day's aggregate computed from its canonical partition (checked against the hash its ingest report names). */
+/**
+ * A day's aggregate computed from its canonical partition(s) (each checked
+ * against the hash its ingest report names; a sharded day's sessions never
+ * span shards, so its partitions add up to the day).
+ */
 async function aggregateFromCanonical(env: PipelineEnv, scope: Scope, day: string, inputs: readonly InputPartition[], pairs: boolean): Promise<DayAggregate> {
   const table = new EventTable({ users: false, instants: false });
-  const partition = inputs[0]!;
-  const key = env.areas.canonical.keyOfUri(partition.uri) ?? keys.canonicalPartition(scope, day);
-  const read = await readCanonicalPartition(env, key, { scope, day, check: 'fast', onEvent: (e) => table.add(e) });
-  if (!read || read.sha256 !== partition.sha256) {
-    throw new IntegrityError(`canonical partition ${env.areas.canonical.uri(key)} of ${day} ${read ? 'changed since its ingest report was written' : 'is missing'}; re-run ingest for ${day}`, { day });
+  for (const partition of inputs) {
+    const key = env.areas.canonical.keyOfUri(partition.uri) ?? keys.canonicalPartition(scope, day);
+    const read = await readCanonicalPartition(env, key, { scope, day, check: 'fast', onEvent: (e) => table.add(e) });
+    if (!read || read.sha256 !== partition.sha256) {
+      throw new IntegrityError(`canonical partition ${env.areas.canonical.uri(key)} of ${day} ${read ? 'changed since its ingest report was written' : 'is missing'}; re-run ingest for ${day}`, { day });
+    }
   }
   return dayAggregateOf(day, table, pairs ? countSessionPairs(table, env.limits) : undefined);
 }

@@ -11,6 +11,9 @@ import { countSessionPairs, coocPayload, coocRowsFromPairs } from '../compute/co
 import type { CatalogSource } from '../catalog/catalog.js';
 import { ingestDay, type IngestCounts, type IngestReport } from '../ingest/ingest-day.js';
 import { checkCanonicalGate, checkTableLimits } from '../validate/gates.js';
+import { acceptedAnomalyMessage, applyVolumeGate, recordedVolumeVerdict } from './volume-gate.js';
+import { assertWindowable, buildWindowArtifacts, ownDayAggregate, windowNeedsPairs } from './window-artifacts.js';
+import { dayAggregateOfCounts, rollingWindow } from '../compute/day-aggregate.js';
 import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { parseShardSpec, type ShardSpec } from '../shard.js';
@@ -63,6 +66,10 @@ export interface JobOptions extends WindowOptions {
   readonly catalog?: CatalogSource | undefined;
   /** publish: move a key's pointer even to a window ending before the live one (audited in history). */
   readonly movePointerBack?: boolean | undefined;
+  /** validate, merge: let the (one) day through the volume-anomaly gate; recorded in its ingest report and history. @since 0.3.0 */
+  readonly acceptAnomaly?: boolean | undefined;
+  /** compute, merge, publish: artifacts over the N days ending with each day (DESIGN §9). @since 0.3.0 */
+  readonly windowDays?: number | undefined;
 }
 
 /** A validated job-mode invocation. @since 0.1.0 */
@@ -76,6 +83,9 @@ export interface JobPlan {
   readonly shardCount?: number;
   readonly catalog?: CatalogSource;
   readonly movePointerBack?: boolean;
+  readonly acceptAnomaly?: boolean;
+  /** Absent means 1. */
+  readonly windowDays?: number;
 }
 
 /** The job-mode steps. @since 0.1.0 */
@@ -130,8 +140,14 @@ export async function planJob(env: PipelineEnv, step: JobStep, options: JobOptio
   if (needsCatalog && !options.catalog) {
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
+  const windowDays = options.windowDays ?? 1;
+  if (step === 'compute' || step === 'merge' || step === 'publish') assertWindowable(types, windowDays);
   const days = await resolveWindowDays(env, scope, options);
   checkWindowKeys(env, { scope, segment, types, shard: options.shard }, days);
+  if (options.acceptAnomaly) {
+    if (step !== 'validate' && step !== 'merge') throw new UsageError(`${step} does not take --accept-anomaly (validate and merge apply the volume-anomaly gate)`);
+    if (days.length !== 1) throw new UsageError(`--accept-anomaly accepts one day: give the day as both --start and --end (this ${step} covers ${days.length} days)`, { days: days.length });
+  }
   if (step === 'ingest' && !env.rawSource) {
     const missing = await daysWithoutRawInput(env.areas.raw, scope, days);
     if (missing.length > 0) throw noRawInputError(env.areas.raw, scope, missing, env.rawSourceKey);
@@ -146,11 +162,19 @@ export async function planJob(env: PipelineEnv, step: JobStep, options: JobOptio
     ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
     ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}),
     ...(options.movePointerBack ? { movePointerBack: true } : {}),
+    ...(options.acceptAnomaly ? { acceptAnomaly: true } : {}),
+    ...(windowDays > 1 && step !== 'ingest' && step !== 'validate' ? { windowDays } : {}),
   };
 }
 
+/** The day's own target (its canonical data, its partials). */
 function targetOf(plan: JobPlan, day: string): ArtifactTarget {
   return { scope: plan.scope, segment: plan.segment, window: dayWindow(day) };
+}
+
+/** The target of a day's artifacts: its rolling window with `window_days` > 1, else the day. */
+function artifactTargetOf(plan: JobPlan, day: string): ArtifactTarget {
+  return { scope: plan.scope, segment: plan.segment, window: plan.windowDays !== undefined && plan.windowDays > 1 ? rollingWindow(day, plan.windowDays) : dayWindow(day) };
 }
 
 function partitionKeyOf(plan: JobPlan, day: string): string {
@@ -276,6 +300,11 @@ async function validateDay(env: PipelineEnv, plan: JobPlan, day: string, report:
   checkLimit(env.limits, 'max_events_per_run', summary.events, `day ${day}`);
   checkLimit(env.limits, 'max_sessions_per_run', sessions.size, `day ${day}`);
   checkLimit(env.limits, 'max_distinct_items_per_run', items.size, `day ${day}`);
+  // A shard sees part of the day: the merge judges the whole day's volume.
+  if (env.volumeAnomaly && !plan.shard) {
+    const accept = plan.acceptAnomaly === true || (report.volume_gate?.outcome === 'accepted' && report.volume_gate.day === day);
+    await applyVolumeGate(env, plan.scope, day, { accepted_events: summary.events, distinct_items: items.size }, { config: env.volumeAnomaly, accept });
+  }
   return {
     day,
     ...(plan.shard ? { shard: plan.shard } : {}),
@@ -394,6 +423,10 @@ export async function computeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
         }, table, pairs);
         partials.push({ type, key, uri: env.areas.objects.uri(key), items: header.items, pairs: header.pairs });
       }
+    } else if (plan.windowDays !== undefined && plan.windowDays > 1) {
+      const builtAt = formatUtcSeconds(env.clock.now().getTime());
+      const w = await buildWindowArtifacts(env, target, day, plan.windowDays, plan.types, { inputs: [input], aggregate: ownDayAggregate(env, day, table, plan.types) }, builtAt);
+      staged = await stageArtifacts(env, w.target, w.built, w.inputs);
     } else {
       const builtAt = formatUtcSeconds(env.clock.now().getTime());
       const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog: catalog?.catalog });
@@ -537,25 +570,46 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
     const staged: StagedArtifact[] = [];
     let events = 0;
     let shards = 0;
-    for (const set of checked.get(day)!) {
-      const merged = await mergePartials(env.areas.objects, set.keys, set.headers);
-      checkCanonicalGate(day, merged.counts, env.limits);
-      checkLimit(env.limits, 'max_events_per_run', merged.events, `day ${day}`);
-      checkLimit(env.limits, 'max_sessions_per_run', merged.sessions, `day ${day}`);
-      checkLimit(env.limits, 'max_distinct_items_per_run', merged.items.size, `day ${day}`);
-      const exposure: ItemExposure = { names: merged.items.values, counts: merged.exposures.data, ranks: merged.items.utf8Ranks() };
-      let payload: Payload;
-      if (set.type === 'popularity') {
-        const rows = computePopularityRows(exposure, env.limits.max_items_per_artifact);
-        payload = { members: [popularityPayload(rows)], size: rows.ids.length };
-      } else {
-        const rows = coocRowsFromPairs(exposure, merged.pairs, env.limits);
-        payload = { members: [coocPayload(rows)], size: rows.rowIds.length };
-      }
-      const built = finishArtifact(set.type, target, payload, builtAt, env.sha256);
-      staged.push(...(await stageArtifacts(env, target, [built], merged.inputs, { shards: set.keys.length })));
-      events = merged.events;
+    const sets = checked.get(day)!;
+    const merged: { set: CheckedPartials; merged: Awaited<ReturnType<typeof mergePartials>> }[] = [];
+    for (const set of sets) {
+      const m = await mergePartials(env.areas.objects, set.keys, set.headers);
+      checkCanonicalGate(day, m.counts, env.limits);
+      checkLimit(env.limits, 'max_events_per_run', m.events, `day ${day}`);
+      checkLimit(env.limits, 'max_sessions_per_run', m.sessions, `day ${day}`);
+      checkLimit(env.limits, 'max_distinct_items_per_run', m.items.size, `day ${day}`);
+      merged.push({ set, merged: m });
+      events = m.events;
       shards = set.keys.length;
+    }
+    // The merge is the first step that sees the whole day of a sharded run: it judges its volume.
+    if (env.volumeAnomaly && merged.length > 0) {
+      const { set, merged: m } = merged[0]!;
+      const verdict = await recordedVolumeVerdict(env, plan.scope, day);
+      const accept = plan.acceptAnomaly === true || (verdict?.outcome === 'accepted' && sameVolume(verdict.observed, m.counts.accepted, m.items.size));
+      await applyVolumeGate(env, plan.scope, day, { accepted_events: m.counts.accepted, distinct_items: m.items.size }, { config: env.volumeAnomaly, accept, shards: set.headers.map((h) => h.shard) });
+    }
+    if (plan.windowDays !== undefined && plan.windowDays > 1) {
+      // One aggregate of the day: from the cooc partials when there are (they also hold the exposures).
+      const source = merged.find((x) => x.set.type === 'cooc') ?? merged[0]!;
+      const m = source.merged;
+      const aggregate = dayAggregateOfCounts(day, m.items, m.exposures, windowNeedsPairs(plan.types) ? m.pairs : undefined, m.events, m.sessions);
+      const w = await buildWindowArtifacts(env, target, day, plan.windowDays, plan.types, { inputs: m.inputs, aggregate }, builtAt);
+      staged.push(...(await stageArtifacts(env, w.target, w.built, w.inputs, { shards })));
+    } else {
+      for (const { set, merged: m } of merged) {
+        const exposure: ItemExposure = { names: m.items.values, counts: m.exposures.data, ranks: m.items.utf8Ranks() };
+        let payload: Payload;
+        if (set.type === 'popularity') {
+          const rows = computePopularityRows(exposure, env.limits.max_items_per_artifact);
+          payload = { members: [popularityPayload(rows)], size: rows.ids.length };
+        } else {
+          const rows = coocRowsFromPairs(exposure, m.pairs, env.limits);
+          payload = { members: [coocPayload(rows)], size: rows.rowIds.length };
+        }
+        const built = finishArtifact(set.type, target, payload, builtAt, env.sha256);
+        staged.push(...(await stageArtifacts(env, target, [built], m.inputs, { shards: set.keys.length })));
+      }
     }
     const result: MergeDayResult = { day, shards, events, staged };
     env.logger.info({ day, shards, staged: staged.map((s) => ({ type: s.type, version: s.version })) }, 'merged day');
@@ -595,7 +649,7 @@ export async function publishJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
   for (const day of plan.days) {
     const absent: ArtifactType[] = [];
     for (const type of plan.types) {
-      if ((await stagedVersion(env, targetOf(plan, day), type)) === undefined) absent.push(type);
+      if ((await stagedVersion(env, artifactTargetOf(plan, day), type)) === undefined) absent.push(type);
       else stagedAny = true;
     }
     if (absent.length > 0) missing.push({ day, types: absent });
@@ -614,7 +668,7 @@ export async function publishJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
   const checkpoints = new CheckpointStore(env.areas.checkpoints);
   const results: PublishDayResult[] = [];
   for (const day of plan.days) {
-    const target = targetOf(plan, day);
+    const target = artifactTargetOf(plan, day);
     const loaded = [];
     for (const type of plan.types) loaded.push((await loadStaged(env, target, type))!);
     const inputs = loaded[0]!.meta.inputs;
@@ -626,7 +680,8 @@ export async function publishJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
         { day },
       );
     }
-    const published = await publishArtifacts(env, target, loaded.map((l) => l.built), inputs, hook, { movePointerBack: plan.movePointerBack });
+    const verdict = env.volumeAnomaly ? await recordedVolumeVerdict(env, plan.scope, day) : undefined;
+    const published = await publishArtifacts(env, target, loaded.map((l) => l.built), inputs, hook, { movePointerBack: plan.movePointerBack, note: acceptedAnomalyMessage(verdict) });
     if (plan.incremental) {
       await checkpoints.advance({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
     }
@@ -642,4 +697,9 @@ export async function publishJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
     onDay?.(result);
   }
   return results;
+}
+
+/** Whether a recorded verdict judged these very numbers (a merge rerun of the same partials). */
+function sameVolume(observed: { accepted_events: number; distinct_items: number }, events: number, items: number): boolean {
+  return observed.accepted_events === events && observed.distinct_items === items;
 }

@@ -16,6 +16,10 @@ import { CheckpointStore } from '../registry/registry.js';
 import { checkWindowKeys, resolveWindowDays } from './window.js';
 import { stageArtifacts, stagedBuilt, writeIngestReport } from './staging.js';
 import { SIGNAL_ARTIFACT_TYPES, signalsSkipReason, writeDaySignals, type DaySignalsReport } from './signals.js';
+import type { VolumeGateResult } from '../validate/volume-anomaly.js';
+import { acceptedAnomalyMessage, applyVolumeGate, recordedVolumeVerdict } from './volume-gate.js';
+import { assertWindowable, buildWindowArtifacts, ownDayAggregate, type WindowReport } from './window-artifacts.js';
+import { readIngestReport } from './staging.js';
 
 /** Options of {@link runPipeline} (the `run` command). @since 0.1.0 */
 export interface RunOptions {
@@ -35,6 +39,10 @@ export interface RunOptions {
   readonly movePointerBack?: boolean | undefined;
   /** Skip (and report) days with no raw input or no events instead of stopping there. */
   readonly skipEmptyDays?: boolean | undefined;
+  /** Publish the (one) day even when the volume-anomaly gate blocks it; recorded in history. @since 0.3.0 */
+  readonly acceptAnomaly?: boolean | undefined;
+  /** Build each day's artifacts over the N days ending with it (DESIGN §9); default 1. @since 0.3.0 */
+  readonly windowDays?: number | undefined;
 }
 
 /** A day a run skipped (`--skip-empty-days`). @since 0.1.0 */
@@ -72,6 +80,10 @@ export interface DayResult {
   readonly manifest_uri: string;
   readonly history_seq: number;
   readonly catalog?: CatalogReport;
+  /** The volume-anomaly gate's verdict, when the gate is configured. @since 0.3.0 */
+  readonly volume_gate?: VolumeGateResult;
+  /** The rolling window the artifacts cover, when `window_days` > 1. @since 0.3.0 */
+  readonly window?: WindowReport;
   /** The day's signals, when the environment has a signals sink (DESIGN §8.2). */
   readonly signals?: DaySignalsReport;
   readonly durations_ms: { ingest: number; validate: number; compute: number; publish: number; total: number };
@@ -92,6 +104,10 @@ export interface RunPlan {
   readonly skipEmptyDays?: boolean;
   /** Days of the window left out before starting because they have no raw input (`--skip-empty-days`). */
   readonly skipped?: readonly SkippedDay[];
+  /** See {@link RunOptions.acceptAnomaly}. */
+  readonly acceptAnomaly?: boolean;
+  /** See {@link RunOptions.windowDays}; absent means 1. */
+  readonly windowDays?: number;
 }
 
 /**
@@ -107,7 +123,16 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
   if (needsCatalog && !options.catalog) {
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
+  const windowDays = options.windowDays ?? 1;
+  assertWindowable(types, windowDays);
+  if (windowDays > 1 && env.signals && !signalsSkipReason(segment)) {
+    // The service windows its daily signal rows itself (DESIGN §8.2); window sums there would count each day N times.
+    throw new UsageError(`window_days ${windowDays} with signals (db.dsn): signals are per-day counts that the service sums itself; write them from a run with window_days 1`, { window_days: windowDays });
+  }
   let days = await resolveWindowDays(env, scope, options);
+  if (options.acceptAnomaly && days.length !== 1) {
+    throw new UsageError(`--accept-anomaly accepts one day: give the day as both --start and --end (this run covers ${days.length} days${days.length > 0 ? ` from ${days[0]} to ${days.at(-1)}` : ''})`, { days: days.length });
+  }
   checkWindowKeys(env, { scope, segment, types }, days);
   // Every day's input must exist before the first day writes anything.
   const missing = env.rawSource ? [] : await daysWithoutRawInput(env.areas.raw, scope, days);
@@ -129,6 +154,8 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
     ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}),
     ...(options.movePointerBack ? { movePointerBack: true } : {}),
     ...(options.skipEmptyDays ? { skipEmptyDays: true, skipped } : {}),
+    ...(options.acceptAnomaly ? { acceptAnomaly: true } : {}),
+    ...(windowDays > 1 ? { windowDays } : {}),
   };
 }
 
@@ -195,6 +222,8 @@ export async function runPipeline(
     phase(day, 'ingest');
     const t0 = performance.now();
     const table = new EventTable(eventTableNeeds(plan.types));
+    // An operator's acceptance holds for the data it was given for: a rerun of the same partition keeps it.
+    const acceptedPartition = env.volumeAnomaly ? await acceptedPartitionOf(env, plan.scope, day) : undefined;
     const ingest = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
     await writeIngestReport(env, plan.scope, ingest);
     const t1 = performance.now();
@@ -208,19 +237,30 @@ export async function runPipeline(
     phase(day, 'validate');
     checkCanonicalGate(day, ingest.counts, env.limits);
     checkTableLimits(day, table, env.limits);
+    const volume = env.volumeAnomaly
+      ? await applyVolumeGate(env, plan.scope, day, { accepted_events: ingest.counts.accepted, distinct_items: table.items.size }, { config: env.volumeAnomaly, accept: plan.acceptAnomaly === true || acceptedPartition === ingest.canonical.sha256 })
+      : undefined;
     const t2 = performance.now();
-    const target: ArtifactTarget = { scope: plan.scope, segment: plan.segment, window: dayWindow(day) };
+    let target: ArtifactTarget = { scope: plan.scope, segment: plan.segment, window: dayWindow(day) };
     phase(day, 'compute');
     const builtAt = formatUtcSeconds(env.clock.now().getTime());
-    const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog: catalog?.catalog });
+    let inputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
+    let built;
+    let window: WindowReport | undefined;
+    if (plan.windowDays !== undefined && plan.windowDays > 1) {
+      const w = await buildWindowArtifacts(env, target, day, plan.windowDays, plan.types, { inputs, aggregate: ownDayAggregate(env, day, table, plan.types) }, builtAt);
+      ({ target, built, inputs } = w);
+      window = w.report;
+    } else {
+      built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog: catalog?.catalog });
+    }
     const t3 = performance.now();
-    const inputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
     // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
     phase(day, 'stage');
     const staged = await stageArtifacts(env, target, built, inputs);
     phase(day, 'publish');
     // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
-    const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook, { movePointerBack: plan.movePointerBack });
+    const published = await publishArtifacts(env, target, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook, { movePointerBack: plan.movePointerBack, note: acceptedAnomalyMessage(volume) });
     // Signals only after every gate passed and the day is published; before the checkpoint, so a failed write is retried.
     let signals: DaySignalsReport | undefined;
     if (env.signals) {
@@ -241,6 +281,8 @@ export async function runPipeline(
       manifest_uri: published.commit.manifestUri,
       history_seq: published.commit.entry.seq,
       ...(catalog ? { catalog: catalog.report } : {}),
+      ...(volume ? { volume_gate: volume } : {}),
+      ...(window ? { window } : {}),
       ...(signals ? { signals } : {}),
       durations_ms: { ingest: t1 - t0, validate: t2 - t1, compute: t3 - t2, publish: t4 - t3, total: t4 - t0 },
     };
@@ -249,4 +291,11 @@ export async function runPipeline(
     onDay?.(result);
   }
   return results;
+}
+
+/** The canonical partition (SHA-256) of a day whose volume anomaly an operator accepted, if any. */
+async function acceptedPartitionOf(env: PipelineEnv, scope: Scope, day: string): Promise<string | undefined> {
+  const verdict = await recordedVolumeVerdict(env, scope, day);
+  if (verdict?.outcome !== 'accepted') return undefined;
+  return (await readIngestReport(env, scope, day).catch(() => undefined))?.canonical.sha256;
 }

@@ -34,6 +34,8 @@ export interface PublishOptions {
    * (`--move-pointer-back`); the history entry says so.
    */
   readonly movePointerBack?: boolean | undefined;
+  /** A line for the history entry's message (e.g. an accepted volume anomaly). @since 0.3.0 */
+  readonly note?: string | undefined;
 }
 
 /** Result of {@link publishArtifacts}. @since 0.1.0 */
@@ -193,7 +195,7 @@ export async function publishArtifacts(
         plan = decidePointerMoves(candidates, live, { moveBack: options.movePointerBack === true });
         return plan.update;
       },
-      { reason: 'publish', message: () => movedBackMessage(plan), identity, at: clock.now().toISOString() },
+      { reason: 'publish', message: () => joinMessages(options.note, movedBackMessage(plan)), identity, at: clock.now().toISOString() },
       { skipUnchanged: true, ...(hook ? { onClaimed: () => hook('claimed') } : {}) },
     );
     await hook?.('committed');
@@ -205,6 +207,12 @@ export async function publishArtifacts(
   }
   await hook?.('end');
   return result;
+}
+
+/** History message parts joined with "; ", or `undefined` when there is none. */
+function joinMessages(...parts: (string | undefined)[]): string | undefined {
+  const present = parts.filter((p): p is string => p !== undefined);
+  return present.length > 0 ? present.join('; ') : undefined;
 }
 
 /** The history message of a deliberate move back (the audit trail of `--move-pointer-back`). */
