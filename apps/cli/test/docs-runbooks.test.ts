@@ -143,6 +143,28 @@ describe('runbooks', () => {
     expect(outputs.at(-1)).toMatch(/demo\/home {2}FRESH {2}data 1d 1h old/);
     expect(servedWindow(ws)).toBe(`${DAY2}T00:00:00Z`);
   });
+
+  test('volume-anomaly: four normal days, a day with a fraction of the events; read, decide, accept, confirm', async () => {
+    const ws = workspace('2026-01-06T01:00:00Z');
+    const DAY5 = '2026-01-05';
+    const day = (d: string, events: number) =>
+      writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', d, Array.from({ length: events }, (_, k) => event(`s${k % 7}`, `I${k % 10}`, { ts: `${d}T10:00:${String(k).padStart(2, '0')}Z` })));
+    for (const d of ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04']) day(d, 40);
+    expect((await ok(['--start', '2026-01-01', '--end', '2026-01-04'], ws)).code).toBe(0);
+    day(DAY5, 12);
+    const blocked = await ok(['--start', DAY5, '--end', DAY5], ws);
+    expect(blocked.code, blocked.stderr).toBe(3);
+    expect(blocked.stderr).toContain('accepted_events 12 outside the expected range [20, 120]');
+    const outputs = runDoc('operations/runbooks/volume-anomaly.md', { ...ws, env: { ...ws.env, DAY: DAY5 } });
+    // The ingest report read in step 1 holds the verdict with its medians.
+    expect(outputs[1]).toMatch(/"outcome": "blocked"/);
+    expect(outputs[1]).toMatch(/"median": 40/);
+    expect(existsSync(join(ws.dir, 'report.html'))).toBe(true);
+    // After the acceptance the day is served, and history says why.
+    expect(servedWindow(ws)).toBe(`${DAY5}T00:00:00Z`);
+    expect(readHistory(join(ws.dir, 'out/registry'), 'demo', 'home').at(-1)!.message).toContain(`--accept-anomaly: day ${DAY5}`);
+    expect(outputs.join('\n')).toMatch(/demo\/home {2}FRESH/);
+  });
 });
 
 describe('how-to guides', () => {

@@ -75,6 +75,8 @@ export {
 export { acceptedAnomalyMessage, applyVolumeGate, readVolumeHistory, recordedVolumeVerdict, type VolumeGateOptions } from './pipeline/volume-gate.js';
 export { DAY_AGGREGATE_FORMAT, WindowSum, dayAggregateOf, rollingWindow, windowDaysEnding, type DayAggregate, type WindowSums } from './compute/day-aggregate.js';
 export { dayAggregateKey, loadWindow, readDayAggregate, writeDayAggregate, type LoadedWindow } from './pipeline/day-aggregates.js';
+export { detectLateData, type ChangedDay, type LateDataReport } from './pipeline/late-data.js';
+export { rawFingerprint } from './ingest/raw-source.js';
 export { MAX_WINDOW_DAYS, WINDOW_ARTIFACT_TYPES, assertWindowable, type WindowReport } from './pipeline/window-artifacts.js';
 export {
   scanArtifact,

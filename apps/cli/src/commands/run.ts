@@ -14,6 +14,7 @@ interface RunFlags extends WindowFlags {
   movePointerBack?: boolean;
   acceptAnomaly?: boolean;
   windowDays?: string;
+  republishAffected?: boolean;
   skipEmptyDays?: boolean;
   catalog?: string;
   catalogFormat?: string;
@@ -39,6 +40,7 @@ export function runCommand(): Command {
   withMovePointerBack(cmd);
   withAcceptAnomaly(cmd);
   withWindowDays(cmd);
+  cmd.option('--republish-affected', 'with --incremental: also re-run the published days whose raw input changed since they were ingested (late data) and every window containing them, oldest first');
   cmd.option('--skip-empty-days', 'backfills: skip days with no raw input or no events for the tenant/surface (listed in the summary and --json as skipped_days) instead of stopping at the first');
   cmd.action(async (flags: RunFlags) => {
     const logger = loggerFor(flags);
@@ -60,10 +62,15 @@ export function runCommand(): Command {
         skipEmptyDays: flags.skipEmptyDays,
         acceptAnomaly: flags.acceptAnomaly,
         windowDays: windowDaysOf(flags.windowDays, ctx.config),
+        republishAffected: flags.republishAffected,
       });
       logger.info({ run_id: env.identity.runId, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types }, 'run started');
       const skippedText = plan.skipped && plan.skipped.length > 0 ? `, ${plan.skipped.length} without raw input skipped` : '';
       if (!flags.json) out(`recsys-pipelines run ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'}${skippedText})`);
+      if (!flags.json && plan.lateData && plan.lateData.changed.length > 0) {
+        out(`  late data: raw input changed since publish for ${plan.lateData.changed.map((c) => c.day).join(', ')}; affected published days: ${plan.lateData.affected.join(', ')}`);
+        out(plan.republished ? `  re-running ${plan.republished.join(', ')} (--republish-affected), oldest first` : '  re-run them with --republish-affected');
+      }
       await runPipeline(
         env,
         plan,
@@ -81,7 +88,8 @@ export function runCommand(): Command {
       );
       const manifestUri = days.at(-1)?.manifest_uri;
       if (flags.json) {
-        outJson({ ok: true, command: 'run', run_id: env.identity.runId, tenant: plan.scope.tenant, surface: plan.scope.surface, segment: plan.segment, days, ...(flags.skipEmptyDays ? { skipped_days: skipped } : {}), manifest_uri: manifestUri ?? null });
+        const late = plan.lateData ? { late_data: { ...plan.lateData, republished: plan.republished ?? [] } } : {};
+        outJson({ ok: true, command: 'run', run_id: env.identity.runId, tenant: plan.scope.tenant, surface: plan.scope.surface, segment: plan.segment, days, ...(flags.skipEmptyDays ? { skipped_days: skipped } : {}), ...late, manifest_uri: manifestUri ?? null });
       } else if (manifestUri) {
         out(`manifest: ${manifestUri.startsWith('file://') ? fileURLToPath(manifestUri) : manifestUri}`);
       } else if (skipped.length > 0) {

@@ -192,7 +192,8 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     artifactKinds,
     ...(catalog ? { catalog } : {}),
     limits: resolveLimits(config.limits),
-    volumeAnomaly: resolveVolumeAnomaly(config.gates?.volume_anomaly),
+    // The embedded default reads the bundled samples: tiny days whose volume swings are not traffic.
+    volumeAnomaly: file === undefined ? resolveVolumeAnomaly({ enabled: false }) : resolveVolumeAnomaly(config.gates?.volume_anomaly),
     windowDays: config.window_days ?? 1,
     postgres,
     warnings,

@@ -1,5 +1,5 @@
 import { RecsysError, UsageError } from '../errors.js';
-import type { ObjectStorage } from '../ports.js';
+import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import type { Scope } from '../keys.js';
 import { keys } from '../keys.js';
 import type { RejectReason } from './raw-event.js';
@@ -28,6 +28,24 @@ export async function rawSourcesForDay(raw: ObjectStorage, scope: Scope, day: st
   const found: RawSourceFile[] = [];
   for (const candidate of candidates) if (await raw.stat(candidate.key)) found.push(candidate);
   return found;
+}
+
+/**
+ * The fingerprint of a day's raw input objects as they are now: SHA-256 of
+ * their keys and sizes (late-data detection, pipeline/late-data.ts), or
+ * `undefined` when there is none.
+ * @since 0.3.0
+ */
+export async function rawFingerprint(raw: ObjectStorage, sha256: Sha256Factory, scope: Scope, day: string): Promise<string | undefined> {
+  const listed: [string, number][] = [];
+  for (const f of await rawSourcesForDay(raw, scope, day)) {
+    const info = await raw.stat(f.key);
+    if (info) listed.push([f.key, info.size]);
+  }
+  if (listed.length === 0) return undefined;
+  const hash = sha256();
+  hash.update(JSON.stringify(listed));
+  return hash.digest();
 }
 
 /**

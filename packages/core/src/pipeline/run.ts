@@ -20,6 +20,7 @@ import type { VolumeGateResult } from '../validate/volume-anomaly.js';
 import { acceptedAnomalyMessage, applyVolumeGate, recordedVolumeVerdict } from './volume-gate.js';
 import { assertWindowable, buildWindowArtifacts, ownDayAggregate, type WindowReport } from './window-artifacts.js';
 import { readIngestReport } from './staging.js';
+import { detectLateData, type LateDataReport } from './late-data.js';
 
 /** Options of {@link runPipeline} (the `run` command). @since 0.1.0 */
 export interface RunOptions {
@@ -43,6 +44,8 @@ export interface RunOptions {
   readonly acceptAnomaly?: boolean | undefined;
   /** Build each day's artifacts over the N days ending with it (DESIGN §9); default 1. @since 0.3.0 */
   readonly windowDays?: number | undefined;
+  /** With `incremental`: also re-run the published days affected by late data, oldest first. @since 0.3.0 */
+  readonly republishAffected?: boolean | undefined;
 }
 
 /** A day a run skipped (`--skip-empty-days`). @since 0.1.0 */
@@ -108,6 +111,10 @@ export interface RunPlan {
   readonly acceptAnomaly?: boolean;
   /** See {@link RunOptions.windowDays}; absent means 1. */
   readonly windowDays?: number;
+  /** With `incremental`: published days whose raw input changed since they were ingested, and the windows affected. */
+  readonly lateData?: LateDataReport;
+  /** Days of `days` re-run because late data affects them (`--republish-affected`). */
+  readonly republished?: readonly string[];
 }
 
 /**
@@ -130,6 +137,19 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
     throw new UsageError(`window_days ${windowDays} with signals (db.dsn): signals are per-day counts that the service sums itself; write them from a run with window_days 1`, { window_days: windowDays });
   }
   let days = await resolveWindowDays(env, scope, options);
+  if (options.republishAffected && !options.incremental) throw new UsageError('--republish-affected works with --incremental (it re-runs published days before the checkpoint)');
+  let lateData: LateDataReport | undefined;
+  let republished: string[] = [];
+  const checkpoint = options.incremental ? await new CheckpointStore(env.areas.checkpoints).read(scope) : undefined;
+  if (checkpoint) {
+    // Within the backfill limit: older days could not be re-run in one run anyway.
+    lateData = await detectLateData(env, scope, checkpoint.last_completed_day, { lookbackDays: Math.min(env.limits.max_days_backfill, 366), windowDays });
+    if (lateData.changed.length > 0) env.logger.warn({ changed: lateData.changed.map((c) => c.day), affected: lateData.affected }, 'late data: raw input of published days changed since they were ingested');
+    if (options.republishAffected && lateData.affected.length > 0) {
+      republished = lateData.affected.filter((d) => !days.includes(d));
+      days = [...republished, ...days];
+    }
+  }
   if (options.acceptAnomaly && days.length !== 1) {
     throw new UsageError(`--accept-anomaly accepts one day: give the day as both --start and --end (this run covers ${days.length} days${days.length > 0 ? ` from ${days[0]} to ${days.at(-1)}` : ''})`, { days: days.length });
   }
@@ -156,6 +176,8 @@ export async function planRun(env: PipelineEnv, options: RunOptions): Promise<Ru
     ...(options.skipEmptyDays ? { skipEmptyDays: true, skipped } : {}),
     ...(options.acceptAnomaly ? { acceptAnomaly: true } : {}),
     ...(windowDays > 1 ? { windowDays } : {}),
+    ...(lateData ? { lateData } : {}),
+    ...(republished.length > 0 ? { republished } : {}),
   };
 }
 

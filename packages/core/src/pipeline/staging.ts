@@ -8,6 +8,7 @@ import { hashStoredObject } from '../stored-hash.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import type { IngestCounts, IngestReport } from '../ingest/ingest-day.js';
 import { REJECT_REASONS } from '../ingest/raw-event.js';
+import { rawFingerprint } from '../ingest/raw-source.js';
 import type { ShardSpec } from '../shard.js';
 import { VolumeGateRecordSchema } from '../validate/volume-anomaly.js';
 
@@ -75,6 +76,8 @@ export const StoredIngestReportSchema = z.strictObject({
   counts: CountsSchema,
   canonical: z.strictObject({ key: z.string(), uri: z.string(), sha256: hex64, bytes: count }),
   quarantine: z.string().optional(),
+  /** Fingerprint of the day's raw input objects when ingested (late-data detection). @since 0.3.0 */
+  raw_fingerprint: z.string().optional(),
   /** The volume-anomaly gate's verdict on the day, once validated (the history of later days). @since 0.3.0 */
   volume_gate: VolumeGateRecordSchema.optional(),
 });
@@ -149,7 +152,7 @@ async function readJson<T>(storage: ObjectStorage, key: string, schema: z.ZodTyp
  * @since 0.1.0
  */
 export async function writeIngestReport(env: PipelineEnv, scope: Scope, report: IngestReport, shard?: ShardSpec): Promise<string> {
-  const stored: StoredIngestReport = {
+  let stored: StoredIngestReport = {
     v: 1,
     tenant: scope.tenant,
     surface: scope.surface,
@@ -161,7 +164,14 @@ export async function writeIngestReport(env: PipelineEnv, scope: Scope, report: 
     ...(report.quarantine ? { quarantine: report.quarantine } : {}),
   };
   const key = keys.ingestReport(scope, report.day, shard);
-  await env.areas.artifacts.put(key, json(stored));
+  // Late-data detection compares this with the raw input as it is later (pipeline/late-data.ts).
+  const fingerprint = env.rawSource ? undefined : await rawFingerprint(env.areas.raw, env.sha256, scope, report.day);
+  if (fingerprint) stored = { ...stored, raw_fingerprint: fingerprint };
+  // Re-ingesting the same partition keeps its volume-anomaly verdict (an operator's acceptance
+  // included), so a rerun rewrites the same report; another partition is judged afresh.
+  const previous = await readIngestReport(env, scope, report.day, shard).catch(() => undefined);
+  const verdict = previous?.volume_gate && previous.canonical.sha256 === report.canonical.sha256 ? { volume_gate: previous.volume_gate } : {};
+  await env.areas.artifacts.put(key, json({ ...stored, ...verdict }));
   return key;
 }
 

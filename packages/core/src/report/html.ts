@@ -346,7 +346,7 @@ ${s.ingest.days.map((d) => {
 })}
 </tbody>
 </table>
-<p class="small">A day is <em>blocked</em> when its stored counts fail the canonical gate under the configured limits; <em>not published</em> when it was ingested but no version with its window was published (another gate or limit stopped it, or it is still in progress).</p>`;
+<p class="small">A day is <em>blocked</em> when its stored counts fail the canonical gate under the configured limits, or the volume-anomaly gate blocked it (its accepted events or distinct items were outside the range of the days before); <em>not published</em> when it was ingested but no version with its window was published (another gate or limit stopped it, or it is still in progress).</p>`;
 }
 
 function timelineSvg(s: ScopeReport, idx: number): Markup {

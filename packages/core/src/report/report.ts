@@ -11,6 +11,7 @@ import { versionOfUri } from '../ops/blob-check.js';
 import { checkCanonicalGate } from '../validate/gates.js';
 import { StoredIngestReportSchema } from '../pipeline/staging.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
+import { describeMeasureCheck, type VolumeGateResult } from '../validate/volume-anomaly.js';
 import { lookupRanks, readNeighbors, readTopItems, type CountedItem } from './top.js';
 
 /*
@@ -146,6 +147,8 @@ export interface IngestDayRow {
   readonly message?: string;
   /** Live or earlier published versions whose window ends with this day. */
   readonly published?: readonly string[];
+  /** The volume-anomaly gate's verdict recorded for the day (DESIGN §9). @since 0.3.0 */
+  readonly volume_gate?: VolumeGateResult;
 }
 
 /** The report of one tenant/surface. @since 0.1.0 */
@@ -219,7 +222,7 @@ async function readRecordSafe(registry: Registry, scope: Scope, type: string, ve
 }
 
 /** Reads every ingest report of the scope's staging area for the given days (whole-day or summed shards). */
-async function ingestDays(artifacts: ObjectStorage, scope: Scope, days: readonly string[]): Promise<Map<string, IngestCounts>> {
+async function ingestDays(artifacts: ObjectStorage, scope: Scope, days: readonly string[], verdicts: Map<string, VolumeGateResult>): Promise<Map<string, IngestCounts>> {
   const wanted = new Set(days);
   const whole = new Map<string, IngestCounts>();
   const shards = new Map<string, IngestCounts[]>();
@@ -237,6 +240,8 @@ async function ingestDays(artifacts: ObjectStorage, scope: Scope, days: readonly
     }
     if (!parsed.success) continue;
     const counts = parsed.data.counts as IngestCounts;
+    // A whole-day verdict wins over the shards' (a sharded day's merge writes the same one into each).
+    if (parsed.data.volume_gate && (m[2] === undefined || !verdicts.has(m[1]!))) verdicts.set(m[1]!, parsed.data.volume_gate);
     if (m[2] === undefined) whole.set(m[1]!, counts);
     else shards.set(m[1]!, [...(shards.get(m[1]!) ?? []), counts]);
   }
@@ -417,21 +422,30 @@ async function scopeReport(env: ReportEnv, registry: Registry, status: ScopeStat
   let ingest: ScopeReport['ingest'] = { days: [] };
   const reportDays = await ingestRange(env.areas.artifacts, scope, live, o.days);
   if (reportDays) {
-    const counts = await ingestDays(env.areas.artifacts, scope, reportDays);
+    const verdicts = new Map<string, VolumeGateResult>();
+    const counts = await ingestDays(env.areas.artifacts, scope, reportDays, verdicts);
     const rows: IngestDayRow[] = reportDays.map((day) => {
       const c = counts.get(day);
       const pub = published.get(day);
       const pubList = pub ? { published: [...pub].sort() } : {};
+      const verdict = verdicts.get(day);
+      const volume = verdict ? { volume_gate: verdict } : {};
       if (!c) return { day, outcome: pub ? 'published' : 'not_ingested', ...pubList };
       try {
         checkCanonicalGate(day, c, o.limits);
       } catch (error) {
         if (ValidationGateError.isInstance(error)) {
-          return { day, counts: c, outcome: 'blocked', gate: (error as ValidationGateError).gate, message: error.message, ...pubList };
+          return { day, counts: c, outcome: 'blocked', gate: (error as ValidationGateError).gate, message: error.message, ...pubList, ...volume };
         }
         throw error;
       }
-      return { day, counts: c, outcome: pub ? 'published' : 'not_published', ...pubList };
+      if (verdict?.outcome === 'blocked' && !pub) {
+        return { day, counts: c, outcome: 'blocked', gate: 'volume_anomaly', message: verdict.checks.filter((k) => !k.ok).map(describeMeasureCheck).join('; '), ...volume };
+      }
+      if (verdict?.outcome === 'accepted') {
+        return { day, counts: c, outcome: pub ? 'published' : 'not_published', gate: 'volume_anomaly', message: `accepted (--accept-anomaly): ${verdict.checks.filter((k) => !k.ok).map(describeMeasureCheck).join('; ')}`, ...pubList, ...volume };
+      }
+      return { day, counts: c, outcome: pub ? 'published' : 'not_published', ...pubList, ...volume };
     });
     ingest = { from: reportDays[0]!, to: reportDays.at(-1)!, days: rows };
   }
