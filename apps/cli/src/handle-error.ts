@@ -12,6 +12,12 @@ export function describeError(error: unknown): { exitCode: number; kind: string;
   return { exitCode: 1, kind: 'runtime', message: error instanceof Error ? `${error.message}` : String(error) };
 }
 
+/** The `error` member of a `--json` failure document: kind, exit code, message, context. */
+export function errorDocument(error: unknown): { kind: string; exit_code: number; message: string; context?: Record<string, unknown> } {
+  const d = describeError(error);
+  return { kind: d.kind, exit_code: d.exitCode, message: d.message, ...(d.context ? { context: d.context } : {}) };
+}
+
 /** Logs and prints an error; returns the exit code. */
 export function handleError(error: unknown, logger: Logger | undefined, stderr: (line: string) => void): number {
   const d = describeError(error);

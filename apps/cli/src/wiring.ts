@@ -5,7 +5,7 @@ import { FsObjectStorage, nodeSha256 } from '@recsys/storage-fs';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { WorkerParsePool } from './parallel/parse-pool.js';
-import { openS3Area } from './s3-storage.js';
+import { loadS3Support, openS3Area } from './s3-storage.js';
 
 /** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
 function openArea(name: string, location: AreaLocation, logger?: Logger): ObjectStorage {
@@ -13,9 +13,13 @@ function openArea(name: string, location: AreaLocation, logger?: Logger): Object
   return openS3Area(name, location, logger);
 }
 
-/** Opens every storage area of a config; `logger` receives S3 retry warnings. */
-export function openAreas(config: ResolvedConfig, logger?: Logger): StorageAreas {
+/**
+ * Opens every storage area of a config (loading the S3 adapter first when an
+ * area is on S3); `logger` receives S3 retry warnings.
+ */
+export async function openAreas(config: ResolvedConfig, logger?: Logger): Promise<StorageAreas> {
   const a = config.areas;
+  await loadS3Support(Object.values(a));
   return {
     raw: openArea('raw_source', a.raw, logger),
     canonical: openArea('canonical_dir', a.canonical, logger),
@@ -46,8 +50,8 @@ export function runIdentity(): RunIdentity {
 }
 
 /** Builds the pipeline environment for a command. */
-export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv {
-  return { areas: openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
+export async function pipelineEnv(config: ResolvedConfig, logger: Logger): Promise<PipelineEnv> {
+  return { areas: await openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
 }
 
 /**

@@ -14,7 +14,7 @@ export { splitLines, MAX_LINE_BYTES, type RawLine } from './ingest/line-splitter
 export { REJECT_REASONS, checkRawEvent, canonicalLine, type CanonicalEvent, type RejectReason, type RawEventResult } from './ingest/raw-event.js';
 export { FingerprintSet } from './ingest/fingerprint-set.js';
 export { rawSourcesForDay, openRawSource, type RawSourceFile } from './ingest/raw-source.js';
-export { ingestDay, ingestDayReference, inProcessParsePool, type IngestCounts, type IngestReport, type IngestOptions, type ParsePool } from './ingest/ingest-day.js';
+export { ingestDay, ingestDayReference, inProcessParsePool, type IngestCounts, type IngestReport, type IngestOptions } from './ingest/ingest-day.js';
 export { parseChunk, transferables, LocalDictionary, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';
 export { shardOfSession, parseShardSpec, type ShardSpec } from './shard.js';
 export { EventTable, NO_USER, instantOf } from './compute/event-table.js';

@@ -4,6 +4,7 @@
  * them. Keys are `/`-separated, relative, and built only from validated path
  * segments (see `keys.ts`).
  */
+import type { ChunkContext, ChunkResult } from './ingest/chunk-parser.js';
 
 /** Size and identity of a stored object. @since 0.1.0 */
 export interface ObjectInfo {
@@ -116,3 +117,14 @@ export interface Sha256 {
 
 /** Creates incremental SHA-256 hashers. @since 0.1.0 */
 export type Sha256Factory = () => Sha256;
+
+/**
+ * Parses chunks of raw lines, possibly on other threads (the Node runtime
+ * has a worker-thread pool). Results must come back per dictionary in
+ * submission order (one FIFO queue per worker). Whoever creates a pool
+ * closes it.
+ * @since 0.1.0
+ */
+export interface ParsePool {
+  parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult>;
+}

@@ -1,6 +1,5 @@
-import type { Clock, Logger, ObjectStorage, RunIdentity, Sha256Factory } from './ports.js';
+import type { Clock, Logger, ObjectStorage, ParsePool, RunIdentity, Sha256Factory } from './ports.js';
 import type { Limits } from './limits.js';
-import type { ParsePool } from './ingest/ingest-day.js';
 
 /**
  * Where each kind of data lives (DESIGN §4). Areas may share one backend

@@ -1,23 +1,19 @@
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { checkScope, planRun, runPipeline, type DayResult } from '@recsys/core';
+import { action } from '../action.js';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type WindowFlags, windowOptions } from '../options.js';
-import { describeError, handleError } from '../handle-error.js';
+import { CatalogFlags, WindowFlags, windowOptions, withCatalogOptions, withCommonOptions, withScopeOptions, withWindowOptions } from '../options.js';
 import { pipelineEnv } from '../wiring.js';
-import { out, outJson, pad } from '../output.js';
+import { out, outJson, printArtifacts, printManifest } from '../output.js';
 import { killHook } from '../test-hooks.js';
 
-interface RunFlags extends WindowFlags {
-  catalog?: string;
-  catalogFormat?: string;
-}
+const RunFlags = WindowFlags.extend(CatalogFlags.shape);
 
 function printDay(day: DayResult): void {
   const c = day.counts;
   out(`  ${day.day}  read ${c.read}  accepted ${c.accepted}  duplicates ${c.duplicates}  rejected ${c.rejected}  out-of-window ${c.out_of_window}  other tenant/surface ${c.other_scope}`);
   if (day.catalog) out(`    catalog        ${day.catalog.items} items for this surface from ${day.catalog.rows} rows (${day.catalog.malformed} malformed)  ${day.catalog.location}`);
-  for (const a of day.artifacts) out(`    ${pad(a.key, 14)} ${a.version.slice(0, 12)}  ${pad(`${a.size} rows`, 12)} ${a.new_blob ? 'published' : 'unchanged'}  ${a.uri}`);
+  printArtifacts(day.artifacts);
   if (day.quarantine) out(`    quarantine     ${day.quarantine}`);
 }
 
@@ -27,43 +23,34 @@ export function runCommand(): Command {
   withScopeOptions(cmd);
   withWindowOptions(cmd);
   cmd.option('--artifacts <types>', 'comma-separated artifact types: popularity, cooc, implicit, session_seq, content_sim (default: config artifact_kinds, else popularity,cooc)');
-  cmd.option('--catalog <file>', 'item catalog for content_sim, CSV or JSONL (default: config catalog.path)');
-  cmd.option('--catalog-format <format>', 'catalog format, csv or jsonl (default: from the file extension)');
-  cmd.action(async (flags: RunFlags) => {
-    const logger = loggerFor(flags);
-    const days: DayResult[] = [];
-    let plan;
-    try {
-      const ctx = await commandContext(flags, logger);
-      const env = pipelineEnv(ctx.config, logger);
-      const types = flags.artifacts ? parseList('--artifacts', flags.artifacts) : ctx.config.artifactKinds;
-      const catalog = types.includes('content_sim') ? await catalogSource(flags, ctx.config, checkScope({ tenant: flags.tenant, surface: flags.surface }), process.cwd()) : undefined;
-      plan = await planRun(env, {
-        ...windowOptions(flags),
-        types,
-        catalog,
-      });
-      logger.info({ run_id: env.identity.runId, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types }, 'run started');
-      if (!flags.json) out(`recsys-pipelines run ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'})`);
-      await runPipeline(env, plan, (day) => {
-        days.push(day);
-        if (!flags.json) printDay(day);
-      }, killHook());
-      const manifestUri = days.at(-1)?.manifest_uri;
-      if (flags.json) {
-        outJson({ ok: true, command: 'run', run_id: env.identity.runId, tenant: plan.scope.tenant, surface: plan.scope.surface, segment: plan.segment, days, manifest_uri: manifestUri ?? null });
-      } else if (manifestUri) {
-        out(`manifest: ${manifestUri.startsWith('file://') ? fileURLToPath(manifestUri) : manifestUri}`);
-      } else {
-        out('nothing to do: already up to date');
-      }
-    } catch (error) {
-      process.exitCode = handleError(error, logger, (line) => process.stderr.write(line + '\n'));
-      if (flags.json) {
-        const d = describeError(error);
-        outJson({ ok: false, command: 'run', error: { kind: d.kind, exit_code: d.exitCode, message: d.message, ...(d.context ? { context: d.context } : {}) }, days });
-      }
-    }
-  });
+  withCatalogOptions(cmd);
+  cmd.action(
+    action({
+      command: 'run',
+      flags: RunFlags,
+      partial: () => ({ days: [] as DayResult[] }),
+      run: async ({ flags, config, logger, json, partial: { days } }) => {
+        const env = await pipelineEnv(config, logger);
+        const types = flags.artifacts ?? config.artifactKinds;
+        const catalog = types.includes('content_sim') ? await catalogSource(flags, config, checkScope({ tenant: flags.tenant, surface: flags.surface }), process.cwd()) : undefined;
+        const plan = await planRun(env, { ...windowOptions(flags), types, catalog });
+        logger.info({ run_id: env.identity.runId, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types }, 'run started');
+        if (!json) out(`recsys-pipelines run ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'})`);
+        await runPipeline(
+          env,
+          plan,
+          (day) => {
+            days.push(day);
+            if (!json) printDay(day);
+          },
+          killHook(),
+        );
+        const manifestUri = days.at(-1)?.manifest_uri;
+        if (json) outJson({ ok: true, command: 'run', run_id: env.identity.runId, tenant: plan.scope.tenant, surface: plan.scope.surface, segment: plan.segment, days, manifest_uri: manifestUri ?? null });
+        else if (manifestUri) printManifest(manifestUri);
+        else out('nothing to do: already up to date');
+      },
+    }),
+  );
   return cmd;
 }

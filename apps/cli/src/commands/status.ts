@@ -1,15 +1,17 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { z } from 'zod';
 import { collectStatus, DEFAULT_MAX_AGE_MS, EXIT_CODES, formatDuration, parseDuration, renderPrometheus, RecsysError, type StatusReport } from '@recsys/core';
-import { withCommonOptions, type CommonOptions } from '../options.js';
-import { out, outJson, pad } from '../output.js';
-import { opsEnv, optionalScope, runAction, short, type OptionalScopeFlags } from './ops-shared.js';
+import { action } from '../action.js';
+import { OptionalScopeFlags, withCommonOptions, withOptionalScopeOptions, withScope } from '../options.js';
+import { out, outJson, pad, short } from '../output.js';
+import { opsEnv } from './ops-shared.js';
 
-interface StatusFlags extends CommonOptions, OptionalScopeFlags {
-  maxAge: string;
-  prometheus?: string;
-}
+const StatusFlags = OptionalScopeFlags.extend({
+  maxAge: z.string().transform((value) => parseDuration('--max-age', value)),
+  prometheus: z.string().optional(),
+}).transform(withScope);
 
 /**
  * Writes the node-exporter textfile atomically: the collector must never read
@@ -57,22 +59,22 @@ function print(report: StatusReport): void {
 export function statusCommand(): Command {
   const cmd = new Command('status').description('freshness of every tenant/surface (or one): manifest age vs --max-age, served versions; exits 5 when stale');
   withCommonOptions(cmd);
-  cmd
-    .option('--tenant <tenant>', 'only this tenant (with --surface)')
-    .option('--surface <surface>', 'only this surface (with --tenant)')
+  withOptionalScopeOptions(cmd)
     .option('--max-age <duration>', 'freshness SLO, e.g. 26h, 90m, 2d', `${DEFAULT_MAX_AGE_MS / 3_600_000}h`)
     .option('--prometheus <file>', 'also write node-exporter textfile metrics to this file (atomically)')
     .addHelpText('after', '\nExit codes: 0 fresh, 5 stale (or nothing published), 1/2 on errors. Suits cron and Kubernetes probes.');
-  cmd.action((flags: StatusFlags) =>
-    runAction('status', flags, async (ctx, logger) => {
-      const maxAgeMs = parseDuration('--max-age', flags.maxAge);
-      const scope = optionalScope(flags);
-      const report = await collectStatus(opsEnv(ctx, logger), { scope, maxAgeMs });
-      if (flags.prometheus !== undefined) await writeTextfile(flags.prometheus, renderPrometheus(report));
-      if (flags.json) outJson({ ok: !report.stale, command: 'status', ...report });
-      else print(report);
-      if (report.stale) logger.warn({ stale: report.scopes.filter((s) => !s.fresh).map((s) => `${s.tenant}/${s.surface}`) }, 'stale artifacts');
-      return report.stale ? EXIT_CODES.stale : 0;
+  cmd.action(
+    action({
+      command: 'status',
+      flags: StatusFlags,
+      run: async ({ flags, config, logger, json }) => {
+        const report = await collectStatus(await opsEnv(config, logger), { scope: flags.scope, maxAgeMs: flags.maxAge });
+        if (flags.prometheus !== undefined) await writeTextfile(flags.prometheus, renderPrometheus(report));
+        if (json) outJson({ ok: !report.stale, command: 'status', ...report });
+        else print(report);
+        if (report.stale) logger.warn({ stale: report.scopes.filter((s) => !s.fresh).map((s) => `${s.tenant}/${s.surface}`) }, 'stale artifacts');
+        return report.stale ? EXIT_CODES.stale : 0;
+      },
     }),
   );
   return cmd;

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, resolveLimits, type Limits } from '@recsys/core';
-import { loadS3Support } from '../s3-storage.js';
 import { ConfigFileSchema, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
 
 /** Where one storage area lives. */
@@ -48,7 +47,8 @@ function keyOf(path: readonly PropertyKey[]): string {
 /**
  * Reads and validates a config file (or the embedded default when `path`
  * is undefined). Relative paths resolve against the config file's folder
- * (the working directory for the embedded default).
+ * (the working directory for the embedded default). Pure apart from reading
+ * the file: opening the storage it names is `openAreas`' job.
  */
 export async function loadConfig(path: string | undefined, cwd: string): Promise<ResolvedConfig> {
   let raw: unknown = {};
@@ -76,9 +76,7 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(key, `${problem}${more}`, { file, issues: parsed.error.issues.map((i) => ({ key: keyOf(i.path), message: i.message })) });
   }
-  const resolved = resolveConfig(parsed.data, file, base);
-  await loadS3Support(Object.values(resolved.areas));
-  return resolved;
+  return resolveConfig(parsed.data, file, base);
 }
 
 function resolveConfig(config: ConfigFile, file: string | undefined, base: string): ResolvedConfig {

@@ -8,17 +8,9 @@ import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { openRawSource, rawSourcesForDay } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
+import type { ParsePool } from '../ports.js';
 
 export type { IngestCounts, IngestReport } from './day-outputs.js';
-
-/**
- * Parses chunks of raw lines, possibly on other threads. Results must come
- * back per dictionary in submission order (one FIFO queue per worker).
- * @since 0.1.0
- */
-export interface ParsePool {
-  parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult>;
-}
 
 /** A pool that parses on the calling thread (small inputs, tests, browsers). @since 0.1.0 */
 export function inProcessParsePool(): ParsePool {
