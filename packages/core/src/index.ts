@@ -25,6 +25,19 @@ export { computeCooc, computeCoocRows, countSessionPairs, coocRowsFromPairs, coo
 export { JsonBytes, artifactBytes, valuePayload, writeIdCountArray, writeName, nameBytes, jsonString, type PayloadSource, type ArtifactHeader, type BuildBlock, type NameBytes } from './compute/emit.js';
 export { COMPUTABLE_ARTIFACT_TYPES, assertComputable, eventTableNeeds, blobText, computeArtifacts, finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload, type PayloadBuilder } from './compute/artifacts.js';
 export { checkArtifactGate, checkCanonicalGate, checkTableLimits } from './validate/gates.js';
+export {
+  scanArtifact,
+  readArtifactHeader,
+  checkArtifactGateStreamed,
+  ArtifactSyntaxError,
+  ArtifactChangedError,
+  type ArtifactScan,
+  type ArtifactSource,
+  type ArtifactHeaderV1,
+  type ArtifactGateExpectation,
+  type ScanOptions,
+} from './validate/artifact-stream.js';
+export { portableSha256 } from './sha256-portable.js';
 // Per-user artifacts, content_sim and the item catalog (issue #8).
 export { computeUserRows, rowsByUser, type ItemScore, type UserItems, type UserScorer } from './compute/user-items.js';
 export { computeImplicit } from './compute/implicit.js';

@@ -1,4 +1,4 @@
-import { ContractValidationError, DEFAULT_SEGMENT, parseArtifact, verifyArtifactVersion, type ArtifactV1 } from '@recsys/contracts';
+import { ContractValidationError, parseArtifact, verifyArtifactVersion, type ArtifactV1 } from '@recsys/contracts';
 import { ValidationGateError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { checkLimit } from '../limits.js';
@@ -7,6 +7,7 @@ import type { ArtifactTarget } from '../compute/artifacts.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { catalogForSurface } from '../compute/content-sim.js';
+import { checkArtifactFacts } from './artifact-stream.js';
 
 /**
  * Canonical gate (DESIGN §5.3): the day has events and the share of rejected
@@ -123,26 +124,8 @@ export async function checkArtifactGate(bytes: string, expected: { type: string;
     const detail = ContractValidationError.isInstance(error) ? error.message : `not JSON: ${(error as Error).message}`;
     throw new ValidationGateError('artifact_contract', `${where}: ${detail}`, { type: expected.type, version: expected.version }, { cause: error });
   }
-  const { scope, segment, window } = expected.target;
-  const mismatches: string[] = [];
-  if (artifact.artifact_type !== expected.type) mismatches.push(`artifact_type ${artifact.artifact_type} != ${expected.type}`);
-  if (artifact.tenant !== scope.tenant) mismatches.push(`tenant ${artifact.tenant} != ${scope.tenant}`);
-  if (artifact.surface !== scope.surface) mismatches.push(`surface ${artifact.surface} != ${scope.surface}`);
-  if ((artifact.segment ?? DEFAULT_SEGMENT) !== (segment || DEFAULT_SEGMENT)) mismatches.push(`segment ${artifact.segment} != ${segment}`);
-  if (artifact.window.start !== window.start || artifact.window.end !== window.end) mismatches.push(`window ${artifact.window.start}/${artifact.window.end} != ${window.start}/${window.end}`);
-  if (mismatches.length > 0) throw new ValidationGateError('artifact_header', `${where}: ${mismatches.join('; ')}`, { type: expected.type });
   const check = await verifyArtifactVersion(artifact);
-  if (!check.ok || check.version !== expected.version) {
-    const computed = check.ok ? check.version : check.computed;
-    throw new ValidationGateError('artifact_hash', `${where}: content hashes to ${computed}`, { type: expected.type, expected: expected.version, computed });
-  }
   const { rows, maxRow } = payloadSize(artifact);
-  if (rows > limits.max_items_per_artifact) {
-    throw new ValidationGateError('artifact_size', `${where}: ${rows} rows > limits.max_items_per_artifact ${limits.max_items_per_artifact}`, { rows });
-  }
-  const rowLimit = artifact.artifact_type === 'cooc' ? limits.max_neighbors_per_item : limits.max_items_per_user;
-  if ((artifact.artifact_type === 'cooc' || artifact.artifact_type === 'implicit' || artifact.artifact_type === 'session_seq') && maxRow > rowLimit) {
-    throw new ValidationGateError('artifact_size', `${where}: a row has ${maxRow} entries > ${rowLimit}`, { maxRow });
-  }
+  checkArtifactFacts(where, { ...artifact, rows, maxRow, computedVersion: check.ok ? check.version : check.computed }, expected, limits);
   return artifact;
 }
