@@ -23,8 +23,8 @@ export { PairCounter } from './compute/pair-counter.js';
 export { computePopularity, computePopularityRows, popularityPayload, popularityItems, rankByExposure, type ItemCount, type ItemExposure, type PopularityRows } from './compute/popularity.js';
 export { computeCooc, computeCoocRows, countSessionPairs, coocRowsFromPairs, coocPayload, coocRowObjects, type CoocRow, type CoocRows } from './compute/cooc.js';
 export { JsonBytes, artifactBytes, valuePayload, writeIdCountArray, writeName, nameBytes, jsonString, type PayloadSource, type ArtifactHeader, type BuildBlock, type NameBytes } from './compute/emit.js';
-export { COMPUTABLE_ARTIFACT_TYPES, assertComputable, eventTableNeeds, blobText, computeArtifacts, finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload, type PayloadBuilder } from './compute/artifacts.js';
-export { checkArtifactGate, checkCanonicalGate, checkTableLimits } from './validate/gates.js';
+export { blobText, computeArtifacts, finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload, type PayloadBuilder } from './compute/artifacts.js';
+export { checkArtifactGate, checkCanonicalGate, checkDayLimits, checkTableLimits, type DayTotals } from './validate/gates.js';
 export {
   scanArtifact,
   readArtifactHeader,
@@ -43,7 +43,18 @@ export { computeUserRows, rowsByUser, type ItemScore, type UserItems, type UserS
 export { computeImplicit } from './compute/implicit.js';
 export { computeSessionSeq, eventInstants, type EventInstants } from './compute/session-seq.js';
 export { computeContentSim, catalogForSurface, type ContentSimItem, type SurfaceCatalog } from './compute/content-sim.js';
-export { CATALOG_ARTIFACT_TYPES, type ArtifactInputs, type BuildContext } from './compute/artifacts.js';
+export { type ArtifactInputs, type BuildContext } from './compute/artifacts.js';
+export {
+  ARTIFACT_KINDS,
+  COMPUTABLE_ARTIFACT_TYPES,
+  CATALOG_ARTIFACT_TYPES,
+  SHARDABLE_ARTIFACT_TYPES,
+  kindOf,
+  assertComputable,
+  assertShardable,
+  eventTableNeeds,
+} from './compute/kinds.js';
+export type { ArtifactKind, ShardedKind, MergedAggregates } from './compute/artifact-kind.js';
 export { readCsvRecords, type CsvRecord, type CsvErrorReason } from './catalog/csv.js';
 export {
   CATALOG_FORMATS,
@@ -62,31 +73,19 @@ export {
   type CatalogSource,
 } from './catalog/catalog.js';
 export { checkCatalogGate } from './validate/gates.js';
-export { type CatalogReport } from './pipeline/run.js';
+export { type CatalogReport } from './pipeline/run-catalog.js';
 export { FULL_READBACK_MAX_BYTES, publishArtifacts, type PublishedArtifact, type PublishResult, type PublishStepHook } from './publish/publish.js';
 export { Registry, CheckpointStore, applyUpdate, type CurrentMap, type PointerUpdate, type CommitMeta, type CommitResult, type CommitOptions } from './registry/registry.js';
 export { planRun, runPipeline, type RunOptions, type RunPlan, type DayResult } from './pipeline/run.js';
 // Job mode, segments and sharded runs (issue #6).
 export { resolveWindowDays, type WindowOptions } from './pipeline/window.js';
-export {
-  planJob,
-  resolveShard,
-  parseShardCount,
-  ingestJob,
-  validateJob,
-  computeJob,
-  mergeJob,
-  publishJob,
-  type JobOptions,
-  type JobPlan,
-  type JobStep,
-  type IngestDayResult,
-  type ValidateDayResult,
-  type ComputeDayResult,
-  type PartialResult,
-  type MergeDayResult,
-  type PublishDayResult,
-} from './pipeline/jobs.js';
+export { planJob, planSteps, resolveShard, parseShardCount, type JobOptions, type JobPlan, type JobStep, type PipelineStep } from './pipeline/plan.js';
+export { ingestDayStep, computeDayStep, publishDayStep, type IngestedDay, type PublishDayResult } from './pipeline/day-steps.js';
+export { ingestJob, type IngestDayResult } from './pipeline/jobs/ingest.js';
+export { validateJob, type ValidateDayResult } from './pipeline/jobs/validate.js';
+export { computeJob, type ComputeDayResult, type PartialResult } from './pipeline/jobs/compute.js';
+export { mergeJob, type MergeDayResult } from './pipeline/jobs/merge.js';
+export { publishJob } from './pipeline/jobs/publish.js';
 export { readCanonicalPartition, type PartitionSummary, type PartitionCheck, type ReadPartitionOptions } from './pipeline/canonical-reader.js';
 export {
   windowFolderOf,
@@ -104,11 +103,9 @@ export {
   type LoadedStagedArtifact,
 } from './pipeline/staging.js';
 export {
-  SHARDABLE_ARTIFACT_TYPES,
   SHARD_HASH,
   PARTIAL_FORMAT,
   PartialHeaderSchema,
-  assertShardable,
   partialLimits,
   partialConfigHash,
   writePartial,

@@ -28,7 +28,7 @@ import { killHook } from '../test-hooks.js';
  * The job-mode steps (DESIGN §6): `ingest`, `validate`, `compute <type…>`,
  * `merge <type…>` and `publish`, each with the flags of `run`, sharing the
  * staging area so a scheduler can run and retry them as separate jobs.
- * The logic is in @recsys/core (pipeline/jobs.ts); these are thin wrappers.
+ * The logic is in @recsys/core (pipeline/plan.ts, day-steps.ts, jobs/); these are thin wrappers.
  */
 
 /** Flags of every step; `args` holds the `<type…>` of compute and merge. */

@@ -60,7 +60,7 @@ export function popularity(env: TestEnv, items: Record<string, number>, options:
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .map(([item_id, count]) => ({ item_id, count }));
   const target = { scope, segment: options.segment ?? 'default', window: dayWindow(options.day ?? '2026-01-01') };
-  return finishArtifact(options.type ?? 'popularity', target, { members: { items: rows }, size: rows.length }, env.clock.now().toISOString().slice(0, 19) + 'Z', sha256);
+  return finishArtifact(options.type ?? 'popularity', target, { members: { items: rows }, rows: rows.length }, env.clock.now().toISOString().slice(0, 19) + 'Z', sha256);
 }
 
 /** A cooc artifact with one row per item listing the others. */
@@ -68,7 +68,7 @@ export function cooc(env: TestEnv, ids: string[], options: { day?: string; segme
   const sorted = [...ids].sort();
   const neighbors = sorted.map((id) => ({ item_id: id, items: sorted.filter((o) => o !== id).map((o) => ({ item_id: o, count: 1 })) }));
   const target = { scope, segment: options.segment ?? 'default', window: dayWindow(options.day ?? '2026-01-01') };
-  return finishArtifact('cooc', target, { members: { neighbors }, size: neighbors.length }, env.clock.now().toISOString().slice(0, 19) + 'Z', sha256);
+  return finishArtifact('cooc', target, { members: { neighbors }, rows: neighbors.length }, env.clock.now().toISOString().slice(0, 19) + 'Z', sha256);
 }
 
 /** Publishes built artifacts for `day` (default segment unless given). */

@@ -1,0 +1,93 @@
+import { formatUtcSeconds, type InputPartition } from '@recsys/contracts';
+import type { PipelineEnv } from '../storage-areas.js';
+import type { EventTable } from '../compute/event-table.js';
+import { computeArtifacts, type BuiltArtifact } from '../compute/artifacts.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { ingestDay, type IngestReport } from '../ingest/ingest-day.js';
+import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
+import { CheckpointStore } from '../registry/registry.js';
+import { partitionKeyOf, targetOf, type JobPlan } from './plan.js';
+import { stageArtifacts, writeIngestReport, type StagedArtifact } from './staging.js';
+
+/*
+ * The per-day steps that `run` composes in one pass and each job-mode step
+ * wraps (DESIGN §6), so both entry points do the same writes in the same
+ * order: ingest a day, check its limits (validate/gates.ts, checkDayLimits),
+ * compute and stage its artifacts, publish them.
+ */
+
+/** An ingested day: the report and where it is stored. @since 0.1.0 */
+export interface IngestedDay {
+  readonly report: IngestReport;
+  /** Key of the stored ingest report in the staging area. */
+  readonly reportKey: string;
+}
+
+/**
+ * Ingest one day: raw → canonical partition (of the plan's shard) +
+ * quarantine, and the ingest report in the staging area. With `table`, the
+ * accepted events also feed it (`run`'s single pass).
+ * @since 0.1.0
+ */
+export async function ingestDayStep(env: PipelineEnv, plan: Pick<JobPlan, 'scope' | 'shard'>, day: string, table?: EventTable): Promise<IngestedDay> {
+  const report = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool, shard: plan.shard, partitionKey: plan.shard ? partitionKeyOf(plan, day) : undefined });
+  const reportKey = await writeIngestReport(env, plan.scope, report, plan.shard);
+  return { report, reportKey };
+}
+
+/**
+ * Compute one day's artifacts from its event table (and the run's item
+ * catalog) and stage them with the canonical inputs they were built from.
+ * @since 0.1.0
+ */
+export async function computeDayStep(
+  env: PipelineEnv,
+  plan: Pick<JobPlan, 'scope' | 'segment' | 'types'>,
+  day: string,
+  table: EventTable,
+  inputs: readonly InputPartition[],
+  catalog: Catalog | undefined,
+): Promise<StagedArtifact[]> {
+  const target = targetOf(plan, day);
+  const builtAt = formatUtcSeconds(env.clock.now().getTime());
+  const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog });
+  return stageArtifacts(env, target, built, inputs);
+}
+
+/** One published day. @since 0.1.0 */
+export interface PublishDayResult {
+  readonly day: string;
+  readonly artifacts: { type: string; key: string; version: string; uri: string; size: number; new_blob: boolean }[];
+  readonly manifest_uri: string;
+  readonly history_seq: number;
+}
+
+/**
+ * Publish one day's artifacts with the pointer last (DESIGN §5.5), all types
+ * in one manifest change, and advance the checkpoint of an incremental run.
+ * @since 0.1.0
+ */
+export async function publishDayStep(
+  env: PipelineEnv,
+  plan: Pick<JobPlan, 'scope' | 'segment' | 'incremental'>,
+  day: string,
+  built: readonly BuiltArtifact[],
+  inputs: readonly InputPartition[],
+  hook?: PublishStepHook,
+): Promise<PublishDayResult> {
+  const published = await publishArtifacts(env, targetOf(plan, day), built, inputs, hook);
+  if (plan.incremental) {
+    await new CheckpointStore(env.areas.checkpoints).write({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
+  }
+  return {
+    day,
+    artifacts: published.artifacts.map((a) => ({ type: a.type, key: a.key, version: a.version, uri: a.uri, size: a.size, new_blob: a.newBlob })),
+    manifest_uri: published.commit.manifestUri,
+    history_seq: published.commit.entry.seq,
+  };
+}
+
+/** The `published day` log line of `run` and `publish`. */
+export function logPublishedDay(env: PipelineEnv, result: Pick<PublishDayResult, 'day' | 'artifacts' | 'history_seq'>): void {
+  env.logger.info({ day: result.day, artifacts: result.artifacts, history_seq: result.history_seq }, 'published day');
+}

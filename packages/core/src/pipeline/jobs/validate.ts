@@ -1,0 +1,77 @@
+import { NotFoundError, ValidationGateError } from '../../errors.js';
+import type { PipelineEnv } from '../../storage-areas.js';
+import type { IngestCounts } from '../../ingest/ingest-day.js';
+import { checkCanonicalGate, checkDayLimits } from '../../validate/gates.js';
+import type { ShardSpec } from '../../shard.js';
+import { partitionKeyOf, type JobPlan } from '../plan.js';
+import { readCanonicalPartition } from '../canonical-reader.js';
+import { readIngestReport } from '../staging.js';
+import { dayList, shardText } from './messages.js';
+
+/** One validated day. @since 0.1.0 */
+export interface ValidateDayResult {
+  readonly day: string;
+  readonly shard?: ShardSpec;
+  readonly counts: IngestCounts;
+  readonly canonical: { readonly uri: string; readonly sha256: string; readonly events: number; readonly sessions: number; readonly items: number };
+}
+
+/**
+ * `validate`: the canonical gates of DESIGN §5.3 per day — bad-line ratio
+ * and non-empty from the ingest report (a single shard may be empty; the
+ * merge checks the whole day), then the partition read back: every event
+ * valid per the contract, of this tenant/surface, inside its day (and
+ * shard), no exact duplicates, the bytes those ingest reported, and the
+ * per-run limits on events, sessions and distinct items. Writes nothing.
+ * @since 0.1.0
+ */
+export async function validateJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: ValidateDayResult) => void): Promise<ValidateDayResult[]> {
+  const reports = new Map<string, Awaited<ReturnType<typeof readIngestReport>>>();
+  const missing: string[] = [];
+  for (const day of plan.days) {
+    const report = await readIngestReport(env, plan.scope, day, plan.shard);
+    if (!report || !(await env.areas.canonical.stat(partitionKeyOf(plan, day)))) missing.push(day);
+    reports.set(day, report);
+  }
+  if (missing.length > 0) {
+    throw new NotFoundError(
+      `nothing ingested for ${plan.scope.tenant}/${plan.scope.surface}${shardText(plan)} on ${dayList(missing)}; run \`recsys-pipelines ingest${shardText(plan)}\` for ${missing.length === 1 ? 'that day' : 'those days'} first`,
+      { missing_days: missing },
+    );
+  }
+  const results: ValidateDayResult[] = [];
+  for (const day of plan.days) {
+    const report = reports.get(day)!;
+    checkCanonicalGate(day, report.counts, env.limits, { nonEmpty: !plan.shard });
+    const sessions = new Set<string>();
+    const items = new Set<string>();
+    const summary = (await readCanonicalPartition(env, partitionKeyOf(plan, day), {
+      scope: plan.scope,
+      day,
+      shard: plan.shard,
+      check: 'contract',
+      onEvent: (e) => {
+        sessions.add(e.session_id);
+        items.add(e.item_id);
+      },
+    }))!;
+    if (summary.sha256 !== report.canonical.sha256 || summary.events !== report.counts.accepted) {
+      throw new ValidationGateError(
+        'canonical_integrity',
+        `day ${day}: canonical partition ${summary.uri} is not what ingest wrote (${summary.events} events, sha256 ${summary.sha256}; the ingest report says ${report.counts.accepted} events, sha256 ${report.canonical.sha256}); re-run ingest`,
+        { day, uri: summary.uri },
+      );
+    }
+    checkDayLimits(day, { events: summary.events, sessions: sessions.size, items: items.size }, env.limits);
+    const result: ValidateDayResult = {
+      day,
+      ...(plan.shard ? { shard: plan.shard } : {}),
+      counts: report.counts,
+      canonical: { uri: summary.uri, sha256: summary.sha256, events: summary.events, sessions: sessions.size, items: items.size },
+    };
+    env.logger.info({ day, shard: plan.shard, events: summary.events }, 'validated day');
+    results.push(result);
+    onDay?.(result);
+  }
+  return results;
+}

@@ -1,0 +1,130 @@
+import { DEFAULT_SEGMENT, type ArtifactType } from '@recsys/contracts';
+import { UsageError } from '../errors.js';
+import { checkScope, keys, segment as checkSegment, type Scope } from '../keys.js';
+import { dayWindow } from '../days.js';
+import type { PipelineEnv } from '../storage-areas.js';
+import type { ArtifactTarget } from '../compute/artifacts.js';
+import { CATALOG_ARTIFACT_TYPES, assertComputable, assertShardable } from '../compute/kinds.js';
+import type { CatalogSource } from '../catalog/catalog.js';
+import { parseShardSpec, type ShardSpec } from '../shard.js';
+import { resolveWindowDays, type WindowOptions } from './window.js';
+
+/*
+ * One planner for `run` and the job-mode steps (DESIGN §6): every entry
+ * point validates its options and resolves its days here, before any write.
+ */
+
+/** The job-mode steps. @since 0.1.0 */
+export type JobStep = 'ingest' | 'validate' | 'compute' | 'merge' | 'publish';
+
+/** What can be planned: `run` (every step in one pass) or one job-mode step. @since 0.1.0 */
+export type PipelineStep = 'run' | JobStep;
+
+/** Options shared by `run` and the job-mode steps (the same flags). @since 0.1.0 */
+export interface JobOptions extends WindowOptions {
+  readonly tenant: string;
+  readonly surface: string;
+  readonly segment?: string | undefined;
+  /** Artifact types (run, compute, merge, publish). */
+  readonly types?: readonly string[] | undefined;
+  /** Process one shard of the sessions (ingest, validate, compute). */
+  readonly shard?: ShardSpec | undefined;
+  /** Expected number of shards (merge); inferred from the partials when absent. */
+  readonly shardCount?: number | undefined;
+  /** Item catalog (run and compute, for content_sim). */
+  readonly catalog?: CatalogSource | undefined;
+}
+
+/** A validated invocation of `run` or a job-mode step: scope, days, types. @since 0.1.0 */
+export interface JobPlan {
+  readonly scope: Scope;
+  readonly segment: string;
+  readonly days: string[];
+  readonly incremental: boolean;
+  readonly types: ArtifactType[];
+  readonly shard?: ShardSpec;
+  readonly shardCount?: number;
+  /** Set when a selected type needs the item catalog. */
+  readonly catalog?: CatalogSource;
+}
+
+const INTEGER = /^(0|[1-9][0-9]*)$/;
+
+/** Validates a shard count given on its own (`--shard-count n`). @since 0.1.0 */
+export function parseShardCount(flag: string, text: string): number {
+  const n = INTEGER.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!(n >= 1 && n <= 4096)) throw new UsageError(`${flag} must be an integer from 1 to 4096 (got ${JSON.stringify(text)})`, { flag, value: text });
+  return n;
+}
+
+/**
+ * The shard of a step from its flags: `--shard i/n`, or `--shard-count n`
+ * with the index from `JOB_COMPLETION_INDEX` (set by Kubernetes Indexed
+ * Jobs). `undefined` when neither flag is given.
+ * @since 0.1.0
+ */
+export function resolveShard(flags: { shard?: string | undefined; shardCount?: string | undefined }, jobCompletionIndex: string | undefined): ShardSpec | undefined {
+  if (flags.shard !== undefined && flags.shardCount !== undefined) throw new UsageError('give either --shard i/n or --shard-count n (with JOB_COMPLETION_INDEX), not both');
+  if (flags.shard !== undefined) return parseShardSpec('--shard', flags.shard);
+  if (flags.shardCount === undefined) return undefined;
+  const count = parseShardCount('--shard-count', flags.shardCount);
+  if (jobCompletionIndex === undefined || jobCompletionIndex === '') {
+    throw new UsageError('--shard-count needs the shard index in JOB_COMPLETION_INDEX (set by Kubernetes Indexed Jobs); outside Kubernetes use --shard i/n');
+  }
+  const index = INTEGER.test(jobCompletionIndex.trim()) ? Number(jobCompletionIndex.trim()) : NaN;
+  if (!(index >= 0 && index < count)) {
+    throw new UsageError(`JOB_COMPLETION_INDEX must be an integer from 0 to ${count - 1} for --shard-count ${count} (got ${JSON.stringify(jobCompletionIndex)})`, { index: jobCompletionIndex, count });
+  }
+  return { index, count };
+}
+
+/**
+ * Validates an invocation of `run` or a job-mode step and resolves its
+ * days, before any write.
+ * @since 0.1.0
+ */
+export async function planSteps(env: PipelineEnv, step: PipelineStep, options: JobOptions): Promise<JobPlan> {
+  const scope = checkScope({ tenant: options.tenant, surface: options.surface });
+  const segment = checkSegment('segment', options.segment ?? DEFAULT_SEGMENT);
+  let types: ArtifactType[] = [];
+  if (step === 'run' || step === 'compute' || step === 'merge' || step === 'publish') {
+    types = assertComputable(options.types ?? []);
+    if (types.length === 0) throw new UsageError(step === 'run' ? 'no artifact types selected' : `${step}: no artifact types selected`);
+  }
+  if (options.shard && step !== 'ingest' && step !== 'validate' && step !== 'compute') throw new UsageError(`${step} does not take --shard`);
+  if (options.shardCount !== undefined && step !== 'merge') throw new UsageError(`${step}: an expected shard count applies to merge only; give the step its shard instead`);
+  if (step === 'merge' || (step === 'compute' && options.shard)) assertShardable(types);
+  const needsCatalog = (step === 'run' || step === 'compute') && types.some((t) => CATALOG_ARTIFACT_TYPES.includes(t));
+  if (needsCatalog && !options.catalog) {
+    throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
+  }
+  const days = await resolveWindowDays(env, scope, options);
+  return {
+    scope,
+    segment,
+    days,
+    incremental: options.incremental === true,
+    types,
+    ...(options.shard ? { shard: options.shard } : {}),
+    ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
+    ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}),
+  };
+}
+
+/**
+ * Validates a job-mode invocation and resolves its days, before any write.
+ * @since 0.1.0
+ */
+export function planJob(env: PipelineEnv, step: JobStep, options: JobOptions): Promise<JobPlan> {
+  return planSteps(env, step, options);
+}
+
+/** What an artifact of the plan is computed for on `day`. @since 0.1.0 */
+export function targetOf(plan: Pick<JobPlan, 'scope' | 'segment'>, day: string): ArtifactTarget {
+  return { scope: plan.scope, segment: plan.segment, window: dayWindow(day) };
+}
+
+/** The canonical partition of `day` (of the plan's shard, if any). @since 0.1.0 */
+export function partitionKeyOf(plan: Pick<JobPlan, 'scope' | 'shard'>, day: string): string {
+  return plan.shard ? keys.canonicalShardPartition(plan.scope, day, plan.shard) : keys.canonicalPartition(plan.scope, day);
+}
