@@ -8,7 +8,6 @@ import type { ArtifactInputs, ArtifactTarget, Payload } from './artifact-kind.js
 import { kindOf } from './kinds.js';
 
 export type { ArtifactTarget, Payload, ArtifactInputs, BuildContext, PayloadBuilder } from './artifact-kind.js';
-export { COMPUTABLE_ARTIFACT_TYPES, CATALOG_ARTIFACT_TYPES, assertComputable, eventTableNeeds } from './kinds.js';
 
 /** A computed artifact with its content-hash version; the blob is produced on demand, in chunks. @since 0.1.0 */
 export interface BuiltArtifact {
