@@ -20,6 +20,8 @@ export interface ActionContext<F, P extends object = Record<string, unknown>> {
    * the days finished so far), from the spec's `partial`; the body fills them.
    */
   readonly partial: P;
+  /** Registers cleanup (closing worker pools…) that runs when the command ends, even on error. */
+  readonly onClose: (close: () => Promise<void>) => void;
 }
 
 /** One command action: its name, its flag schema and its body. */
@@ -74,13 +76,17 @@ export function action<S extends z.ZodType, P extends object = Record<string, ne
     const logger = loggerFor(raw);
     const json = raw.json === true;
     const partial = spec.partial?.() ?? ({} as P);
+    const closers: (() => Promise<void>)[] = [];
     try {
       const flags = parseFlags(spec.flags, { ...raw, args: cmd.processedArgs });
       const config = await loadCommandConfig(raw.config, logger);
-      process.exitCode = (await spec.run({ flags, logger, config, json, partial })) ?? 0;
+      process.exitCode = (await spec.run({ flags, logger, config, json, partial, onClose: (close) => closers.push(close) })) ?? 0;
     } catch (error) {
       process.exitCode = handleError(error, logger, (line) => process.stderr.write(line + '\n'));
       if (json) outJson({ ok: false, command: spec.command, error: errorDocument(error), ...partial });
+    } finally {
+      // Resources die with their command, newest first; a failing close is logged, never masks the result.
+      for (const close of closers.reverse()) await close().catch((error: unknown) => logger.warn({ err: String(error) }, 'cleanup failed'));
     }
   };
 }

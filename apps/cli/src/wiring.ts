@@ -1,10 +1,10 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, systemClock, type Clock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
-import { FsObjectStorage, nodeSha256 } from '@recsys/storage-fs';
+import { FsObjectStorage } from '@recsys/storage-fs';
+import { nodeSha256, WorkerParsePool } from '@recsys/runtime-node';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
-import { WorkerParsePool } from './parallel/parse-pool.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
 
 /** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
@@ -49,9 +49,16 @@ export function runIdentity(): RunIdentity {
   return { runId: newRunId(), host: hostname(), user: currentUser(), pid: process.pid, tool: { name: TOOL_NAME, version: TOOL_VERSION } };
 }
 
-/** Builds the pipeline environment for a command. */
-export async function pipelineEnv(config: ResolvedConfig, logger: Logger): Promise<PipelineEnv> {
-  return { areas: await openAreas(config, logger), limits: config.limits, clock: testClock() ?? systemClock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: parsePool() };
+/**
+ * Builds the pipeline environment for a command. The parse pool's workers
+ * are the command's to close: `onClose` receives the function that does it.
+ */
+export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClose: (close: () => Promise<void>) => void): Promise<PipelineEnv> {
+  const areas = await openAreas(config, logger);
+  const clock = testClock() ?? systemClock;
+  const pool = parsePool();
+  if (pool) onClose(() => pool.close());
+  return { areas, limits: config.limits, clock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: pool };
 }
 
 /**

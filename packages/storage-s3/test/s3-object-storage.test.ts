@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecsysError } from '@recsys/core';
-import { FsObjectStorage } from '@recsys/storage-fs';
 import { S3ObjectStorage, normalizeEndpoint, normalizePrefix } from '../src/index.js';
-import { objectStorageContract, patternBytes } from './object-storage-contract.js';
+import { objectStorageContract, patternBytes } from '@recsys/core/testing';
 import { deletePrefix, s3Env, testClient, uniquePrefix } from './s3-env.js';
 
 const MiB = 1024 * 1024;
@@ -25,12 +21,7 @@ afterAll(async () => {
 });
 
 objectStorageContract('S3 (Ceph RGW)', async () => ({ storage: storage('contract'), cleanup: async () => {} }), { largeBytes: 12 * MiB + 5 });
-
-// The same suite on the filesystem adapter: both back ends behave alike.
-objectStorageContract('filesystem', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'contract-fs-'));
-  return { storage: new FsObjectStorage(dir, { noSync: true }), cleanup: () => rm(dir, { recursive: true, force: true }) };
-});
+// storage-fs runs the same suite on the filesystem adapter, and core on MemoryStorage: every back end behaves alike.
 
 describe('S3ObjectStorage specifics', () => {
   it('keeps every key under its prefix and publishes s3:// URIs of the full key', async () => {

@@ -95,8 +95,8 @@ function stepAction(step: JobStep, types: ((flags: JobFlagValues) => string[]) |
     command: step,
     flags: JobFlags,
     partial: () => ({ days: [] as unknown[] }),
-    run: async ({ flags, config, logger, json, partial: { days } }) => {
-      const env = await pipelineEnv(config, logger);
+    run: async ({ flags, config, logger, json, partial: { days }, onClose }) => {
+      const env = await pipelineEnv(config, logger, onClose);
       const plan = await planJob(env, step, await jobOptions(step, flags, config, types?.(flags)));
       logger.info({ run_id: env.identity.runId, step, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types, shard: plan.shard }, `${step} started`);
       if (!json) {

@@ -29,8 +29,8 @@ export function runCommand(): Command {
       command: 'run',
       flags: RunFlags,
       partial: () => ({ days: [] as DayResult[] }),
-      run: async ({ flags, config, logger, json, partial: { days } }) => {
-        const env = await pipelineEnv(config, logger);
+      run: async ({ flags, config, logger, json, partial: { days }, onClose }) => {
+        const env = await pipelineEnv(config, logger, onClose);
         const types = flags.artifacts ?? config.artifactKinds;
         const catalog = types.includes('content_sim') ? await catalogSource(flags, config, checkScope({ tenant: flags.tenant, surface: flags.surface }), process.cwd()) : undefined;
         const plan = await planRun(env, { ...windowOptions(flags), types, catalog });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { FingerprintSet } from '../index.js';
+import { FingerprintSet } from '../internal.js';
 
 describe('FingerprintSet', () => {
   test('property: addText behaves like Set#add on the same strings (new → true, repeat → false), through growth', () => {

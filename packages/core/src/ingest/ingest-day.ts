@@ -202,8 +202,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
 /**
  * The straightforward line-by-line ingest: one thread, one line at a time,
  * no typed-array tricks. Kept as the reference that the fast engine must
- * match byte for byte (tests compare them on random inputs), and selectable
- * with `--engine reference` when debugging.
+ * match byte for byte (tests compare them on random inputs).
  * @since 0.1.0
  */
 export async function ingestDayReference(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: Pick<IngestOptions, 'shard' | 'partitionKey'> = {}): Promise<IngestReport> {

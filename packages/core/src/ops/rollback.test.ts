@@ -3,7 +3,7 @@ import { keys } from '../keys.js';
 import { RecsysError } from '../errors.js';
 import { Registry } from '../registry/registry.js';
 import { rollback } from './rollback.js';
-import { cooc, popularity, publish, scope, sha256, testEnv, type TestEnv } from './fixtures.test-support.js';
+import { cooc, popularity, publish, scope, sha256, testEnv, type TestEnv } from '../testing/fixtures.js';
 import { finishArtifact } from '../compute/artifacts.js';
 import { verifyRegistry } from './verify.js';
 import { publishArtifacts } from '../publish/publish.js';

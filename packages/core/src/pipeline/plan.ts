@@ -1,6 +1,6 @@
 import { DEFAULT_SEGMENT, type ArtifactType } from '@recsys/contracts';
 import { UsageError } from '../errors.js';
-import { checkScope, keys, segment as checkSegment, type Scope } from '../keys.js';
+import { checkScope, keys, checkPathSegment, type Scope } from '../keys.js';
 import { dayWindow } from '../days.js';
 import type { PipelineEnv } from '../storage-areas.js';
 import type { ArtifactTarget } from '../compute/artifacts.js';
@@ -85,7 +85,7 @@ export function resolveShard(flags: { shard?: string | undefined; shardCount?: s
  */
 export async function planSteps(env: PipelineEnv, step: PipelineStep, options: JobOptions): Promise<JobPlan> {
   const scope = checkScope({ tenant: options.tenant, surface: options.surface });
-  const segment = checkSegment('segment', options.segment ?? DEFAULT_SEGMENT);
+  const segment = checkPathSegment('segment', options.segment ?? DEFAULT_SEGMENT);
   let types: ArtifactType[] = [];
   if (step === 'run' || step === 'compute' || step === 'merge' || step === 'publish') {
     types = assertComputable(options.types ?? []);
