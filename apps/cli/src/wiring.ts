@@ -62,6 +62,15 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
 }
 
 /**
+ * The clock of a command: the system clock, or the test-only fixed clock of
+ * `RECSYS_TEST_NOW` (so `status` can be asked about the age of sample data
+ * "as of" a given instant in tests).
+ */
+export function commandClock(): Clock {
+  return testClock() ?? systemClock;
+}
+
+/**
  * Test-only fixed clock: `RECSYS_TEST_NOW=<RFC 3339 instant>` makes every
  * timestamp (built_at, published_at, updated_at, history) that instant, so
  * tests can compare the files of separate processes byte for byte.

@@ -16,6 +16,10 @@ const DOCS = fileURLToPath(new URL('../../../docs/', import.meta.url));
 const DAY1 = '2026-01-01';
 const DAY2 = '2026-01-02';
 const SCOPE = ['--tenant', 'demo', '--surface', 'home'];
+/** The morning after DAY2, when its daily run goes wrong: DAY1's data is 25 h old (still fresh at 26 h). */
+const MORNING_AFTER_DAY2 = '2026-01-03T01:00:00Z';
+/** The morning after DAY1. */
+const MORNING_AFTER_DAY1 = '2026-01-02T06:00:00Z';
 
 interface Block {
   readonly code: string;
@@ -39,7 +43,11 @@ interface Workspace {
   readonly env: Record<string, string>;
 }
 
-function workspace(): Workspace {
+/**
+ * A workspace; `now` is the instant the documents' commands run at
+ * (RECSYS_TEST_NOW), since `status` judges the data's age against the clock.
+ */
+function workspace(now: string): Workspace {
   const dir = tempDir('recsys-docs-');
   copyTiny(dir);
   const config = writeConfig(dir);
@@ -59,6 +67,7 @@ function workspace(): Workspace {
     TMPDIR: join(dir, 'tmp'),
     TEXTFILE_DIR: join(dir, 'textfile'),
     RECSYS_LOG_LEVEL: 'warn',
+    RECSYS_TEST_NOW: now,
   };
   return { dir, config, env };
 }
@@ -89,7 +98,7 @@ const servedWindow = (ws: Workspace) => {
 
 describe('runbooks', () => {
   test('pipeline-failed: a run killed mid-publish; diagnose, rerun, confirm', async () => {
-    const ws = workspace();
+    const ws = workspace(MORNING_AFTER_DAY2);
     expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
     writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, day2Events());
     const killed = await ok(['--start', DAY2, '--end', DAY2], ws, { RECSYS_TEST_KILL_AT: 'pointer' });
@@ -100,7 +109,7 @@ describe('runbooks', () => {
   });
 
   test('validation-failed: too many bad lines; inspect quarantine, override once, confirm', async () => {
-    const ws = workspace();
+    const ws = workspace(MORNING_AFTER_DAY2);
     expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
     writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, [...day2Events(), '{"v":1,"ts":"not a time"', { ...event('s3', 'D', { ts: `${DAY2}T12:00:00Z` }), extra: 1 }]);
     const blocked = await ok(['--start', DAY2, '--end', DAY2], ws);
@@ -114,7 +123,7 @@ describe('runbooks', () => {
   });
 
   test('limit-exceeded: read the numbers, compare, rerun with a raised limit', async () => {
-    const ws = workspace();
+    const ws = workspace(MORNING_AFTER_DAY2);
     expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
     writeConfig(ws.dir, { limits: { max_events_per_run: 2 } });
     writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, day2Events());
@@ -124,21 +133,21 @@ describe('runbooks', () => {
   });
 
   test('stale-artifacts: the daily job stopped; find out, catch up incrementally, confirm', async () => {
-    const ws = workspace();
+    const ws = workspace('2026-01-04T01:00:00Z');
     expect((await ok(['--incremental', '--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
     writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, day2Events());
-    // Two days pass without a publish.
-    const manifest = join(ws.dir, 'out/registry/current/demo/home/manifest.json');
-    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/"updated_at": "[^"]+"/, '"updated_at": "2020-01-03T01:00:00Z"'));
+    // Two days pass without a publish: the runbook runs on 2026-01-04, DAY1's data is 49 h old.
     const outputs = runDoc('operations/runbooks/stale-artifacts.md', ws);
-    expect(outputs[1]).toMatch(/demo\/home {2}STALE/);
+    expect(outputs[1]).toMatch(/demo\/home {2}STALE {2}data 2d 1h old \(window ends 2026-01-02T00:00:00Z; max age 1d 2h\)/);
+    // After the catch-up, the confirm step finds DAY2's data 25 h old: fresh.
+    expect(outputs.at(-1)).toMatch(/demo\/home {2}FRESH {2}data 1d 1h old/);
     expect(servedWindow(ws)).toBe(`${DAY2}T00:00:00Z`);
   });
 });
 
 describe('how-to guides', () => {
   test('rollback: good day, bad publish, roll back with the documented commands', async () => {
-    const ws = workspace();
+    const ws = workspace(MORNING_AFTER_DAY1);
     expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
     appendFileSync(join(ws.dir, 'raw/demo/home/exposure.2026-01-01.jsonl'), JSON.stringify(event('s9', 'Z')) + '\n' + JSON.stringify(event('s9', 'A')) + '\n');
     expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
@@ -153,7 +162,7 @@ describe('how-to guides', () => {
   });
 
   test('operate-daily: the status probe, metrics, verify and gc commands', async () => {
-    const ws = workspace();
+    const ws = workspace(MORNING_AFTER_DAY1);
     expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
     runDoc('how-to/operate-daily.md', ws);
     const metrics = readFileSync(join(ws.dir, 'textfile/recsys.prom'), 'utf8');

@@ -34,8 +34,8 @@ describe('incident: a bad publish rolled back with one command', () => {
     expect(badVersions.popularity).not.toBe(GO_VERSIONS.popularity);
     expect(badVersions.cooc).not.toBe(GO_VERSIONS.cooc);
 
-    // 3. status: fresh (the bad data is new), shows what is served and the last change.
-    const status = await cli(['status', '--config', config, ...SCOPE, '--json'], opts);
+    // 3. status: fresh (the bad data is new: asked the morning after the day), shows what is served and the last change.
+    const status = await cli(['status', '--config', config, ...SCOPE, '--json'], { ...opts, env: { RECSYS_TEST_NOW: '2026-01-02T06:00:00Z' } });
     expect(status.code, status.stderr).toBe(0);
     const s = JSON.parse(status.stdout) as { stale: boolean; scopes: { fresh: boolean; artifacts: { key: string; version: string; items: number }[]; last_history: { seq: number } }[] };
     expect(s.stale).toBe(false);

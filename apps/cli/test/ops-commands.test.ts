@@ -80,13 +80,18 @@ describe('rollback refusals (exit 2, naming why) and --dry-run', () => {
 });
 
 describe('status', () => {
-  test('fresh → exit 0; an old manifest → exit 5 with --prometheus metrics; missing scope → exit 5', async () => {
-    const { config, opts, dir } = ws;
-    const fresh = await cli(['status', '--config', config], opts);
-    expect(fresh.code, fresh.stderr).toBe(0);
-    expect(fresh.stdout).toMatch(/^acme\/home {2}FRESH/m);
-    expect(fresh.stdout).toMatch(/^demo\/home {2}FRESH/m);
+  // demo/home serves the 2026-01-02 window (ends 2026-01-03T00:00Z), acme/home the 2026-01-01 one (ends 2026-01-02T00:00Z).
+  const AT = (instant: string) => ({ ...ws.opts, env: { RECSYS_TEST_NOW: instant } });
 
+  test('fresh → exit 0; data older than --max-age → exit 5 with --prometheus metrics; missing scope → exit 5', async () => {
+    const { config, dir } = ws;
+    const fresh = await cli(['status', '--config', config, '--max-age', '48h'], AT('2026-01-03T12:00:00Z'));
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stdout).toMatch(/^acme\/home {2}FRESH {2}data 1d 12h old \(window ends 2026-01-02T00:00:00Z; max age 2d\)$/m);
+    expect(fresh.stdout).toMatch(/^demo\/home {2}FRESH/m);
+    expect(fresh.stdout).toMatch(/^blobs: unverified \(each exists with the size its version record says/m);
+
+    // An old manifest with fresh data is still fresh: freshness is the data's age; the manifest's age is reported.
     const t = tempDir();
     const manifestPath = join(t, 'manifest.json');
     const real = join(dir, 'out/registry/current/demo/home/manifest.json');
@@ -95,33 +100,97 @@ describe('status', () => {
     writeFileSync(real, original.replace(/"updated_at": "[^"]+"/, '"updated_at": "2020-01-01T00:00:00Z"'));
     try {
       const prom = join(t, 'recsys.prom');
-      const stale = await cli(['status', '--config', config, '--max-age', '26h', '--prometheus', prom, '--json'], opts);
+      const stale = await cli(['status', '--config', config, '--max-age', '26h', '--prometheus', prom, '--json'], AT('2026-01-03T12:00:00Z'));
       expect(stale.code, stale.stderr).toBe(5);
-      const report = JSON.parse(stale.stdout) as { ok: boolean; stale: boolean; scopes: { tenant: string; fresh: boolean; stale_reason?: string }[] };
-      expect(report).toMatchObject({ ok: false, stale: true });
-      expect(report.scopes.map((s) => [s.tenant, s.fresh])).toEqual([
-        ['acme', true],
-        ['demo', false],
+      const report = JSON.parse(stale.stdout) as { ok: boolean; stale: boolean; problems: number; scopes: { tenant: string; fresh: boolean; stale_reason?: string; data_age_seconds: number; manifest_age_seconds: number; age_seconds: number }[] };
+      expect(report).toMatchObject({ ok: false, stale: true, problems: 0 });
+      expect(report.scopes.map((s) => [s.tenant, s.fresh, s.data_age_seconds])).toEqual([
+        ['acme', false, 36 * 3600],
+        ['demo', true, 12 * 3600],
       ]);
+      expect(report.scopes[0]!.stale_reason).toMatch(/data is 129600 s old \(window ends 2026-01-02T00:00:00Z\), more than the max age of 93600 s/);
+      expect(report.scopes[1]!.manifest_age_seconds).toBe(report.scopes[1]!.age_seconds);
       const metrics = readFileSync(prom, 'utf8');
       expect(metrics).toMatch(/^# TYPE recsys_manifest_age_seconds gauge$/m);
-      expect(metrics).toMatch(/^recsys_manifest_stale\{tenant="demo",surface="home"\} 1$/m);
-      expect(metrics).toMatch(/^recsys_manifest_stale\{tenant="acme",surface="home"\} 0$/m);
+      expect(metrics).toMatch(/^recsys_manifest_stale\{tenant="demo",surface="home"\} 0$/m);
+      expect(metrics).toMatch(/^recsys_manifest_stale\{tenant="acme",surface="home"\} 1$/m);
       expect(metrics).toMatch(/^recsys_artifact_items\{tenant="demo",surface="home",type="popularity",segment="default"\} 3$/m);
       expect(metrics).toMatch(/^recsys_last_publish_timestamp_seconds\{tenant="demo",surface="home",type="cooc",segment="default"\} \d+(\.\d+)?$/m);
+      expect(metrics).toMatch(new RegExp(`^recsys_artifact_window_end_timestamp_seconds\\{tenant="demo",surface="home",type="cooc",segment="default"\\} ${Date.parse('2026-01-03T00:00:00Z') / 1000}$`, 'm'));
+      expect(metrics).toMatch(/^recsys_artifact_stale\{tenant="acme",surface="home",type="popularity",segment="default"\} 1$/m);
+      expect(metrics).toMatch(/^recsys_data_age_seconds\{tenant="demo",surface="home"\} 43200$/m);
       const age = Number(/^recsys_manifest_age_seconds\{tenant="demo",surface="home"\} (\d+)$/m.exec(metrics)![1]);
       expect(age).toBeGreaterThan(86_400 * 365);
       // Only the file itself: no temp file left beside it.
       expect(Object.keys(snapshot(t)).sort()).toEqual(['manifest.json', 'recsys.prom']);
-      const human = await cli(['status', '--config', config, ...SCOPE], opts);
+      const human = await cli(['status', '--config', config, '--tenant', 'acme', '--surface', 'home'], AT('2026-01-03T12:00:00Z'));
       expect(human.code).toBe(5);
-      expect(human.stdout).toMatch(/^demo\/home {2}STALE/m);
+      expect(human.stdout).toMatch(/^acme\/home {2}STALE/m);
     } finally {
       writeFileSync(real, original);
     }
-    const missing = await cli(['status', '--config', config, '--tenant', 'demo', '--surface', 'search'], opts);
+    const missing = await cli(['status', '--config', config, '--tenant', 'demo', '--surface', 'search'], ws.opts);
     expect(missing.code).toBe(5);
     expect(missing.stdout).toMatch(/no manifest: nothing published/);
+  });
+
+  test('after a rollback to an older window: STALE, although the manifest was just written (issue 13 item 3)', async () => {
+    const dir = tempDir();
+    copyTiny(dir);
+    writeRawDay(join(dir, 'raw'), 'demo', 'home', '2026-01-02', [event('s1', 'A', { ts: '2026-01-02T10:00:00Z' }), event('s1', 'B', { ts: '2026-01-02T10:00:01Z' })]);
+    const config = writeConfig(dir);
+    const opts = { cwd: dir, env: { RECSYS_TEST_NOW: '2026-01-03T06:00:00Z' } };
+    for (const day of ['2026-01-01', '2026-01-02']) {
+      const r = await cli(['run', '--config', config, ...SCOPE, '--start', day, '--end', day], opts);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const before = await cli(['status', '--config', config, ...SCOPE], opts);
+    expect(before.code, before.stdout).toBe(0);
+    const rb = await cli(['rollback', '--config', config, ...SCOPE, '--all', '--steps', '1', '--reason', 'test'], opts);
+    expect(rb.code, rb.stderr).toBe(0);
+    const after = await cli(['status', '--config', config, ...SCOPE, '--json'], opts);
+    expect(after.code, after.stdout).toBe(5);
+    const s = (JSON.parse(after.stdout) as { scopes: { fresh: boolean; data_age_seconds: number; manifest_age_seconds: number; oldest_window_end: string; last_history: { reason: string } }[] }).scopes[0]!;
+    expect(s).toMatchObject({ fresh: false, data_age_seconds: 30 * 3600, oldest_window_end: '2026-01-02T00:00:00Z', last_history: { reason: 'rollback' } });
+    expect(s.manifest_age_seconds).toBe(0);
+  });
+
+  test('a served blob that is missing or not its recorded size → exit 1; same-size tampering only with --verify', async () => {
+    const { config, dir } = ws;
+    const now = AT('2026-01-03T12:00:00Z');
+    const scopeArgs = ['--tenant', 'demo', '--surface', 'home', '--max-age', '48h'];
+    const blob = join(dir, `out/objectstore/demo/home/cooc/${ws.version('demo', 'cooc')}.json`);
+    const original = readFileSync(blob, 'utf8');
+    try {
+      let r = await cli(['status', '--config', config, ...scopeArgs, '--verify'], now);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^blobs: verified/m);
+      expect(r.stdout).toMatch(/^ {2}cooc .* verified$/m);
+
+      const tampered = original.replace(/"count": 1/, '"count": 7');
+      expect(tampered).not.toBe(original);
+      writeFileSync(blob, tampered);
+      r = await cli(['status', '--config', config, ...scopeArgs], now);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toMatch(/^ {2}cooc .* unverified$/m);
+      r = await cli(['status', '--config', config, ...scopeArgs, '--verify', '--json'], now);
+      expect(r.code, r.stdout).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, verified: true, problems: 1, scopes: [{ artifacts: [{ key: 'cooc', check: 'failed', problem_kind: 'hash_mismatch' }, { key: 'popularity', check: 'verified' }] }] });
+
+      writeFileSync(blob, original + '\n');
+      const prom = join(tempDir(), 'recsys.prom');
+      r = await cli(['status', '--config', config, ...scopeArgs, '--prometheus', prom], now);
+      expect(r.code, r.stdout).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`PROBLEM: blob \\S+ has ${Buffer.byteLength(original) + 1} bytes; its version record says ${Buffer.byteLength(original)}`));
+      expect(readFileSync(prom, 'utf8')).toMatch(/^recsys_artifact_problem\{tenant="demo",surface="home",type="cooc",segment="default"\} 1$/m);
+
+      unlinkSync(blob);
+      r = await cli(['status', '--config', config, ...scopeArgs, '--json'], now);
+      expect(r.code, r.stdout).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, stale: false, problems: 1, scopes: [{ fresh: true, artifacts: [{ key: 'cooc', check: 'failed', problem_kind: 'missing_blob' }, { key: 'popularity', check: 'unverified' }] }] });
+    } finally {
+      writeFileSync(blob, original);
+    }
   });
 
   test('usage errors exit 2', async () => {

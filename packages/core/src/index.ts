@@ -65,6 +65,6 @@ export { type OpsEnv } from './ops/env.js';
 export { parseDuration, formatDuration } from './ops/duration.js';
 export { readHistory, type HistoryItem, type KeyChange } from './ops/history.js';
 export { rollback, type RollbackOptions, type RollbackMove, type RollbackResult } from './ops/rollback.js';
-export { collectStatus, renderPrometheus, DEFAULT_MAX_AGE_MS, type StatusOptions, type StatusReport, type ScopeStatus, type ArtifactStatus, type StatusEnv } from './ops/status.js';
+export { collectStatus, renderPrometheus, dataAgeMs, isFresh, DEFAULT_MAX_AGE_MS, type BlobCheckLevel, type StatusProblemKind, type StatusOptions, type StatusReport, type ScopeStatus, type ArtifactStatus, type StatusEnv } from './ops/status.js';
 export { verifyRegistry, type VerifyReport, type VerifyProblem, type VerifyProblemKind, type ScopeVerification, type VerifyEnv } from './ops/verify.js';
 export { collectGarbage, DEFAULT_GC_OLDER_THAN_MS, DEFAULT_GC_KEEP_HISTORY, type GcOptions, type GcReport, type GcScopeReport, type GcItem } from './ops/gc.js';
