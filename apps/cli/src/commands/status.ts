@@ -79,7 +79,7 @@ export function statusExitCode(report: StatusReport): number {
 }
 
 export function statusCommand(): Command {
-  const cmd = new Command('status').description('freshness of every tenant/surface (or one): data age of each served artifact (now minus the end of its window) vs --max-age, manifest age, served versions; exits 5 when stale, 1 when a served blob is missing or not its recorded size');
+  const cmd = new Command('status').description('freshness of every tenant/surface (or one): data age of the served artifacts vs --max-age; exits 5 when stale, 1 when a served blob is missing or damaged');
   withCommonOptions(cmd);
   withOptionalScopeOptions(cmd)
     .option('--max-age <duration>', 'freshness SLO: the largest data age (now minus the end of the served window) that is still fresh, e.g. 26h, 90m, 2d', `${DEFAULT_MAX_AGE_MS / 3_600_000}h`)
