@@ -135,3 +135,14 @@ export function withCatalogOptions(cmd: Command): Command {
     .option('--catalog <file>', 'item catalog for content_sim, CSV or JSONL (default: config catalog.path)')
     .option('--catalog-format <format>', 'catalog format, csv or jsonl (default: from the file extension)');
 }
+
+/** Adds `--move-pointer-back` (run, publish): the deliberate way to serve an older window (DESIGN §5.5). */
+export function withMovePointerBack(cmd: Command): Command {
+  return cmd.option(
+    '--move-pointer-back',
+    'also move a key whose live window ends after this day back to this day (recorded in history); without it an older day is stored and recorded but the newer live version stays',
+  );
+}
+
+/** `--move-pointer-back` (run, publish). */
+export const MovePointerBackFlags = z.object({ movePointerBack: z.boolean().optional() });

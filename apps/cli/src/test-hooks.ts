@@ -1,15 +1,38 @@
+import { writeSync } from 'node:fs';
 import type { PublishStepHook } from '@recsys/core';
 
+/** The stderr line `RECSYS_TEST_TRACE=1` prints at each publish step. */
+export const TRACE_PREFIX = 'recsys-test-step ';
+
 /**
- * Test-only crash point: `RECSYS_TEST_KILL_AT=<step>[:<type>]` SIGKILLs the
- * process at that publish step (blob, readback, record, pointer), so crash
- * safety can be tested without timing games. Unset in production.
+ * Test-only crash points, unset in production:
+ * - `RECSYS_TEST_KILL_AT=<step>[:<type>]` SIGKILLs the process at that
+ *   publish step (begin, blob, readback, record, pointer, claimed,
+ *   committed, end), so crash safety can be tested without timing games;
+ * - `RECSYS_TEST_TRACE=1` prints `recsys-test-step <step>[:<type>]` to
+ *   stderr at each step, synchronously, so a test that kills the process
+ *   at a random moment can tell where the kill landed.
  */
 export function killHook(): PublishStepHook | undefined {
   const spec = process.env.RECSYS_TEST_KILL_AT;
-  if (!spec) return undefined;
-  const [step, type] = spec.split(':');
+  const trace = process.env.RECSYS_TEST_TRACE === '1';
+  if (!spec && !trace) return undefined;
+  const [step, type] = spec ? spec.split(':') : [];
   return (at, atType) => {
-    if (at === step && (type === undefined || type === atType)) process.kill(process.pid, 'SIGKILL');
+    // Synchronous: the line must be out before the next storage operation, or a kill could overtake it.
+    if (trace) writeSync(2, `${TRACE_PREFIX}${at}${atType ? `:${atType}` : ''}\n`);
+    if (spec && at === step && (type === undefined || type === atType)) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+/**
+ * Test-only crash point of the signals write: `RECSYS_TEST_KILL_AT=signals`
+ * SIGKILLs the process inside the day's transaction, after every row is
+ * loaded and before COMMIT. Unset in production.
+ */
+export function signalsKillHook(): (() => void) | undefined {
+  if (process.env.RECSYS_TEST_KILL_AT !== 'signals') return undefined;
+  return () => {
+    process.kill(process.pid, 'SIGKILL');
   };
 }

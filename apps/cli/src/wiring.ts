@@ -6,6 +6,8 @@ import { nodeSha256, WorkerParsePool } from '@recsys/runtime-node';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
+import { openRawSource, openSignalsSink } from './pg-support.js';
+import { signalsKillHook } from './test-hooks.js';
 
 /** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
 function openArea(name: string, location: AreaLocation, logger?: Logger): ObjectStorage {
@@ -55,10 +57,20 @@ export function runIdentity(): RunIdentity {
  */
 export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClose: (close: () => Promise<void>) => void): Promise<PipelineEnv> {
   const areas = await openAreas(config, logger);
-  const clock = testClock() ?? systemClock;
   const pool = parsePool();
   if (pool) onClose(() => pool.close());
-  return { areas, limits: config.limits, clock, logger, identity: runIdentity(), sha256: nodeSha256, parsePool: pool };
+  return {
+    areas,
+    limits: config.limits,
+    clock: testClock() ?? systemClock,
+    logger,
+    identity: runIdentity(),
+    sha256: nodeSha256,
+    parsePool: pool,
+    rawSource: openRawSource(config.postgres, logger),
+    signals: openSignalsSink(config.postgres, logger, signalsKillHook()),
+    rawSourceKey: config.rawSourceKey,
+  };
 }
 
 /**

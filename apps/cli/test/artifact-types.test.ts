@@ -121,9 +121,15 @@ function bruteSessionSeq(events: RawEvent[]): Rows {
 }
 
 describe('run --artifacts with all five types', () => {
-  it('publishes all five on Diginetica with no config; the manifest has five keys that verify', async () => {
+  it('publishes all five on Diginetica with the bundled sample data; the manifest has five keys that verify', async () => {
     const cwd = tempDir();
-    const out = runJson(cwd, '--artifacts', ALL, '--tenant', 'diginetica', '--surface', 'web', '--start', '2016-05-31', '--end', '2016-05-31');
+    // The embedded default's inputs, with the row cap lifted explicitly: the brute-force expectations
+    // below are the whole catalog (the default max_items_per_artifact is now Go's 1000).
+    writeFileSync(
+      join(cwd, 'config.json'),
+      JSON.stringify({ out_dir: './.out', raw_events_dir: join(SAMPLE, 'raw'), catalog: { path: join(SAMPLE, 'catalog/{tenant}.csv') }, limits: { max_items_per_artifact: 1_000_000 } }),
+    );
+    const out = runJson(cwd, '--config', join(cwd, 'config.json'), '--artifacts', ALL, '--tenant', 'diginetica', '--surface', 'web', '--start', '2016-05-31', '--end', '2016-05-31');
     expect(out.days[0]!.artifacts.map((a) => a.key)).toEqual(ALL.split(','));
     const current = await verifyManifest(cwd, 'diginetica', 'web');
     expect(Object.keys(current).sort()).toEqual(ALL.split(',').sort());

@@ -9,7 +9,8 @@ import { GO_VERSIONS, cli, copyTiny, files, logLines, readManifest, runJson, tem
 const DAY = ['--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
 
 describe('config files', () => {
-  test('a Go-style config with every directory key and an unknown "db" section: warning on stderr, run succeeds, each area lands where configured', async () => {
+  // `db` used to be the unknown section here; it is now the signals database (DESIGN §8.2).
+  test('a Go-style config with every directory key: no warning on stderr, run succeeds, each area lands where configured (unknown keys are errors: see the "did you mean" test)', async () => {
     const dir = tempDir();
     copyTiny(dir);
     const config = writeJson(dir, 'recsys.json', {
@@ -22,14 +23,11 @@ describe('config files', () => {
       registry_dir: './data/registry',
       artifact_kinds: ['popularity', 'cooc'],
       limits: { max_days_backfill: 30, max_items_per_session: 500, max_neighbors_per_item: 50, min_cooc_support: 1, max_events_per_run: 0, max_bad_event_ratio: 0.01 },
-      db: { dsn: 'postgres://recsys@localhost/recsys', max_conns: 4 },
     });
     const r = await runJson(['--config', config, ...DAY, '--incremental'], { cwd: dir, env: { RECSYS_LOG_LEVEL: 'warn' } });
     expect(r.code, r.stderr).toBe(0);
     const warnings = logLines(r.stderr).filter((l) => l.level === 40);
-    expect(warnings).toHaveLength(1);
-    expect(String(warnings[0]!.msg)).toContain('"db"');
-    expect(warnings[0]!.config).toBe(config);
+    expect(warnings).toHaveLength(0);
 
     const top = [...new Set(files(join(dir, 'data')).map((f) => f.split('/')[0]))];
     expect(top).toEqual(['blobs', 'canonical', 'checkpoints', 'registry', 'staging']);
@@ -102,6 +100,27 @@ describe('config files', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('limits.max_neigbors_per_item');
     expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+
+  test('a misspelt top-level key is an error with "did you mean" (outdir, raw_event_dir); nothing is written', async () => {
+    const dir = tempDir();
+    copyTiny(dir);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ outdir: './out', raw_events_dir: './raw' }, 'recsys-pipelines: config outdir: unknown key; did you mean `out_dir`?'],
+      [{ out_dir: './out', raw_event_dir: './raw' }, 'recsys-pipelines: config raw_event_dir: unknown key; did you mean `raw_events_dir`?'],
+      [{ out_dir: './out', raw_events_dir: './raw', limit: {} }, 'config limit: unknown key; did you mean `limits`?'],
+      [{ out_dir: './out', raw_events_dir: './raw', colour: 'blue' }, 'config colour: unknown key (known keys: out_dir, raw_events_dir'],
+      [{ out_dir: './out', raw_events_dir: './raw', limits: { max_neigbors_per_item: 10 } }, 'config limits.max_neigbors_per_item: unknown key; did you mean `max_neighbors_per_item`?'],
+      [{ out_dir: './out', raw_source: { type: 'fs', dri: './raw' } }, 'config raw_source.dri: unknown key; did you mean `dir`?'],
+    ];
+    for (const [body, message] of cases) {
+      const config = writeJson(dir, 'c.json', body);
+      const r = await cli(['run', '--config', config, ...DAY], { cwd: dir });
+      expect(r.code, JSON.stringify(body)).toBe(2);
+      expect(r.stderr, JSON.stringify(body)).toContain(message);
+      expect(existsSync(join(dir, 'out')), JSON.stringify(body)).toBe(false);
+      expect(existsSync(join(dir, '.out')), JSON.stringify(body)).toBe(false);
+    }
   });
 
   test('without --config the embedded default writes under ./.out and reads the bundled sample data', async () => {

@@ -55,6 +55,7 @@ describe('golden: the tiny set with the embedded default config', () => {
   test('writes exactly the DESIGN §4 layout: partition, staged artifacts, blobs, records, manifest and one history entry', () => {
     // `run` stages like the job-mode steps do, so both leave the same files.
     const staged = (type: 'popularity' | 'cooc') => [
+      `artifacts/demo/home/default/${type}/2026-01-01_2026-01-02/${GO_VERSIONS[type]}.claim.json`,
       `artifacts/demo/home/default/${type}/2026-01-01_2026-01-02/${GO_VERSIONS[type]}.json`,
       `artifacts/demo/home/default/${type}/2026-01-01_2026-01-02/${GO_VERSIONS[type]}.meta.json`,
       `artifacts/demo/home/default/${type}/2026-01-01_2026-01-02/current.version`,
@@ -110,7 +111,7 @@ describe('golden: the tiny set with the embedded default config', () => {
 });
 
 describe('idempotency: the same day twice', () => {
-  test('canonical files, blobs, records and the manifest stay byte-identical; versions unchanged; history grows by one no-op entry', async () => {
+  test('canonical files, blobs, records and the manifest stay byte-identical; versions unchanged; no history entry (nothing moved)', async () => {
     const cwd = tempDir();
     const out = join(cwd, '.out');
     // The two runs happen at different instants (fixed clocks a day apart), so anything that
@@ -127,15 +128,18 @@ describe('idempotency: the same day twice', () => {
     expect(a.json.days[0]!.artifacts.every((x) => x.new_blob)).toBe(true);
     expect(b.json.days[0]!.artifacts.every((x) => !x.new_blob)).toBe(true);
 
-    // Every pointer change, even a no-op, is audited: the rerun appends history
-    // entry 2 whose previous equals its next. Nothing else may change — the
+    // History lists pointer changes only: the rerun moves nothing, so it appends no entry
+    // (status's "last change" stays the first publish). Nothing else may change either — the
     // manifest is not rewritten because its pointers did not move.
     const added = Object.keys(after).filter((k) => !(k in before));
-    expect(added).toEqual(['registry/history/demo/home/000000000002.json']);
+    expect(added).toEqual([]);
     for (const key of Object.keys(before)) expect(after[key], key).toBe(before[key]);
     const history = readHistory(join(out, 'registry'), 'demo', 'home');
-    expect(history[1]).toMatchObject({ seq: 2, previous: history[0]!.next, next: history[0]!.next });
-    expect(b.json.days[0]!.history_seq).toBe(2);
+    expect(history).toHaveLength(1);
+    expect(b.json.days[0]!.history_seq).toBe(1);
+    expect(b.json.days[0]!.pointer_moved).toBe(false);
+    expect(b.json.days[0]!.artifacts.map((x) => x.pointer)).toEqual(['unchanged', 'unchanged']);
+    expect(a.json.days[0]!.pointer_moved).toBe(true);
   });
 });
 
@@ -155,9 +159,11 @@ describe('output', () => {
     expect(day.canonical).toEqual({ uri: `file://${out}/canonical/demo/home/exposures/2026-01-01.jsonl`, sha256: sha256(readFileSync(join(out, 'canonical/demo/home/exposures/2026-01-01.jsonl'))), bytes: readFileSync(join(out, 'canonical/demo/home/exposures/2026-01-01.jsonl')).length });
     expect(day.quarantine).toBeUndefined();
     expect(day.artifacts).toEqual([
-      { type: 'popularity', key: 'popularity', version: GO_VERSIONS.popularity, uri: `file://${out}/objectstore/demo/home/popularity/${GO_VERSIONS.popularity}.json`, size: 4, new_blob: true },
-      { type: 'cooc', key: 'cooc', version: GO_VERSIONS.cooc, uri: `file://${out}/objectstore/demo/home/cooc/${GO_VERSIONS.cooc}.json`, size: 3, new_blob: true },
+      // rows: payload rows; bytes: the stored blob (the version record's size_bytes).
+      { type: 'popularity', key: 'popularity', version: GO_VERSIONS.popularity, uri: `file://${out}/objectstore/demo/home/popularity/${GO_VERSIONS.popularity}.json`, rows: 4, bytes: readFileSync(join(out, `objectstore/demo/home/popularity/${GO_VERSIONS.popularity}.json`)).length, new_blob: true, pointer: 'moved' },
+      { type: 'cooc', key: 'cooc', version: GO_VERSIONS.cooc, uri: `file://${out}/objectstore/demo/home/cooc/${GO_VERSIONS.cooc}.json`, rows: 3, bytes: readFileSync(join(out, `objectstore/demo/home/cooc/${GO_VERSIONS.cooc}.json`)).length, new_blob: true, pointer: 'moved' },
     ]);
+    expect(day.pointer_moved).toBe(true);
     expect(day.manifest_uri).toBe(json.manifest_uri);
     expect(day.history_seq).toBe(1);
     expect(Object.keys(day.durations_ms).sort()).toEqual(['compute', 'ingest', 'publish', 'total', 'validate']);

@@ -47,6 +47,8 @@ export interface CliOptions {
   readonly env?: Record<string, string | undefined>;
   /** SIGKILL the process after this many milliseconds. */
   readonly killAfterMs?: number;
+  /** SIGKILL the process `afterMs` milliseconds after it first prints a stderr line starting with `line`. */
+  readonly killAfterLine?: { readonly line: string; readonly afterMs: number };
 }
 
 /**
@@ -63,11 +65,19 @@ export function cli(args: readonly string[], options: CliOptions): Promise<CliRe
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    let lineTimer: NodeJS.Timeout | undefined;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const after = options.killAfterLine;
+      if (after && lineTimer === undefined && (stderr.startsWith(after.line) || stderr.includes(`\n${after.line}`))) {
+        lineTimer = setTimeout(() => child.kill('SIGKILL'), after.afterMs);
+      }
+    });
     const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (lineTimer) clearTimeout(lineTimer);
       resolve({ code, signal, stdout, stderr });
     });
   });
@@ -91,7 +101,8 @@ export interface DayJson {
   counts: { read: number; accepted: number; duplicates: number; out_of_window: number; other_scope: number; rejected: number; rejected_by_reason: Record<string, number> };
   canonical: { uri: string; sha256: string; bytes: number };
   quarantine?: string;
-  artifacts: { type: string; key: string; version: string; uri: string; size: number; new_blob: boolean }[];
+  artifacts: { type: string; key: string; version: string; uri: string; rows: number; bytes: number; new_blob: boolean; pointer: 'moved' | 'unchanged' | 'kept' | 'moved_back'; live_day?: string }[];
+  pointer_moved: boolean;
   manifest_uri: string;
   history_seq: number;
   durations_ms: Record<'ingest' | 'validate' | 'compute' | 'publish' | 'total', number>;
@@ -231,4 +242,29 @@ export function logLines(stderr: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * Runs the CLI under a pseudo-terminal (util-linux `script`, in Debian's
+ * essential bsdutils), so stdout and stderr are TTYs as in an interactive
+ * shell. Both streams arrive merged in `output` (CRLF line ends normalised).
+ * `RECSYS_LOG_LEVEL` is removed so the terminal default applies.
+ */
+export function cliTty(args: readonly string[], options: CliOptions): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm', ...options.env };
+    if (!options.env || !('RECSYS_LOG_LEVEL' in options.env)) delete env.RECSYS_LOG_LEVEL;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, output: output.replace(/\r\n/g, '\n') });
+    });
+  });
 }

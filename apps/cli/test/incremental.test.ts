@@ -33,7 +33,9 @@ describe('--incremental', () => {
   test('checkpoint advances day by day, only after each day is published; the next run starts after it', async () => {
     const { dir, config, day, checkpoint } = setup();
     day('2026-01-01', ['A', 'B', 'C']);
-    // 2026-01-02 has no input yet: its day fails the non-empty gate.
+    // 2026-01-02's file has no events yet: its day fails the non-empty gate. (No file at all
+    // would be "no raw input", exit 2 before day 1 is processed.)
+    day('2026-01-02', []);
     const first = await runJson(['--config', config, ...SCOPE, '--start', '2026-01-01', '--end', '2026-01-02', '--incremental'], { cwd: dir });
     expect(first.code).toBe(3);
     expect(first.json.days.map((d) => d.day)).toEqual(['2026-01-01']);

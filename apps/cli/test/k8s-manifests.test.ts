@@ -195,6 +195,7 @@ describe('docs/how-to/k8s manifests', () => {
       'config.yaml:ConfigMap',
       'daily-cronjob.yaml:CronJob',
       'merge-publish-job.yaml:Job',
+      'report-cronjob.yaml:CronJob',
       'shards-job.yaml:Job',
     ]);
     for (const d of docs) {
@@ -234,7 +235,7 @@ describe('docs/how-to/k8s manifests', () => {
   });
 
   test('the daily CronJob runs `run --incremental` up to yesterday', () => {
-    const cron = docs.find((d) => d.kind === 'CronJob')!.body.spec as Obj;
+    const cron = docs.find((d) => d.file === 'daily-cronjob.yaml')!.body.spec as Obj;
     expect(String(cron.schedule).split(' ')).toHaveLength(5);
     expect(cron.concurrencyPolicy).toBe('Forbid');
     const { spec, containers } = podSpec(((cron.jobTemplate as Obj).spec as Obj).template as Obj);
@@ -242,6 +243,18 @@ describe('docs/how-to/k8s manifests', () => {
     expect(run!.command).toBe('run');
     expect(run!.opts.incremental).toBe(true);
     expect(run!.opts.end).toBe('2026-01-09');
+  });
+
+  test('the report CronJob writes the report next to the manifest after the daily run', () => {
+    const cron = docs.find((d) => d.file === 'report-cronjob.yaml')!.body.spec as Obj;
+    const daily = docs.find((d) => d.file === 'daily-cronjob.yaml')!.body.spec as Obj;
+    const hour = (schedule: unknown) => Number(String(schedule).split(' ')[1]);
+    expect(hour(cron.schedule)).toBeGreaterThan(hour(daily.schedule));
+    const { spec, containers } = podSpec(((cron.jobTemplate as Obj).spec as Obj).template as Obj);
+    const [report] = containers.map((c) => checkContainer(c, asList(spec.volumes), 'report-cronjob.yaml', undefined));
+    expect(report!.command).toBe('report');
+    expect(report!.opts.nextToManifest).toBe(true);
+    expect(report!.opts.surface).toBe('home');
   });
 
   test('the Argo Workflow: a DAG of shard → merge → publish whose templates and parameters exist', () => {

@@ -242,8 +242,8 @@ describe('gc', () => {
     expect(plan.dry_run).toBe(true);
     // Entry 2 of demo/home references both days' versions; with --keep-history 1 they all stay.
     expect(plan.scopes.flatMap((s) => s.deleted)).toEqual([]);
-    // A third publish (day 1 again: the original versions come back) pushes day 2's out of the last entry's reach.
-    expect((await cli(['run', '--config', w.config, ...SCOPE, '--start', '2026-01-01', '--end', '2026-01-01'], w.opts)).code).toBe(0);
+    // A third publish (day 1 again, moved back deliberately: the original versions come back) pushes day 2's out of the last entry's reach.
+    expect((await cli(['run', '--config', w.config, ...SCOPE, '--start', '2026-01-01', '--end', '2026-01-01', '--move-pointer-back'], w.opts)).code).toBe(0);
     const day2 = { popularity: '', cooc: '' };
     const hist = JSON.parse((await cli(['history', '--config', w.config, ...SCOPE, '--json'], w.opts)).stdout) as { entries: { seq: number; changes: { key: 'popularity' | 'cooc'; from?: { version: string } }[] }[] };
     for (const c of hist.entries[0]!.changes) day2[c.key] = c.from!.version;
@@ -265,7 +265,11 @@ describe('gc', () => {
     const rb = await cli(['rollback', '--config', w.config, ...SCOPE, '--type', 'popularity', '--steps', '1'], w.opts);
     expect(rb.code).toBe(2);
     expect(rb.stderr).toMatch(/missing blob.*deleted by gc/);
-    const missingFlag = await cli(['gc', '--config', w.config], w.opts);
-    expect(missingFlag.code).toBe(2);
+    // --keep-versions has a default (10): a plain dry run works and deletes nothing here.
+    const defaults = await cli(['gc', '--config', w.config, '--dry-run', '--json'], w.opts);
+    expect(defaults.code, defaults.stderr).toBe(0);
+    expect(JSON.parse(defaults.stdout)).toMatchObject({ dry_run: true, deleted_versions: 0 });
+    const badFlag = await cli(['gc', '--config', w.config, '--keep-versions', 'x'], w.opts);
+    expect(badFlag.code).toBe(2);
   });
 });

@@ -89,5 +89,6 @@ describe('docs/tutorials/local-quickstart.md', () => {
     expect(readManifest(join(work, '.out/registry'), 'diginetica', 'web')).toBeDefined();
     const checkpoint = JSON.parse(readFileSync(join(work, 'shop-out/checkpoints/shop/home.json'), 'utf8')) as { last_completed_day: string };
     expect(checkpoint.last_completed_day).toBe('2026-03-02');
+    expect(readFileSync(join(work, 'shop-report.html'), 'utf8')).toContain('shop / home');
   });
 });

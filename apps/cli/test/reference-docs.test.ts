@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_LIMITS, EXIT_CODES, LimitsSchema, REJECT_REASONS } from '@recsys/core';
-import { ConfigFileSchema, S3SettingsSchema, StoreSchema } from '../src/config/schema.js';
+import { ConfigFileSchema, DbSchema, PostgresRawSettingsSchema, S3SettingsSchema, StoreSchema } from '../src/config/schema.js';
 import { cli, files, tempDir } from './helpers.js';
 
 const doc = (name: string) => readFileSync(fileURLToPath(new URL(`../../../docs/reference/${name}`, import.meta.url)), 'utf8');
@@ -38,6 +38,8 @@ describe('docs/reference/config.md', () => {
     for (const key of Object.keys(ConfigFileSchema.shape)) expect(text, key).toContain(`| \`${key}\``);
     for (const key of Object.keys(StoreSchema.shape)) expect(text, `store ${key}`).toContain(`| \`${key}\``);
     for (const key of Object.keys(S3SettingsSchema.shape)) expect(text, `s3.${key}`).toContain(`\`s3.${key}\``);
+    for (const key of Object.keys(PostgresRawSettingsSchema.shape)) expect(text, `raw_source.postgres.${key}`).toContain(`| \`raw_source.postgres.${key}\``);
+    for (const key of Object.keys(DbSchema.shape)) expect(text, `db.${key}`).toContain(`| \`db.${key}\``);
   });
 
   test('documents every limit with its default', () => {

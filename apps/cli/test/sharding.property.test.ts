@@ -141,7 +141,7 @@ describe('sharded ingest + compute → merge equals the single-process run', () 
         expect(actual).toEqual(expected);
         if ('staged' in expected) {
           successes++;
-          expect(Object.keys(expected.staged)).toHaveLength(4);
+          expect(Object.keys(expected.staged)).toHaveLength(6); // per type: the staged blob, its built_at claim and its marker
           if (Object.entries(expected.staged).some(([k, v]) => k.startsWith('cooc/') && /"count": [2-9]/.test(v))) repeatedPairs++;
           // The shard partitions hold exactly the events of the full partition, each once.
           const full = readFileSync(join(single, 'canonical/t/s/exposures', `${DAY}.jsonl`), 'utf8').split('\n').filter(Boolean).sort();

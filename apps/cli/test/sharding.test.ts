@@ -90,10 +90,10 @@ describe('n shard processes at once → merge → publish ≡ run', () => {
     expect((JSON.parse(merge.stdout) as { days: { shards: number }[] }).days.map((d) => d.shards)).toEqual([4, 4]);
     await ok(['publish', ...c], sharded.dir);
 
-    // Staged artifacts (blob + marker) and published blobs: byte-identical. Staged metadata and
+    // Staged artifacts (blob + built_at claim + marker) and published blobs: byte-identical. Staged metadata and
     // records list the inputs, which are the four shard partitions instead of one.
     const staged = (dir: string) => Object.fromEntries(Object.entries(tree(join(dir, 'out/artifacts/big/home/default'), dir)).filter(([k]) => !k.endsWith('.meta.json')));
-    expect(Object.keys(staged(single.dir))).toHaveLength(8);
+    expect(Object.keys(staged(single.dir))).toHaveLength(12);
     expect(staged(sharded.dir)).toEqual(staged(single.dir));
     const blobs = (dir: string) => Object.fromEntries(Object.entries(tree(join(dir, 'out/objectstore/big/home'), dir)).filter(([k]) => !k.startsWith('_partials/')));
     expect(Object.keys(blobs(single.dir))).toHaveLength(4);
@@ -180,9 +180,9 @@ describe('merge refuses inconsistent partials (exit 2, nothing staged)', () => {
     await ok(['compute', 'popularity', '--config', other, ...DAY, '--shard', '2/3'], dir);
     const stderr = await refused(dir, config);
     expect(stderr).toContain('mismatched config hash: partial 2-of-3.json was computed with max_items_per_artifact=5');
-    expect(stderr).toContain('this merge uses max_items_per_artifact=unlimited');
+    expect(stderr).toContain('this merge uses max_items_per_artifact=1000');
     const merged = await refused(dir, other);
-    expect(merged).toContain('partial 0-of-3.json was computed with max_items_per_artifact=unlimited');
+    expect(merged).toContain('partial 0-of-3.json was computed with max_items_per_artifact=1000');
   });
 
   test('shards that read different raw input', async () => {

@@ -25,7 +25,17 @@ export function dayWindow(day: string): { start: string; end: string } {
 
 /** Validates a `--start`/`--end` style day, naming the flag on error. @since 0.1.0 */
 export function parseDayFlag(flag: string, value: string): string {
-  if (!isValidDay(value)) throw new UsageError(`${flag} must be a UTC day YYYY-MM-DD (got ${JSON.stringify(value)})`, { flag, value });
+  if (!isValidDay(value)) {
+    // Right shape but no such date (2026-02-30, 2026-13-01): say so rather than repeat the format.
+    const shaped = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+    if (shaped) {
+      const [, y, m, d] = shaped.map(Number) as [number, number, number, number];
+      const last = m >= 1 && m <= 12 ? new Date(Date.UTC(y, m, 0)).getUTCDate() : undefined;
+      if (last === undefined) throw new UsageError(`${flag} ${value} is not a calendar date (there is no month ${shaped[2]})`, { flag, value });
+      if (d < 1 || d > last) throw new UsageError(`${flag} ${value} is not a calendar date (${shaped[1]}-${shaped[2]} has ${last} days)`, { flag, value });
+    }
+    throw new UsageError(`${flag} must be a UTC day YYYY-MM-DD (got ${JSON.stringify(value)})`, { flag, value });
+  }
   return value;
 }
 

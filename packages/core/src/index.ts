@@ -16,7 +16,7 @@ export * from './ports.js';
 export * from './storage-areas.js';
 export { keys, checkScope, checkPathSegment, isStorageKey, isStorageKeyPart, isStorageKeyPrefix, type Scope } from './keys.js';
 export { dayWindow, parseDayFlag } from './days.js';
-export { LimitsSchema, DEFAULT_LIMITS, resolveLimits, checkLimit, type Limits, type LimitsConfig } from './limits.js';
+export { LimitsSchema, DEFAULT_LIMITS, SERVICE_ARTIFACT_MAX_BYTES, resolveLimits, checkLimit, type Limits, type LimitsConfig } from './limits.js';
 export { REJECT_REASONS, type CanonicalEvent, type RejectReason } from './ingest/raw-event.js';
 export { ingestDay, type IngestCounts, type IngestReport, type IngestOptions } from './ingest/ingest-day.js';
 export { parseShardSpec, type ShardSpec } from './shard.js';
@@ -32,8 +32,8 @@ export {
 } from './compute/kinds.js';
 export type { ArtifactKind, ShardedKind, MergedAggregates, ArtifactInputs, BuildContext, ArtifactTarget, Payload, PayloadBuilder } from './compute/artifact-kind.js';
 export { blobText, computeArtifacts, finishArtifact, type BuiltArtifact } from './compute/artifacts.js';
-export { checkArtifactGate, checkCanonicalGate, checkCatalogGate, checkDayLimits, type DayTotals } from './validate/gates.js';
-export { checkArtifactGateStreamed, type ArtifactGateExpectation, type ArtifactSource, type ArtifactScan, type ScanOptions, type ArtifactHeaderV1 } from './validate/artifact-stream.js';
+export { checkArtifactBytes, checkArtifactGate, checkCanonicalGate, checkCatalogGate, checkDayLimits, type DayTotals } from './validate/gates.js';
+export { checkArtifactGateStreamed, type ArtifactOutline, type ArtifactGateExpectation, type ArtifactSource, type ArtifactScan, type ScanOptions, type ArtifactHeaderV1 } from './validate/artifact-stream.js';
 export {
   CATALOG_FORMATS,
   CATALOG_REJECT_REASONS,
@@ -46,12 +46,12 @@ export {
   type CatalogRejectReason,
   type CatalogSource,
 } from './catalog/catalog.js';
-export { publishArtifacts, type PublishedArtifact, type PublishResult, type PublishStepHook } from './publish/publish.js';
+export { publishArtifacts, type DayArtifactReport, type PublishedArtifact, type PublishOptions, type PublishResult, type PublishStepHook } from './publish/publish.js';
 export { Registry, CheckpointStore, type CurrentMap, type PointerUpdate, type CommitMeta, type CommitResult, type CommitOptions } from './registry/registry.js';
 // The pipeline: one planner, the per-day steps, `run` and the job-mode steps.
 export { resolveWindowDays, type WindowOptions } from './pipeline/window.js';
-export { planJob, planSteps, resolveShard, parseShardCount, type JobOptions, type JobPlan, type JobStep, type PipelineStep } from './pipeline/plan.js';
-export { ingestDayStep, computeDayStep, publishDayStep, type IngestedDay, type PublishDayResult } from './pipeline/day-steps.js';
+export { planJob, planSteps, resolveShard, parseShardCount, type JobOptions, type JobPlan, type JobStep, type PipelineStep, type SkippedDay } from './pipeline/plan.js';
+export { ingestDayStep, computeDayStep, publishDayStep, completeDayStep, type IngestedDay, type PublishDayResult } from './pipeline/day-steps.js';
 export type { CatalogReport } from './pipeline/run-catalog.js';
 export { planRun, runPipeline, type RunOptions, type RunPlan, type DayResult } from './pipeline/run.js';
 export { ingestJob, type IngestDayResult } from './pipeline/jobs/ingest.js';
@@ -59,6 +59,16 @@ export { validateJob, type ValidateDayResult } from './pipeline/jobs/validate.js
 export { computeJob, type ComputeDayResult, type PartialResult } from './pipeline/jobs/compute.js';
 export { mergeJob, type MergeDayResult } from './pipeline/jobs/merge.js';
 export { publishJob } from './pipeline/jobs/publish.js';
+// Signals for the service's database (DESIGN §8.2).
+export {
+  SIGNAL_ARTIFACT_TYPES,
+  writeDaySignals,
+  signalsSkipReason,
+  signalsJob,
+  type SignalsPlan,
+  type DaySignalsReport,
+  type SignalInputs,
+} from './pipeline/signals.js';
 export type { StagedArtifact } from './pipeline/staging.js';
 // Operations: rollback, status, verify, gc, history.
 export { type OpsEnv } from './ops/env.js';
@@ -68,3 +78,23 @@ export { rollback, type RollbackOptions, type RollbackMove, type RollbackResult 
 export { collectStatus, renderPrometheus, dataAgeMs, isFresh, DEFAULT_MAX_AGE_MS, type BlobCheckLevel, type StatusProblemKind, type StatusOptions, type StatusReport, type ScopeStatus, type ArtifactStatus, type StatusEnv } from './ops/status.js';
 export { verifyRegistry, type VerifyReport, type VerifyProblem, type VerifyProblemKind, type ScopeVerification, type VerifyEnv } from './ops/verify.js';
 export { collectGarbage, DEFAULT_GC_OLDER_THAN_MS, DEFAULT_GC_KEEP_HISTORY, type GcOptions, type GcReport, type GcScopeReport, type GcItem } from './ops/gc.js';
+// Report and show: what is live, for people (DESIGN §10).
+export { showLive, type ShowOptions, type ShowResult, type ShownArtifact, type ShowEnv } from './report/show.js';
+export {
+  buildReport,
+  REPORT_DEFAULTS,
+  type ReportOptions,
+  type ReportEnv,
+  type ReportDocument,
+  type ScopeReport,
+  type LiveArtifact,
+  type TopItemsSection,
+  type TopItemRow,
+  type RankChange,
+  type NeighborsSection,
+  type ReportHistoryEntry,
+  type TimelineEvent,
+  type IngestDayRow,
+  type DayOutcome,
+} from './report/report.js';
+export { renderReportHtml } from './report/html.js';

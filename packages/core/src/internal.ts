@@ -12,8 +12,8 @@ export { daysInRange, nextDay, dayOfMs, dayStartMs } from './days.js';
 export { compareUtf8 } from './utf8-order.js';
 export { splitLines, MAX_LINE_BYTES, type RawLine } from './ingest/line-splitter.js';
 export { checkRawEvent, canonicalLine, type RawEventResult } from './ingest/raw-event.js';
-export { FingerprintSet } from './ingest/fingerprint-set.js';
-export { rawSourcesForDay, openRawSource, type RawSourceFile } from './ingest/raw-source.js';
+export { FingerprintSet, randomFingerprintKey, type FingerprintKey } from './ingest/fingerprint-set.js';
+export { daysWithoutRawInput, noRawInputError, rawSourcesForDay, openRawSource, rawInputsForDay, isRecordReject, type RawSourceFile } from './ingest/raw-source.js';
 export { ingestDayReference, inProcessParsePool } from './ingest/ingest-day.js';
 export { parseChunk, transferables, LocalDictionary, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';
 export { shardOfSession } from './shard.js';
@@ -34,7 +34,13 @@ export { scanArtifact, readArtifactHeader, ArtifactSyntaxError, ArtifactChangedE
 export { portableSha256 } from './sha256-portable.js';
 export { readCsvRecords, type CsvRecord, type CsvErrorReason } from './catalog/csv.js';
 export { MAX_REPORTED_PROBLEMS, normalizeTags, parseCatalog, splitTagCell } from './catalog/catalog.js';
-export { FULL_READBACK_MAX_BYTES } from './publish/publish.js';
+export { dayArtifactReports } from './publish/publish.js';
+export { decidePointerMoves, lastDayOf, type LivePointer, type PointerAction, type PointerCandidate, type PointerDecision, type PointerPlan, type PointerWindow } from './publish/pointer-guard.js';
+export { signalArtifact } from './pipeline/signals.js';
+export { scanArtifactRows, scanBlobRows, type ArtifactRowScan, type RowVisitor } from './report/payload-scan.js';
+export { readTopItems, lookupRanks, readNeighbors, readHeadRows, type RankedItem, type CountedItem, type ShownRow, type RankLookup } from './report/top.js';
+export { shellWord } from './report/report.js';
+export { escapeHtml } from './report/html.js';
 export { applyUpdate } from './registry/registry.js';
 export { readCanonicalPartition, type PartitionSummary, type PartitionCheck, type ReadPartitionOptions } from './pipeline/canonical-reader.js';
 export {

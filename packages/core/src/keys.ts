@@ -68,6 +68,9 @@ export const keys = {
   // Job-mode bookkeeping in the artifacts (staging) area, see pipeline/staging.ts.
   ingestReport: (s: Scope, day: string, shard?: { index: number; count: number }) =>
     `${ts(s)}/_ingest/${day}${shard ? `.shard-${shard.index}-of-${shard.count}` : ''}.json`,
+  /** A failed canonical gate recorded by `validate` (absent once the day passes), see pipeline/validate-record.ts. */
+  validateFailure: (s: Scope, day: string, shard?: { index: number; count: number }) =>
+    `${ts(s)}/_validate/${day}${shard ? `.shard-${shard.index}-of-${shard.count}` : ''}.failed.json`,
   stagedMeta: (s: Scope, seg: string, type: string, window: string, version: string) =>
     `${ts(s)}/${checkPathSegment('segment', seg)}/${checkPathSegment('type', type)}/${window}/${checkPathSegment('version', version)}.meta.json`,
   // Partial aggregates of sharded runs (objects area), see pipeline/partials.ts.
@@ -76,6 +79,9 @@ export const keys = {
   partialPrefix: (s: Scope, seg: string, type: string, window: string) => `${ts(s)}/_partials/${checkPathSegment('segment', seg)}/${checkPathSegment('type', type)}/${window}/`,
   staged: (s: Scope, seg: string, type: string, window: string, version: string) =>
     `${ts(s)}/${checkPathSegment('segment', seg)}/${checkPathSegment('type', type)}/${window}/${checkPathSegment('version', version)}.json`,
+  /** The `built_at` the first run to stage a version claimed; every later or concurrent run adopts it. */
+  stagedClaim: (s: Scope, seg: string, type: string, window: string, version: string) =>
+    `${ts(s)}/${checkPathSegment('segment', seg)}/${checkPathSegment('type', type)}/${window}/${checkPathSegment('version', version)}.claim.json`,
   stagedMarker: (s: Scope, seg: string, type: string, window: string) =>
     `${ts(s)}/${checkPathSegment('segment', seg)}/${checkPathSegment('type', type)}/${window}/current.version`,
   blob: (s: Scope, type: string, version: string) => `${ts(s)}/${checkPathSegment('type', type)}/${checkPathSegment('version', version)}.json`,

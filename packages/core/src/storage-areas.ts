@@ -1,4 +1,4 @@
-import type { Clock, Logger, ObjectStorage, ParsePool, RunIdentity, Sha256Factory } from './ports.js';
+import type { Clock, Logger, ObjectStorage, ParsePool, RawEventSource, RunIdentity, Sha256Factory, SignalsSink } from './ports.js';
 import type { Limits } from './limits.js';
 
 /**
@@ -21,6 +21,20 @@ export interface StorageAreas {
   readonly checkpoints: ObjectStorage;
 }
 
+/** A phase of one day of `run`. @since 0.1.0 */
+export type DayPhase = 'ingest' | 'validate' | 'compute' | 'stage' | 'publish';
+
+/**
+ * Receives progress of long steps (the CLI draws it on a terminal). `ingest`
+ * is called after each block of raw input is read; awaiting it is allowed,
+ * so a caller can also stop the step there (throw) on a signal.
+ * @since 0.1.0
+ */
+export interface ProgressSink {
+  phase?(day: string, phase: DayPhase): void;
+  ingest?(progress: { readonly day: string; readonly source: string; readonly bytes: number; readonly lines: number; readonly done?: boolean }): void | Promise<void>;
+}
+
 /**
  * Everything a pipeline step needs from its surroundings.
  * @since 0.1.0
@@ -34,4 +48,18 @@ export interface PipelineEnv {
   readonly sha256: Sha256Factory;
   /** Parses raw chunks on worker threads when given (the CLI does); otherwise on this thread. */
   readonly parsePool?: ParsePool | undefined;
+  /** Where raw events come from when not from JSON Lines files in `areas.raw` (DESIGN §8.1). @since 0.2.0 */
+  readonly rawSource?: RawEventSource | undefined;
+  /** Where `run` writes each published day's signals, when set (DESIGN §8.2). @since 0.2.0 */
+  readonly signals?: SignalsSink | undefined;
+  /** The setting that chose `areas.raw` (e.g. `raw_events_dir`), named when a day has no raw input. */
+  readonly rawSourceKey?: string | undefined;
+  /** Progress of long steps, when someone watches. */
+  readonly progress?: ProgressSink | undefined;
+  /**
+   * Aborted on SIGINT/SIGTERM: the run stops at the next safe point (within
+   * ingest, or between the steps of a day, never inside a publish), throwing
+   * the signal's reason after removing its temporary files.
+   */
+  readonly signal?: AbortSignal | undefined;
 }

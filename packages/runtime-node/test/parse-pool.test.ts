@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { LocalDictionary, parseChunk, type ChunkContext } from '@recsys/core/internal';
+import { LocalDictionary, parseChunk, randomFingerprintKey, type ChunkContext } from '@recsys/core/internal';
 // The built package: the pool starts its workers from dist/parse-worker.js.
 import { WorkerParsePool, nodeSha256 } from '../dist/index.js';
 
@@ -8,7 +8,7 @@ const line = (session: string, item: string, second: number) =>
   JSON.stringify({ v: 1, ts: `2026-01-01T00:00:${String(second).padStart(2, '0')}Z`, tenant: 'demo', surface: 'home', session_id: session, item_id: item });
 
 test('worker threads parse a stream exactly like parseChunk on this thread, and close() ends them', async () => {
-  const ctx: ChunkContext = { stream: 'demo-2026-01-01#1', tenant: 'demo', surface: 'home', day: '2026-01-01' };
+  const ctx: ChunkContext = { stream: 'demo-2026-01-01#1', tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey: randomFingerprintKey() };
   const chunks = [0, 1, 2, 3].map((c) => encoder.encode([line(`s${c}`, 'A', c), line(`s${c}`, `B${c}`, c + 1), 'not json', ''].join('\n') + '\n'));
   const pool = new WorkerParsePool(2);
   try {

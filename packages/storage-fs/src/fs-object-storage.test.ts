@@ -240,6 +240,21 @@ describe('list', () => {
     );
   });
 
+  test('lists keys under dot-named folders and dot-named files (tenants and surfaces may start with "."), never temp or lock files', async () => {
+    const dir = join(await tempDir(), 'r');
+    const s = new FsObjectStorage(dir, { noSync: true });
+    const keys = ['.hidden/.web/manifest.json', '.hidden/home.json', 'current/.t/.s/manifest.json', 'current/demo/home/manifest.json', 'demo/.s.json'];
+    for (const key of keys) await s.put(key, key);
+    await writeFile(join(dir, '.hidden', '.web', '.manifest.json.lock'), 'x');
+    await writeFile(join(dir, '.hidden', '.manifest.json.1.abcdefabcdef.tmp'), 'x');
+    const listed: string[] = [];
+    for await (const info of s.list('')) listed.push(info.key);
+    expect(listed).toEqual([...keys].sort());
+    const current: string[] = [];
+    for await (const info of s.list('current/')) current.push(info.key);
+    expect(current).toEqual(['current/.t/.s/manifest.json', 'current/demo/home/manifest.json']);
+  });
+
   test('a prefix that does not exist lists nothing', async () => {
     const listed = [];
     for await (const info of storage.list('nothing/here/')) listed.push(info);

@@ -9,3 +9,9 @@ objectStorageContract('filesystem', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'contract-fs-'));
   return { storage: new FsObjectStorage(dir, { noSync: true }), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
+
+// And with fsync on (the production setting), which the durability code paths depend on.
+objectStorageContract('filesystem (fsync)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'contract-fs-sync-'));
+  return { storage: new FsObjectStorage(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});

@@ -1,10 +1,13 @@
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManifestV1 } from '@recsys/contracts';
 import { GO_VERSIONS, TINY_KEY, getText, jsonOf, parseS3Uri, readHistory, readManifest, runCli, s3Section, tempDir, uploadSamples, writeConfig } from './cli.js';
 import { FaultProxy, type FaultRule } from './fault-proxy.js';
 import { deletePrefix, s3Env, testClient, uniquePrefix } from './s3-env.js';
 
+const GENERATE = fileURLToPath(new URL('../../../tooling/data/src/generate.mjs', import.meta.url));
 const env = s3Env();
 const client = testClient();
 const prefix = uniquePrefix('cli-faults');
@@ -88,6 +91,62 @@ describe('run through a faulty S3 connection', () => {
     expect(warnings.find((w) => w.key.endsWith('manifest.json'))?.error).toBe('TimeoutError');
     expect(result.stderr).not.toContain(env.secretAccessKey);
   });
+
+  it('a blob PUT and the manifest PUT whose answers are lost (applied, answer dropped): one version, published once, every pointer resolves', async () => {
+    const root = `${prefix}/lost-answers`;
+    const config = proxiedConfig(root);
+    const result = await run(config, ({ method, key, count }) => {
+      // The cooc blob lands but its answer is lost: the retried exclusive create finds it and must adopt it.
+      if (isBlobPut(method, key) && key.includes('/cooc/') && count === 1) return { kind: 'lose-response' };
+      // The manifest compare-and-swap lands but its answer is lost: the retry must not undo or repeat the move.
+      if (method === 'PUT' && key.endsWith('manifest.json') && count === 1) return { kind: 'lose-response' };
+      return undefined;
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(Object.fromEntries(jsonOf(result).days[0]!.artifacts.map((a) => [a.key, a.version]))).toEqual(GO_VERSIONS);
+    expect(proxy.log.filter((r) => isBlobPut(r.method, r.key) && r.key.includes('/cooc/'))[0]).toMatchObject({ fault: 'lose-response', status: 200 });
+    expect(proxy.requests('PUT', 'manifest.json')[0]).toMatchObject({ fault: 'lose-response', status: 200 });
+    const manifest = await readManifest(client, env.bucket, root, 'demo', 'home');
+    const history = await readHistory(client, env.bucket, root, 'demo', 'home');
+    expect(history.map((e) => e.seq)).toEqual([1]);
+    expect(history[0]!.next).toEqual(manifest!.current);
+    await expectAllPointersResolve(root, manifest);
+    // A rerun of the same window (nothing changed) still finds everything in place.
+    const again = await run(config, () => undefined);
+    expect(again.code, again.stderr).toBe(0);
+    await expectAllPointersResolve(root, await readManifest(client, env.bucket, root, 'demo', 'home'));
+  });
+
+  it('the multipart path (an object above the part size): a lost part answer, a 503 and a lost completion answer; published once, no upload left', async () => {
+    const root = `${prefix}/multipart`;
+    // ~150k events of one day: the canonical partition (~20 MB) goes up in several parts.
+    const rawPrefix = `${prefix}/raw-multipart`;
+    const lines = execFileSync(process.execPath, [GENERATE, '--events', '150000', '--days', '1', '--seed', '7', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--layout', 'flat', '--out', '-'], { maxBuffer: 1 << 30 });
+    await client.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${rawPrefix}/demo/home/exposure.2026-01-01.jsonl`, Body: lines }));
+    const section = { ...s3Section(env, root), endpoint: new URL(proxy.url).host, max_attempts: 3, request_timeout_ms: 20_000 };
+    const config = writeConfig(tempDir(), { raw_source: { type: 's3', s3: { ...section, prefix: rawPrefix } }, storage: { type: 's3', s3: section } });
+    const isPart = (method: string, query: URLSearchParams) => method === 'PUT' && query.has('partNumber') && query.has('uploadId');
+    const isComplete = (method: string, query: URLSearchParams) => method === 'POST' && query.has('uploadId');
+    let parts = 0;
+    let completions = 0;
+    const result = await run(config, ({ method, query }) => {
+      if (isPart(method, query) && ++parts === 1) return { kind: 'lose-response' };
+      if (isPart(method, query) && parts === 2) return { kind: 'status', status: 503 };
+      if (isComplete(method, query) && ++completions === 1) return { kind: 'lose-response' };
+      return undefined;
+    });
+    expect(result.code, result.stderr).toBe(0);
+    // The faults were really injected on a multipart upload.
+    expect(proxy.log.filter((r) => r.fault === 'lose-response' && r.query.includes('partNumber'))).toHaveLength(1);
+    expect(proxy.log.filter((r) => r.fault === 'lose-response' && r.method === 'POST' && r.query.includes('uploadId'))).toHaveLength(1);
+    const manifest = await readManifest(client, env.bucket, root, 'demo', 'home');
+    expect((await readHistory(client, env.bucket, root, 'demo', 'home')).map((e) => e.seq)).toEqual([1]);
+    await expectAllPointersResolve(root, manifest);
+    const canonical = await client.send(new HeadObjectCommand({ Bucket: env.bucket, Key: `${root}/canonical/demo/home/exposures/2026-01-01.jsonl` }));
+    expect(canonical.ETag).toMatch(/-\d+"$/); // a multipart object
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: `${root}/` }));
+    expect(uploads.Uploads ?? []).toEqual([]);
+  }, 600_000);
 
   it('a manifest write that keeps failing fails the run cleanly: exit 1, pointer where it was, no dangling URI', async () => {
     const root = `${prefix}/manifest-down`;

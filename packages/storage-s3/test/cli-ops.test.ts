@@ -65,7 +65,9 @@ describe('operations commands with everything on S3', () => {
     expect(history.code).toBe(0);
     expect(history.json.entries.map((e) => e.reason)).toEqual(['publish', 'publish']);
 
-    const status = await cli<{ stale: boolean; scopes: { manifest_uri: string }[] }>(['status'], '--max-age', '1h');
+    // Freshness is the data age of the oldest live key (now − end of its window): ask as of half an hour
+    // after day 3 ended, with an SLO that covers every window this prefix has published (days 1–3).
+    const status = await runCli(['status', '--config', config, '--json', '--log-level', 'warn', '--tenant', 'demo', '--surface', 'home', '--max-age', '72h'], { cwd, env: { RECSYS_TEST_NOW: '2026-01-04T00:30:00Z' } }).then((r) => ({ code: r.code, json: JSON.parse(r.stdout) as { stale: boolean; scopes: { manifest_uri: string }[] } }));
     expect(status.code).toBe(0);
     expect(status.json.stale).toBe(false);
     expect(status.json.scopes[0]!.manifest_uri).toBe(`s3://${env.bucket}/${prefix}/registry/current/demo/home/manifest.json`);

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { parseVersionRecord } from '@recsys/contracts';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntryV1 } from '@recsys/contracts';
-import { GO_VERSIONS, TINY_KEY, jsonOf, listKeys, readHistory, readManifest, runCli, s3Section, tempDir, uploadSamples, writeConfig } from './cli.js';
+import { GO_VERSIONS, TINY_KEY, getText, jsonOf, listKeys, parseS3Uri, readHistory, readManifest, runCli, s3Section, tempDir, uploadSamples, writeConfig } from './cli.js';
 import { deletePrefix, s3Env, testClient, uniquePrefix } from './s3-env.js';
 
 const env = s3Env();
@@ -96,5 +99,60 @@ describe('concurrent publishers on one tenant/surface (S3)', () => {
     expect(manifest!.current).toEqual(history.at(-1)!.next);
     expect(await listKeys(client, env.bucket, `${prefix}/stress/registry/history/race/home/`)).toHaveLength(40);
     console.log(`registry stress: lost races retried ${reports.reduce((n, r) => n + r.retries, 0)} times in total`);
+  });
+});
+
+/** 50k events in 10k sessions over 3000 items: the cooc blob is above the 8 MiB multipart part size. */
+function sameWindowDay(): string {
+  let out = '';
+  let x = 12345;
+  for (let s = 0; s < 10_000; s++) {
+    for (let k = 0; k < 5; k++) {
+      // A small LCG picks the items, so sessions mix and items get many neighbours (a ~15 MB cooc blob).
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const second = (s * 5 + k) % 86_400;
+      const ts = `2026-01-03T${String(Math.floor(second / 3600)).padStart(2, '0')}:${String(Math.floor(second / 60) % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}Z`;
+      out += JSON.stringify({ v: 1, ts, tenant: 'demo', surface: 'home', session_id: `s${s}`, item_id: `item-${(x >>> 8) % 3000}` }) + '\n';
+    }
+  }
+  return out;
+}
+
+describe('two runs of the same window at once (S3, issue 11 items 2 and 11)', () => {
+  const ROUNDS = 4;
+  it(`${ROUNDS} rounds: both succeed with one version per type whose bytes, sha256 and records agree, multipart blobs included`, { timeout: 1_200_000 }, async () => {
+    const raw = sameWindowDay();
+    let multipartRounds = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const base = `${prefix}/same-window-${round}`;
+      await client.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${base}/raw/demo/home/exposure.2026-01-03.jsonl`, Body: raw }));
+      const cwd = tempDir();
+      // Every row and a 100-neighbour list, no byte cap: the cooc blob must stay above the multipart threshold.
+      const limits = { max_items_per_artifact: 1_000_000, max_neighbors_per_item: 100, max_artifact_bytes: 0 };
+      const config = writeConfig(cwd, { raw_source: { type: 's3', s3: s3Section(env, `${base}/raw`) }, storage: { type: 's3', s3: s3Section(env, `${base}/out`) }, limits });
+      const args = ['run', '--config', config, '--json', '--log-level', 'warn', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-03', '--end', '2026-01-03'];
+      const first = runCli(args, { cwd });
+      // A little over a second later: another built_at (second precision), still overlapping the first run.
+      await new Promise((resolve) => setTimeout(resolve, 1100 + round * 100));
+      const [a, b] = await Promise.all([first, runCli(args, { cwd })]);
+      const where = `round ${round}`;
+      expect(a.code, `${where}: first: ${a.stderr}`).toBe(0);
+      expect(b.code, `${where}: second: ${b.stderr}`).toBe(0);
+      const versions = (r: typeof a) => Object.fromEntries(jsonOf(r).days[0]!.artifacts.map((x) => [x.key, x.version]));
+      expect(versions(b), where).toEqual(versions(a));
+      const manifest = (await readManifest(client, env.bucket, `${base}/out`, 'demo', 'home'))!;
+      for (const [key, uri] of Object.entries(manifest.current)) {
+        const { key: blobKey } = parseS3Uri(uri);
+        const blob = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: env.bucket, Key: blobKey }))).Body!.transformToByteArray());
+        const record = parseVersionRecord(JSON.parse((await getText(client, env.bucket, `${base}/out/registry/records/demo/home/${key}/${versions(a)[key]}.json`))!));
+        expect(record.sha256, `${where}: ${key}`).toBe(createHash('sha256').update(blob).digest('hex'));
+        expect(record.size_bytes, `${where}: ${key}`).toBe(blob.byteLength);
+        if (key === 'cooc' && blob.byteLength > 8 * 1024 * 1024) multipartRounds++;
+      }
+      const verify = await runCli(['verify', '--config', config, '--log-level', 'warn'], { cwd });
+      expect(verify.code, `${where}: ${verify.stdout}${verify.stderr}`).toBe(0);
+    }
+    // The cooc blob went through the multipart path (where Ceph ignores If-None-Match) every round.
+    expect(multipartRounds).toBe(ROUNDS);
   });
 });

@@ -1,10 +1,13 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { z } from 'zod';
 import { collectGarbage, DEFAULT_GC_KEEP_HISTORY, parseDuration, type GcReport } from '@recsys/core';
 import { action } from '../action.js';
 import { intFlag, OptionalScopeFlags, withCommonOptions, withScope } from '../options.js';
 import { out, outJson, pad, short } from '../output.js';
 import { opsEnv } from './ops-shared.js';
+
+/** Default of `--keep-versions`: a week of daily versions plus a few reruns stay available to `rollback`. */
+export const DEFAULT_GC_KEEP_VERSIONS = 10;
 
 const GcFlags = OptionalScopeFlags.extend({
   keepVersions: intFlag('--keep-versions', 0),
@@ -30,7 +33,7 @@ export function gcCommand(): Command {
   const cmd = new Command('gc').description('delete published versions nothing needs: unreferenced by the manifest and recent history, beyond the N newest, older than --older-than');
   withCommonOptions(cmd);
   cmd
-    .addOption(new Option('--keep-versions <n>', 'keep at least the n newest versions of each artifact type (and segment)').makeOptionMandatory())
+    .option('--keep-versions <n>', 'keep at least the n newest versions of each artifact type (and segment)', String(DEFAULT_GC_KEEP_VERSIONS))
     .option('--older-than <duration>', 'never delete versions published more recently than this', '30d')
     .option('--keep-history <k>', 'keep every version the newest k history entries reference (previous and next)', String(DEFAULT_GC_KEEP_HISTORY))
     .option('--tenant <tenant>', 'only this tenant (with --surface)')

@@ -18,7 +18,7 @@ import {
 } from '@recsys/core';
 import { action } from '../action.js';
 import { catalogSource } from '../catalog.js';
-import { CatalogFlags, parseList, WindowFlags, windowOptions, withCatalogOptions, withCommonOptions, withScopeOptions, withWindowOptions } from '../options.js';
+import { CatalogFlags, MovePointerBackFlags, parseList, WindowFlags, windowOptions, withCatalogOptions, withCommonOptions, withMovePointerBack, withScopeOptions, withWindowOptions } from '../options.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad, printArtifacts, printManifest, printStaged } from '../output.js';
@@ -36,6 +36,7 @@ const JobFlags = WindowFlags.extend({
   shard: z.string().optional(),
   shardCount: z.string().optional(),
   ...CatalogFlags.shape,
+  ...MovePointerBackFlags.shape,
   args: z.array(z.array(z.string())).optional(),
 });
 type JobFlagValues = z.infer<typeof JobFlags>;
@@ -82,6 +83,7 @@ async function jobOptions(step: JobStep, flags: JobFlagValues, config: ResolvedC
     shard,
     shardCount: step === 'merge' && flags.shardCount !== undefined ? parseShardCount('--shard-count', flags.shardCount) : undefined,
     catalog,
+    movePointerBack: step === 'publish' && flags.movePointerBack === true,
   };
 }
 
@@ -185,6 +187,7 @@ export function mergeCommand(): Command {
 export function publishCommand(): Command {
   const cmd = jobCommand('publish', 'job mode: publish the staged artifacts of each day, pointer last');
   cmd.option('--artifacts <types>', 'comma-separated artifact types to publish (default: config artifact_kinds, else popularity,cooc)');
+  withMovePointerBack(cmd);
   cmd.action(
     stepAction('publish', undefined, async ({ env, plan, json, days }) => {
       const published = await publishJob(
@@ -194,7 +197,7 @@ export function publishCommand(): Command {
           days.push(d);
           if (json) return;
           out(`  ${d.day}`);
-          printArtifacts(d.artifacts);
+          printArtifacts(d.day, d.artifacts);
         },
         killHook(),
       );

@@ -1,13 +1,11 @@
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { collectStatus, DEFAULT_MAX_AGE_MS, EXIT_CODES, formatDuration, parseDuration, renderPrometheus, RecsysError, type StatusReport } from '@recsys/core';
+import { collectStatus, DEFAULT_MAX_AGE_MS, EXIT_CODES, formatDuration, parseDuration, renderPrometheus, type StatusReport } from '@recsys/core';
 import { action } from '../action.js';
 import { OptionalScopeFlags, withCommonOptions, withOptionalScopeOptions, withScope } from '../options.js';
 import { out, outJson, pad, short } from '../output.js';
-import { commandClock } from '../wiring.js';
 import { opsEnv } from './ops-shared.js';
+import { writeFileAtomic } from '../write-file-atomic.js';
 
 const StatusFlags = OptionalScopeFlags.extend({
   maxAge: z.string().transform((value) => parseDuration('--max-age', value)),
@@ -15,30 +13,12 @@ const StatusFlags = OptionalScopeFlags.extend({
   verify: z.boolean().optional(),
 }).transform(withScope);
 
-/**
- * Writes the node-exporter textfile atomically: the collector must never read
- * a half-written file, so write a temp file beside it, fsync, rename.
- */
-async function writeTextfile(file: string, text: string): Promise<void> {
-  const path = resolve(file);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw new RecsysError('runtime', `cannot write --prometheus ${path}: ${(error as Error).message}`, { file: path }, { cause: error });
+function print(report: StatusReport, registry: string, configFile: string | undefined): void {
+  if (report.scopes.length === 0) {
+    // Most often the wrong folder or config: say where we looked.
+    out(`no manifest under ${registry}/current: nothing is published there (stale)`);
+    out(`  looked in the registry of ${configFile === undefined ? 'the embedded default config (./.out, relative to this folder); pass --config for yours' : `--config ${configFile}`}`);
   }
-}
-
-function print(report: StatusReport): void {
-  if (report.scopes.length === 0) out('no manifest in the registry: nothing is published (stale)');
   const maxAge = formatDuration(report.max_age_seconds * 1000);
   for (const s of report.scopes) {
     const state = s.fresh ? 'FRESH' : 'STALE';
@@ -91,11 +71,12 @@ export function statusCommand(): Command {
       command: 'status',
       flags: StatusFlags,
       run: async ({ flags, config, logger, json }) => {
-        const report = await collectStatus({ ...(await opsEnv(config, logger)), clock: commandClock() }, { scope: flags.scope, maxAgeMs: flags.maxAge, verify: flags.verify === true });
-        if (flags.prometheus !== undefined) await writeTextfile(flags.prometheus, renderPrometheus(report));
+        const env = await opsEnv(config, logger);
+        const report = await collectStatus(env, { scope: flags.scope, maxAgeMs: flags.maxAge, verify: flags.verify === true });
+        if (flags.prometheus !== undefined) await writeFileAtomic('--prometheus', flags.prometheus, renderPrometheus(report));
         const code = statusExitCode(report);
         if (json) outJson({ ok: code === 0, command: 'status', ...report });
-        else print(report);
+        else print(report, env.areas.registry.location, config.file);
         if (report.stale) logger.warn({ stale: report.scopes.filter((s) => !s.fresh).map((s) => `${s.tenant}/${s.surface}`) }, 'stale artifacts');
         if (report.problems > 0) logger.warn({ problems: report.scopes.flatMap((s) => s.artifacts.filter((a) => a.problem !== undefined).map((a) => `${s.tenant}/${s.surface} ${a.key}: ${a.problem!}`)) }, 'served blobs with problems');
         return code;

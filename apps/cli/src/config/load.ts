@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, resolveLimits, type Limits } from '@recsys/core';
-import { ConfigFileSchema, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
+import { loadPgSupport } from '../pg-support.js';
+import { ConfigFileSchema, GO_ONLY_KEYS, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
+import { locateJsonSyntaxError } from './json-error.js';
+import { resolvePostgres, type PostgresConfig } from './postgres.js';
+import { didYouMean } from './suggest.js';
 
 /** Where one storage area lives. */
 export type AreaLocation =
@@ -23,10 +27,14 @@ export interface ResolvedConfig {
     readonly registry: AreaLocation;
     readonly checkpoints: AreaLocation;
   };
+  /** The setting that chose the raw area, for "no raw input" messages. */
+  readonly rawSourceKey: string;
   readonly artifactKinds: string[];
   /** Item catalog for `content_sim`: absolute path (may hold `{tenant}`/`{surface}`) and format. */
   readonly catalog?: { readonly path: string; readonly format?: 'csv' | 'jsonl' };
   readonly limits: Limits;
+  /** The service's database: raw source and/or signals sink (DESIGN §8). */
+  readonly postgres: PostgresConfig;
   /** Problems that do not stop the run (unknown sections…). */
   readonly warnings: string[];
 }
@@ -61,28 +69,61 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
     } catch (error) {
       throw new ConfigError('--config', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file }, { cause: error });
     }
+    // Editors on Windows may save a byte order mark; it is not part of the JSON.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     try {
       raw = JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError('(file)', `${file} is not valid JSON: ${(error as Error).message}`, { file }, { cause: error });
+    } catch {
+      // Never echo the text (V8's message may quote it, and a config can hold secrets), nor attach the
+      // parser's error as the cause (it would be logged): name the file, line and column only.
+      const where = locateJsonSyntaxError(text);
+      const at = where ? `${file}:${where.line}:${where.column}` : file;
+      throw new ConfigError('(file)', `${at}: not valid JSON${where ? `: ${where.problem}` : ''}`, { file, ...(where ? { line: where.line, column: where.column } : {}) });
     }
     base = dirname(file);
+  }
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    // A misspelt top-level key would otherwise be ignored and its default used silently (`outdir` → ./.out).
+    for (const key of Object.keys(raw)) {
+      if (KNOWN_KEYS.has(key) || GO_ONLY_KEYS.has(key)) continue;
+      throw new ConfigError(key, `unknown key${didYouMean(key, KNOWN_KEYS)} (known keys: ${[...KNOWN_KEYS].join(', ')}; the Go implementation's ${[...GO_ONLY_KEYS].map((k) => `\`${k}\``).join(', ') || 'keys'} also load, ignored)`, { file });
+    }
   }
   const parsed = ConfigFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.code === 'unrecognized_keys' ? keyOf([...issue.path, issue.keys[0]!]) : keyOf(issue.path);
-    const problem = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
+    const problem = issue.code === 'unrecognized_keys' ? `unknown key${didYouMean(issue.keys[0]!, keysAt(issue.path))}` : issue.message;
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
     throw new ConfigError(key, `${problem}${more}`, { file, issues: parsed.error.issues.map((i) => ({ key: keyOf(i.path), message: i.message })) });
   }
-  return resolveConfig(parsed.data, file, base);
+  const resolved = resolveConfig(parsed.data, file, base);
+  // The PostgreSQL adapters validate DSNs and table names, so a bad config fails here, before any I/O.
+  await loadPgSupport(resolved.postgres);
+  return resolved;
+}
+
+/** The keys a config object at `path` may have (for "did you mean" inside sections). */
+function keysAt(path: readonly PropertyKey[]): string[] {
+  let schema: unknown = ConfigFileSchema;
+  const unwrap = (s: unknown): unknown => {
+    let out = s as { unwrap?: () => unknown; shape?: unknown };
+    while (typeof out.unwrap === 'function' && out.shape === undefined) out = out.unwrap() as typeof out;
+    return out;
+  };
+  for (const segment of path) {
+    const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
+    if (!shape || typeof segment !== 'string' || !(segment in shape)) return [];
+    schema = shape[segment];
+  }
+  const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
 }
 
 function resolveConfig(config: ConfigFile, file: string | undefined, base: string): ResolvedConfig {
   const warnings: string[] = [];
   for (const key of Object.keys(config)) {
-    if (!KNOWN_KEYS.has(key)) warnings.push(`config key "${key}" is not used by recsys-pipelines and is ignored`);
+    if (GO_ONLY_KEYS.has(key)) warnings.push(`config key "${key}" belongs to the Go implementation's config and is not used by recsys-pipelines; ignored`);
   }
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const isS3 = (store: StoreConfig | undefined) => store?.type === 's3' || store?.type === 'minio';
@@ -97,11 +138,25 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     return { kind: 'fs', dir: abs(store.dir ?? dirFallback) };
   };
 
+  const postgres = resolvePostgres(config);
   let raw: AreaLocation;
-  if (config.raw_source) raw = storeArea(config.raw_source, 'raw_source', '', config.raw_events_dir ?? `${outDir}/raw`);
-  else if (config.raw_events_dir) raw = fsArea(config.raw_events_dir, '');
-  else if (file === undefined) raw = { kind: 'fs', dir: SAMPLE_RAW_DIR };
+  let rawSourceKey: string | undefined;
+  if (postgres.raw) {
+    // With the database as raw source the raw area is unused; it stays a folder that is never read.
+    raw = fsArea(config.raw_events_dir, `${outDir}/raw`);
+    rawSourceKey = 'raw_source.postgres';
+  } else if (config.raw_source) {
+    raw = storeArea(config.raw_source as StoreConfig, 'raw_source', '', config.raw_events_dir ?? `${outDir}/raw`);
+    rawSourceKey = 'raw_source';
+  } else if (config.raw_events_dir) {
+    raw = fsArea(config.raw_events_dir, '');
+    rawSourceKey = 'raw_events_dir';
+  } else if (file === undefined) {
+    raw = { kind: 'fs', dir: SAMPLE_RAW_DIR };
+    rawSourceKey = 'the embedded default config reads the bundled sample data; pass --config to read yours';
+  }
   else throw new ConfigError('raw_events_dir', 'required (or raw_source): where the raw exposure events are');
+  // (A misspelt raw_events_dir is caught above as an unknown key, with "did you mean `raw_events_dir`?".)
 
   // `storage: {type: "s3"}` puts every area without its own setting in that bucket, under <prefix>/<area>/.
   const shared = config.storage && isS3(config.storage) ? config.storage : undefined;
@@ -129,9 +184,11 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
       registry,
       checkpoints: area(config.checkpoint_dir, 'checkpoints'),
     },
+    rawSourceKey,
     artifactKinds,
     ...(catalog ? { catalog } : {}),
     limits: resolveLimits(config.limits),
+    postgres,
     warnings,
   };
 }

@@ -29,10 +29,47 @@ export const StoreSchema = z.strictObject({
 
 export type StoreConfig = z.infer<typeof StoreSchema>;
 
+// ---------------------------------------------------------------- PostgreSQL
+// The service's database (DESIGN §8), with the Go implementation's keys.
+
+/** `raw_source.postgres`: where recsys-service keeps the exposures it served. */
+export const PostgresRawSettingsSchema = z.strictObject({
+  /** Falls back to `db.dsn`, then `DATABASE_URL`, then the libpq variables (PGHOST…). */
+  dsn: z.string().optional(),
+  /** Default `tenants`; `table` or `schema.table`. */
+  tenant_table: z.string().min(1).optional(),
+  /** Default `exposure_events`; `table` or `schema.table`. */
+  exposure_table: z.string().min(1).optional(),
+});
+
+/** `raw_source`: a storage backend, or the service's database (`type: "postgres"`). */
+export const RawSourceSchema = z.strictObject({
+  type: z.enum(['fs', 'filesystem', 'local', 's3', 'minio', 'postgres', 'postgresql']),
+  dir: z.string().optional(),
+  s3: S3SettingsSchema.optional(),
+  postgres: PostgresRawSettingsSchema.optional(),
+});
+
+export type RawSourceConfig = z.infer<typeof RawSourceSchema>;
+
+/** `db`: the service's database, where `run` and `signals` write the signal tables. */
+export const DbSchema = z.strictObject({
+  dsn: z.string().optional(),
+  /** Create a missing tenant row instead of failing with exit 2 (default false). */
+  auto_create_tenant: z.boolean().optional(),
+  /** Server-side statement_timeout of every statement, in seconds (default: the server's). */
+  statement_timeout_s: z.number().min(0).optional(),
+  /** The Go implementation's pool size; accepted and unused (one connection per day's write). */
+  max_conns: z.int().min(1).optional(),
+});
+
+export type DbConfig = z.infer<typeof DbSchema>;
+// ------------------------------------------------------------ end PostgreSQL
+
 /**
  * The config file. Keys and sections of the Go implementation load
- * unchanged; unknown top-level sections (e.g. `db`) are ignored with a
- * warning, while typos inside the sections we use are errors.
+ * unchanged; unknown top-level sections are ignored with a warning, while
+ * typos inside the sections we use are errors.
  */
 export const ConfigFileSchema = z.looseObject({
   out_dir: z.string().min(1).optional(),
@@ -43,7 +80,7 @@ export const ConfigFileSchema = z.looseObject({
   artifacts_dir: z.string().min(1).optional(),
   object_store_dir: z.string().min(1).optional(),
   registry_dir: z.string().min(1).optional(),
-  raw_source: StoreSchema.optional(),
+  raw_source: RawSourceSchema.optional(),
   object_store: StoreSchema.optional(),
   registry: StoreSchema.optional(),
   /**
@@ -67,9 +104,19 @@ export const ConfigFileSchema = z.looseObject({
     })
     .optional(),
   limits: LimitsSchema.optional(),
+  /** The service's database for signals (DESIGN §8.2). */
+  db: DbSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
-/** Top-level keys this version understands (anything else is warned about). */
+/** Top-level keys this version understands. */
 export const KNOWN_KEYS = new Set(Object.keys(ConfigFileSchema.shape));
+
+/**
+ * Top-level keys of the Go implementation's config (recsys-suite's
+ * `recsys-pipelines`, `internal/app/config`: `EnvConfig`) that this tool does
+ * not use: accepted with a warning, so a Go config file loads unchanged. Any
+ * other unknown top-level key is an error ("did you mean …?").
+ */
+export const GO_ONLY_KEYS: ReadonlySet<string> = new Set(['db'].filter((key) => !KNOWN_KEYS.has(key)));

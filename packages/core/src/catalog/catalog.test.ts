@@ -173,6 +173,17 @@ describe('parseCatalog: JSONL', () => {
     ]);
     expect(c.rows).toBe(10);
   });
+
+  it('reports a deeply nested item_id or namespace as a malformed line instead of failing', async () => {
+    const nested = '['.repeat(200_000) + ']'.repeat(200_000);
+    const text = [`{"item_id":${nested},"tags":["a"]}`, `{"item_id":"B","tags":["a"],"namespace":${nested}}`, '{"item_id":"C","tags":["c"]}'].join('\n');
+    const c = await parse(text, 'jsonl');
+    expect(brief(c)).toEqual([['C', ['c'], null]]);
+    expect(c.problems.map((p) => [p.line, p.reason, p.detail])).toEqual([
+      [1, 'bad_field', 'item_id must be a string, got an array of 1'],
+      [2, 'bad_field', 'namespace must be a string, got an array of 1'],
+    ]);
+  });
 });
 
 describe('parseCatalog: unpaired surrogates', () => {

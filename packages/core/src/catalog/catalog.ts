@@ -2,6 +2,7 @@ import { NotFoundError, ValidationGateError } from '../errors.js';
 import { splitLines } from '../ingest/line-splitter.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import { readCsvRecords } from './csv.js';
+import { briefJson } from '../json-brief.js';
 
 /** Catalog file formats. @since 0.1.0 */
 export type CatalogFormat = 'csv' | 'jsonl';
@@ -69,6 +70,12 @@ export interface CatalogItem {
   readonly tags: readonly string[];
   /** Trimmed; absent when the row has none (applies to every surface). */
   readonly namespace?: string;
+  /**
+   * The item's price when the catalog has a readable one (a finite number
+   * >= 0); only the service's `item_tags` table uses it (DESIGN §8.2).
+   * @since 0.2.0
+   */
+  readonly price?: number;
 }
 
 /** A parsed item catalog. @since 0.1.0 */
@@ -115,6 +122,7 @@ const COLUMN_NAMES = {
   item_id: ['item_id', 'itemid', 'id'],
   tags: ['tags', 'tag_list'],
   namespace: ['namespace'],
+  price: ['price'],
 } as const;
 
 type Role = keyof typeof COLUMN_NAMES;
@@ -150,7 +158,7 @@ class CatalogBuilder {
   }
 
   /** Adds a row; a second row for the same (namespace, item_id) is malformed (which one wins would be arbitrary). */
-  accept(line: number, itemId: string, tags: string[], namespace: string | undefined): void {
+  accept(line: number, itemId: string, tags: string[], namespace: string | undefined, price?: number): void {
     const key = `${namespace ?? ''}\u0000${itemId}`;
     const first = this.firstLine.get(key);
     if (first !== undefined) {
@@ -159,7 +167,9 @@ class CatalogBuilder {
       return;
     }
     this.firstLine.set(key, line);
-    this.items.push(namespace === undefined ? { line, item_id: itemId, tags } : { line, item_id: itemId, tags, namespace });
+    // An unreadable price is left out rather than rejecting the row: content_sim never reads it.
+    const priced = price !== undefined && Number.isFinite(price) && price >= 0 ? { price } : {};
+    this.items.push(namespace === undefined ? { line, item_id: itemId, tags, ...priced } : { line, item_id: itemId, tags, namespace, ...priced });
   }
 
   finish(): Catalog {
@@ -195,7 +205,7 @@ function columnIndexes(location: string, header: readonly string[]): Record<Role
   const found = `header columns: ${names.map((n) => JSON.stringify(n)).join(', ')}`;
   if (item === -1) throw headerError(location, `no item id column (item_id, itemid or id); ${found}`);
   if (tags === -1) throw headerError(location, `no tags column (tags or tag_list); ${found}`);
-  return { item_id: item, tags, namespace: index('namespace') };
+  return { item_id: item, tags, namespace: index('namespace'), price: index('price') };
 }
 
 async function parseCsv(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder, location: string): Promise<void> {
@@ -224,7 +234,8 @@ async function parseCsv(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder, 
       continue;
     }
     const namespace = columns.namespace === -1 ? '' : f[columns.namespace]!.trim();
-    out.accept(record.line, itemId, normalizeTags(splitTagCell(f[columns.tags]!)), namespace === '' ? undefined : namespace);
+    const priceCell = columns.price === -1 ? '' : f[columns.price]!.trim();
+    out.accept(record.line, itemId, normalizeTags(splitTagCell(f[columns.tags]!)), namespace === '' ? undefined : namespace, priceCell === '' ? undefined : Number(priceCell));
   }
   if (!columns) throw headerError(location, 'the catalog is empty (a CSV catalog needs a header row)');
 }
@@ -253,7 +264,7 @@ async function parseJsonl(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder
     }
     const row = value as Record<string, unknown>;
     if (row.item_id !== undefined && typeof row.item_id !== 'string') {
-      out.reject(line.lineNo, 'bad_field', `item_id must be a string, got ${JSON.stringify(row.item_id)}`);
+      out.reject(line.lineNo, 'bad_field', `item_id must be a string, got ${briefJson(row.item_id)}`);
       continue;
     }
     const itemId = wellFormed(row.item_id ?? '').trim();
@@ -266,11 +277,11 @@ async function parseJsonl(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder
       continue;
     }
     if (row.namespace !== undefined && row.namespace !== null && typeof row.namespace !== 'string') {
-      out.reject(line.lineNo, 'bad_field', `namespace must be a string, got ${JSON.stringify(row.namespace)}`);
+      out.reject(line.lineNo, 'bad_field', `namespace must be a string, got ${briefJson(row.namespace)}`);
       continue;
     }
     const namespace = typeof row.namespace === 'string' ? wellFormed(row.namespace).trim() : '';
-    out.accept(line.lineNo, itemId, normalizeTags((row.tags as string[]).map(wellFormed)), namespace === '' ? undefined : namespace);
+    out.accept(line.lineNo, itemId, normalizeTags((row.tags as string[]).map(wellFormed)), namespace === '' ? undefined : namespace, typeof row.price === 'number' ? row.price : undefined);
   }
 }
 
@@ -280,9 +291,10 @@ async function parseJsonl(chunks: AsyncIterable<Uint8Array>, out: CatalogBuilder
  * - CSV (RFC 4180): a header row, then one item per row. Columns, matched
  *   by name (trimmed, case-insensitive): `item_id` (or `itemid`, `id`),
  *   `tags` (or `tag_list`; tags separated by `|`, `;` or `,` — a cell with
- *   commas must be quoted), optional `namespace`; other columns are ignored.
+ *   commas must be quoted), optional `namespace` and `price`; other columns
+ *   are ignored.
  *   Every row must have as many fields as the header.
- * - JSONL: one `{"item_id": "…", "tags": ["…"], "namespace": "…"}` per line;
+ * - JSONL: one `{"item_id": "…", "tags": ["…"], "namespace": "…", "price": 9.5}` per line;
  *   other keys are ignored.
  *
  * Ids and namespaces are trimmed (an empty namespace means "none"), tags are

@@ -20,6 +20,15 @@ export interface BuiltArtifact {
   blob(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   /** SHA-256 of the blob's bytes, when already known (a staged blob); publishing checks what it writes against it. */
   readonly sha256?: string;
+  /**
+   * The same artifact stamped with another `built_at` (same version: the
+   * content hash ignores `build`). Staging uses it to adopt the `built_at`
+   * a concurrent run of the same window claimed first, so that both write
+   * identical bytes. Absent for blobs that stream from storage.
+   */
+  withBuiltAt?(builtAt: string): BuiltArtifact;
+  /** Size of the blob in bytes, when already known (a staged blob): the byte gate checks it before anything is published. */
+  readonly bytes?: number;
 }
 
 function members(payload: Payload): readonly PayloadSource[] {
@@ -44,13 +53,15 @@ export function finishArtifact(type: ArtifactType, target: ArtifactTarget, paylo
   const hash = sha256();
   for (const chunk of artifactBytes(header, sources)) hash.update(chunk);
   const version = hash.digest();
-  return {
+  const stamped = (at: string): BuiltArtifact => ({
     type,
     version,
-    builtAt,
+    builtAt: at,
     size: payload.rows,
-    blob: () => artifactBytes(header, sources, { built_at: builtAt, version, source_hash: version }),
-  };
+    blob: () => artifactBytes(header, sources, { built_at: at, version, source_hash: version }),
+    withBuiltAt: stamped,
+  });
+  return stamped(builtAt);
 }
 
 /** Joins a built artifact's blob into one string (tests and small artifacts). @since 0.1.0 */

@@ -1,6 +1,6 @@
 import { Interner } from '../compute/interner.js';
 import { NO_USER } from '../compute/event-table.js';
-import { FP, fingerprint } from './fingerprint-set.js';
+import { FP, fingerprint, type FingerprintKey } from './fingerprint-set.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES } from './line-splitter.js';
 import { canonicalLine, checkRawEvent, type RejectReason } from './raw-event.js';
 
@@ -19,6 +19,8 @@ export interface ChunkContext {
   readonly tenant: string;
   readonly surface: string;
   readonly day: string;
+  /** Key of the keyed fingerprint part, the same for every chunk of the stream (see FingerprintSet). */
+  readonly fpKey: FingerprintKey;
 }
 
 /** A rejected line of a chunk (`line` is 1-based within the chunk). @since 0.1.0 */
@@ -46,8 +48,11 @@ export interface ChunkResult {
   readonly canonical: Uint8Array;
   /** Byte offset just past each event's line in `canonical`. */
   readonly ends: Uint32Array;
+  /** Each event's 128-bit fingerprint: unkeyed part (hi, lo), keyed part (khi, klo). */
   readonly fpHi: Uint32Array;
   readonly fpLo: Uint32Array;
+  readonly fpKhi: Uint32Array;
+  readonly fpKlo: Uint32Array;
   /** Local ids (into this dictionary's delta-ordered values). */
   readonly session: Uint32Array;
   readonly item: Uint32Array;
@@ -244,6 +249,8 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
   let ends = new Uint32Array(cap);
   let fpHi = new Uint32Array(cap);
   let fpLo = new Uint32Array(cap);
+  let fpKhi = new Uint32Array(cap);
+  let fpKlo = new Uint32Array(cap);
   let session = new Uint32Array(cap);
   let item = new Uint32Array(cap);
   let user = new Uint32Array(cap);
@@ -294,6 +301,8 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
       ends = growU32(ends);
       fpHi = growU32(fpHi);
       fpLo = growU32(fpLo);
+      fpKhi = growU32(fpKhi);
+      fpKlo = growU32(fpKlo);
       session = growU32(session);
       item = growU32(item);
       user = growU32(user);
@@ -301,9 +310,11 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
       nanos = growU32(nanos);
     }
     const canon = canonicalLine(e);
-    fingerprint(canon);
+    fingerprint(canon, ctx.fpKey);
     fpHi[n] = FP[0]!;
     fpLo[n] = FP[1]!;
+    fpKhi[n] = FP[2]!;
+    fpKlo[n] = FP[3]!;
     canonical.push(canon);
     ends[n] = canonical.length;
     session[n] = dict.session(e.session_id);
@@ -326,6 +337,8 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     ends: ends.slice(0, n),
     fpHi: fpHi.slice(0, n),
     fpLo: fpLo.slice(0, n),
+    fpKhi: fpKhi.slice(0, n),
+    fpKlo: fpKlo.slice(0, n),
     session: session.slice(0, n),
     item: item.slice(0, n),
     user: user.slice(0, n),
@@ -339,5 +352,5 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
 
 /** The buffers of a result that can be transferred between threads without copying. @since 0.1.0 */
 export function transferables(result: ChunkResult): ArrayBuffer[] {
-  return [result.canonical, result.ends, result.fpHi, result.fpLo, result.session, result.item, result.user, result.secondsMs, result.nanos].map((a) => a.buffer as ArrayBuffer);
+  return [result.canonical, result.ends, result.fpHi, result.fpLo, result.fpKhi, result.fpKlo, result.session, result.item, result.user, result.secondsMs, result.nanos].map((a) => a.buffer as ArrayBuffer);
 }

@@ -3,6 +3,7 @@ import { keys, type Scope } from '../keys.js';
 import { checkLimit } from '../limits.js';
 import type { ObjectWriter, Sha256 } from '../ports.js';
 import type { RejectReason } from './raw-event.js';
+import type { RawRecordReject } from './raw-source.js';
 
 /** Counts reported for one ingested day (DESIGN §5.2). @since 0.1.0 */
 export interface IngestCounts {
@@ -67,16 +68,25 @@ export class DayOutputs {
 
   /** Records a rejected line in quarantine. */
   async reject(source: string, line: number, reason: RejectReason, detail: string, raw: string, truncated = false): Promise<void> {
+    const record: Record<string, unknown> = { source, line, reason, detail, raw };
+    if (truncated) record.raw_truncated = true;
+    await this.record(record, reason);
+  }
+
+  private async record(record: Record<string, unknown>, reason: RejectReason): Promise<void> {
     const c = this.counts;
     c.rejected++;
     c.rejected_by_reason[reason] = (c.rejected_by_reason[reason] ?? 0) + 1;
     this.quarantineWriter ??= await this.env.areas.quarantine.writer(this.quarantineKey);
-    const record: Record<string, unknown> = { source, line, reason, detail, raw };
-    if (truncated) record.raw_truncated = true;
     const text = JSON.stringify(record) + '\n';
     this.pending.push(text);
     this.pendingLength += text.length;
     if (this.pendingLength >= FLUSH_BYTES) await this.flushQuarantine();
+  }
+
+  /** Records a rejected record of a non-line source (a database row) in quarantine, with its location. */
+  async rejectRecord(source: string, record: RawRecordReject): Promise<void> {
+    await this.record({ source, location: record.location, reason: record.reason, detail: record.detail, raw: record.raw }, record.reason);
   }
 
   /** Counts one accepted event (guardrail `max_events_per_run`). */

@@ -2,10 +2,10 @@ import type { PipelineEnv } from '../storage-areas.js';
 import type { Scope } from '../keys.js';
 import { NO_USER, type EventTable } from '../compute/event-table.js';
 import { shardOfSession, type ShardSpec } from '../shard.js';
-import { FingerprintSet } from './fingerprint-set.js';
+import { FingerprintSet, randomFingerprintKey } from './fingerprint-set.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitter.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
-import { openRawSource, rawSourcesForDay } from './raw-source.js';
+import { isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 import type { ParsePool } from '../ports.js';
@@ -31,7 +31,7 @@ export interface IngestOptions {
 }
 
 /** A block of whole lines, or an over-long line found while cutting blocks. */
-type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number };
+type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number } | { kind: 'record'; reject: RawRecordReject };
 
 function concat(parts: Uint8Array[], length: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -49,12 +49,23 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
  * longer than the 1 MiB limit is never buffered whole: it is reported with
  * its first bytes and skipped.
  */
-async function* lineBlocks(stream: AsyncIterable<Uint8Array>, target: number): AsyncGenerator<Block> {
+async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number): AsyncGenerator<Block> {
   let parts: Uint8Array[] = [];
   let size = 0;
   // `last`: the line's last byte so far; a final \r is not part of the line (as in splitLines).
   let skipping: { prefix: Uint8Array; bytes: number; last: number } | undefined;
-  for await (let chunk of stream) {
+  for await (const item of stream) {
+    if (isRecordReject(item)) {
+      // Sources yield rejected records between whole lines: flush what came before, keeping input order.
+      if (skipping) yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes - (skipping.last === 13 ? 1 : 0) };
+      else if (size > 0) yield { kind: 'block', bytes: concat(parts, size) };
+      skipping = undefined;
+      parts = [];
+      size = 0;
+      yield { kind: 'record', reject: item };
+      continue;
+    }
+    let chunk = item;
     if (skipping) {
       const nl = chunk.indexOf(10);
       if (nl === -1) {
@@ -116,11 +127,14 @@ let streamCounter = 0;
 export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: IngestOptions = {}): Promise<IngestReport> {
   const { areas, logger } = env;
   const pool = options.pool ?? inProcessParsePool();
-  const sources = await rawSourcesForDay(areas.raw, scope, day);
+  const inputs = await rawInputsForDay(areas.raw, env.rawSource, scope, day);
+  // No input at all is a wrong path or a missing delivery (exit 2, nothing written), not an empty day.
+  if (!env.rawSource && inputs.length === 0) throw noRawInputError(areas.raw, scope, [day], env.rawSourceKey);
   const out = await DayOutputs.open(env, scope, day, options.partitionKey);
   const counts = out.counts;
-  const seen = new FingerprintSet();
-  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day };
+  const fpKey = randomFingerprintKey();
+  const seen = new FingerprintSet(undefined, fpKey);
+  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
   const translate = new Map<number, { items: number[]; users: number[] }>();
@@ -147,7 +161,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       let keep = false;
       if (shardOk && shardOk[r.session[k]!] === 0) {
         counts.other_shard = (counts.other_shard ?? 0) + 1;
-      } else if (!seen.add(r.fpHi[k]!, r.fpLo[k]!)) {
+      } else if (!seen.add(r.fpHi[k]!, r.fpLo[k]!, r.fpKhi[k]!, r.fpKlo[k]!)) {
         counts.duplicates++;
       } else {
         keep = true;
@@ -168,13 +182,18 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
 
   try {
     const maxInFlight = 4;
-    for (const file of sources) {
-      const source = areas.raw.uri(file.key);
+    for (const input of inputs) {
+      const source = input.uri;
       logger.debug({ source, day }, 'reading raw source');
-      const queue: ({ result: Promise<ChunkResult> } | { tooLong: { prefix: Uint8Array; bytes: number } })[] = [];
+      const queue: ({ result: Promise<ChunkResult> } | { tooLong: { prefix: Uint8Array; bytes: number } } | { record: RawRecordReject })[] = [];
       let lineBase = 0;
       const drainOne = async () => {
         const head = queue.shift()!;
+        if ('record' in head) {
+          counts.read++;
+          await out.rejectRecord(source, head.record);
+          return;
+        }
         if ('tooLong' in head) {
           lineBase++;
           counts.read++;
@@ -185,18 +204,27 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
         await merge(source, lineBase, r);
         lineBase += r.lines;
       };
-      for await (const block of lineBlocks(await openRawSource(areas.raw, file), options.chunkBytes ?? 4 << 20)) {
+      let bytesRead = 0;
+      for await (const block of lineBlocks(await input.open(), options.chunkBytes ?? 4 << 20)) {
         if (block.kind === 'too_long') queue.push({ tooLong: block });
+        else if (block.kind === 'record') queue.push({ record: block.reject });
         else queue.push({ result: pool.parse(block.bytes, ctx) });
         while (queue.length >= maxInFlight) await drainOne();
+        bytesRead += block.kind === 'too_long' ? block.bytes : block.kind === 'record' ? 0 : block.bytes.length;
+        // A signal stops the day here; the catch below removes the partial outputs.
+        env.signal?.throwIfAborted();
+        await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read });
+        env.signal?.throwIfAborted();
       }
       while (queue.length > 0) await drainOne();
+      await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read, done: true });
     }
   } catch (error) {
     await out.abort();
     throw error;
   }
-  return out.finish(sources.map((s) => areas.raw.uri(s.key)));
+  if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
+  return out.finish(inputs.map((s) => s.uri));
 }
 
 /**
@@ -207,15 +235,20 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
  */
 export async function ingestDayReference(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: Pick<IngestOptions, 'shard' | 'partitionKey'> = {}): Promise<IngestReport> {
   const { areas, logger } = env;
-  const sources = await rawSourcesForDay(areas.raw, scope, day);
+  const inputs = await rawInputsForDay(areas.raw, env.rawSource, scope, day);
+  // No input at all is a wrong path or a missing delivery (exit 2, nothing written), not an empty day.
+  if (!env.rawSource && inputs.length === 0) throw noRawInputError(areas.raw, scope, [day], env.rawSourceKey);
   const out = await DayOutputs.open(env, scope, day, options.partitionKey);
   const counts = out.counts;
   const seen = new FingerprintSet();
   try {
-    for (const file of sources) {
-      const source = areas.raw.uri(file.key);
+    for (const input of inputs) {
+      const source = input.uri;
       logger.debug({ source, day }, 'reading raw source');
-      for await (const line of splitLines(await openRawSource(areas.raw, file))) {
+      for await (const line of splitLines(linesOnly(await input.open(), async (record) => {
+        counts.read++;
+        await out.rejectRecord(source, record);
+      }))) {
         counts.read++;
         if (line.kind === 'too_long') {
           await out.reject(source, line.lineNo, 'line_too_long', `line is ${line.bytes} bytes; the limit is 1 MiB`, line.prefix, true);
@@ -264,5 +297,18 @@ export async function ingestDayReference(env: PipelineEnv, scope: Scope, day: st
     await out.abort();
     throw error;
   }
-  return out.finish(sources.map((s) => areas.raw.uri(s.key)));
+  if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
+  return out.finish(inputs.map((s) => s.uri));
+}
+
+/**
+ * The bytes of a raw input, handing its rejected records to `onRecord` as
+ * they come. Records arrive between whole lines and the line splitter
+ * pulls lazily, so quarantine keeps input order as in the fast engine.
+ */
+async function* linesOnly(stream: AsyncIterable<RawInputChunk>, onRecord: (record: RawRecordReject) => Promise<void>): AsyncGenerator<Uint8Array> {
+  for await (const item of stream) {
+    if (isRecordReject(item)) await onRecord(item);
+    else yield item;
+  }
 }

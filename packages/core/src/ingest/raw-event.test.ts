@@ -53,7 +53,8 @@ describe('checkRawEvent reasons', () => {
   test('every reason checkRawEvent can return is in REJECT_REASONS and has a case above', () => {
     const covered = new Set(cases.map(([, , r]) => r));
     // The line-level reasons come from the line splitter and JSON.parse, not from checkRawEvent.
-    const lineLevel: RejectReason[] = ['line_too_long', 'invalid_utf8', 'invalid_json'];
+    // `invalid_response` is a record-level reason of database sources (a row whose response has the wrong shape).
+    const lineLevel: RejectReason[] = ['line_too_long', 'invalid_utf8', 'invalid_json', 'invalid_response'];
     expect([...covered, ...lineLevel].sort()).toEqual([...REJECT_REASONS].sort());
   });
 });

@@ -1,4 +1,5 @@
 import { canonicalTimestampParts, type CanonicalExposure } from '@recsys/contracts';
+import { briefJson } from '../json-brief.js';
 
 /**
  * Why a raw line was rejected. Each is a distinct, documented reason
@@ -18,6 +19,7 @@ export const REJECT_REASONS = [
   'invalid_timestamp',
   'negative_rank',
   'invalid_rank',
+  'invalid_response',
 ] as const;
 
 /** @since 0.1.0 */
@@ -62,7 +64,7 @@ export function checkRawEvent(value: unknown): RawEventResult {
     if (!ALLOWED.has(key)) return reject('unknown_field', `unknown field "${key}"`);
   }
   if (!('v' in obj)) return reject('missing_field', 'missing field "v"');
-  if (obj.v !== 1) return reject('unsupported_version', `v must be 1, got ${JSON.stringify(obj.v)}`);
+  if (obj.v !== 1) return reject('unsupported_version', `v must be 1, got ${briefJson(obj.v)}`);
   const ids: Record<string, string> = {};
   for (const field of REQUIRED_IDS) {
     const raw = obj[field];
@@ -89,7 +91,7 @@ export function checkRawEvent(value: unknown): RawEventResult {
   let rank: number | undefined;
   if (obj.rank !== undefined) {
     if (typeof obj.rank !== 'number' || !Number.isInteger(obj.rank) || !Number.isSafeInteger(obj.rank)) {
-      return reject('invalid_rank', `rank must be an integer, got ${JSON.stringify(obj.rank)}`);
+      return reject('invalid_rank', `rank must be an integer, got ${briefJson(obj.rank)}`);
     }
     if (obj.rank < 0) return reject('negative_rank', `rank must be >= 0, got ${obj.rank}`);
     rank = obj.rank;

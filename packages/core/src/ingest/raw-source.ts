@@ -1,7 +1,10 @@
-import { RecsysError } from '../errors.js';
+import { RecsysError, UsageError } from '../errors.js';
 import type { ObjectStorage } from '../ports.js';
 import type { Scope } from '../keys.js';
 import { keys } from '../keys.js';
+import type { RawEventSource, RawInput, RawInputChunk, RawRecordReject } from '../ports.js';
+
+export type { RawEventSource, RawInput, RawInputChunk, RawRecordReject } from '../ports.js';
 
 /** One raw input object to read for a day. @since 0.1.0 */
 export interface RawSourceFile {
@@ -30,6 +33,39 @@ export async function rawSourcesForDay(raw: ObjectStorage, scope: Scope, day: st
 }
 
 /**
+ * The days of `days` for which no raw input exists at all: no per-day file
+ * (plain or `.gz`) and no flat `exposure.jsonl[.gz]`. Such a day is "no
+ * input" (a wrong path or a missing delivery), unlike a day whose input has
+ * no events for the scope (the `non_empty` gate).
+ * @since 0.1.0
+ */
+export async function daysWithoutRawInput(raw: ObjectStorage, scope: Scope, days: readonly string[]): Promise<string[]> {
+  const flat = keys.rawFlat();
+  // A flat file may hold any day: with one, no day is without input.
+  if ((await raw.stat(flat)) || (await raw.stat(`${flat}.gz`))) return [];
+  const missing: string[] = [];
+  for (const day of days) {
+    const perDay = keys.rawDay(scope, day);
+    if (!(await raw.stat(perDay)) && !(await raw.stat(`${perDay}.gz`))) missing.push(day);
+  }
+  return missing;
+}
+
+/**
+ * Usage error (exit 2) for days without raw input, naming where it looked
+ * and the setting that points there. Thrown before anything is written.
+ * @since 0.1.0
+ */
+export function noRawInputError(raw: ObjectStorage, scope: Scope, missing: readonly string[], setting: string | undefined, hint = ''): UsageError {
+  const under = `${raw.location.replace(/\/+$/, '')}/${scope.tenant}/${scope.surface}`;
+  const list = missing.length <= 5 ? missing.join(', ') : `${missing.slice(0, 5).join(', ')} and ${missing.length - 5} more day(s)`;
+  return new UsageError(
+    `no raw input for ${list} under ${under}${setting ? ` (${setting})` : ''}: expected exposure.<day>.jsonl[.gz] there or exposure.jsonl[.gz] at ${raw.location}${hint}`,
+    { days: [...missing], location: under, ...(setting ? { config_key: setting } : {}) },
+  );
+}
+
+/**
  * Streams a raw file's bytes, gunzipping `.gz` with the web-standard
  * `DecompressionStream` (no Node built-ins in core).
  * @since 0.1.0
@@ -38,7 +74,40 @@ export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Pr
   const uri = raw.uri(file.key);
   const stream = await raw.read(file.key);
   if (!stream) throw new RecsysError('runtime', `raw source ${uri} disappeared while reading`, { uri });
-  return naming(file.gzip ? gunzip(stream) : stream, uri, file.gzip);
+  return naming(withoutBom(file.gzip ? gunzip(stream) : stream), uri, file.gzip);
+}
+
+/**
+ * Drops a UTF-8 byte order mark at the start of a file (Windows editors and
+ * some exporters write one): it is not part of the first line's JSON, and
+ * left in place it would cost the file its first event.
+ */
+async function* withoutBom(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let head: Uint8Array | undefined = new Uint8Array(0);
+  for await (const chunk of source) {
+    if (head === undefined) {
+      yield chunk;
+      continue;
+    }
+    const joined: Uint8Array = head.length === 0 ? chunk : concatBytes(head, chunk);
+    // A mark can only be recognised once three bytes are in (chunks may be tiny).
+    if (joined.length < 3 && joined.every((b, i) => b === BOM[i])) {
+      head = joined.slice();
+      continue;
+    }
+    head = undefined;
+    yield joined[0] === BOM[0] && joined[1] === BOM[1] && joined[2] === BOM[2] ? joined.subarray(3) : joined;
+  }
+  if (head !== undefined && head.length > 0) yield head;
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Read and gunzip failures name the file (zlib alone says only "incorrect header check"). */
@@ -74,4 +143,20 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
     reader.releaseLock();
     await pump;
   }
+}
+
+/**
+ * The raw inputs of a day: the source's when the environment has one, else
+ * the JSON Lines files of the raw storage area ({@link rawSourcesForDay}).
+ * @since 0.2.0
+ */
+export async function rawInputsForDay(raw: ObjectStorage, source: RawEventSource | undefined, scope: Scope, day: string): Promise<RawInput[]> {
+  if (source) return source.inputsForDay(scope, day);
+  const files = await rawSourcesForDay(raw, scope, day);
+  return files.map((file) => ({ uri: raw.uri(file.key), open: () => openRawSource(raw, file) }));
+}
+
+/** Whether a raw input chunk is a rejected record. @since 0.2.0 */
+export function isRecordReject(chunk: RawInputChunk): chunk is RawRecordReject {
+  return !(chunk instanceof Uint8Array);
 }

@@ -1,8 +1,7 @@
-import { ContractValidationError, DEFAULT_SEGMENT, parseArtifact, sha256Hex, verifyArtifactVersion, type ArtifactV1 } from '@recsys/contracts';
+import { ContractValidationError, DEFAULT_SEGMENT } from '@recsys/contracts';
 import type { Scope } from '../keys.js';
-import type { ObjectStorage } from '../ports.js';
-
-const decoder = new TextDecoder();
+import type { ObjectStorage, Sha256Factory } from '../ports.js';
+import { ArtifactChangedError, ArtifactSyntaxError, scanArtifact, type ArtifactHeaderV1, type ArtifactScan } from '../validate/artifact-stream.js';
 
 /** Why a blob reference does not hold. @since 0.1.0 */
 export type BlobProblem = 'foreign_uri' | 'missing_blob' | 'corrupt_blob' | 'hash_mismatch' | 'header_mismatch';
@@ -24,8 +23,12 @@ export type BlobCheck =
       readonly uri: string;
       readonly key: string;
       readonly version: string;
-      readonly bytes: Uint8Array;
-      readonly artifact: ArtifactV1;
+      /** Size of the stored bytes. */
+      readonly size: number;
+      /** Elements of the payload array. */
+      readonly rows: number;
+      /** Everything but the payload, parsed with the artifact contract. */
+      readonly header: ArtifactHeaderV1;
       /** SHA-256 of the stored bytes (what version records carry). */
       readonly sha256: string;
     }
@@ -51,24 +54,29 @@ export function parseBlobKey(key: string): { tenant: string; surface: string; ty
  * Checks that a URI resolves to a published blob in `objects` whose contents
  * parse with the artifact contract, whose header (tenant, surface, type,
  * segment) is what the reference expects, and whose recomputed content hash
- * equals both its declared version and the version in its file name.
+ * equals both its declared version and the version in its file name. The
+ * blob is streamed ({@link scanArtifact}): memory stays bounded whatever its
+ * size. `sha256` defaults to core's portable implementation.
  * @since 0.1.0
  */
-export async function checkBlob(objects: ObjectStorage, uri: string, expected: BlobExpectation): Promise<BlobCheck> {
+export async function checkBlob(objects: ObjectStorage, uri: string, expected: BlobExpectation, options: { sha256?: Sha256Factory | undefined } = {}): Promise<BlobCheck> {
   const key = objects.keyOfUri(uri);
   if (key === undefined) return { ok: false, uri, problem: 'foreign_uri', message: `${uri} is not in the object store at ${objects.location}` };
   const parts = parseBlobKey(key);
   if (!parts) return { ok: false, uri, key, problem: 'foreign_uri', message: `${uri} is not a published blob (expected <tenant>/<surface>/<type>/<version>.json)` };
   const version = expected.version ?? parts.version;
-  const bytes = await objects.get(key);
-  if (!bytes) return { ok: false, uri, key, problem: 'missing_blob', message: `blob ${uri} does not exist` };
-  let artifact: ArtifactV1;
+  let scan: ArtifactScan | undefined;
   try {
-    artifact = parseArtifact(JSON.parse(decoder.decode(bytes)));
+    scan = await scanArtifact(() => objects.read(key), { sha256: options.sha256 });
   } catch (error) {
-    const detail = ContractValidationError.isInstance(error) ? error.message : `not JSON: ${(error as Error).message}`;
+    if (error instanceof ArtifactChangedError) return { ok: false, uri, key, problem: 'corrupt_blob', message: `blob ${uri} changed while it was being checked (it is immutable once published): ${error.message}` };
+    // Only a verdict on the content is a problem of the blob; a failing read (EIO, network) propagates.
+    if (!ContractValidationError.isInstance(error) && !(error instanceof ArtifactSyntaxError)) throw error;
+    const detail = ContractValidationError.isInstance(error) ? error.message : `not JSON: ${error.message}`;
     return { ok: false, uri, key, problem: 'corrupt_blob', message: `blob ${uri} does not parse as an artifact: ${detail}` };
   }
+  if (!scan) return { ok: false, uri, key, problem: 'missing_blob', message: `blob ${uri} does not exist` };
+  const artifact = scan.header;
   const mismatches: string[] = [];
   const { scope } = expected;
   if (artifact.tenant !== scope.tenant || parts.tenant !== scope.tenant) mismatches.push(`tenant ${artifact.tenant}, expected ${scope.tenant}`);
@@ -78,10 +86,10 @@ export async function checkBlob(objects: ObjectStorage, uri: string, expected: B
   const segment = artifact.segment || DEFAULT_SEGMENT;
   if (expected.segment !== undefined && segment !== expected.segment) mismatches.push(`segment ${segment}, expected ${expected.segment}`);
   if (mismatches.length > 0) return { ok: false, uri, key, problem: 'header_mismatch', message: `blob ${uri} is not the artifact referenced: ${mismatches.join('; ')}` };
-  const check = await verifyArtifactVersion(artifact);
-  const computed = check.ok ? check.version : check.computed;
-  if (!check.ok || computed !== version || parts.version !== version) {
-    return { ok: false, uri, key, problem: 'hash_mismatch', message: `blob ${uri} content hashes to ${computed}, but it is published as version ${version}${check.ok ? '' : ` and declares ${check.declared}`}` };
+  const computed = scan.computedVersion;
+  const declared = artifact.build.version;
+  if (computed !== declared || computed !== version || parts.version !== version) {
+    return { ok: false, uri, key, problem: 'hash_mismatch', message: `blob ${uri} content hashes to ${computed}, but it is published as version ${version}${computed === declared ? '' : ` and declares ${declared}`}` };
   }
-  return { ok: true, uri, key, version, bytes, artifact, sha256: await sha256Hex(bytes) };
+  return { ok: true, uri, key, version, size: scan.size, rows: scan.rows, header: artifact, sha256: scan.sha256 };
 }

@@ -1,4 +1,4 @@
-import type { Clock, Logger, RunIdentity } from '../ports.js';
+import type { Clock, Logger, RunIdentity, Sha256Factory } from '../ports.js';
 import type { StorageAreas } from '../storage-areas.js';
 
 /**
@@ -11,6 +11,11 @@ export interface OpsEnv {
   readonly clock: Clock;
   readonly identity: RunIdentity;
   readonly logger: Logger;
+  /**
+   * SHA-256 for streamed blob checks (the CLI passes `node:crypto`'s);
+   * core's portable implementation when absent.
+   */
+  readonly sha256?: Sha256Factory | undefined;
 }
 
 /** Resolves after `ms` milliseconds (timers exist in every JS runtime; no Node import needed). */

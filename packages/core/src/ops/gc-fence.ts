@@ -1,7 +1,7 @@
 import { parseVersionRecord, type VersionRecordV1 } from '@recsys/contracts';
 import { RecsysError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
-import type { ObjectStorage, RunIdentity, Clock } from '../ports.js';
+import type { ObjectStorage, RunIdentity, Clock, Logger } from '../ports.js';
 import { sleep } from './env.js';
 
 /*
@@ -11,13 +11,17 @@ import { sleep } from './env.js';
  *   publisher: write pin (the URIs it will point at) → read the gc marker
  *              (wait while it lists one of them) → write blobs and records →
  *              claim the history entry → materialise → drop the pin
- *   gc:        write marker (its candidates) → read manifest, history and
- *              pins → delete only candidates nobody references → drop marker
+ *   gc:        write marker (its candidates) → read pins → read manifest and
+ *              history → delete only candidates nobody references → drop marker
  *
  * With a strongly consistent store, at least one side sees the other's
  * write: either gc sees the pin and keeps the blob, or the publisher sees the
  * marker and waits until gc is done (or finds it already done) before it
  * writes — so whatever it writes or finds stays until its pointer holds it.
+ * gc reads the pins before the pointer because a publisher drops its pin
+ * right after its commit: a pin gc no longer finds belongs to a commit that
+ * is already in the history gc reads next. (Read the other way round, the
+ * commit and the un-pin can both fall between gc's two reads.)
  */
 
 /**
@@ -131,6 +135,8 @@ export interface FenceEnv {
   readonly areas: { readonly objects: ObjectStorage; readonly registry: ObjectStorage };
   readonly clock: Clock;
   readonly identity: RunIdentity;
+  /** Where a failed un-pin is reported (it never fails the caller). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -139,6 +145,9 @@ export interface FenceEnv {
  * runs each target's `ensure`. From then until the returned release function
  * is called, gc keeps them. Call it before writing the blobs (or, when they
  * exist already, before relying on them), and release after the commit.
+ * The release never throws: the outcome of the commit (success, or the error
+ * that stopped it) is what the caller reports; a pin that could not be
+ * deleted is logged and only delays gc until it expires.
  * @since 0.1.0
  */
 export async function fenceTargets(env: FenceEnv, scope: Scope, targets: readonly FenceTarget[], options: FenceOptions = {}): Promise<() => Promise<void>> {
@@ -156,7 +165,13 @@ export async function fenceTargets(env: FenceEnv, scope: Scope, targets: readonl
     uris: [...uris].sort(),
   };
   await registry.put(pinKey, JSON.stringify(pin, null, 2));
-  const release = () => registry.delete(pinKey);
+  const release = async (): Promise<void> => {
+    try {
+      await registry.delete(pinKey);
+    } catch (error) {
+      env.logger?.warn({ ...scope, pin: registry.uri(pinKey), err: (error as Error).message }, `could not delete the gc pin; it expires after ${PIN_TTL_MS / 3_600_000} hours and only delays gc until then`);
+    }
+  };
   try {
     for (;;) {
       const marker = parseJsonObject<GcMarkerV1>(await registry.get(keys.gcMarker(scope)));
@@ -166,7 +181,7 @@ export async function fenceTargets(env: FenceEnv, scope: Scope, targets: readonl
     }
     for (const target of targets) await target.ensure?.();
   } catch (error) {
-    await release().catch(() => {});
+    await release();
     throw error;
   }
   return release;

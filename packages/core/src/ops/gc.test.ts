@@ -190,3 +190,74 @@ describe('gc racing a publisher that re-publishes an old version', () => {
     expect([...env.registryStorage.objects.keys()].some((k) => k.startsWith('gc/demo/home/pins/'))).toBe(false);
   });
 });
+
+describe('gc re-reading references while a publisher commits and drops its pin (issue 11 item 1)', () => {
+  /**
+   * gc's first pass picked the old version A as a candidate; a publisher that
+   * pinned A before gc's marker existed (so it does not wait) re-publishes A.
+   * For every storage operation k of gc's fenced reference re-read, gc is
+   * parked just before operation k while the publisher commits and drops its
+   * pin; then gc goes on. Whatever k, A is either spared or re-created by the
+   * publisher — never left deleted under a manifest that serves it.
+   */
+  async function race(k: number): Promise<{ reached: boolean; env: TestEnv; old: BuiltArtifact }> {
+    const env = testEnv();
+    const old = popularity(env, { A: 1 });
+    await publish(env, [old]);
+    env.testClock.advance(DAY);
+    await publish(env, [popularity(env, { B: 1 })]);
+    env.testClock.advance(60 * DAY);
+    // 1. gc chooses its candidates and parks before taking its marker.
+    const gcAtMarker = env.registryStorage.pauseAt('putIfAbsent', (key) => key === keys.gcMarker(scope));
+    const gc = collectGarbage(env, { keepVersions: 1, keepHistory: 0, olderThanMs: 30 * DAY });
+    await gcAtMarker.reached;
+    // 2. The publisher pins A, finds no marker, writes, and parks before its commit.
+    const again = popularity(env, { A: 1 });
+    const publisherParked = env.registryStorage.pauseAt('list', (key) => key === keys.historyPrefix(scope));
+    const publishing = publish(env, [again]);
+    await publisherParked.reached;
+    // 3. gc takes its marker and starts re-reading references; park it before its k-th registry operation.
+    let count = 0;
+    let reachedK!: () => void;
+    const atK = new Promise<void>((resolve) => (reachedK = resolve));
+    let resumeK!: () => void;
+    const resumedK = new Promise<void>((resolve) => (resumeK = resolve));
+    let counting = false;
+    const base = env.registryStorage.beforeOp;
+    env.registryStorage.beforeOp = async (op, key) => {
+      if (counting && count++ === k) {
+        counting = false;
+        reachedK();
+        await resumedK;
+      }
+      await base(op, key);
+    };
+    // gc is parked inside its marker write; every registry operation after that write is counted.
+    counting = true;
+    gcAtMarker.resume();
+    // gc either parks at k, or finishes its whole run in fewer operations (then k is past the end).
+    const parked = await Promise.race([atK.then(() => true), gc.then(() => false)]);
+    counting = false; // from here on only the publisher's operations would be counted
+    // 4. The publisher commits and drops its pin while gc is parked.
+    publisherParked.resume();
+    await publishing;
+    resumeK();
+    await gc;
+    return { reached: parked, env, old };
+  }
+
+  test('at every point of the re-read, the version the manifest serves keeps its blob and record', async () => {
+    let points = 0;
+    for (let k = 0; k < 40; k++) {
+      const { reached, env, old } = await race(k);
+      if (!reached) break;
+      points++;
+      const manifest = (await new Registry(env.areas.registry).readManifest(scope))!.manifest;
+      expect(manifest.current.popularity, `k=${k}`).toBe(env.objects.uri(keys.blob(scope, 'popularity', old.version)));
+      expect(blobExists(env, old) && recordExists(env, old), `gc parked before its operation #${k} deleted the served version`).toBe(true);
+      expect((await verifyRegistry(env)).problems, `k=${k}`).toEqual([]);
+    }
+    // The re-read has several operations (pins, manifest, history list, history entries): each was a park point.
+    expect(points).toBeGreaterThanOrEqual(4);
+  });
+});

@@ -4,6 +4,7 @@ import { checkScope, keys, type Scope } from '../keys.js';
 import type { ObjectStorage } from '../ports.js';
 import { Registry } from '../registry/registry.js';
 import { parseBlobKey } from './blob-check.js';
+import { ArtifactSyntaxError, readArtifactHeader } from '../validate/artifact-stream.js';
 import type { OpsEnv } from './env.js';
 import { acquireMarker, MARKER_TTL_MS, PIN_TTL_MS, readPins, writeTombstone } from './gc-fence.js';
 
@@ -88,6 +89,10 @@ interface Refs {
 
 async function readRefs(env: OpsEnv, registry: Registry, scope: Scope, keepHistory: number, pinTtlMs: number): Promise<Refs & { expiredPins: string[] }> {
   const uris = new Set<string>();
+  // Pins first, then the pointer: a publisher drops its pin only after its commit, so a pin missing
+  // here means that commit is already in the manifest/history read below (see gc-fence.ts).
+  const pins = await readPins(env.areas.registry, env.clock, scope, pinTtlMs);
+  for (const uri of pins.uris) uris.add(uri);
   const stored = await registry.readManifest(scope);
   for (const uri of Object.values(stored?.manifest.current ?? {})) uris.add(uri);
   const seqs = await registry.historySeqs(scope);
@@ -99,8 +104,6 @@ async function readRefs(env: OpsEnv, registry: Registry, scope: Scope, keepHisto
     if (seq === seqs.at(-1) || keepHistory > 0) for (const uri of Object.values(entry.next)) uris.add(uri);
     if (keepHistory > 0) for (const uri of Object.values(entry.previous)) uris.add(uri);
   }
-  const pins = await readPins(env.areas.registry, env.clock, scope, pinTtlMs);
-  for (const uri of pins.uris) uris.add(uri);
   const blobKeys = new Set<string>();
   for (const uri of uris) {
     const key = env.areas.objects.keyOfUri(uri);
@@ -148,13 +151,15 @@ async function inventory(env: OpsEnv, registry: Registry, scope: Scope): Promise
     v.blobSize = obj.size;
     if (v.record) continue;
     // A blob without a record (a publish that stopped before its record): date it by its build time.
+    // `build` follows the payload, so the blob is streamed through (never decoded whole: it may exceed a string).
     try {
-      const artifact = JSON.parse(decoder.decode((await objects.get(obj.key)) ?? new Uint8Array())) as { segment?: unknown; build?: { built_at?: unknown } };
-      if (typeof artifact.segment === 'string') v.segment = artifact.segment;
-      const t = typeof artifact.build?.built_at === 'string' ? Date.parse(artifact.build.built_at) : Number.NaN;
+      const artifact = (await readArtifactHeader(() => objects.read(obj.key)))?.values as { segment?: unknown; build?: { built_at?: unknown } } | undefined;
+      if (typeof artifact?.segment === 'string') v.segment = artifact.segment;
+      const t = typeof artifact?.build?.built_at === 'string' ? Date.parse(artifact.build.built_at) : Number.NaN;
       if (!Number.isNaN(t)) v.time = t;
-    } catch {
-      // Undatable: kept.
+    } catch (error) {
+      // Undatable (not JSON): kept. A failing read is not a verdict on the blob.
+      if (!(error instanceof ArtifactSyntaxError)) throw error;
     }
   }
   return [...byId.values()];
@@ -265,7 +270,11 @@ async function gcScope(env: OpsEnv, scope: Scope, options: ResolvedGcOptions): P
         env.logger.info({ ...scope, type: v.type, version: v.version }, 'gc deleted version');
       }
     } finally {
-      await marker.release();
+      // What gc did (or the error that stopped it) is the outcome; a marker left behind only makes
+      // publishers of these candidates wait until it expires.
+      await marker.release().catch((error: unknown) => {
+        env.logger.warn({ ...scope, err: (error as Error).message }, `could not delete the gc marker; it expires after ${options.markerTtlMs / 60_000} minutes`);
+      });
     }
   }
   for (const key of refs.expiredPins) await env.areas.registry.delete(key);

@@ -1,11 +1,11 @@
 import { DEFAULT_SEGMENT, isArtifactType, manifestKey, parseManifestKey, type HistoryEntryV1, type VersionRecordV1 } from '@recsys/contracts';
-import { RecsysError, UsageError } from '../errors.js';
+import { IntegrityError, RecsysError, UsageError } from '../errors.js';
 import { checkScope, keys, checkPathSegment, type Scope } from '../keys.js';
 import type { ObjectStorage } from '../ports.js';
 import { Registry, type CurrentMap } from '../registry/registry.js';
 import { checkBlob, versionOfUri } from './blob-check.js';
 import type { OpsEnv } from './env.js';
-import { ensureFromBytes, fenceTargets, readTombstone, type FenceTarget } from './gc-fence.js';
+import { fenceTargets, readTombstone, type FenceTarget } from './gc-fence.js';
 
 /** Options of {@link rollback} (the `rollback` command). @since 0.1.0 */
 export interface RollbackOptions {
@@ -172,6 +172,25 @@ async function targetByVersion(env: OpsEnv, registry: Registry, scope: Scope, ty
 }
 
 /**
+ * The `ensure` of a rollback target, run once the fence holds (gc can no
+ * longer take the blob): the checked blob must still be there, same size, and
+ * its record is put back if gc took only that. The blob was streamed, not
+ * held (it may be larger than memory), so a blob that a gc collected between
+ * the check and the fence cannot be restored: the rollback stops with a
+ * conflict before moving any pointer, and a rerun reports it as collected.
+ */
+function ensureStillStored(areas: OpsEnv['areas'], scope: Scope, check: { key: string; uri: string; size: number; version: string }, record: VersionRecordV1 | undefined): () => Promise<void> {
+  return async () => {
+    const info = await areas.objects.stat(check.key);
+    if (!info) {
+      throw new RecsysError('conflict', `blob ${check.uri} was deleted (by a concurrent gc) after it was checked; nothing was changed — run the rollback again`, { ...scope, uri: check.uri, version: check.version });
+    }
+    if (info.size !== check.size) throw new IntegrityError(`blob ${check.uri} changed size after it was checked (${check.size} → ${info.size} bytes)`, { ...scope, uri: check.uri });
+    if (record) await areas.registry.putIfAbsent(keys.record(scope, record.artifact_type, record.version), JSON.stringify(record, null, 2));
+  };
+}
+
+/**
  * Moves one artifact key (or all) of a tenant/surface back to an earlier
  * version (DESIGN §5.6). The target comes from history (`steps`) or from the
  * version records and history (`to`); its blob must exist, parse with the
@@ -184,7 +203,7 @@ async function targetByVersion(env: OpsEnv, registry: Registry, scope: Scope, ty
  */
 export async function rollback(env: OpsEnv, options: RollbackOptions): Promise<RollbackResult> {
   const { scope, segment } = checkOptions(options);
-  const registry = new Registry(env.areas.registry);
+  const registry = new Registry(env.areas.registry, env.logger);
   const head = await registry.latestHistory(scope);
   const stored = head ? undefined : await registry.readManifest(scope);
   // The log is the truth; a manifest lagging it is rolled forward by the commit below.
@@ -220,7 +239,7 @@ export async function rollback(env: OpsEnv, options: RollbackOptions): Promise<R
     const parts = parseManifestKey(target.key);
     if (!parts) throw new UsageError(`manifest key ${target.key} is malformed`, { ...scope, key: target.key });
     const version = versionOfUri(target.uri);
-    const check = await checkBlob(env.areas.objects, target.uri, { scope, type: parts.type, segment: parts.segment, version });
+    const check = await checkBlob(env.areas.objects, target.uri, { scope, type: parts.type, segment: parts.segment, version }, { sha256: env.sha256 });
     if (!check.ok) {
       let detail = check.message;
       if (check.problem === 'missing_blob') {
@@ -231,6 +250,13 @@ export async function rollback(env: OpsEnv, options: RollbackOptions): Promise<R
       throw new UsageError(`refusing to roll back ${where} ${target.key} to ${version} (${label}): ${detail}`, { ...scope, key: target.key, version, problem: check.problem, uri: target.uri });
     }
     const record = target.record ?? (await registry.readRecord(scope, parts.type, version));
+    // Without its record the target would be served but fail verify (and gc could not account for it).
+    if (!record) {
+      throw new UsageError(
+        `refusing to roll back ${where} ${target.key} to ${version} (missing record): its version record ${registry.storage.uri(keys.record(scope, parts.type, version))} is gone; re-publish that version (run its window again) to restore the record, then roll back`,
+        { ...scope, key: target.key, version, problem: 'missing_record', uri: target.uri },
+      );
+    }
     moves.push({
       key: target.key,
       type: parts.type,
@@ -238,10 +264,10 @@ export async function rollback(env: OpsEnv, options: RollbackOptions): Promise<R
       from: { uri: from, version: versionOfUri(from) },
       to: { uri: target.uri, version },
       source: target.source,
-      window: record?.window ?? check.artifact.window,
+      window: record?.window ?? check.header.window,
       ...(record ? { published_at: record.published_at } : {}),
     });
-    fences.push({ uri: target.uri, ensure: ensureFromBytes(env.areas, check.key, check.bytes, record) });
+    fences.push({ uri: target.uri, ensure: ensureStillStored(env.areas, scope, check, record) });
   }
 
   const manifestUri = registry.manifestUri(scope);

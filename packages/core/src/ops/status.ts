@@ -4,8 +4,8 @@ import { checkScope, type Scope } from '../keys.js';
 import type { Clock, ObjectStorage } from '../ports.js';
 import { Registry } from '../registry/registry.js';
 import { checkBlob, versionOfUri, type BlobProblem } from './blob-check.js';
+import { ArtifactSyntaxError, readArtifactHeader, type ArtifactOutline } from '../validate/artifact-stream.js';
 
-const decoder = new TextDecoder();
 
 /** Default freshness SLO of `status`: a daily job plus two hours of slack. @since 0.1.0 */
 export const DEFAULT_MAX_AGE_MS = 26 * 3_600_000;
@@ -146,25 +146,26 @@ interface Peek {
 async function peekBlob(objects: ObjectStorage, uri: string): Promise<Peek> {
   const key = objects.keyOfUri(uri);
   if (key === undefined) return { problem: `${uri} is not in the object store at ${objects.location}`, kind: 'foreign_uri' };
-  const bytes = await objects.get(key);
-  if (!bytes) return { problem: `blob ${uri} does not exist`, kind: 'missing_blob' };
+  // Streamed (structure only): a blob may be larger than memory, or than a string.
+  let outline: ArtifactOutline | undefined;
   try {
-    const artifact = JSON.parse(decoder.decode(bytes)) as Partial<Record<'items' | 'neighbors' | 'users', unknown[]>> & { window?: { start: string; end: string } };
-    const rows = artifact.items ?? artifact.neighbors ?? artifact.users;
-    if (!Array.isArray(rows)) return { size: bytes.byteLength, problem: `blob ${uri} has no payload rows`, kind: 'corrupt_blob' };
-    return { rows: rows.length, size: bytes.byteLength, ...(artifact.window ? { window: artifact.window } : {}) };
+    outline = await readArtifactHeader(() => objects.read(key));
   } catch (error) {
-    return { size: bytes.byteLength, problem: `blob ${uri} is not JSON: ${(error as Error).message}`, kind: 'corrupt_blob' };
+    if (!(error instanceof ArtifactSyntaxError)) throw error;
+    const size = (await objects.stat(key))?.size;
+    return { ...(size !== undefined ? { size } : {}), problem: `blob ${uri} is not JSON: ${error.message}`, kind: 'corrupt_blob' };
   }
+  if (!outline) return { problem: `blob ${uri} does not exist`, kind: 'missing_blob' };
+  const window = outline.values.window as { start: string; end: string } | undefined;
+  if (outline.payloadKey === undefined) return { size: outline.size, problem: `blob ${uri} has no payload rows`, kind: 'corrupt_blob' };
+  return { rows: outline.rows, size: outline.size, ...(window ? { window } : {}) };
 }
 
 /** `status --verify`: the full check of `verify` (contract, header, content hash), plus the record's sha256 and size. */
 async function verifyBlob(objects: ObjectStorage, scope: Scope, uri: string, type: string, segment: string, record: VersionRecordV1 | undefined): Promise<Peek> {
   const check = await checkBlob(objects, uri, { scope, type, segment: segment || DEFAULT_SEGMENT, version: versionOfUri(uri) });
   if (!check.ok) return { problem: check.message, kind: check.problem };
-  const a = check.artifact as Partial<Record<'items' | 'neighbors' | 'users', unknown[]>>;
-  const rows = a.items ?? a.neighbors ?? a.users;
-  const peek: Peek = { size: check.bytes.byteLength, window: check.artifact.window, ...(Array.isArray(rows) ? { rows: rows.length } : {}) };
+  const peek: Peek = { size: check.size, window: check.header.window, rows: check.rows };
   if (record && record.sha256 !== check.sha256) return { ...peek, problem: `blob ${uri} has sha256 ${check.sha256}; its version record says ${record.sha256}`, kind: 'record_mismatch' };
   return peek;
 }

@@ -1,7 +1,7 @@
 import { parseManifestKey, parseVersionRecord, ContractValidationError, type HistoryEntryV1, type ManifestV1, type VersionRecordV1 } from '@recsys/contracts';
 import { RecsysError } from '../errors.js';
 import { checkScope, historySeqOfKey, keys, type Scope } from '../keys.js';
-import type { ObjectStorage } from '../ports.js';
+import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import { Registry } from '../registry/registry.js';
 import { checkBlob, versionOfUri, type BlobCheck, type BlobProblem } from './blob-check.js';
 import { readTombstone } from './gc-fence.js';
@@ -57,6 +57,8 @@ export interface VerifyReport {
 /** What {@link verifyRegistry} reads. @since 0.1.0 */
 export interface VerifyEnv {
   readonly areas: { readonly objects: ObjectStorage; readonly registry: ObjectStorage };
+  /** SHA-256 for the streamed blob checks; core's portable implementation when absent. */
+  readonly sha256?: Sha256Factory | undefined;
 }
 
 /** Every tenant/surface with a manifest, a history entry or a version record. */
@@ -79,13 +81,14 @@ async function verifyScope(env: VerifyEnv, registry: Registry, scope: Scope, req
   const problem = (kind: VerifyProblemKind, where: string, message: string, uri?: string) =>
     problems.push({ kind, tenant: scope.tenant, surface: scope.surface, where, ...(uri !== undefined ? { uri } : {}), message });
 
-  // Each blob is checked once; a bad one is reported once, with every place that references it.
+  // Each blob is checked once (streamed: only its verdict is kept, never its bytes); a bad one is
+  // reported once, with every place that references it.
   const checks = new Map<string, { check: BlobCheck; wheres: string[] }>();
   const blob = async (uri: string, type: string, segment: string, where: string): Promise<BlobCheck> => {
     const id = `${uri}\n${type}\n${segment}`;
     let entry = checks.get(id);
     if (!entry) {
-      const check = await checkBlob(env.areas.objects, uri, { scope, type, segment, version: versionOfUri(uri) });
+      const check = await checkBlob(env.areas.objects, uri, { scope, type, segment, version: versionOfUri(uri) }, { sha256: env.sha256 });
       entry = { check, wheres: [] };
       checks.set(id, entry);
     }
@@ -130,8 +133,8 @@ async function verifyScope(env: VerifyEnv, registry: Registry, scope: Scope, req
       continue;
     }
     const check = await blob(record.uri, record.artifact_type, record.segment, where);
-    if (check.ok && (check.sha256 !== record.sha256 || check.bytes.byteLength !== record.size_bytes)) {
-      problem('record_mismatch', where, `blob ${record.uri} has sha256 ${check.sha256} and ${check.bytes.byteLength} bytes; its record says ${record.sha256} and ${record.size_bytes}`, record.uri);
+    if (check.ok && (check.sha256 !== record.sha256 || check.size !== record.size_bytes)) {
+      problem('record_mismatch', where, `blob ${record.uri} has sha256 ${check.sha256} and ${check.size} bytes; its record says ${record.sha256} and ${record.size_bytes}`, record.uri);
     }
   }
 

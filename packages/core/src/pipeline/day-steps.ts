@@ -4,7 +4,7 @@ import type { EventTable } from '../compute/event-table.js';
 import { computeArtifacts, type BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ingestDay, type IngestReport } from '../ingest/ingest-day.js';
-import { publishArtifacts, type PublishStepHook } from '../publish/publish.js';
+import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { partitionKeyOf, targetOf, type JobPlan } from './plan.js';
 import { stageArtifacts, writeIngestReport, type StagedArtifact } from './staging.js';
@@ -47,44 +47,53 @@ export async function computeDayStep(
   table: EventTable,
   inputs: readonly InputPartition[],
   catalog: Catalog | undefined,
+  beforeStage?: () => void,
 ): Promise<StagedArtifact[]> {
   const target = targetOf(plan, day);
   const builtAt = formatUtcSeconds(env.clock.now().getTime());
   const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog });
+  beforeStage?.();
   return stageArtifacts(env, target, built, inputs);
 }
 
 /** One published day. @since 0.1.0 */
 export interface PublishDayResult {
   readonly day: string;
-  readonly artifacts: { type: string; key: string; version: string; uri: string; size: number; new_blob: boolean }[];
+  readonly artifacts: DayArtifactReport[];
+  /** False when every key already served its blob or kept a newer window: no history entry was appended. */
+  readonly pointer_moved: boolean;
   readonly manifest_uri: string;
   readonly history_seq: number;
 }
 
 /**
  * Publish one day's artifacts with the pointer last (DESIGN §5.5), all types
- * in one manifest change, and advance the checkpoint of an incremental run.
+ * in one manifest change. The checkpoint is {@link completeDayStep}'s: `run`
+ * writes the day's signals in between, so a failed signals write is retried.
  * @since 0.1.0
  */
 export async function publishDayStep(
   env: PipelineEnv,
-  plan: Pick<JobPlan, 'scope' | 'segment' | 'incremental'>,
+  plan: Pick<JobPlan, 'scope' | 'segment' | 'movePointerBack'>,
   day: string,
   built: readonly BuiltArtifact[],
   inputs: readonly InputPartition[],
   hook?: PublishStepHook,
 ): Promise<PublishDayResult> {
-  const published = await publishArtifacts(env, targetOf(plan, day), built, inputs, hook);
-  if (plan.incremental) {
-    await new CheckpointStore(env.areas.checkpoints).write({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
-  }
+  const published = await publishArtifacts(env, targetOf(plan, day), built, inputs, hook, { movePointerBack: plan.movePointerBack });
   return {
     day,
-    artifacts: published.artifacts.map((a) => ({ type: a.type, key: a.key, version: a.version, uri: a.uri, size: a.size, new_blob: a.newBlob })),
+    artifacts: dayArtifactReports(published.artifacts),
+    pointer_moved: published.commit.noop !== true,
     manifest_uri: published.commit.manifestUri,
     history_seq: published.commit.entry.seq,
   };
+}
+
+/** Advances the checkpoint of an incremental run past a finished day. @since 0.1.0 */
+export async function completeDayStep(env: PipelineEnv, plan: Pick<JobPlan, 'scope' | 'incremental'>, day: string): Promise<void> {
+  if (!plan.incremental) return;
+  await new CheckpointStore(env.areas.checkpoints).advance({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
 }
 
 /** The `published day` log line of `run` and `publish`. */

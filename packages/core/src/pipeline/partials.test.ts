@@ -197,7 +197,7 @@ describe('partial files', () => {
     expect(partialConfigHash('cooc', resolveLimits({ min_cooc_support: 2 }), sha256)).not.toBe(base);
     expect(partialConfigHash('cooc', resolveLimits({ max_users_per_run: 5 }), sha256)).toBe(base);
     expect(partialConfigHash('popularity', resolveLimits({ min_cooc_support: 2 }), sha256)).toBe(partialConfigHash('popularity', DEFAULT_LIMITS, sha256));
-    expect(partialLimits('cooc', DEFAULT_LIMITS)).toEqual({ max_items_per_session: 1000, min_cooc_support: 1, max_neighbors_per_item: 100, max_items_per_artifact: 'unlimited' });
+    expect(partialLimits('cooc', DEFAULT_LIMITS)).toEqual({ max_items_per_session: 1000, min_cooc_support: 1, max_neighbors_per_item: 50, max_items_per_artifact: 1000 });
   });
 
   test('partial key names', () => {

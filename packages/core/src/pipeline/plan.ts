@@ -7,7 +7,8 @@ import type { ArtifactTarget } from '../compute/artifacts.js';
 import { CATALOG_ARTIFACT_TYPES, assertComputable, assertShardable } from '../compute/kinds.js';
 import type { CatalogSource } from '../catalog/catalog.js';
 import { parseShardSpec, type ShardSpec } from '../shard.js';
-import { resolveWindowDays, type WindowOptions } from './window.js';
+import { daysWithoutRawInput, noRawInputError } from '../ingest/raw-source.js';
+import { checkWindowKeys, resolveWindowDays, type WindowOptions } from './window.js';
 
 /*
  * One planner for `run` and the job-mode steps (DESIGN §6): every entry
@@ -33,6 +34,17 @@ export interface JobOptions extends WindowOptions {
   readonly shardCount?: number | undefined;
   /** Item catalog (run and compute, for content_sim). */
   readonly catalog?: CatalogSource | undefined;
+  /** run, publish: move a key's pointer even to a window ending before the live one (audited in history). */
+  readonly movePointerBack?: boolean | undefined;
+  /** run: skip (and report) days with no raw input or no events instead of stopping there. */
+  readonly skipEmptyDays?: boolean | undefined;
+}
+
+/** A day a run skipped (`--skip-empty-days`). @since 0.1.0 */
+export interface SkippedDay {
+  readonly day: string;
+  readonly reason: 'no_raw_input' | 'no_events';
+  readonly detail: string;
 }
 
 /** A validated invocation of `run` or a job-mode step: scope, days, types. @since 0.1.0 */
@@ -46,6 +58,12 @@ export interface JobPlan {
   readonly shardCount?: number;
   /** Set when a selected type needs the item catalog. */
   readonly catalog?: CatalogSource;
+  /** See {@link JobOptions.movePointerBack}. */
+  readonly movePointerBack?: boolean;
+  /** See {@link JobOptions.skipEmptyDays}. */
+  readonly skipEmptyDays?: boolean;
+  /** Days of the window left out before starting because they have no raw input (`--skip-empty-days`). */
+  readonly skipped?: readonly SkippedDay[];
 }
 
 const INTEGER = /^(0|[1-9][0-9]*)$/;
@@ -98,7 +116,21 @@ export async function planSteps(env: PipelineEnv, step: PipelineStep, options: J
   if (needsCatalog && !options.catalog) {
     throw new UsageError('content_sim needs an item catalog: set "catalog": {"path": …} in the config or pass --catalog <file>', { types });
   }
-  const days = await resolveWindowDays(env, scope, options);
+  if (options.skipEmptyDays && step !== 'run') throw new UsageError(`${step} does not take --skip-empty-days`);
+  let days = await resolveWindowDays(env, scope, options);
+  checkWindowKeys(env, { scope, segment, types, shard: options.shard }, days);
+  // Every day's input must exist before the first day writes anything.
+  const reads = step === 'run' || step === 'ingest';
+  const missing = reads && !env.rawSource ? await daysWithoutRawInput(env.areas.raw, scope, days) : [];
+  const skipped: SkippedDay[] = [];
+  if (missing.length > 0 && !options.skipEmptyDays) {
+    throw noRawInputError(env.areas.raw, scope, missing, env.rawSourceKey, step === 'run' && days.length > 1 ? '; to backfill around missing days, add --skip-empty-days' : '');
+  }
+  if (missing.length > 0) {
+    const gone = new Set(missing);
+    days = days.filter((d) => !gone.has(d));
+    for (const day of missing) skipped.push({ day, reason: 'no_raw_input', detail: `no raw input under ${env.areas.raw.location}/${scope.tenant}/${scope.surface}` });
+  }
   return {
     scope,
     segment,
@@ -108,6 +140,8 @@ export async function planSteps(env: PipelineEnv, step: PipelineStep, options: J
     ...(options.shard ? { shard: options.shard } : {}),
     ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
     ...(needsCatalog && options.catalog ? { catalog: options.catalog } : {}),
+    ...(options.movePointerBack ? { movePointerBack: true } : {}),
+    ...(options.skipEmptyDays ? { skipEmptyDays: true, skipped } : {}),
   };
 }
 

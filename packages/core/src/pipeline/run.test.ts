@@ -19,6 +19,7 @@ function recordingStorage(objects: Record<string, string> = {}): ObjectStorage &
           return Promise.resolve(value === undefined ? undefined : new TextEncoder().encode(value));
         }
         if (prop === 'uri') return `memory://test/${String(args[0])}`;
+        if (prop === 'stat') return Promise.resolve(objects[args[0] as string] === undefined ? undefined : { key: args[0], size: objects[args[0] as string]!.length });
         return Promise.reject(new Error(`unexpected storage call ${String(prop)}`));
       };
     },
@@ -26,7 +27,8 @@ function recordingStorage(objects: Record<string, string> = {}): ObjectStorage &
 }
 
 function env(limits: LimitsConfig = {}, checkpoints = recordingStorage()) {
-  const other = recordingStorage();
+  // A flat raw file: every day has raw input (planRun checks that before any day runs).
+  const other = recordingStorage({ 'exposure.jsonl': '' });
   const areas = { raw: other, canonical: other, quarantine: other, artifacts: other, objects: other, registry: other, checkpoints };
   const e = { areas, limits: resolveLimits(limits), clock: systemClock, logger: silentLogger, identity: { runId: 'r', host: 'h', user: 'u', tool: { name: 't', version: '0' } }, sha256: () => ({ update() {}, digest: () => '' }) };
   return { env: e as unknown as PipelineEnv, calls: () => [...other.calls, ...checkpoints.calls] };
@@ -84,6 +86,22 @@ describe('planRun', () => {
     expect(calls()).toEqual([]);
   });
 
+  test('days without any raw input are a usage error naming them and the setting, unless skipped', async () => {
+    const { env: e } = env();
+    const raw = recordingStorage({ 'demo/home/exposure.2026-01-02.jsonl': '{}' });
+    const noFlat = { ...e, areas: { ...e.areas, raw }, rawSourceKey: 'raw_events_dir' } as PipelineEnv;
+    const error = await failure(planRun(noFlat, base));
+    expect(error.kind).toBe('usage');
+    expect(error.message).toContain('no raw input for 2026-01-01, 2026-01-03 under memory://test/demo/home (raw_events_dir)');
+    expect(error.message).toContain('--skip-empty-days');
+    const plan = await planRun(noFlat, { ...base, skipEmptyDays: true });
+    expect(plan.days).toEqual(['2026-01-02']);
+    expect(plan.skipped!.map((s) => [s.day, s.reason])).toEqual([
+      ['2026-01-01', 'no_raw_input'],
+      ['2026-01-03', 'no_raw_input'],
+    ]);
+  });
+
   test('a range longer than limits.max_days_backfill trips the limit (exit 4)', async () => {
     const { env: e } = env({ max_days_backfill: 2 });
     const error = await failure(planRun(e, base));
@@ -122,7 +140,13 @@ describe('resolveLimits', () => {
     ['the ratio defaults to 0.001', {}, 'max_bad_event_ratio', 0.001],
     ['a ratio of 0 is a real value', { max_bad_event_ratio: 0 }, 'max_bad_event_ratio', 0],
     ['max_days_backfill defaults to 90', {}, 'max_days_backfill', 90],
-    ['max_neighbors_per_item defaults to 100', {}, 'max_neighbors_per_item', 100],
+    ['max_neighbors_per_item defaults to 50 (the Go implementation)', {}, 'max_neighbors_per_item', 50],
+    ['max_neighbors_per_item 0 means the default', { max_neighbors_per_item: 0 }, 'max_neighbors_per_item', 50],
+    ['max_items_per_artifact defaults to 1000 (the Go implementation)', {}, 'max_items_per_artifact', 1000],
+    ['max_items_per_artifact 0 means the default', { max_items_per_artifact: 0 }, 'max_items_per_artifact', 1000],
+    ['max_artifact_bytes defaults to the service limit', {}, 'max_artifact_bytes', 10_000_000],
+    ['max_artifact_bytes 0 means no limit', { max_artifact_bytes: 0 }, 'max_artifact_bytes', Infinity],
+    ['max_artifact_bytes set', { max_artifact_bytes: 5 }, 'max_artifact_bytes', 5],
     ['min_cooc_support defaults to 1', {}, 'min_cooc_support', 1],
     ['max_items_per_user defaults to 200', {}, 'max_items_per_user', 200],
   ] as [string, LimitsConfig, keyof typeof DEFAULT_LIMITS, number][])('%s', (_name, config, key, expected) => {

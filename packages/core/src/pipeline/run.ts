@@ -1,15 +1,16 @@
 import type { InputPartition } from '@recsys/contracts';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { DayPhase, PipelineEnv } from '../storage-areas.js';
 import { EventTable } from '../compute/event-table.js';
 import { eventTableNeeds } from '../compute/kinds.js';
 import type { CatalogSource } from '../catalog/catalog.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
 import { checkCanonicalGate, checkTableLimits } from '../validate/gates.js';
 import type { PublishStepHook } from '../publish/publish.js';
-import { planSteps, type JobPlan } from './plan.js';
-import { computeDayStep, ingestDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from './day-steps.js';
+import { planSteps, targetOf, type JobPlan, type SkippedDay } from './plan.js';
+import { completeDayStep, computeDayStep, ingestDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from './day-steps.js';
 import { loadRunCatalog, type CatalogReport } from './run-catalog.js';
 import { stagedBuilt } from './staging.js';
+import { SIGNAL_ARTIFACT_TYPES, signalsSkipReason, writeDaySignals, type DaySignalsReport } from './signals.js';
 
 /** Options of {@link runPipeline} (the `run` command). @since 0.1.0 */
 export interface RunOptions {
@@ -25,6 +26,10 @@ export interface RunOptions {
   readonly types: readonly string[];
   /** The item catalog; required when `types` has `content_sim`. */
   readonly catalog?: CatalogSource | undefined;
+  /** Move a key's pointer even to a window ending before the live one (audited in history). */
+  readonly movePointerBack?: boolean | undefined;
+  /** Skip (and report) days with no raw input or no events instead of stopping there. */
+  readonly skipEmptyDays?: boolean | undefined;
 }
 
 /** One published day of `run`: what was ingested, and what {@link PublishDayResult} says. @since 0.1.0 */
@@ -33,6 +38,8 @@ export interface DayResult extends PublishDayResult {
   readonly canonical: { readonly uri: string; readonly sha256: string; readonly bytes: number };
   readonly quarantine?: string;
   readonly catalog?: CatalogReport;
+  /** The day's signals, when the environment has a signals sink (DESIGN §8.2). */
+  readonly signals?: DaySignalsReport;
   readonly durations_ms: { ingest: number; validate: number; compute: number; publish: number; total: number };
 }
 
@@ -52,26 +59,61 @@ export function planRun(env: PipelineEnv, options: RunOptions): Promise<RunPlan>
  * one pass over the raw input per day (accepted events feed the aggregators
  * while the canonical partition is written), with the same per-day steps
  * the job-mode steps wrap. Stops at the first failing day; days before it
- * stay published. `onDay` sees each published day.
+ * stay published. `onDay` sees each published day, `onSkip` each day left
+ * out by `--skip-empty-days`.
  * @since 0.1.0
  */
-export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day: DayResult) => void, publishHook?: PublishStepHook): Promise<DayResult[]> {
+export async function runPipeline(
+  env: PipelineEnv,
+  plan: RunPlan,
+  onDay?: (day: DayResult) => void,
+  publishHook?: PublishStepHook,
+  onSkip?: (skipped: SkippedDay) => void,
+): Promise<DayResult[]> {
   const results: DayResult[] = [];
   const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
+  // An unknown tenant in the signals database fails before any day is ingested, not after the first publish.
+  if (env.signals && plan.days.length > 0 && !signalsSkipReason(plan.segment)) await env.signals.prepare?.(plan.scope);
+  const skip = (skipped: SkippedDay) => {
+    env.logger.warn({ ...skipped }, 'skipped day (--skip-empty-days)');
+    onSkip?.(skipped);
+  };
+  for (const skipped of plan.skipped ?? []) skip(skipped);
+  const phase = (day: string, name: DayPhase) => {
+    // Between steps of a day is a safe place to stop; inside a publish is not (it runs to its end).
+    env.signal?.throwIfAborted();
+    env.progress?.phase?.(day, name);
+  };
   for (const day of plan.days) {
+    phase(day, 'ingest');
     const t0 = performance.now();
     const table = new EventTable(eventTableNeeds(plan.types));
     const { report: ingest } = await ingestDayStep(env, plan, day, table);
     const t1 = performance.now();
+    if (plan.skipEmptyDays && ingest.counts.accepted === 0) {
+      const c = ingest.counts;
+      skip({ day, reason: 'no_events', detail: `no events for ${plan.scope.tenant}/${plan.scope.surface} (read ${c.read} lines, ${c.other_scope} of other tenants/surfaces, ${c.out_of_window} on other days)` });
+      continue;
+    }
+    phase(day, 'validate');
     checkCanonicalGate(day, ingest.counts, env.limits);
     checkTableLimits(day, table, env.limits);
     const t2 = performance.now();
     const inputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
+    phase(day, 'compute');
     // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
-    const staged = await computeDayStep(env, plan, day, table, inputs, catalog?.catalog);
+    const staged = await computeDayStep(env, plan, day, table, inputs, catalog?.catalog, () => phase(day, 'stage'));
     const t3 = performance.now();
+    phase(day, 'publish');
     // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
     const published = await publishDayStep(env, plan, day, staged.map((a) => stagedBuilt(env, a)), inputs, publishHook);
+    // Signals only after every gate passed and the day is published; before the checkpoint, so a failed write is retried.
+    let signals: DaySignalsReport | undefined;
+    if (env.signals) {
+      const artifacts = new Map(staged.filter((a) => SIGNAL_ARTIFACT_TYPES.includes(a.type)).map((a) => [a.type, { built: stagedBuilt(env, a), from: 'run' as const }]));
+      signals = await writeDaySignals(env, env.signals, targetOf(plan, day), day, { artifacts, catalog: catalog?.catalog });
+    }
+    await completeDayStep(env, plan, day);
     const t4 = performance.now();
     const result: DayResult = {
       day,
@@ -79,9 +121,11 @@ export async function runPipeline(env: PipelineEnv, plan: RunPlan, onDay?: (day:
       canonical: { uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, bytes: ingest.canonical.bytes },
       ...(ingest.quarantine ? { quarantine: ingest.quarantine } : {}),
       artifacts: published.artifacts,
+      pointer_moved: published.pointer_moved,
       manifest_uri: published.manifest_uri,
       history_seq: published.history_seq,
       ...(catalog ? { catalog: catalog.report } : {}),
+      ...(signals ? { signals } : {}),
       durations_ms: { ingest: t1 - t0, validate: t2 - t1, compute: t3 - t2, publish: t4 - t3, total: t4 - t0 },
     };
     logPublishedDay(env, result);

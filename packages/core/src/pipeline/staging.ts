@@ -18,11 +18,22 @@ import type { ShardSpec } from '../shard.js';
  *   <tenant>/<surface>/_ingest/<day>.shard-<i>-of-<n>.json         … of one shard
  *   <tenant>/<surface>/<segment>/<type>/<start>_<end>/<version>.json       the blob, exactly as it will be published
  *   <tenant>/<surface>/<segment>/<type>/<start>_<end>/<version>.meta.json  what it was built from (inputs, hash)
+ *   <tenant>/<surface>/<segment>/<type>/<start>_<end>/<version>.claim.json the built_at of this version (first run wins)
  *   <tenant>/<surface>/<segment>/<type>/<start>_<end>/current.version      the staged version, written last
  *
  * Every object is written atomically and the marker last, so `publish`
  * never sees a half-staged artifact: it sees the previous marker until the
  * new blob and metadata are complete.
+ *
+ * Two runs of the same window (a duplicated cron run, a retried pod while
+ * the first one lives) compute the same content, so the same version, but
+ * stamp it with different `built_at`s. Before writing, each run claims the
+ * version's `built_at` by exclusive create of `<version>.claim.json`; the
+ * loser re-stamps its artifact with the winner's `built_at`. So every run
+ * writes byte-identical staged (and then published) blobs: whichever write
+ * lands last, even where an "exclusive" create is not exclusive (Ceph
+ * ignores If-None-Match on multipart completion), the bytes, the sha256
+ * and the records agree.
  */
 
 const decoder = new TextDecoder();
@@ -163,11 +174,48 @@ export async function readIngestReport(env: PipelineEnv, scope: Scope, day: stri
   return report;
 }
 
+const ClaimSchema = z.strictObject({ v: z.literal(1), version: hex64, built_at: z.string().min(1) });
+
 /**
- * Stages computed artifacts for publishing: per artifact the blob (streamed,
- * hashed as written), its metadata, then the `current.version` marker.
- * Re-staging a version that is already staged intact keeps it (like a
- * published blob: the first built_at stays, so reruns change no file).
+ * The `built_at` of a staged version: the one already claimed, or `proposed`
+ * when this run claims first (exclusive create, so one run wins).
+ */
+async function claimBuiltAt(storage: ObjectStorage, key: string, version: string, proposed: string): Promise<string> {
+  const claim = json({ v: 1, version, built_at: proposed });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if ((await storage.putIfAbsent(key, claim)) === 'written') return proposed;
+    const existing = await readJson(storage, key, ClaimSchema, 'staging claim').catch(() => undefined);
+    if (existing && existing.version === version) return existing.built_at;
+    // A damaged claim (not written by this code: claims are created whole): replace it.
+    if (existing === undefined && (await storage.get(key)) !== undefined) await storage.put(key, claim);
+  }
+  throw new IntegrityError(`staging claim ${storage.uri(key)} keeps changing; is another process rewriting the staging area?`, { uri: storage.uri(key) });
+}
+
+/** Streams a blob into `key`; with `exclusive`, keeps an existing object. Returns the bytes' hash and size. */
+async function writeStaged(env: PipelineEnv, storage: ObjectStorage, key: string, artifact: BuiltArtifact, exclusive: boolean): Promise<{ sha256: string; size: number; written: boolean }> {
+  const writer = await storage.writer(key);
+  const hash = env.sha256();
+  try {
+    for await (const chunk of artifact.blob()) {
+      hash.update(chunk);
+      await writer.write(chunk);
+    }
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  const { size, written } = await writer.commit({ exclusive });
+  return { sha256: hash.digest(), size, written };
+}
+
+/**
+ * Stages computed artifacts for publishing: per artifact the `built_at`
+ * claim, the blob (streamed, hashed as written), its metadata, then the
+ * `current.version` marker. Re-staging a version that is already staged
+ * intact keeps it (like a published blob: the first built_at stays, so
+ * reruns change no file); a concurrent run of the same window adopts the
+ * first run's `built_at` and so writes the same bytes (see the top of this file).
  * @since 0.1.0
  */
 export async function stageArtifacts(
@@ -180,28 +228,32 @@ export async function stageArtifacts(
   const storage = env.areas.artifacts;
   const window = windowFolderOf(target.window);
   const out: StagedArtifact[] = [];
-  for (const artifact of built) {
-    const key = keys.staged(target.scope, target.segment, artifact.type, window, artifact.version);
-    const metaKey = keys.stagedMeta(target.scope, target.segment, artifact.type, window, artifact.version);
+  for (const computed of built) {
+    const key = keys.staged(target.scope, target.segment, computed.type, window, computed.version);
+    const metaKey = keys.stagedMeta(target.scope, target.segment, computed.type, window, computed.version);
+    const claimKey = keys.stagedClaim(target.scope, target.segment, computed.type, window, computed.version);
+    const marker = keys.stagedMarker(target.scope, target.segment, computed.type, window);
     // Same version already staged intact (a rerun): keep it, like a published blob, so reruns change no file.
     const previous = await readJson(storage, metaKey, StagedMetaSchema, 'staged metadata').catch(() => undefined);
-    if (previous && previous.sha256 === (await hashStoredObject(env.sha256, storage, key))?.sha256) {
-      await storage.put(keys.stagedMarker(target.scope, target.segment, artifact.type, window), artifact.version + '\n');
-      out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: previous.rows, sizeBytes: previous.size_bytes, sha256: previous.sha256, builtAt: previous.built_at });
+    const intact = previous !== undefined && previous.sha256 === (await hashStoredObject(env.sha256, storage, key))?.sha256;
+    // Staged before claims existed: its built_at is the first one and becomes the claim.
+    const builtAt = await claimBuiltAt(storage, claimKey, computed.version, intact ? previous.built_at : computed.builtAt);
+    if (intact && previous.built_at === builtAt) {
+      await storage.put(marker, computed.version + '\n');
+      out.push({ type: computed.type, version: computed.version, key, uri: storage.uri(key), rows: previous.rows, sizeBytes: previous.size_bytes, sha256: previous.sha256, builtAt: previous.built_at });
       continue;
     }
-    const writer = await storage.writer(key);
-    const hash = env.sha256();
-    try {
-      for await (const chunk of artifact.blob()) {
-        hash.update(chunk);
-        await writer.write(chunk);
-      }
-    } catch (error) {
-      await writer.abort();
-      throw error;
+    let artifact = computed;
+    if (builtAt !== computed.builtAt) {
+      if (!computed.withBuiltAt) throw new IntegrityError(`staged ${computed.type} ${computed.version} was claimed with built_at ${builtAt} by another run and this artifact cannot be re-stamped`, { uri: storage.uri(claimKey) });
+      artifact = computed.withBuiltAt(builtAt);
     }
-    const { size } = await writer.commit();
+    // Exclusive: a blob a concurrent run staged is kept (it has our bytes, same claim); one that is
+    // not ours (left by a run before claims, or damaged) is replaced.
+    let wrote = await writeStaged(env, storage, key, artifact, true);
+    if (!wrote.written && (await hashStoredObject(env.sha256, storage, key))?.sha256 !== wrote.sha256) {
+      wrote = await writeStaged(env, storage, key, artifact, false);
+    }
     const meta: StagedMeta = {
       v: 1,
       artifact_type: artifact.type,
@@ -212,14 +264,14 @@ export async function stageArtifacts(
       version: artifact.version,
       built_at: artifact.builtAt,
       rows: artifact.size,
-      sha256: hash.digest(),
-      size_bytes: size,
+      sha256: wrote.sha256,
+      size_bytes: wrote.size,
       inputs: [...inputs],
       ...(options.shards !== undefined ? { shards: options.shards } : {}),
     };
     await storage.put(metaKey, json(meta));
-    await storage.put(keys.stagedMarker(target.scope, target.segment, artifact.type, window), artifact.version + '\n');
-    out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.size, sizeBytes: size, sha256: meta.sha256, builtAt: artifact.builtAt });
+    await storage.put(marker, artifact.version + '\n');
+    out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.size, sizeBytes: wrote.size, sha256: meta.sha256, builtAt: artifact.builtAt });
   }
   return out;
 }
@@ -256,6 +308,7 @@ export function stagedBuilt(env: PipelineEnv, staged: StagedArtifact): BuiltArti
     builtAt: staged.builtAt,
     size: staged.rows,
     sha256: staged.sha256,
+    bytes: staged.sizeBytes,
     async *blob() {
       const stream = await storage.read(staged.key);
       if (!stream) throw new IntegrityError(`staged blob ${staged.uri} disappeared before publishing`, { uri: staged.uri });

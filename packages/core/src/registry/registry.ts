@@ -11,7 +11,7 @@ import {
 } from '@recsys/contracts';
 import { IntegrityError, RecsysError } from '../errors.js';
 import { historySeqOfKey, keys, type Scope } from '../keys.js';
-import type { ObjectStorage, RunIdentity } from '../ports.js';
+import type { Logger, ObjectStorage, RunIdentity } from '../ports.js';
 
 const decoder = new TextDecoder();
 
@@ -24,7 +24,8 @@ export type PointerUpdate = Record<string, string | null>;
 /** What a pointer change is recorded as. @since 0.1.0 */
 export interface CommitMeta {
   readonly reason: HistoryEntryV1['reason'];
-  readonly message?: string;
+  /** Free text; a function is called after `change`, so it can describe what the change decided. */
+  readonly message?: string | (() => string | undefined);
   readonly identity: RunIdentity;
   readonly at: string;
 }
@@ -36,6 +37,11 @@ export interface CommitResult {
   readonly manifestUri: string;
   /** How many times the commit lost a race and retried. */
   readonly retries: number;
+  /**
+   * True when the change moved nothing and `skipUnchanged` was set: no history
+   * entry was appended and `entry` is the newest existing one.
+   */
+  readonly noop?: boolean;
 }
 
 function parseJson<T>(bytes: Uint8Array, what: string, uri: string, parse: (v: unknown) => T): T {
@@ -69,6 +75,14 @@ export interface CommitOptions {
   readonly maxRetries?: number;
   /** Called between a lost race and the retry (tests inject delays here). */
   readonly onRetry?: (attempt: number) => Promise<void> | void;
+  /** Called once the history entry is claimed, before the manifest is written (crash tests kill there). */
+  readonly onClaimed?: (entry: HistoryEntryV1) => Promise<void> | void;
+  /**
+   * Append no history entry when the change moves nothing (an identical
+   * rerun), so history only lists pointer changes and `status`'s "last
+   * change" stays the real one. Needs an existing history entry to return.
+   */
+  readonly skipUnchanged?: boolean;
 }
 
 /**
@@ -85,7 +99,35 @@ export interface CommitOptions {
  * @since 0.1.0
  */
 export class Registry {
-  constructor(readonly storage: ObjectStorage) {}
+  /** `logger` hears about recoveries (a manifest that had to be rebuilt from history). */
+  constructor(
+    readonly storage: ObjectStorage,
+    private readonly logger?: Logger,
+  ) {}
+
+  /**
+   * The manifest for a pointer change: like {@link readManifest}, but a
+   * manifest that exists and cannot be read (corrupt, a URI of an unknown
+   * scheme, a foreign format) is reported as `unreadable` instead of thrown
+   * when history can stand in for it: the log is the source of truth, and
+   * the change rewrites the manifest from it. Without any history entry
+   * there is nothing to recover from, and the error stands.
+   */
+  private async manifestForWrite(scope: Scope, hasHistory: boolean): Promise<{ manifest?: ManifestV1; generation: string } | undefined> {
+    const key = keys.manifest(scope);
+    const got = await this.storage.getVersioned(key);
+    if (!got) return undefined;
+    try {
+      return { manifest: parseJson(got.data, 'manifest', this.storage.uri(key), parseManifest), generation: got.generation };
+    } catch (error) {
+      if (!hasHistory) throw error;
+      this.logger?.warn(
+        { tenant: scope.tenant, surface: scope.surface, manifest: this.storage.uri(key), problem: (error as Error).message },
+        'the manifest is unreadable; rebuilding it from the newest history entry',
+      );
+      return { generation: got.generation };
+    }
+  }
 
   /** URI of a scope's manifest. */
   manifestUri(scope: Scope): string {
@@ -138,15 +180,22 @@ export class Registry {
    * Moves the pointer: `change` receives the current pointer map and returns
    * the keys to set (or remove). Retries on lost races; see the class docs.
    */
-  async commit(scope: Scope, change: (current: CurrentMap) => PointerUpdate, meta: CommitMeta, options: CommitOptions = {}): Promise<CommitResult> {
+  async commit(scope: Scope, change: (current: CurrentMap) => PointerUpdate | Promise<PointerUpdate>, meta: CommitMeta, options: CommitOptions = {}): Promise<CommitResult> {
     const maxRetries = options.maxRetries ?? 1000;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       if (attempt > 0) await options.onRetry?.(attempt);
       const head = await this.latestHistory(scope);
-      const stored = await this.readManifest(scope);
+      const stored = await this.manifestForWrite(scope, head !== undefined);
       // The log is the source of truth; the manifest may lag it after a crash.
-      const previous: CurrentMap = head ? head.next : (stored?.manifest.current ?? {});
-      const next = applyUpdate(previous, change(previous));
+      const previous: CurrentMap = head ? head.next : (stored?.manifest?.current ?? {});
+      const next = applyUpdate(previous, await change(previous));
+      if (options.skipUnchanged && head && sameCurrent(previous, next)) {
+        // Still finish a crashed predecessor's change, as any commit would.
+        const rolled = await this.rollForward(scope, meta.at);
+        const manifest = rolled.manifest ?? { v: 1 as const, tenant: scope.tenant, surface: scope.surface, current: head.next, updated_at: head.at };
+        return { entry: head, manifest, manifestUri: this.manifestUri(scope), retries: attempt, noop: true };
+      }
+      const message = typeof meta.message === 'function' ? meta.message() : meta.message;
       const entry: HistoryEntryV1 = {
         v: 1,
         seq: (head?.seq ?? 0) + 1,
@@ -154,7 +203,7 @@ export class Registry {
         tenant: scope.tenant,
         surface: scope.surface,
         reason: meta.reason,
-        ...(meta.message !== undefined ? { message: meta.message } : {}),
+        ...(message !== undefined ? { message } : {}),
         previous,
         next,
         run_id: meta.identity.runId,
@@ -167,6 +216,7 @@ export class Registry {
       };
       const claimed = await this.storage.putIfAbsent(keys.history(scope, entry.seq), JSON.stringify(entry, null, 2));
       if (claimed === 'conflict') continue;
+      await options.onClaimed?.(entry);
       const manifest = await this.materialize(scope, entry, meta.at);
       return { entry, manifest, manifestUri: this.manifestUri(scope), retries: attempt };
     }
@@ -181,8 +231,8 @@ export class Registry {
     const key = keys.manifest(scope);
     const wanted: ManifestV1 = { v: 1, tenant: scope.tenant, surface: scope.surface, current: entry.next, updated_at: at };
     for (;;) {
-      const stored = await this.readManifest(scope);
-      if (stored && sameCurrent(stored.manifest.current, entry.next)) return stored.manifest;
+      const stored = await this.manifestForWrite(scope, true);
+      if (stored?.manifest && sameCurrent(stored.manifest.current, entry.next)) return stored.manifest;
       const latest = (await this.historySeqs(scope)).at(-1) ?? 0;
       if (latest > entry.seq) return stored?.manifest ?? wanted;
       const result = await this.storage.putIfGeneration(key, JSON.stringify(wanted, null, 2), stored?.generation ?? null);
@@ -194,8 +244,8 @@ export class Registry {
   async rollForward(scope: Scope, at: string): Promise<{ changed: boolean; manifest?: ManifestV1 }> {
     const head = await this.latestHistory(scope);
     if (!head) return { changed: false };
-    const stored = await this.readManifest(scope);
-    if (stored && sameCurrent(stored.manifest.current, head.next)) return { changed: false, manifest: stored.manifest };
+    const stored = await this.manifestForWrite(scope, true);
+    if (stored?.manifest && sameCurrent(stored.manifest.current, head.next)) return { changed: false, manifest: stored.manifest };
     return { changed: true, manifest: await this.materialize(scope, head, at) };
   }
 
@@ -248,7 +298,23 @@ export class CheckpointStore {
     return data ? parseJson(data, 'checkpoint', this.storage.uri(key), parseCheckpoint) : undefined;
   }
 
-  async write(checkpoint: CheckpointV1): Promise<void> {
-    await this.storage.put(keys.checkpoint(checkpoint), JSON.stringify(parseCheckpoint(checkpoint), null, 2));
+  /**
+   * Moves the checkpoint forward to `checkpoint.last_completed_day`, never
+   * backwards: a compare-and-swap loop that keeps the stored checkpoint when
+   * it is already at or past that day. So two incremental runs finishing out
+   * of order (a slow run of day 3 after a run of day 5) leave day 5. Returns
+   * the checkpoint now stored.
+   */
+  async advance(checkpoint: CheckpointV1): Promise<CheckpointV1> {
+    const wanted = parseCheckpoint(checkpoint);
+    const key = keys.checkpoint(checkpoint);
+    const uri = this.storage.uri(key);
+    for (;;) {
+      const stored = await this.storage.getVersioned(key);
+      const current = stored ? parseJson(stored.data, 'checkpoint', uri, parseCheckpoint) : undefined;
+      // Days are YYYY-MM-DD, so string order is day order.
+      if (current && current.last_completed_day >= wanted.last_completed_day) return current;
+      if ((await this.storage.putIfGeneration(key, JSON.stringify(wanted, null, 2), stored?.generation ?? null)) === 'written') return wanted;
+    }
   }
 }

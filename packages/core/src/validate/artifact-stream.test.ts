@@ -170,9 +170,10 @@ describe('scanArtifact', () => {
 
   test('readArtifactHeader reads values after the payload without parsing it', async () => {
     const a = await withVersion(cooc(100, 3));
-    const header = await readArtifactHeader(source(encoder.encode(serializeArtifact(a)), 17));
-    expect(header).toMatchObject({ segment: 'default', build: { built_at: '2026-01-02T01:00:00Z' } });
-    expect(header).not.toHaveProperty('neighbors');
+    const outline = await readArtifactHeader(source(encoder.encode(serializeArtifact(a)), 17));
+    expect(outline!.values).toMatchObject({ segment: 'default', build: { built_at: '2026-01-02T01:00:00Z' } });
+    expect(outline!.values).not.toHaveProperty('neighbors');
+    expect(outline).toMatchObject({ payloadKey: 'neighbors', rows: 100 });
   });
 
   test('a missing source is undefined', async () => {

@@ -1,7 +1,7 @@
 import { ContractValidationError, parseArtifact, verifyArtifactVersion, type ArtifactV1 } from '@recsys/contracts';
 import { ValidationGateError } from '../errors.js';
 import type { Limits } from '../limits.js';
-import { checkLimit } from '../limits.js';
+import { SERVICE_ARTIFACT_MAX_BYTES, checkLimit } from '../limits.js';
 import type { EventTable } from '../compute/event-table.js';
 import type { ArtifactTarget } from '../compute/artifacts.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
@@ -121,6 +121,23 @@ function payloadSize(a: ArtifactV1): { rows: number; maxRow: number } {
 }
 
 /**
+ * Artifact byte gate (DESIGN §5.4): a blob larger than
+ * `limits.max_artifact_bytes` is one recsys-service would refuse to load
+ * (`RECSYS_ARTIFACT_MAX_BYTES`), so it is never published (exit 3).
+ * @since 0.1.0
+ */
+export function checkArtifactBytes(artifact: { type: string; version: string }, bytes: number, limits: Limits): void {
+  const limit = limits.max_artifact_bytes;
+  if (bytes <= limit) return;
+  const n = (v: number) => v.toLocaleString('en-US');
+  throw new ValidationGateError(
+    'artifact_bytes',
+    `${artifact.type} ${artifact.version}: the blob is ${n(bytes)} bytes, over limits.max_artifact_bytes ${n(limit)}; recsys-service refuses artifacts larger than its RECSYS_ARTIFACT_MAX_BYTES (default ${n(SERVICE_ARTIFACT_MAX_BYTES)}), so it is not published. Lower limits.max_items_per_artifact / limits.max_neighbors_per_item, or raise limits.max_artifact_bytes together with the service's RECSYS_ARTIFACT_MAX_BYTES`,
+    { type: artifact.type, version: artifact.version, bytes, allowed: limit, config_key: 'limits.max_artifact_bytes', service_setting: 'RECSYS_ARTIFACT_MAX_BYTES' },
+  );
+}
+
+/**
  * Artifact gate (DESIGN §5.3) on published bytes: parses with the contract,
  * checks type/tenant/surface/segment/window, recomputes the hash, and checks
  * sizes against the limits. Returns the parsed artifact.
@@ -135,6 +152,7 @@ export async function checkArtifactGate(bytes: string, expected: { type: string;
     const detail = ContractValidationError.isInstance(error) ? error.message : `not JSON: ${(error as Error).message}`;
     throw new ValidationGateError('artifact_contract', `${where}: ${detail}`, { type: expected.type, version: expected.version }, { cause: error });
   }
+  checkArtifactBytes(expected, new TextEncoder().encode(bytes).length, limits);
   const check = await verifyArtifactVersion(artifact);
   const { rows, maxRow } = payloadSize(artifact);
   checkArtifactFacts(where, { ...artifact, rows, maxRow, computedVersion: check.ok ? check.version : check.computed }, expected, limits);

@@ -1,11 +1,11 @@
 import type { ArtifactType, InputPartition } from '@recsys/contracts';
-import { IntegrityError, NotFoundError } from '../../errors.js';
+import { IntegrityError, NotFoundError, ValidationGateError } from '../../errors.js';
 import { keys } from '../../keys.js';
 import type { PipelineEnv } from '../../storage-areas.js';
 import { EventTable } from '../../compute/event-table.js';
 import { eventTableNeeds, kindOf } from '../../compute/kinds.js';
 import { countSessionPairs } from '../../compute/cooc.js';
-import { checkTableLimits } from '../../validate/gates.js';
+import { checkCanonicalGate, checkTableLimits } from '../../validate/gates.js';
 import type { ShardSpec } from '../../shard.js';
 import { partitionKeyOf, targetOf, type JobPlan } from '../plan.js';
 import { computeDayStep } from '../day-steps.js';
@@ -13,6 +13,7 @@ import { loadRunCatalog } from '../run-catalog.js';
 import { readCanonicalPartition } from '../canonical-reader.js';
 import { readIngestReport, windowFolderOf, type StagedArtifact } from '../staging.js';
 import { PARTIAL_FORMAT, SHARD_HASH, partialConfigHash, partialLimits, writePartial } from '../partials.js';
+import { refuseFailedValidation } from '../validate-record.js';
 import { dayList, shardText } from './messages.js';
 
 /** A partial aggregate written by a sharded compute. @since 0.1.0 */
@@ -81,6 +82,32 @@ async function writePartials(env: PipelineEnv, plan: JobPlan, shard: ShardSpec, 
 }
 
 /**
+ * Refuses (exit 3) to compute a day (shard) whose canonical partition did not
+ * pass the canonical gate: `validate` recorded a failure for it, or its
+ * ingest counts fail the gate now (an empty day, too many bad lines), which
+ * is what `run` checks before computing. Without this, compute after a failed
+ * validate would stage zero-row artifacts that publish then serves.
+ */
+async function checkComputable(env: PipelineEnv, plan: JobPlan, day: string): Promise<void> {
+  const report = await readIngestReport(env, plan.scope, day, plan.shard);
+  // validate needs the ingest report, so without one it cannot have recorded anything.
+  if (!report) return;
+  await refuseFailedValidation(env, 'compute', plan.scope, day, plan.shard, report.canonical.sha256);
+  try {
+    checkCanonicalGate(day, report.counts, env.limits, { nonEmpty: !plan.shard });
+  } catch (error) {
+    if (!(error instanceof ValidationGateError)) throw error;
+    const shardFlag = shardText(plan);
+    throw new ValidationGateError(
+      error.gate,
+      `compute refuses ${error.message.replace(/^validation gate "[^"]*" failed: /, '')}. Fix the raw input or the limit, then re-run \`recsys-pipelines ingest${shardFlag}\` and \`validate${shardFlag}\` for ${day}`,
+      { ...error.context },
+      { cause: error },
+    );
+  }
+}
+
+/**
  * `compute <type…>`: per day, reads the canonical partition back into an
  * event table and computes the artifacts exactly as `run` does, then stages
  * them. With `--shard i/n` it computes untruncated partial aggregates of the
@@ -100,6 +127,8 @@ export async function computeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
       { missing_days: missing },
     );
   }
+  // The canonical gate, for every day before computing any, exactly as `run` applies it.
+  for (const day of plan.days) await checkComputable(env, plan, day);
   const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
   const results: ComputeDayResult[] = [];
   for (const day of plan.days) {

@@ -7,6 +7,7 @@ import { checkCanonicalGate, checkDayLimits } from '../../validate/gates.js';
 import { targetOf, type JobPlan } from '../plan.js';
 import { stageArtifacts, type StagedArtifact } from '../staging.js';
 import { mergePartials } from '../partials.js';
+import { refuseFailedValidation } from '../validate-record.js';
 import { checkPartials, type CheckedPartials } from './merge-check.js';
 
 /** One merged day. @since 0.1.0 */
@@ -32,6 +33,16 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
     const sets: CheckedPartials[] = [];
     for (const type of plan.types) sets.push(await checkPartials(env, plan, type, day));
     checked.set(day, sets);
+    // A shard whose partition failed validate must not reach the day's artifact.
+    const judged = new Set<string>();
+    for (const header of sets.flatMap((set) => set.headers)) {
+      for (const input of header.inputs) {
+        const id = `${header.shard.index}/${header.shard.count}/${input.sha256}`;
+        if (judged.has(id)) continue;
+        judged.add(id);
+        await refuseFailedValidation(env, 'merge', plan.scope, day, header.shard, input.sha256);
+      }
+    }
   }
   const results: MergeDayResult[] = [];
   for (const day of plan.days) {

@@ -3,7 +3,7 @@ import { NotFoundError, ValidationGateError } from '../../errors.js';
 import type { PipelineEnv } from '../../storage-areas.js';
 import type { PublishStepHook } from '../../publish/publish.js';
 import { targetOf, type JobPlan } from '../plan.js';
-import { logPublishedDay, publishDayStep, type PublishDayResult } from '../day-steps.js';
+import { completeDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from '../day-steps.js';
 import { loadStaged, stagedVersion } from '../staging.js';
 import { dayList } from './messages.js';
 
@@ -56,6 +56,7 @@ export async function publishJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
       );
     }
     const result = await publishDayStep(env, plan, day, loaded.map((l) => l.built), inputs, hook);
+    await completeDayStep(env, plan, day);
     logPublishedDay(env, result);
     results.push(result);
     onDay?.(result);

@@ -1,11 +1,12 @@
-import { NotFoundError, ValidationGateError } from '../../errors.js';
+import { NotFoundError, RecsysError, ValidationGateError } from '../../errors.js';
 import type { PipelineEnv } from '../../storage-areas.js';
 import type { IngestCounts } from '../../ingest/ingest-day.js';
 import { checkCanonicalGate, checkDayLimits } from '../../validate/gates.js';
 import type { ShardSpec } from '../../shard.js';
 import { partitionKeyOf, type JobPlan } from '../plan.js';
 import { readCanonicalPartition } from '../canonical-reader.js';
-import { readIngestReport } from '../staging.js';
+import { readIngestReport, type StoredIngestReport } from '../staging.js';
+import { clearValidateFailure, recordValidateFailure } from '../validate-record.js';
 import { dayList, shardText } from './messages.js';
 
 /** One validated day. @since 0.1.0 */
@@ -42,36 +43,54 @@ export async function validateJob(env: PipelineEnv, plan: JobPlan, onDay?: (day:
   const results: ValidateDayResult[] = [];
   for (const day of plan.days) {
     const report = reports.get(day)!;
-    checkCanonicalGate(day, report.counts, env.limits, { nonEmpty: !plan.shard });
-    const sessions = new Set<string>();
-    const items = new Set<string>();
-    const summary = (await readCanonicalPartition(env, partitionKeyOf(plan, day), {
-      scope: plan.scope,
-      day,
-      shard: plan.shard,
-      check: 'contract',
-      onEvent: (e) => {
-        sessions.add(e.session_id);
-        items.add(e.item_id);
-      },
-    }))!;
-    if (summary.sha256 !== report.canonical.sha256 || summary.events !== report.counts.accepted) {
-      throw new ValidationGateError(
-        'canonical_integrity',
-        `day ${day}: canonical partition ${summary.uri} is not what ingest wrote (${summary.events} events, sha256 ${summary.sha256}; the ingest report says ${report.counts.accepted} events, sha256 ${report.canonical.sha256}); re-run ingest`,
-        { day, uri: summary.uri },
-      );
+    let result: ValidateDayResult;
+    try {
+      result = await validateDay(env, plan, day, report);
+    } catch (error) {
+      // Recorded so compute/merge refuse this partition (see validate-record.ts): the one the ingest
+      // report names, or, when the partition no longer matches the report, the one validate read
+      // (compute then refuses it for not matching the report, exit 1, as before).
+      if (RecsysError.isInstance(error) && (error.kind === 'validation' || error.kind === 'limit')) {
+        const judged = typeof error.context.partition_sha256 === 'string' ? error.context.partition_sha256 : report.canonical.sha256;
+        await recordValidateFailure(env, plan.scope, day, plan.shard, judged, error);
+      }
+      throw error;
     }
-    checkDayLimits(day, { events: summary.events, sessions: sessions.size, items: items.size }, env.limits);
-    const result: ValidateDayResult = {
-      day,
-      ...(plan.shard ? { shard: plan.shard } : {}),
-      counts: report.counts,
-      canonical: { uri: summary.uri, sha256: summary.sha256, events: summary.events, sessions: sessions.size, items: items.size },
-    };
-    env.logger.info({ day, shard: plan.shard, events: summary.events }, 'validated day');
+    await clearValidateFailure(env, plan.scope, day, plan.shard);
+    env.logger.info({ day, shard: plan.shard, events: result.canonical.events }, 'validated day');
     results.push(result);
     onDay?.(result);
   }
   return results;
+}
+
+/** The checks of {@link validateJob} for one day (shard). */
+async function validateDay(env: PipelineEnv, plan: JobPlan, day: string, report: StoredIngestReport): Promise<ValidateDayResult> {
+  checkCanonicalGate(day, report.counts, env.limits, { nonEmpty: !plan.shard });
+  const sessions = new Set<string>();
+  const items = new Set<string>();
+  const summary = (await readCanonicalPartition(env, partitionKeyOf(plan, day), {
+    scope: plan.scope,
+    day,
+    shard: plan.shard,
+    check: 'contract',
+    onEvent: (e) => {
+      sessions.add(e.session_id);
+      items.add(e.item_id);
+    },
+  }))!;
+  if (summary.sha256 !== report.canonical.sha256 || summary.events !== report.counts.accepted) {
+    throw new ValidationGateError(
+      'canonical_integrity',
+      `day ${day}: canonical partition ${summary.uri} is not what ingest wrote (${summary.events} events, sha256 ${summary.sha256}; the ingest report says ${report.counts.accepted} events, sha256 ${report.canonical.sha256}); re-run ingest`,
+      { day, uri: summary.uri, partition_sha256: summary.sha256 },
+    );
+  }
+  checkDayLimits(day, { events: summary.events, sessions: sessions.size, items: items.size }, env.limits);
+  return {
+    day,
+    ...(plan.shard ? { shard: plan.shard } : {}),
+    counts: report.counts,
+    canonical: { uri: summary.uri, sha256: summary.sha256, events: summary.events, sessions: sessions.size, items: items.size },
+  };
 }

@@ -1,0 +1,113 @@
+// Durability of the filesystem adapter (issue 11 items 7 and 9): short
+// writes are completed or fail, a committed object is checked against what
+// was streamed, and temp files of killed writers are cleaned up.
+import { spawn } from 'node:child_process';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { RecsysError } from '@recsys/core';
+import { FsObjectStorage } from './index.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'recsys-fsdur-'));
+  dirs.push(dir);
+  return dir;
+}
+const text = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('utf8') : undefined);
+const payload = (n: number) => 'x'.repeat(n - 1) + '\n';
+
+/** A write(2) that writes at most `max` bytes per call (what a nearly full disk or a signal does). */
+const shortWrites = (max: number) => (handle: FileHandle, data: Uint8Array, offset: number, length: number) => handle.write(data, offset, Math.min(length, max));
+
+describe('short writes', () => {
+  test('a write(2) that writes less than asked is continued: the object is complete', async () => {
+    const root = await tempDir();
+    const storage = new FsObjectStorage(root, { noSync: true, hooks: { write: shortWrites(7) } });
+    const w = await storage.writer('a/part.jsonl');
+    await w.write(payload(100));
+    await w.write(payload(50));
+    expect(await w.commit()).toEqual({ size: 150, written: true });
+    expect(text(await storage.get('a/part.jsonl'))).toBe(payload(100) + payload(50));
+    await storage.put('b.json', payload(33));
+    expect(text(await storage.get('b.json'))).toBe(payload(33));
+  });
+
+  test('a disk that stops taking bytes without an error fails the write; the previous object stays', async () => {
+    const root = await tempDir();
+    const good = new FsObjectStorage(root, { noSync: true });
+    await good.put('part.jsonl', 'the good partition\n');
+    let budget = 40;
+    const full = new FsObjectStorage(root, {
+      noSync: true,
+      hooks: {
+        write: async (handle, data, offset, length) => {
+          const n = Math.min(length, budget);
+          budget -= n;
+          return n === 0 ? { bytesWritten: 0 } : handle.write(data, offset, n);
+        },
+      },
+    });
+    const w = await full.writer('part.jsonl');
+    const error = await (async () => {
+      await w.write(payload(30));
+      await w.write(payload(30));
+      return w.commit();
+    })().catch((e: unknown) => e);
+    expect(RecsysError.isInstance(error)).toBe(true);
+    expect(text(await good.get('part.jsonl'))).toBe('the good partition\n');
+    expect(await readdir(root)).toEqual(['part.jsonl']);
+  });
+
+  test('bytes the filesystem acknowledged but did not keep are caught at commit, before anything is replaced', async () => {
+    const root = await tempDir();
+    const good = new FsObjectStorage(root, { noSync: true });
+    await good.put('part.jsonl', 'the good partition\n');
+    // Reports the whole length written, keeps only half (a lying or failing device).
+    const lossy = new FsObjectStorage(root, {
+      noSync: true,
+      hooks: { write: async (handle, data, offset, length) => ({ bytesWritten: (await handle.write(data, offset, Math.ceil(length / 2))).bytesWritten > 0 ? length : 0 }) },
+    });
+    const w = await lossy.writer('part.jsonl');
+    await w.write(payload(64));
+    const error = await w.commit().catch((e: unknown) => e);
+    expect(RecsysError.isInstance(error) && error.kind).toBe('integrity');
+    expect(text(await good.get('part.jsonl'))).toBe('the good partition\n');
+    await expect(lossy.put('part.jsonl', payload(64))).rejects.toThrow(/short write/);
+    expect(text(await good.get('part.jsonl'))).toBe('the good partition\n');
+    expect(await readdir(root)).toEqual(['part.jsonl']);
+  });
+});
+
+describe('temp files of killed writers', () => {
+  test('the next writer in the directory removes those of dead processes and old ones, and keeps live ones', async () => {
+    const root = await tempDir();
+    const storage = new FsObjectStorage(root, { noSync: true });
+    await storage.put('d/first.json', '1');
+    const child = spawn(process.execPath, ['-e', '0']);
+    const dead = child.pid!;
+    await new Promise((r) => child.on('exit', r));
+    const dir = join(root, 'd');
+    await mkdir(dir, { recursive: true });
+    const names = {
+      dead: `.part.jsonl.${storage.hostTag}-${dead}.0123456789ab.tmp`,
+      live: `.part.jsonl.${storage.hostTag}-${process.pid}.0123456789ac.tmp`,
+      remoteYoung: `.part.jsonl.0badc0de-${dead}.0123456789ad.tmp`,
+      remoteOld: `.part.jsonl.0badc0de-${dead}.0123456789ae.tmp`,
+      legacyOld: `.part.jsonl.${dead}.0123456789af.tmp`,
+    };
+    for (const name of Object.values(names)) await writeFile(join(dir, name), 'partial');
+    const old = new Date(Date.now() - 48 * 3_600_000);
+    await utimes(join(dir, names.remoteOld), old, old);
+    await utimes(join(dir, names.legacyOld), old, old);
+    // A new storage instance (a new process) writes into the directory.
+    const next = new FsObjectStorage(root, { noSync: true });
+    await next.put('d/second.json', '2');
+    expect((await readdir(dir)).sort()).toEqual([names.live, names.remoteYoung, 'first.json', 'second.json'].sort());
+  });
+});
