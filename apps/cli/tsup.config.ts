@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { bin: 'src/bin.ts', 'parse-worker': 'src/parallel/parse-worker.ts' },
+  entry: { bin: 'src/bin.ts' },
   format: ['esm'],
   dts: false,
   sourcemap: true,

@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `.` is the pipeline API; `./internal` adds what runtime adapters need; `./testing` is test support.
+  entry: { index: 'src/index.ts', internal: 'src/internal.ts', testing: 'src/testing.ts' },
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -2,14 +2,22 @@ import { CommanderError } from 'commander';
 import { ContractValidationError, InvalidPathSegmentError } from '@recsys/contracts';
 import { RecsysError } from '@recsys/core';
 import type { Logger } from '@recsys/core';
+import { Interrupted } from './interrupt.js';
 
 /** Maps any error to an exit code and a one-line message (DESIGN §6). */
 export function describeError(error: unknown): { exitCode: number; kind: string; message: string; context?: Record<string, unknown> } {
   if (RecsysError.isInstance(error)) return { exitCode: error.exitCode, kind: error.kind, message: error.message, context: { ...error.context } };
   if (InvalidPathSegmentError.isInstance(error)) return { exitCode: 2, kind: 'usage', message: error.message };
   if (ContractValidationError.isInstance(error)) return { exitCode: 1, kind: 'integrity', message: error.message };
+  if (error instanceof Interrupted) return { exitCode: error.exitCode, kind: 'interrupted', message: error.message, context: { ...error.context } };
   if (error instanceof CommanderError) return { exitCode: 2, kind: 'usage', message: error.message.replace(/^error: /, '') };
   return { exitCode: 1, kind: 'runtime', message: error instanceof Error ? `${error.message}` : String(error) };
+}
+
+/** The `error` member of a `--json` failure document: kind, exit code, message, context. */
+export function errorDocument(error: unknown): { kind: string; exit_code: number; message: string; context?: Record<string, unknown> } {
+  const d = describeError(error);
+  return { kind: d.kind, exit_code: d.exitCode, message: d.message, ...(d.context ? { context: d.context } : {}) };
 }
 
 /** What to do next, per kind of error, for people at a terminal (the message itself names the problem). */

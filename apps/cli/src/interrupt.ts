@@ -1,15 +1,28 @@
 import type { DayPhase, ProgressSink } from '@recsys/core';
 import { formatBytes } from './output.js';
 
-/** The reason a run was stopped by a signal; exit 130 (SIGINT) or 143 (SIGTERM), as shells report them. */
+/**
+ * The reason a command was stopped by a signal; exit 130 (SIGINT) or 143
+ * (SIGTERM), as shells report them. The command that knows what was done
+ * before the signal says so with {@link Interrupted.explained}.
+ */
 export class Interrupted extends Error {
-  constructor(readonly signalName: 'SIGINT' | 'SIGTERM') {
-    super(`interrupted by ${signalName}`);
+  constructor(
+    readonly signalName: 'SIGINT' | 'SIGTERM',
+    message = `interrupted by ${signalName}`,
+    readonly context: Record<string, unknown> = { signal: signalName },
+  ) {
+    super(message);
     this.name = 'Interrupted';
   }
 
   get exitCode(): number {
     return this.signalName === 'SIGINT' ? 130 : 143;
+  }
+
+  /** The same interruption with what it left behind in the message and context. */
+  explained(detail: string, context: Record<string, unknown>): Interrupted {
+    return new Interrupted(this.signalName, `${this.message}: ${detail}`, { signal: this.signalName, ...context });
   }
 }
 

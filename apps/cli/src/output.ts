@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { DayArtifactReport } from '@recsys/core';
 /**
  * Set once stdout's reader has gone (`recsys-pipelines history | head`):
@@ -42,6 +43,29 @@ export function pad(value: string | number, width: number): string {
   return String(value).padEnd(width);
 }
 
+/** `0ef6b7852e97` — enough of a version for humans (rollback --to accepts a unique prefix). */
+export function short(version: string): string {
+  return version.slice(0, 12);
+}
+
+/** What {@link printStaged} shows of one staged artifact. */
+export interface PrintedStaged {
+  readonly type: string;
+  readonly version: string;
+  readonly rows: number;
+  readonly uri: string;
+}
+
+/** The per-artifact lines of `compute` and `merge`. */
+export function printStaged(staged: readonly PrintedStaged[]): void {
+  for (const s of staged) out(`    ${pad(s.type, 14)} ${short(s.version)}  ${pad(`${s.rows} rows`, 12)} staged     ${s.uri}`);
+}
+
+/** `manifest: <path>` (a local path for file:// URIs, else the URI). */
+export function printManifest(uri: string): void {
+  out(`manifest: ${uri.startsWith('file://') ? fileURLToPath(uri) : uri}`);
+}
+
 /** Bytes as people read them: `512 B`, `3.4 kB`, `12.0 MB` (SI, like the service's byte limit). */
 export function formatBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`;
@@ -70,8 +94,8 @@ export function pointerText(a: DayArtifactReport, day: string): string {
 }
 
 /** The artifact lines of a published day, for `run` and `publish`. */
-export function printPublishedArtifacts(day: string, artifacts: readonly DayArtifactReport[]): void {
+export function printArtifacts(day: string, artifacts: readonly DayArtifactReport[]): void {
   for (const a of artifacts) {
-    out(`    ${pad(a.key, 14)} ${a.version.slice(0, 12)}  ${pad(`${a.rows} rows`, 12)} ${pad(formatBytes(a.bytes), 9)} ${pad(a.new_blob ? 'new blob' : 'blob existed', 12)}  ${pointerText(a, day)}  ${a.uri}`);
+    out(`    ${pad(a.key, 14)} ${short(a.version)}  ${pad(`${a.rows} rows`, 12)} ${pad(formatBytes(a.bytes), 9)} ${pad(a.new_blob ? 'new blob' : 'blob existed', 12)}  ${pointerText(a, day)}  ${a.uri}`);
   }
 }

@@ -13,7 +13,13 @@ import { reportCommand } from './commands/report.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { quietCommanderErrors } from './command-line-errors.js';
 
-/** Builds the `recsys-pipelines` command tree. */
+/**
+ * Builds the `recsys-pipelines` command tree. Adding a command is one file in
+ * `commands/`: declare its flags with commander (`withCommonOptions`, …), their
+ * zod schema (`CommonFlags.extend({...})` from options.ts) and pass its body to
+ * `action()` (action.ts), which loads the config, maps errors to exit codes and
+ * prints the `--json` error document; then list it below.
+ */
 export function buildProgram(): Command {
   const program = new Command(TOOL_NAME)
     .description('Turn raw exposure events into versioned, validated, rollbackable recommendation artifacts.')

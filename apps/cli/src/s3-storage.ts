@@ -9,10 +9,15 @@ type S3Client = ReturnType<typeof S3Module.createS3Client>;
 // The AWS SDK costs ~0.4 s to import; only configs that use S3 pay for it.
 let s3: typeof S3Module | undefined;
 
-/** Loads the S3 adapter when any area of a config is on S3 (called while loading the config). */
+/**
+ * Loads the S3 adapter when any of `areas` is on S3. `openAreas` calls it
+ * before {@link openS3Area}; it is the one place that touches `process.env`
+ * for S3 (see below), and only when S3 is used.
+ */
 export async function loadS3Support(areas: readonly AreaLocation[]): Promise<void> {
   if (s3 || !areas.some((a) => a.kind === 's3')) return;
   // Silences the SDK's one-time "future versions need Node 22" warning, which would break the JSON-lines stderr.
+  // The SDK reads this variable itself, so it has to be set before the first client exists.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     s3 = await import('@recsys/storage-s3');

@@ -1,11 +1,11 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, systemClock, type Clock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
-import { FsObjectStorage, nodeSha256 } from '@recsys/storage-fs';
+import { FsObjectStorage } from '@recsys/storage-fs';
+import { nodeSha256, WorkerParsePool } from '@recsys/runtime-node';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
-import { WorkerParsePool } from './parallel/parse-pool.js';
-import { openS3Area } from './s3-storage.js';
+import { loadS3Support, openS3Area } from './s3-storage.js';
 import { openRawSource, openSignalsSink } from './pg-support.js';
 import { signalsKillHook } from './test-hooks.js';
 
@@ -15,9 +15,13 @@ function openArea(name: string, location: AreaLocation, logger?: Logger): Object
   return openS3Area(name, location, logger);
 }
 
-/** Opens every storage area of a config; `logger` receives S3 retry warnings. */
-export function openAreas(config: ResolvedConfig, logger?: Logger): StorageAreas {
+/**
+ * Opens every storage area of a config (loading the S3 adapter first when an
+ * area is on S3); `logger` receives S3 retry warnings.
+ */
+export async function openAreas(config: ResolvedConfig, logger?: Logger): Promise<StorageAreas> {
   const a = config.areas;
+  await loadS3Support(Object.values(a));
   return {
     raw: openArea('raw_source', a.raw, logger),
     canonical: openArea('canonical_dir', a.canonical, logger),
@@ -47,17 +51,23 @@ export function runIdentity(): RunIdentity {
   return { runId: newRunId(), host: hostname(), user: currentUser(), pid: process.pid, tool: { name: TOOL_NAME, version: TOOL_VERSION } };
 }
 
-/** Builds the pipeline environment for a command. */
-export function pipelineEnv(config: ResolvedConfig, logger: Logger): PipelineEnv {
+/**
+ * Builds the pipeline environment for a command. The parse pool's workers
+ * are the command's to close: `onClose` receives the function that does it.
+ */
+export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClose: (close: () => Promise<void>) => void): Promise<PipelineEnv> {
+  const areas = await openAreas(config, logger);
+  const pool = parsePool();
+  if (pool) onClose(() => pool.close());
   return {
-    areas: openAreas(config, logger),
+    areas,
     limits: config.limits,
     volumeAnomaly: config.volumeAnomaly,
     clock: testClock() ?? systemClock,
     logger,
     identity: runIdentity(),
     sha256: nodeSha256,
-    parsePool: parsePool(),
+    parsePool: pool,
     rawSource: openRawSource(config.postgres, logger),
     signals: openSignalsSink(config.postgres, logger, signalsKillHook()),
     rawSourceKey: config.rawSourceKey,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import type { HistoryEntryV1 } from '@recsys/contracts';
-import { applyUpdate } from '@recsys/core';
+import { applyUpdate } from '@recsys/core/internal';
 import { cli, readHistory, readManifest, tempDir, writeConfig } from './helpers.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/publish-worker.mjs', import.meta.url));

@@ -23,11 +23,6 @@ export function dayWindow(day: string): { start: string; end: string } {
   return { start: `${day}T00:00:00Z`, end: `${nextDay(day)}T00:00:00Z` };
 }
 
-/** The staging folder name of a window: `<start>_<end>` as days. */
-export function windowFolder(start: string, endExclusive: string): string {
-  return `${start}_${endExclusive}`;
-}
-
 /** Validates a `--start`/`--end` style day, naming the flag on error. @since 0.1.0 */
 export function parseDayFlag(flag: string, value: string): string {
   if (!isValidDay(value)) {

@@ -1,59 +1,39 @@
 /**
  * Pure pipeline logic of recsys-pipelines. No `fs`, no network, no
  * `process`: everything outside goes through the ports in `ports.ts`.
+ *
+ * This entry is the pipeline API: plan and run the pipeline or its job-mode
+ * steps, publish, the operations (rollback, status, verify, gc, history),
+ * the artifact kinds, errors, limits and ports. What runtime adapters need
+ * besides (the chunk parser, staging, partials, gc fencing, the compute
+ * kernels) is in `@recsys/core/internal`; in-memory storage, the
+ * `ObjectStorage` contract suite and test fixtures are in
+ * `@recsys/core/testing`.
  * @packageDocumentation
  */
 export * from './errors.js';
 export * from './ports.js';
-export * from './storage-areas.js';
-export { keys, checkScope, segment as checkPathSegment, historySeqOfKey, type Scope } from './keys.js';
-export { dayWindow, daysInRange, nextDay, parseDayFlag, dayOfMs, dayStartMs } from './days.js';
+export * from './pipeline-env.js';
+export { keys, checkScope, checkPathSegment, isStorageKey, isStorageKeyPart, isStorageKeyPrefix, type Scope } from './keys.js';
+export { dayWindow, parseDayFlag } from './days.js';
 export { LimitsSchema, DEFAULT_LIMITS, SERVICE_ARTIFACT_MAX_BYTES, resolveLimits, checkLimit, type Limits, type LimitsConfig } from './limits.js';
-export { compareUtf8 } from './utf8-order.js';
-export { splitLines, MAX_LINE_BYTES, type RawLine } from './ingest/line-splitter.js';
-export { REJECT_REASONS, checkRawEvent, canonicalLine, type CanonicalEvent, type RejectReason, type RawEventResult } from './ingest/raw-event.js';
-export { FingerprintSet } from './ingest/fingerprint-set.js';
+export { REJECT_REASONS, type CanonicalEvent, type RejectReason } from './ingest/raw-event.js';
+export { ingestDay, type IngestCounts, type IngestReport, type IngestOptions } from './ingest/ingest-day.js';
+export { parseShardSpec, type ShardSpec } from './shard.js';
+// Artifact kinds: everything the pipeline knows about each type (docs/how-to/add-artifact-type.md).
 export {
-  daysWithoutRawInput,
-  noRawInputError,
-  rawSourcesForDay,
-  openRawSource,
-  rawInputsForDay,
-  isRecordReject,
-  type RawSourceFile,
-  type RawEventSource,
-  type RawInput,
-  type RawInputChunk,
-  type RawRecordReject,
-} from './ingest/raw-source.js';
-// Signals for the service's database (DESIGN §8.2).
-export {
-  SIGNAL_ARTIFACT_TYPES,
-  signalArtifact,
-  signalsSkipReason,
-  writeDaySignals,
-  signalsJob,
-  type SignalsPlan,
-  type SignalsSink,
-  type DaySignals,
-  type DaySignalsReport,
-  type SignalInputs,
-  type SignalsWriteResult,
-  type PopularitySignal,
-  type CovisitSignalRow,
-  type TagSignal,
-} from './pipeline/signals.js';
-export { ingestDay, ingestDayReference, inProcessParsePool, type IngestCounts, type IngestReport, type IngestOptions, type ParsePool } from './ingest/ingest-day.js';
-export { parseChunk, transferables, LocalDictionary, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';
-export { shardOfSession, parseShardSpec, type ShardSpec } from './shard.js';
-export { EventTable, NO_USER, instantOf } from './compute/event-table.js';
-export { Interner } from './compute/interner.js';
-export { PairCounter } from './compute/pair-counter.js';
-export { computePopularity, computePopularityRows, popularityPayload, popularityItems, rankByExposure, type ItemCount, type ItemExposure, type PopularityRows } from './compute/popularity.js';
-export { computeCooc, computeCoocRows, countSessionPairs, coocRowsFromPairs, coocPayload, coocRowObjects, type CoocRow, type CoocRows } from './compute/cooc.js';
-export { JsonBytes, artifactBytes, valuePayload, writeIdCountArray, writeName, nameBytes, jsonString, type PayloadSource, type ArtifactHeader, type BuildBlock, type NameBytes } from './compute/emit.js';
-export { COMPUTABLE_ARTIFACT_TYPES, assertComputable, eventTableNeeds, blobText, computeArtifacts, finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload, type PayloadBuilder } from './compute/artifacts.js';
-export { checkArtifactBytes, checkArtifactGate, checkCanonicalGate, checkTableLimits } from './validate/gates.js';
+  ARTIFACT_KINDS,
+  COMPUTABLE_ARTIFACT_TYPES,
+  CATALOG_ARTIFACT_TYPES,
+  SHARDABLE_ARTIFACT_TYPES,
+  kindOf,
+  assertComputable,
+  assertShardable,
+} from './compute/kinds.js';
+export type { ArtifactKind, ShardedKind, MergedAggregates, ArtifactInputs, BuildContext, ArtifactTarget, Payload, PayloadBuilder } from './compute/artifact-kind.js';
+export { blobText, computeArtifacts, finishArtifact, type BuiltArtifact } from './compute/artifacts.js';
+export { checkArtifactBytes, checkArtifactGate, checkCanonicalGate, checkCatalogGate, checkDayLimits, type DayTotals } from './validate/gates.js';
+// Data quality and time (DESIGN §9): the volume-anomaly gate, rolling windows, late data.
 export {
   DEFAULT_VOLUME_ANOMALY,
   GatesConfigSchema,
@@ -73,41 +53,15 @@ export {
   type VolumeOutcome,
 } from './validate/volume-anomaly.js';
 export { acceptedAnomalyMessage, applyVolumeGate, readVolumeHistory, recordedVolumeVerdict, type VolumeGateOptions } from './pipeline/volume-gate.js';
-export { DAY_AGGREGATE_FORMAT, WindowSum, dayAggregateOf, rollingWindow, windowDaysEnding, type DayAggregate, type WindowSums } from './compute/day-aggregate.js';
-export { dayAggregateKey, loadWindow, readDayAggregate, writeDayAggregate, type LoadedWindow } from './pipeline/day-aggregates.js';
-export { detectLateData, type ChangedDay, type LateDataReport } from './pipeline/late-data.js';
-export { rawFingerprint } from './ingest/raw-source.js';
+export { rollingWindow, windowDaysEnding } from './compute/day-aggregate.js';
 export { MAX_WINDOW_DAYS, WINDOW_ARTIFACT_TYPES, assertWindowable, type WindowReport } from './pipeline/window-artifacts.js';
-export {
-  scanArtifact,
-  readArtifactHeader,
-  checkArtifactGateStreamed,
-  ArtifactSyntaxError,
-  ArtifactChangedError,
-  type ArtifactScan,
-  type ArtifactOutline,
-  type ArtifactSource,
-  type ArtifactHeaderV1,
-  type ArtifactGateExpectation,
-  type ScanOptions,
-} from './validate/artifact-stream.js';
-export { portableSha256 } from './sha256-portable.js';
-// Per-user artifacts, content_sim and the item catalog (issue #8).
-export { computeUserRows, rowsByUser, type ItemScore, type UserItems, type UserScorer } from './compute/user-items.js';
-export { computeImplicit } from './compute/implicit.js';
-export { computeSessionSeq, eventInstants, type EventInstants } from './compute/session-seq.js';
-export { computeContentSim, catalogForSurface, type ContentSimItem, type SurfaceCatalog } from './compute/content-sim.js';
-export { CATALOG_ARTIFACT_TYPES, type ArtifactInputs, type BuildContext } from './compute/artifacts.js';
-export { readCsvRecords, type CsvRecord, type CsvErrorReason } from './catalog/csv.js';
+export { detectLateData, type ChangedDay, type LateDataReport } from './pipeline/late-data.js';
+export { checkArtifactGateStreamed, type ArtifactOutline, type ArtifactGateExpectation, type ArtifactSource, type ArtifactScan, type ScanOptions, type ArtifactHeaderV1 } from './validate/artifact-stream.js';
 export {
   CATALOG_FORMATS,
   CATALOG_REJECT_REASONS,
-  MAX_REPORTED_PROBLEMS,
   catalogSourceFromStorage,
   loadCatalog,
-  normalizeTags,
-  parseCatalog,
-  splitTagCell,
   type Catalog,
   type CatalogFormat,
   type CatalogItem,
@@ -115,99 +69,42 @@ export {
   type CatalogRejectReason,
   type CatalogSource,
 } from './catalog/catalog.js';
-export { checkCatalogGate } from './validate/gates.js';
-export { type CatalogReport } from './pipeline/run.js';
-export { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishedArtifact, type PublishOptions, type PublishResult, type PublishStepHook } from './publish/publish.js';
-export { decidePointerMoves, lastDayOf, type LivePointer, type PointerAction, type PointerCandidate, type PointerDecision, type PointerPlan, type PointerWindow } from './publish/pointer-guard.js';
-export { Registry, CheckpointStore, applyUpdate, type CurrentMap, type PointerUpdate, type CommitMeta, type CommitResult, type CommitOptions } from './registry/registry.js';
-export { planRun, runPipeline, type RunOptions, type RunPlan, type DayResult, type SkippedDay } from './pipeline/run.js';
-// Job mode, segments and sharded runs (issue #6).
+export { publishArtifacts, type DayArtifactReport, type PublishedArtifact, type PublishOptions, type PublishResult, type PublishStepHook } from './publish/publish.js';
+export { Registry, CheckpointStore, type CurrentMap, type PointerUpdate, type CommitMeta, type CommitResult, type CommitOptions } from './registry/registry.js';
+// The pipeline: one planner, the per-day steps, `run` and the job-mode steps.
 export { resolveWindowDays, type WindowOptions } from './pipeline/window.js';
+export { artifactTargetOf, planJob, planSteps, resolveShard, parseShardCount, type JobOptions, type JobPlan, type JobStep, type PipelineStep, type SkippedDay } from './pipeline/plan.js';
+export { ingestDayStep, computeDayStep, publishDayStep, completeDayStep, type ComputedDay, type IngestedDay, type PublishDayResult } from './pipeline/day-steps.js';
+export type { CatalogReport } from './pipeline/run-catalog.js';
+export { planRun, runPipeline, type RunOptions, type RunPlan, type DayResult } from './pipeline/run.js';
+export { ingestJob, type IngestDayResult } from './pipeline/jobs/ingest.js';
+export { validateJob, type ValidateDayResult } from './pipeline/jobs/validate.js';
+export { computeJob, type ComputeDayResult, type PartialResult } from './pipeline/jobs/compute.js';
+export { mergeJob, type MergeDayResult } from './pipeline/jobs/merge.js';
+export { publishJob } from './pipeline/jobs/publish.js';
+// Signals for the service's database (DESIGN §8.2).
 export {
-  planJob,
-  resolveShard,
-  parseShardCount,
-  ingestJob,
-  validateJob,
-  computeJob,
-  mergeJob,
-  publishJob,
-  type JobOptions,
-  type JobPlan,
-  type JobStep,
-  type IngestDayResult,
-  type ValidateDayResult,
-  type ComputeDayResult,
-  type PartialResult,
-  type MergeDayResult,
-  type PublishDayResult,
-} from './pipeline/jobs.js';
-export { readCanonicalPartition, type PartitionSummary, type PartitionCheck, type ReadPartitionOptions } from './pipeline/canonical-reader.js';
-export {
-  windowFolderOf,
-  writeIngestReport,
-  readIngestReport,
-  stageArtifacts,
-  stagedBuilt,
-  stagedVersion,
-  loadStaged,
-  StoredIngestReportSchema,
-  StagedMetaSchema,
-  type StoredIngestReport,
-  type StagedMeta,
-  type StagedArtifact,
-  type LoadedStagedArtifact,
-} from './pipeline/staging.js';
-export {
-  SHARDABLE_ARTIFACT_TYPES,
-  SHARD_HASH,
-  PARTIAL_FORMAT,
-  PartialHeaderSchema,
-  assertShardable,
-  partialLimits,
-  partialConfigHash,
-  writePartial,
-  readPartial,
-  readPartialHeader,
-  mergePartials,
-  shardOfPartialKey,
-  type PartialHeader,
-  type PartialHeaderInput,
-  type PartialVisitor,
-  type MergedPartials,
-} from './pipeline/partials.js';
-// Operations: rollback, status, verify, gc, history (issue #4).
+  SIGNAL_ARTIFACT_TYPES,
+  writeDaySignals,
+  signalsSkipReason,
+  signalsJob,
+  type SignalsPlan,
+  type DaySignalsReport,
+  type SignalInputs,
+} from './pipeline/signals.js';
+export type { StagedArtifact } from './pipeline/staging.js';
+// Operations: rollback, status, verify, gc, history.
 export { type OpsEnv } from './ops/env.js';
 export { parseDuration, formatDuration } from './ops/duration.js';
-export { checkBlob, versionOfUri, type BlobCheck, type BlobExpectation, type BlobProblem } from './ops/blob-check.js';
-export { readHistory, historyItem, diffCurrent, type HistoryItem, type KeyChange } from './ops/history.js';
+export { readHistory, type HistoryItem, type KeyChange } from './ops/history.js';
 export { rollback, type RollbackOptions, type RollbackMove, type RollbackResult } from './ops/rollback.js';
 export { collectStatus, renderPrometheus, dataAgeMs, isFresh, DEFAULT_MAX_AGE_MS, type BlobCheckLevel, type StatusProblemKind, type StatusOptions, type StatusReport, type ScopeStatus, type ArtifactStatus, type StatusEnv } from './ops/status.js';
 export { verifyRegistry, type VerifyReport, type VerifyProblem, type VerifyProblemKind, type ScopeVerification, type VerifyEnv } from './ops/verify.js';
 export { collectGarbage, DEFAULT_GC_OLDER_THAN_MS, DEFAULT_GC_KEEP_HISTORY, type GcOptions, type GcReport, type GcScopeReport, type GcItem } from './ops/gc.js';
-export {
-  fenceTargets,
-  ensureFromBytes,
-  acquireMarker,
-  readPins,
-  readTombstone,
-  PIN_TTL_MS,
-  MARKER_TTL_MS,
-  type FenceTarget,
-  type FenceEnv,
-  type FenceOptions,
-  type HeldMarker,
-  type PinV1,
-  type GcMarkerV1,
-  type TombstoneV1,
-} from './ops/gc-fence.js';
-// Report and show: what is live, for people (issues #11 item 10, #14).
-export { scanArtifactRows, scanBlobRows, type ArtifactRowScan, type RowVisitor } from './report/payload-scan.js';
-export { readTopItems, lookupRanks, readNeighbors, readHeadRows, type RankedItem, type CountedItem, type ShownRow, type RankLookup } from './report/top.js';
+// Report and show: what is live, for people (DESIGN §10).
 export { showLive, type ShowOptions, type ShowResult, type ShownArtifact, type ShowEnv } from './report/show.js';
 export {
   buildReport,
-  shellWord,
   REPORT_DEFAULTS,
   type ReportOptions,
   type ReportEnv,
@@ -223,4 +120,4 @@ export {
   type IngestDayRow,
   type DayOutcome,
 } from './report/report.js';
-export { renderReportHtml, escapeHtml } from './report/html.js';
+export { renderReportHtml } from './report/html.js';

@@ -4,6 +4,9 @@
  * them. Keys are `/`-separated, relative, and built only from validated path
  * segments (see `keys.ts`).
  */
+import type { ChunkContext, ChunkResult } from './ingest/chunk-parser.js';
+import type { RejectReason } from './ingest/raw-event.js';
+import type { Scope } from './keys.js';
 
 /** Size and identity of a stored object. @since 0.1.0 */
 export interface ObjectInfo {
@@ -116,3 +119,130 @@ export interface Sha256 {
 
 /** Creates incremental SHA-256 hashers. @since 0.1.0 */
 export type Sha256Factory = () => Sha256;
+
+/**
+ * Parses chunks of raw lines, possibly on other threads (the Node runtime
+ * has a worker-thread pool). Results must come back per dictionary in
+ * submission order (one FIFO queue per worker). Whoever creates a pool
+ * closes it.
+ * @since 0.1.0
+ */
+export interface ParsePool {
+  parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult>;
+}
+
+// Raw sources other than JSON Lines files (DESIGN §8.1).
+
+/**
+ * A raw record that cannot become events, found by a raw source that reads
+ * records rather than lines (a database row). Ingest quarantines it with
+ * `location` instead of a line number and counts it as one read line.
+ * @since 0.2.0
+ */
+export interface RawRecordReject {
+  readonly kind: 'reject';
+  /** Where the record is, e.g. `{occurred_at, id}` of a database row. */
+  readonly location: Readonly<Record<string, string>>;
+  readonly reason: RejectReason;
+  readonly detail: string;
+  /** The record as read (JSON text), for the quarantine file. */
+  readonly raw: string;
+}
+
+/**
+ * What a raw input yields: raw JSON Lines bytes (chunks may end anywhere;
+ * a reject is only yielded between whole lines) or a rejected record.
+ * @since 0.2.0
+ */
+export type RawInputChunk = Uint8Array | RawRecordReject;
+
+/** One raw input of a day (a file, an object, a database query). @since 0.2.0 */
+export interface RawInput {
+  /** Where it comes from, for reports and quarantine records (never holds credentials). */
+  readonly uri: string;
+  /** Streams the input; called once. */
+  open(): Promise<AsyncIterable<RawInputChunk>>;
+}
+
+/**
+ * Port: where a day's raw exposure events come from when they are not JSON
+ * Lines files in the raw storage area (DESIGN §8.1: the service's
+ * database). The inputs yield raw event v1 JSON lines, so everything after
+ * them (validation, canonical form, dedupe, gates) is the same for every
+ * source.
+ * @since 0.2.0
+ */
+export interface RawEventSource {
+  /** Human-readable location for messages (never holds credentials). */
+  readonly location: string;
+  /**
+   * The inputs holding the events of `scope` on `day`, in reading order.
+   * Throws a usage error when the scope does not exist at the source (an
+   * unknown tenant must never read as "no events", which would empty days).
+   */
+  inputsForDay(scope: Scope, day: string): Promise<RawInput[]>;
+}
+
+// Signals for the service's database (DESIGN §8.2).
+
+/** One item's exposures of a day (`item_popularity_daily`). @since 0.2.0 */
+export interface PopularitySignal {
+  readonly item_id: string;
+  readonly count: number;
+}
+
+/** One cooc row: an item and its neighbours with shared sessions (`item_covisit_daily`, one row per neighbour). @since 0.2.0 */
+export interface CovisitSignalRow {
+  readonly item_id: string;
+  readonly items: readonly { readonly item_id: string; readonly count: number }[];
+}
+
+/** One catalog item's tags (`item_tags`). @since 0.2.0 */
+export interface TagSignal {
+  readonly item_id: string;
+  readonly tags: readonly string[];
+  /** When the catalog has a price for the item. */
+  readonly price?: number;
+}
+
+/**
+ * The signals of one (tenant, namespace, UTC day). A table whose field is
+ * absent is left untouched; a present (even empty) one is replaced.
+ * @since 0.2.0
+ */
+export interface DaySignals {
+  readonly tenant: string;
+  /** The surface (the service's `namespace`). */
+  readonly namespace: string;
+  /** `YYYY-MM-DD`. */
+  readonly day: string;
+  readonly popularity?: readonly PopularitySignal[] | undefined;
+  readonly covisit?: readonly CovisitSignalRow[] | undefined;
+  /** The catalog's items of this namespace (replaces the namespace's tags, which have no day). */
+  readonly tags?: readonly TagSignal[] | undefined;
+  /** RFC 3339 instant written as `updated_at`. */
+  readonly updatedAt: string;
+}
+
+/** Rows written for a day. @since 0.2.0 */
+export interface SignalsWriteResult {
+  readonly popularity_rows?: number;
+  readonly covisit_rows?: number;
+  readonly tag_rows?: number;
+  /** True when the tenant row was created (`auto_create_tenant`). */
+  readonly tenant_created?: boolean;
+}
+
+/**
+ * Port: where signals go (the service's PostgreSQL in `@recsys/storage-pg`).
+ * `writeDay` replaces the day all at once: a reader sees the previous rows
+ * or the new ones, never a mix, and a failure leaves the previous rows.
+ * @since 0.2.0
+ */
+export interface SignalsSink {
+  /** Human-readable location for messages (never holds credentials). */
+  readonly location: string;
+  /** Checks, before anything is written, that the scope can be written (e.g. the tenant exists). */
+  prepare?(scope: Scope): Promise<void>;
+  writeDay(signals: DaySignals): Promise<SignalsWriteResult>;
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { compareUtf8 } from './index.js';
+import { compareUtf8 } from './internal.js';
 
 const sign = (n: number) => Math.sign(n);
 const bufferOrder = (a: string, b: string) => sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));

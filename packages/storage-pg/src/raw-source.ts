@@ -1,5 +1,6 @@
 import Cursor from 'pg-cursor';
-import { UsageError, checkRawEvent, nextDay, type Logger, type RawEventSource, type RawInput, type RawInputChunk, type RejectReason, type Scope } from '@recsys/core';
+import { UsageError, type Logger, type RawEventSource, type RawInput, type RawInputChunk, type RejectReason, type Scope } from '@recsys/core';
+import { checkRawEvent, nextDay } from '@recsys/core/internal';
 import { connect, findTenantId, pgError, quoteTableName, resolveConnection, unknownTenant, withClient, type PgConnection, type PgConnectionOptions } from './connection.js';
 
 /** Options of {@link PgRawEventSource}. @since 0.2.0 */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RecsysError } from '@recsys/core';
 import { BackoffRetryStrategy, S3ObjectStorage, backoffDelay, isTransientError, resolveRetry, type S3AttemptFailure } from '../src/index.js';
-import { patternBytes } from '../../core/test/object-storage-contract.js';
+import { patternBytes } from '@recsys/core/testing';
 import { FaultProxy, type FaultRule } from './fault-proxy.js';
 import { deletePrefix, s3Env, testClient, uniquePrefix } from './s3-env.js';
 

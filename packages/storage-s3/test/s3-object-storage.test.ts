@@ -3,7 +3,7 @@ import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutOb
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecsysError } from '@recsys/core';
 import { S3ObjectStorage, normalizeEndpoint, normalizePrefix } from '../src/index.js';
-import { objectStorageContract, patternBytes } from '../../core/test/object-storage-contract.js';
+import { objectStorageContract, patternBytes } from '@recsys/core/testing';
 import { deletePrefix, s3Env, testClient, uniquePrefix } from './s3-env.js';
 
 const MiB = 1024 * 1024;
@@ -21,6 +21,7 @@ afterAll(async () => {
 });
 
 objectStorageContract('S3 (Ceph RGW)', async () => ({ storage: storage('contract'), cleanup: async () => {} }), { largeBytes: 12 * MiB + 5 });
+// storage-fs runs the same suite on the filesystem adapter, and core on MemoryStorage: every back end behaves alike.
 
 describe('S3ObjectStorage specifics', () => {
   it('keeps every key under its prefix and publishes s3:// URIs of the full key', async () => {

@@ -1,18 +1,20 @@
 import { Command } from 'commander';
+import { z } from 'zod';
 import { collectGarbage, DEFAULT_GC_KEEP_HISTORY, parseDuration, type GcReport } from '@recsys/core';
-import { withCommonOptions, type CommonOptions } from '../options.js';
-import { out, outJson, pad } from '../output.js';
-import { intFlag, opsEnv, optionalScope, runAction, short, type OptionalScopeFlags } from './ops-shared.js';
-
-interface GcFlags extends CommonOptions, OptionalScopeFlags {
-  keepVersions: string;
-  olderThan: string;
-  keepHistory: string;
-  dryRun?: boolean;
-}
+import { action } from '../action.js';
+import { intFlag, OptionalScopeFlags, withCommonOptions, withScope } from '../options.js';
+import { out, outJson, pad, short } from '../output.js';
+import { opsEnv } from './ops-shared.js';
 
 /** Default of `--keep-versions`: a week of daily versions plus a few reruns stay available to `rollback`. */
 export const DEFAULT_GC_KEEP_VERSIONS = 10;
+
+const GcFlags = OptionalScopeFlags.extend({
+  keepVersions: intFlag('--keep-versions', 0),
+  olderThan: z.string().transform((value) => parseDuration('--older-than', value)),
+  keepHistory: intFlag('--keep-history', 0),
+  dryRun: z.boolean().optional(),
+}).transform(withScope);
 
 function print(report: GcReport): void {
   const verb = report.dry_run ? 'would delete' : 'deleted';
@@ -37,18 +39,21 @@ export function gcCommand(): Command {
     .option('--tenant <tenant>', 'only this tenant (with --surface)')
     .option('--surface <surface>', 'only this surface (with --tenant)')
     .option('--dry-run', 'print what would be deleted, delete nothing');
-  cmd.action((flags: GcFlags) =>
-    runAction('gc', flags, async (ctx, logger) => {
-      const report = await collectGarbage(opsEnv(ctx, logger), {
-        keepVersions: intFlag('--keep-versions', flags.keepVersions, 0),
-        keepHistory: intFlag('--keep-history', flags.keepHistory, 0),
-        olderThanMs: parseDuration('--older-than', flags.olderThan),
-        dryRun: flags.dryRun,
-        scope: optionalScope(flags),
-      });
-      if (flags.json) outJson({ ok: true, command: 'gc', ...report });
-      else print(report);
-      return 0;
+  cmd.action(
+    action({
+      command: 'gc',
+      flags: GcFlags,
+      run: async ({ flags, config, logger, json }) => {
+        const report = await collectGarbage(await opsEnv(config, logger), {
+          keepVersions: flags.keepVersions,
+          keepHistory: flags.keepHistory,
+          olderThanMs: flags.olderThan,
+          dryRun: flags.dryRun,
+          scope: flags.scope,
+        });
+        if (json) outJson({ ok: true, command: 'gc', ...report });
+        else print(report);
+      },
     }),
   );
   return cmd;

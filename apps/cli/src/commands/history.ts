@@ -1,14 +1,16 @@
 import { Command, Option } from 'commander';
+import { z } from 'zod';
 import { Registry, readHistory, type HistoryItem } from '@recsys/core';
-import { withCommonOptions, type CommonOptions } from '../options.js';
-import { out, outJson, pad } from '../output.js';
-import { intFlag, opsEnv, runAction, short } from './ops-shared.js';
+import { action } from '../action.js';
+import { CommonFlags, intFlag, withCommonOptions } from '../options.js';
+import { out, outJson, pad, short } from '../output.js';
+import { opsEnv } from './ops-shared.js';
 
-interface HistoryFlags extends CommonOptions {
-  tenant: string;
-  surface: string;
-  limit: string;
-}
+const HistoryFlags = CommonFlags.extend({
+  tenant: z.string(),
+  surface: z.string(),
+  limit: intFlag('--limit', 1),
+});
 
 function print(scope: { tenant: string; surface: string }, items: HistoryItem[], total: number): void {
   if (items.length === 0) {
@@ -35,17 +37,19 @@ export function historyCommand(): Command {
     .addOption(new Option('--tenant <tenant>', 'tenant').makeOptionMandatory())
     .addOption(new Option('--surface <surface>', 'surface').makeOptionMandatory())
     .option('--limit <n>', 'show at most this many entries', '20');
-  cmd.action((flags: HistoryFlags) =>
-    runAction('history', flags, async (ctx, logger) => {
-      const limit = intFlag('--limit', flags.limit, 1);
-      const env = opsEnv(ctx, logger);
-      const registry = new Registry(env.areas.registry);
-      const scope = { tenant: flags.tenant, surface: flags.surface };
-      const items = await readHistory(registry, scope, limit);
-      const total = items.length === 0 ? 0 : items[0]!.seq;
-      if (flags.json) outJson({ ok: true, command: 'history', tenant: scope.tenant, surface: scope.surface, total, entries: items });
-      else print(scope, items, total);
-      return 0;
+  cmd.action(
+    action({
+      command: 'history',
+      flags: HistoryFlags,
+      run: async ({ flags, config, logger, json }) => {
+        const env = await opsEnv(config, logger);
+        const registry = new Registry(env.areas.registry);
+        const scope = { tenant: flags.tenant, surface: flags.surface };
+        const items = await readHistory(registry, scope, flags.limit);
+        const total = items.length === 0 ? 0 : items[0]!.seq;
+        if (json) outJson({ ok: true, command: 'history', tenant: scope.tenant, surface: scope.surface, total, entries: items });
+        else print(scope, items, total);
+      },
     }),
   );
   return cmd;

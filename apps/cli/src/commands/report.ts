@@ -1,40 +1,25 @@
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { buildReport, DEFAULT_MAX_AGE_MS, keys, parseDuration, renderReportHtml, REPORT_DEFAULTS, RecsysError, UsageError, type ReportDocument } from '@recsys/core';
-import { withCommonOptions, type CommonOptions } from '../options.js';
+import { z } from 'zod';
+import { buildReport, DEFAULT_MAX_AGE_MS, keys, parseDuration, renderReportHtml, REPORT_DEFAULTS, type ReportDocument } from '@recsys/core';
+import { action } from '../action.js';
+import { intFlag, OptionalScopeFlags, withCommonOptions, withOptionalScopeOptions, withScope } from '../options.js';
 import { out, outJson } from '../output.js';
 import { commandClock, openAreas } from '../wiring.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { intFlag, optionalScope, runAction, type OptionalScopeFlags } from './ops-shared.js';
+import { writeFileAtomic } from '../write-file-atomic.js';
 
-interface ReportFlags extends CommonOptions, OptionalScopeFlags {
-  out?: string;
-  nextToManifest?: boolean;
-  days: string;
-  top: string;
-  maxAge: string;
-}
-
-/** Writes a file atomically (temp file beside it, fsync, rename): a shared drive never shows half a report. */
-async function writeFileAtomic(file: string, text: string): Promise<string> {
-  const path = resolve(file);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-    return path;
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw new RecsysError('runtime', `cannot write --out ${path}: ${(error as Error).message}`, { file: path }, { cause: error });
-  }
-}
+const ReportFlags = OptionalScopeFlags.extend({
+  out: z.string().optional(),
+  nextToManifest: z.boolean().optional(),
+  days: intFlag('--days', 1),
+  top: intFlag('--top', 1),
+  maxAge: z.string().transform((value) => parseDuration('--max-age', value)),
+})
+  .transform(withScope)
+  .superRefine((flags, ctx) => {
+    if (flags.out === undefined && !flags.nextToManifest && !flags.json) ctx.addIssue({ code: 'custom', message: 'report needs --out <file> (HTML), --next-to-manifest, or --json (data on stdout)' });
+    if (flags.nextToManifest && !flags.scope) ctx.addIssue({ code: 'custom', message: '--next-to-manifest needs --tenant and --surface (the report goes next to that manifest)' });
+  });
 
 function summary(doc: ReportDocument): string {
   const stale = doc.scopes.filter((s) => !s.freshness.fresh).map((s) => `${s.tenant}/${s.surface}`);
@@ -45,9 +30,8 @@ function summary(doc: ReportDocument): string {
 export function reportCommand(): Command {
   const cmd = new Command('report').description('write a self-contained HTML report of what is live: freshness, versions, top items, neighbours, history, ingest per day, how to roll back');
   withCommonOptions(cmd);
+  withOptionalScopeOptions(cmd);
   cmd
-    .option('--tenant <tenant>', 'only this tenant (with --surface)')
-    .option('--surface <surface>', 'only this surface (with --tenant)')
     .option('--out <file>', 'write the HTML report to this file (atomically)')
     .option('--next-to-manifest', 'write the HTML report into the registry as current/<tenant>/<surface>/report.html (needs --tenant and --surface)')
     .option('--days <n>', 'days of ingest shown, ending with the newest ingested or live day', String(REPORT_DEFAULTS.days))
@@ -66,33 +50,31 @@ Examples:
   $ recsys-pipelines report --tenant demo --surface home --days 30 --out demo-home.html
   $ recsys-pipelines report --json > report.json`,
     );
-  cmd.action((flags: ReportFlags) =>
-    runAction('report', flags, async (ctx, logger) => {
-      const scope = optionalScope(flags);
-      const days = intFlag('--days', flags.days, 1);
-      const top = intFlag('--top', flags.top, 1);
-      const maxAgeMs = parseDuration('--max-age', flags.maxAge);
-      if (flags.out === undefined && !flags.nextToManifest && !flags.json) throw new UsageError('report needs --out <file> (HTML), --next-to-manifest, or --json (data on stdout)');
-      if (flags.nextToManifest && !scope) throw new UsageError('--next-to-manifest needs --tenant and --surface (the report goes next to that manifest)');
-      const areas = openAreas(ctx.config, logger);
-      const doc = await buildReport(
-        { areas: { objects: areas.objects, registry: areas.registry, artifacts: areas.artifacts }, clock: commandClock() },
-        { scope, days, top, maxAgeMs, limits: ctx.config.limits, configArg: flags.config },
-      );
-      const written: string[] = [];
-      if (flags.out !== undefined || flags.nextToManifest) {
-        const text = renderReportHtml(doc, { tool: `${TOOL_NAME} ${TOOL_VERSION}` });
-        if (flags.out !== undefined) written.push(await writeFileAtomic(flags.out, text));
-        if (flags.nextToManifest && scope) {
-          const key = keys.manifest(scope).replace(/manifest\.json$/, 'report.html');
-          await areas.registry.put(key, text);
-          written.push(areas.registry.uri(key));
+  cmd.action(
+    action({
+      command: 'report',
+      flags: ReportFlags,
+      run: async ({ flags, config, logger, json }) => {
+        const { scope } = flags;
+        const areas = await openAreas(config, logger);
+        const doc = await buildReport(
+          { areas: { objects: areas.objects, registry: areas.registry, artifacts: areas.artifacts }, clock: commandClock() },
+          { scope, days: flags.days, top: flags.top, maxAgeMs: flags.maxAge, limits: config.limits, configArg: flags.config },
+        );
+        const written: string[] = [];
+        if (flags.out !== undefined || flags.nextToManifest) {
+          const text = renderReportHtml(doc, { tool: `${TOOL_NAME} ${TOOL_VERSION}` });
+          if (flags.out !== undefined) written.push(await writeFileAtomic('--out', flags.out, text));
+          if (flags.nextToManifest && scope) {
+            const key = keys.manifest(scope).replace(/manifest\.json$/, 'report.html');
+            await areas.registry.put(key, text);
+            written.push(areas.registry.uri(key));
+          }
         }
-      }
-      if (flags.json) outJson({ ok: true, command: 'report', ...(written.length > 0 ? { written } : {}), ...doc });
-      else for (const w of written) out(`report written: ${w} (${summary(doc)})`);
-      logger.info({ written, scopes: doc.scopes.length, stale: doc.stale }, 'report');
-      return 0;
+        if (json) outJson({ ok: true, command: 'report', ...(written.length > 0 ? { written } : {}), ...doc });
+        else for (const w of written) out(`report written: ${w} (${summary(doc)})`);
+        logger.info({ written, scopes: doc.scopes.length, stale: doc.stale }, 'report');
+      },
     }),
   );
   return cmd;

@@ -1,20 +1,19 @@
 import { Command } from 'commander';
+import { z } from 'zod';
 import { rollback, type RollbackResult } from '@recsys/core';
-import { withCommonOptions, withScopeOptions, type CommonOptions } from '../options.js';
-import { out, outJson, pad } from '../output.js';
-import { intFlag, opsEnv, runAction, short } from './ops-shared.js';
+import { action } from '../action.js';
+import { intFlag, ScopeFlags, withCommonOptions, withScopeOptions } from '../options.js';
+import { out, outJson, pad, short } from '../output.js';
+import { opsEnv } from './ops-shared.js';
 
-interface RollbackFlags extends CommonOptions {
-  tenant: string;
-  surface: string;
-  segment?: string;
-  type?: string;
-  all?: boolean;
-  to?: string;
-  steps?: string;
-  reason?: string;
-  dryRun?: boolean;
-}
+const RollbackFlags = ScopeFlags.extend({
+  type: z.string().optional(),
+  all: z.boolean().optional(),
+  to: z.string().optional(),
+  steps: intFlag('--steps', 1).optional(),
+  reason: z.string().optional(),
+  dryRun: z.boolean().optional(),
+});
 
 function print(result: RollbackResult): void {
   out(`rollback ${result.tenant}/${result.surface}${result.dry_run ? ' (dry run: nothing written)' : ''}`);
@@ -46,22 +45,25 @@ Examples:
   $ recsys-pipelines rollback --tenant demo --surface home --all --steps 1 --reason "bad upstream data"
   $ recsys-pipelines rollback --tenant demo --surface home --type popularity --to 0ef6b7852e97 --dry-run`,
     );
-  cmd.action((flags: RollbackFlags) =>
-    runAction('rollback', flags, async (ctx, logger) => {
-      const result = await rollback(opsEnv(ctx, logger), {
-        tenant: flags.tenant,
-        surface: flags.surface,
-        segment: flags.segment,
-        type: flags.type,
-        all: flags.all,
-        to: flags.to,
-        steps: flags.steps === undefined ? undefined : intFlag('--steps', flags.steps, 1),
-        reason: flags.reason,
-        dryRun: flags.dryRun,
-      });
-      if (flags.json) outJson({ ok: true, command: 'rollback', ...result });
-      else print(result);
-      return 0;
+  cmd.action(
+    action({
+      command: 'rollback',
+      flags: RollbackFlags,
+      run: async ({ flags, config, logger, json }) => {
+        const result = await rollback(await opsEnv(config, logger), {
+          tenant: flags.tenant,
+          surface: flags.surface,
+          segment: flags.segment,
+          type: flags.type,
+          all: flags.all,
+          to: flags.to,
+          steps: flags.steps,
+          reason: flags.reason,
+          dryRun: flags.dryRun,
+        });
+        if (json) outJson({ ok: true, command: 'rollback', ...result });
+        else print(result);
+      },
     }),
   );
   return cmd;

@@ -1,16 +1,18 @@
 import { Command, Option } from 'commander';
+import { z } from 'zod';
 import { showLive, type ShowResult, type ShownArtifact } from '@recsys/core';
-import { withCommonOptions, type CommonOptions } from '../options.js';
-import { out, outJson, pad } from '../output.js';
-import { intFlag, opsEnv, runAction, short } from './ops-shared.js';
+import { action } from '../action.js';
+import { CommonFlags, intFlag, withCommonOptions } from '../options.js';
+import { out, outJson, pad, short } from '../output.js';
+import { opsEnv } from './ops-shared.js';
 
-interface ShowFlags extends CommonOptions {
-  tenant: string;
-  surface: string;
-  type?: string;
-  segment?: string;
-  top: string;
-}
+const ShowFlags = CommonFlags.extend({
+  tenant: z.string(),
+  surface: z.string(),
+  type: z.string().optional(),
+  segment: z.string().optional(),
+  top: intFlag('--top', 1),
+});
 
 const window = (a: ShownArtifact) => (a.window ? `window ${a.window.start.slice(0, 10)}..${a.window.end.slice(0, 10)}` : '');
 
@@ -62,13 +64,15 @@ Examples:
   $ recsys-pipelines show --tenant demo --surface home
   $ recsys-pipelines show --tenant demo --surface home --type popularity --top 20 --json`,
     );
-  cmd.action((flags: ShowFlags) =>
-    runAction('show', flags, async (ctx, logger) => {
-      const top = intFlag('--top', flags.top, 1);
-      const result = await showLive(opsEnv(ctx, logger), { tenant: flags.tenant, surface: flags.surface, type: flags.type, segment: flags.segment, top });
-      if (flags.json) outJson({ ok: true, command: 'show', ...result });
-      else print(result);
-      return 0;
+  cmd.action(
+    action({
+      command: 'show',
+      flags: ShowFlags,
+      run: async ({ flags, config, logger, json }) => {
+        const result = await showLive(await opsEnv(config, logger), { tenant: flags.tenant, surface: flags.surface, type: flags.type, segment: flags.segment, top: flags.top });
+        if (json) outJson({ ok: true, command: 'show', ...result });
+        else print(result);
+      },
     }),
   );
   return cmd;

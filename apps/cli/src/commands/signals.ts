@@ -12,9 +12,9 @@ import {
   signalsSkipReason,
   type DaySignalsReport,
 } from '@recsys/core';
+import { action } from '../action.js';
 import { catalogSource } from '../catalog.js';
-import { commandContext, loggerFor, parseList, withCommonOptions, withScopeOptions, withWindowOptions, type WindowFlags } from '../options.js';
-import { describeError, handleError } from '../handle-error.js';
+import { CatalogFlags, WindowFlags, withCatalogOptions, withCommonOptions, withScopeOptions, withWindowOptions } from '../options.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson } from '../output.js';
 
@@ -25,10 +25,7 @@ import { out, outJson } from '../output.js';
  * `db.dsn` is set.
  */
 
-interface SignalsFlags extends WindowFlags {
-  catalog?: string;
-  catalogFormat?: string;
-}
+const SignalsFlags = WindowFlags.extend(CatalogFlags.shape);
 
 /** One human line per day. */
 export function signalsLine(report: DaySignalsReport): string {
@@ -48,38 +45,33 @@ export function signalsCommand(): Command {
   withScopeOptions(cmd);
   withWindowOptions(cmd);
   cmd.option('--artifacts <types>', 'which signal tables to write, by artifact type: popularity, cooc, content_sim (item_tags, from the catalog) (default: config artifact_kinds, else popularity,cooc)');
-  cmd.option('--catalog <file>', 'item catalog for item_tags, CSV or JSONL (default: config catalog.path)');
-  cmd.option('--catalog-format <format>', 'catalog format, csv or jsonl (default: from the file extension)');
-  cmd.action(async (flags: SignalsFlags) => {
-    const logger = loggerFor(flags);
-    const days: DaySignalsReport[] = [];
-    try {
-      const ctx = await commandContext(flags, logger);
-      const env = pipelineEnv(ctx.config, logger);
-      const sink = env.signals;
-      if (!sink) throw new ConfigError('db.dsn', "required by signals: the service's database to write the signal tables to");
-      const scope = checkScope({ tenant: flags.tenant, surface: flags.surface });
-      const segment = checkPathSegment('segment', flags.segment ?? DEFAULT_SEGMENT);
-      const types = assertComputable(flags.artifacts ? parseList('--artifacts', flags.artifacts) : ctx.config.artifactKinds);
-      const plan = { scope, segment, days: await resolveWindowDays(env, scope, { start: flags.start, end: flags.end, incremental: flags.incremental }), types };
-      const skipped = signalsSkipReason(segment);
-      const source = types.includes('content_sim') && !skipped ? await catalogSource(flags, ctx.config, scope, process.cwd()) : undefined;
-      const catalog = source ? await loadCatalog(source, env.sha256) : undefined;
-      logger.info({ run_id: env.identity.runId, step: 'signals', ...scope, segment, days: plan.days, location: sink.location }, 'signals started');
-      if (!flags.json) out(`recsys-pipelines signals ${scope.tenant}/${scope.surface} segment=${segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'}) → ${sink.location}`);
-      await signalsJob(env, plan, sink, { catalog, dayWindow }, (report) => {
-        days.push(report);
-        if (!flags.json) out(`  ${report.day}\n${signalsLine(report)}`);
-      });
-      if (flags.json) outJson({ ok: true, command: 'signals', run_id: env.identity.runId, tenant: scope.tenant, surface: scope.surface, segment, location: sink.location, ...(skipped ? { skipped } : {}), days });
-      else if (plan.days.length === 0) out('nothing to do: no days in the window');
-    } catch (error) {
-      process.exitCode = handleError(error, logger, (line) => process.stderr.write(line + '\n'));
-      if (flags.json) {
-        const d = describeError(error);
-        outJson({ ok: false, command: 'signals', error: { kind: d.kind, exit_code: d.exitCode, message: d.message, ...(d.context ? { context: d.context } : {}) }, days });
-      }
-    }
-  });
+  withCatalogOptions(cmd);
+  cmd.action(
+    action({
+      command: 'signals',
+      flags: SignalsFlags,
+      partial: () => ({ days: [] as DaySignalsReport[] }),
+      run: async ({ flags, config, logger, json, partial: { days }, onClose }) => {
+        const env = await pipelineEnv(config, logger, onClose);
+        const sink = env.signals;
+        if (!sink) throw new ConfigError('db.dsn', "required by signals: the service's database to write the signal tables to");
+        const scope = checkScope({ tenant: flags.tenant, surface: flags.surface });
+        const segment = checkPathSegment('segment', flags.segment ?? DEFAULT_SEGMENT);
+        const types = assertComputable(flags.artifacts ?? config.artifactKinds);
+        const plan = { scope, segment, days: await resolveWindowDays(env, scope, { start: flags.start, end: flags.end, incremental: flags.incremental }), types };
+        const skipped = signalsSkipReason(segment);
+        const source = types.includes('content_sim') && !skipped ? await catalogSource(flags, config, scope, process.cwd()) : undefined;
+        const catalog = source ? await loadCatalog(source, env.sha256) : undefined;
+        logger.info({ run_id: env.identity.runId, step: 'signals', ...scope, segment, days: plan.days, location: sink.location }, 'signals started');
+        if (!json) out(`recsys-pipelines signals ${scope.tenant}/${scope.surface} segment=${segment} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'}) → ${sink.location}`);
+        await signalsJob(env, plan, sink, { catalog, dayWindow }, (report) => {
+          days.push(report);
+          if (!json) out(`  ${report.day}\n${signalsLine(report)}`);
+        });
+        if (json) outJson({ ok: true, command: 'signals', run_id: env.identity.runId, tenant: scope.tenant, surface: scope.surface, segment, location: sink.location, ...(skipped ? { skipped } : {}), days });
+        else if (plan.days.length === 0) out('nothing to do: no days in the window');
+      },
+    }),
+  );
   return cmd;
 }

@@ -1,39 +1,17 @@
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { collectStatus, DEFAULT_MAX_AGE_MS, EXIT_CODES, formatDuration, parseDuration, renderPrometheus, RecsysError, type StatusReport } from '@recsys/core';
-import { withCommonOptions, type CommonOptions } from '../options.js';
-import { out, outJson, pad } from '../output.js';
-import { commandClock } from '../wiring.js';
-import { opsEnv, optionalScope, runAction, short, type OptionalScopeFlags } from './ops-shared.js';
+import { z } from 'zod';
+import { collectStatus, DEFAULT_MAX_AGE_MS, EXIT_CODES, formatDuration, parseDuration, renderPrometheus, type StatusReport } from '@recsys/core';
+import { action } from '../action.js';
+import { OptionalScopeFlags, withCommonOptions, withOptionalScopeOptions, withScope } from '../options.js';
+import { out, outJson, pad, short } from '../output.js';
+import { opsEnv } from './ops-shared.js';
+import { writeFileAtomic } from '../write-file-atomic.js';
 
-interface StatusFlags extends CommonOptions, OptionalScopeFlags {
-  maxAge: string;
-  prometheus?: string;
-  verify?: boolean;
-}
-
-/**
- * Writes the node-exporter textfile atomically: the collector must never read
- * a half-written file, so write a temp file beside it, fsync, rename.
- */
-async function writeTextfile(file: string, text: string): Promise<void> {
-  const path = resolve(file);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw new RecsysError('runtime', `cannot write --prometheus ${path}: ${(error as Error).message}`, { file: path }, { cause: error });
-  }
-}
+const StatusFlags = OptionalScopeFlags.extend({
+  maxAge: z.string().transform((value) => parseDuration('--max-age', value)),
+  prometheus: z.string().optional(),
+  verify: z.boolean().optional(),
+}).transform(withScope);
 
 function print(report: StatusReport, registry: string, configFile: string | undefined): void {
   if (report.scopes.length === 0) {
@@ -83,26 +61,26 @@ export function statusExitCode(report: StatusReport): number {
 export function statusCommand(): Command {
   const cmd = new Command('status').description('freshness of every tenant/surface (or one): data age of the served artifacts vs --max-age; exits 5 when stale, 1 when a served blob is missing or damaged');
   withCommonOptions(cmd);
-  cmd
-    .option('--tenant <tenant>', 'only this tenant (with --surface)')
-    .option('--surface <surface>', 'only this surface (with --tenant)')
+  withOptionalScopeOptions(cmd)
     .option('--max-age <duration>', 'freshness SLO: the largest data age (now minus the end of the served window) that is still fresh, e.g. 26h, 90m, 2d', `${DEFAULT_MAX_AGE_MS / 3_600_000}h`)
     .option('--verify', 'also parse and hash every served blob (as `verify` does) instead of checking existence and size only')
     .option('--prometheus <file>', 'also write node-exporter textfile metrics to this file (atomically)')
     .addHelpText('after', '\nExit codes: 0 fresh, 5 stale (or nothing published), 1 when a served blob is missing, unreadable or not what its record says (or on runtime errors), 2 on usage errors. Suits cron and Kubernetes probes.');
-  cmd.action((flags: StatusFlags) =>
-    runAction('status', flags, async (ctx, logger) => {
-      const maxAgeMs = parseDuration('--max-age', flags.maxAge);
-      const scope = optionalScope(flags);
-      const env = opsEnv(ctx, logger);
-      const report = await collectStatus({ ...env, clock: commandClock() }, { scope, maxAgeMs, verify: flags.verify === true });
-      if (flags.prometheus !== undefined) await writeTextfile(flags.prometheus, renderPrometheus(report));
-      const code = statusExitCode(report);
-      if (flags.json) outJson({ ok: code === 0, command: 'status', ...report });
-      else print(report, env.areas.registry.location, ctx.config.file);
-      if (report.stale) logger.warn({ stale: report.scopes.filter((s) => !s.fresh).map((s) => `${s.tenant}/${s.surface}`) }, 'stale artifacts');
-      if (report.problems > 0) logger.warn({ problems: report.scopes.flatMap((s) => s.artifacts.filter((a) => a.problem !== undefined).map((a) => `${s.tenant}/${s.surface} ${a.key}: ${a.problem!}`)) }, 'served blobs with problems');
-      return code;
+  cmd.action(
+    action({
+      command: 'status',
+      flags: StatusFlags,
+      run: async ({ flags, config, logger, json }) => {
+        const env = await opsEnv(config, logger);
+        const report = await collectStatus(env, { scope: flags.scope, maxAgeMs: flags.maxAge, verify: flags.verify === true });
+        if (flags.prometheus !== undefined) await writeFileAtomic('--prometheus', flags.prometheus, renderPrometheus(report));
+        const code = statusExitCode(report);
+        if (json) outJson({ ok: code === 0, command: 'status', ...report });
+        else print(report, env.areas.registry.location, config.file);
+        if (report.stale) logger.warn({ stale: report.scopes.filter((s) => !s.fresh).map((s) => `${s.tenant}/${s.surface}`) }, 'stale artifacts');
+        if (report.problems > 0) logger.warn({ problems: report.scopes.flatMap((s) => s.artifacts.filter((a) => a.problem !== undefined).map((a) => `${s.tenant}/${s.surface} ${a.key}: ${a.problem!}`)) }, 'served blobs with problems');
+        return code;
+      },
     }),
   );
   return cmd;

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { verifyRegistry, type VerifyReport } from '@recsys/core';
-import { withCommonOptions, type CommonOptions } from '../options.js';
+import { action } from '../action.js';
+import { OptionalScopeFlags, withCommonOptions, withOptionalScopeOptions, withScope } from '../options.js';
 import { out, outJson } from '../output.js';
-import { opsEnv, optionalScope, runAction, type OptionalScopeFlags } from './ops-shared.js';
+import { opsEnv } from './ops-shared.js';
 
-type VerifyFlags = CommonOptions & OptionalScopeFlags;
+const VerifyFlags = OptionalScopeFlags.transform(withScope);
 
 function print(report: VerifyReport): void {
   if (report.scopes.length === 0) out('registry is empty: nothing to verify');
@@ -19,14 +20,18 @@ function print(report: VerifyReport): void {
 export function verifyCommand(): Command {
   const cmd = new Command('verify').description('check that every manifest pointer, version record and history entry resolves to a blob whose hash matches; exits 1 on any problem');
   withCommonOptions(cmd);
-  cmd.option('--tenant <tenant>', 'only this tenant (with --surface)').option('--surface <surface>', 'only this surface (with --tenant)');
-  cmd.action((flags: VerifyFlags) =>
-    runAction('verify', flags, async (ctx, logger) => {
-      const report = await verifyRegistry(opsEnv(ctx, logger), { scope: optionalScope(flags) });
-      if (flags.json) outJson({ command: 'verify', ...report });
-      else print(report);
-      for (const p of report.problems) logger.error({ kind: p.kind, tenant: p.tenant, surface: p.surface, where: p.where, uri: p.uri }, p.message);
-      return report.ok ? 0 : 1;
+  withOptionalScopeOptions(cmd);
+  cmd.action(
+    action({
+      command: 'verify',
+      flags: VerifyFlags,
+      run: async ({ flags, config, logger, json }) => {
+        const report = await verifyRegistry(await opsEnv(config, logger), { scope: flags.scope });
+        if (json) outJson({ command: 'verify', ...report });
+        else print(report);
+        for (const p of report.problems) logger.error({ kind: p.kind, tenant: p.tenant, surface: p.surface, where: p.where, uri: p.uri }, p.message);
+        return report.ok ? 0 : 1;
+      },
     }),
   );
   return cmd;

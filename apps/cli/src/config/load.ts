@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, resolveLimits, resolveVolumeAnomaly, type Limits, type VolumeAnomalyConfig } from '@recsys/core';
-import { loadS3Support } from '../s3-storage.js';
 import { loadPgSupport } from '../pg-support.js';
 import { ConfigFileSchema, GO_ONLY_KEYS, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
 import { locateJsonSyntaxError } from './json-error.js';
@@ -34,7 +33,7 @@ export interface ResolvedConfig {
   /** Item catalog for `content_sim`: absolute path (may hold `{tenant}`/`{surface}`) and format. */
   readonly catalog?: { readonly path: string; readonly format?: 'csv' | 'jsonl' };
   readonly limits: Limits;
-  /** `gates.volume_anomaly`, resolved (on by default). */
+  /** `gates.volume_anomaly`, resolved (on by default; off in the embedded default, which reads the samples). */
   readonly volumeAnomaly: VolumeAnomalyConfig;
   /** `window_days` (1 when absent). */
   readonly windowDays: number;
@@ -60,7 +59,8 @@ function keyOf(path: readonly PropertyKey[]): string {
 /**
  * Reads and validates a config file (or the embedded default when `path`
  * is undefined). Relative paths resolve against the config file's folder
- * (the working directory for the embedded default).
+ * (the working directory for the embedded default). Pure apart from reading
+ * the file: opening the storage it names is `openAreas`' job.
  */
 export async function loadConfig(path: string | undefined, cwd: string): Promise<ResolvedConfig> {
   let raw: unknown = {};
@@ -102,7 +102,7 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
     throw new ConfigError(key, `${problem}${more}`, { file, issues: parsed.error.issues.map((i) => ({ key: keyOf(i.path), message: i.message })) });
   }
   const resolved = resolveConfig(parsed.data, file, base);
-  await loadS3Support(Object.values(resolved.areas));
+  // The PostgreSQL adapters validate DSNs and table names, so a bad config fails here, before any I/O.
   await loadPgSupport(resolved.postgres);
   return resolved;
 }

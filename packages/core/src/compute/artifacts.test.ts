@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseArtifact, verifyArtifactVersion, type CoocArtifactV1, type PopularityArtifactV1 } from '@recsys/contracts';
-import { EventTable, RecsysError, blobText, computeArtifacts, dayWindow, resolveLimits, type ArtifactTarget, type LimitsConfig, type Sha256Factory } from '../index.js';
+import { EventTable, RecsysError, blobText, computeArtifacts, dayWindow, resolveLimits, type ArtifactTarget, type LimitsConfig, type Sha256Factory } from '../internal.js';
 
 const sha256: Sha256Factory = () => {
   const h = createHash('sha256');

@@ -1,34 +1,21 @@
 import { DEFAULT_SEGMENT, type ArtifactType } from '@recsys/contracts';
 import type { Limits } from '../limits.js';
-import type { Scope } from '../keys.js';
 import type { Sha256Factory } from '../ports.js';
 import { UsageError } from '../errors.js';
 import type { EventTable } from './event-table.js';
 import { artifactBytes, valuePayload, type ArtifactHeader, type PayloadSource } from './emit.js';
-import { computePopularityRows, popularityPayload } from './popularity.js';
-import { computeCoocRows, coocPayload } from './cooc.js';
-import type { Catalog } from '../catalog/catalog.js';
-import { computeImplicit } from './implicit.js';
-import { computeSessionSeq } from './session-seq.js';
-import { computeContentSim } from './content-sim.js';
-import { rowsPayload } from './rows-payload.js';
+import type { ArtifactInputs, ArtifactTarget, Payload } from './artifact-kind.js';
+import { kindOf } from './kinds.js';
 
-/** What an artifact is computed for. @since 0.1.0 */
-export interface ArtifactTarget {
-  readonly scope: Scope;
-  /** Segment name; `default` when not given. */
-  readonly segment: string;
-  /** Window, second-precision UTC. */
-  readonly window: { readonly start: string; readonly end: string };
-}
+export type { ArtifactTarget, Payload, ArtifactInputs, BuildContext, PayloadBuilder } from './artifact-kind.js';
 
 /** A computed artifact with its content-hash version; the blob is produced on demand, in chunks. @since 0.1.0 */
 export interface BuiltArtifact {
   readonly type: ArtifactType;
   readonly version: string;
   readonly builtAt: string;
-  /** Rows/items in the payload (for reports, metrics and size gates). */
-  readonly size: number;
+  /** Rows/items in the payload (for reports, metrics and the row gates). */
+  readonly rows: number;
   /** The blob exactly as it is published (pretty JSON, Go escaping), as UTF-8 chunks. */
   blob(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   /** SHA-256 of the blob's bytes, when already known (a staged blob); publishing checks what it writes against it. */
@@ -42,82 +29,6 @@ export interface BuiltArtifact {
   withBuiltAt?(builtAt: string): BuiltArtifact;
   /** Size of the blob in bytes, when already known (a staged blob): the byte gate checks it before anything is published. */
   readonly bytes?: number;
-}
-
-/** The payload of one artifact: streamed members, or a plain object for small payloads. @since 0.1.0 */
-export interface Payload {
-  readonly members: readonly PayloadSource[] | Readonly<Record<string, unknown>>;
-  readonly size: number;
-}
-
-/** Inputs besides the window's events that some artifact types need. @since 0.1.0 */
-export interface ArtifactInputs {
-  /** The item catalog (`content_sim`). */
-  readonly catalog?: Catalog | undefined;
-}
-
-/** What a builder may need besides the events: the target and the other inputs. @since 0.1.0 */
-export interface BuildContext {
-  readonly target: ArtifactTarget;
-  readonly inputs: ArtifactInputs;
-}
-
-/** Computes the payload of one artifact type from a day's events. @since 0.1.0 */
-export type PayloadBuilder = (table: EventTable, ranks: Uint32Array, limits: Limits, ctx: BuildContext) => Payload;
-
-/**
- * The artifact types this build can compute, and how. Adding a type means
- * adding a builder here (see docs/how-to/add-artifact-type.md).
- */
-const BUILDERS: Partial<Record<ArtifactType, PayloadBuilder>> = {
-  popularity: (table, ranks, limits) => {
-    const rows = computePopularityRows({ names: table.items.values, counts: table.itemCounts.data, ranks }, limits.max_items_per_artifact);
-    return { members: [popularityPayload(rows)], size: rows.ids.length };
-  },
-  cooc: (table, ranks, limits) => {
-    const rows = computeCoocRows(table, ranks, limits);
-    return { members: [coocPayload(rows)], size: rows.rowIds.length };
-  },
-  implicit: (table, ranks, limits) => {
-    const users = computeImplicit(table, ranks, limits);
-    return { members: [rowsPayload('users', users)], size: users.length };
-  },
-  session_seq: (table, ranks, limits) => {
-    const users = computeSessionSeq(table, ranks, limits);
-    return { members: [rowsPayload('users', users)], size: users.length };
-  },
-  content_sim: (table, _ranks, limits, { target, inputs }) => {
-    if (!inputs.catalog) throw new UsageError('content_sim needs an item catalog (config "catalog" or --catalog <file>)');
-    const exposures = (itemId: string) => {
-      const id = table.items.lookup(itemId);
-      return id === undefined ? 0 : table.itemCounts.get(id);
-    };
-    const items = computeContentSim(inputs.catalog, target.scope.surface, limits, exposures);
-    return { members: [rowsPayload('items', items)], size: items.length };
-  },
-};
-
-/** Artifact types that need an item catalog besides the events. @since 0.1.0 */
-export const CATALOG_ARTIFACT_TYPES: readonly ArtifactType[] = ['content_sim'];
-
-/**
- * Which optional event-table columns the given artifact types read.
- * @since 0.1.0
- */
-export function eventTableNeeds(types: readonly string[]): { users: boolean; instants: boolean } {
-  return { users: types.includes('implicit') || types.includes('session_seq'), instants: types.includes('session_seq') };
-}
-
-/** Artifact types that can be computed from exposure events. @since 0.1.0 */
-export const COMPUTABLE_ARTIFACT_TYPES = Object.keys(BUILDERS) as ArtifactType[];
-
-/** Throws a usage error naming the unsupported types. @since 0.1.0 */
-export function assertComputable(types: readonly string[]): ArtifactType[] {
-  const bad = types.filter((t) => !(t in BUILDERS));
-  if (bad.length > 0) {
-    throw new UsageError(`unsupported artifact type(s): ${bad.join(', ')} (supported: ${COMPUTABLE_ARTIFACT_TYPES.join(', ')})`, { types: bad });
-  }
-  return [...new Set(types)] as ArtifactType[];
 }
 
 function members(payload: Payload): readonly PayloadSource[] {
@@ -146,7 +57,7 @@ export function finishArtifact(type: ArtifactType, target: ArtifactTarget, paylo
     type,
     version,
     builtAt: at,
-    size: payload.size,
+    rows: payload.rows,
     blob: () => artifactBytes(header, sources, { built_at: at, version, source_hash: version }),
     withBuiltAt: stamped,
   });
@@ -179,8 +90,8 @@ export function computeArtifacts(
 ): BuiltArtifact[] {
   const ranks = table.items.utf8Ranks();
   return types.map((type) => {
-    const builder = BUILDERS[type];
-    if (!builder) throw new UsageError(`unsupported artifact type ${type}`);
-    return finishArtifact(type, target, builder(table, ranks, limits, { target, inputs }), builtAt, sha256);
+    const kind = kindOf(type);
+    if (!kind) throw new UsageError(`unsupported artifact type ${type}`);
+    return finishArtifact(type, target, kind.build(table, ranks, limits, { target, inputs }), builtAt, sha256);
   });
 }

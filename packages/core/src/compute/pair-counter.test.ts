@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { PairCounter } from '../index.js';
+import { PairCounter } from '../internal.js';
 
 const collect = (counter: PairCounter) => {
   const out = new Map<string, number>();

@@ -19,7 +19,7 @@ import {
   type ObjectStorage,
   type ObjectWriter,
   type PipelineEnv,
-} from '../index.js';
+} from '../internal.js';
 
 /** A minimal in-memory ObjectStorage whose `read` streams in chunks cut at `cuts` (byte offsets). */
 class MemoryStorage implements ObjectStorage {

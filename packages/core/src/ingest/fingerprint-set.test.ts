@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { FingerprintSet } from '../index.js';
+import { FingerprintSet } from '../internal.js';
 import { FP, fingerprint, randomFingerprintKey } from './fingerprint-set.js';
 
 describe('FingerprintSet', () => {

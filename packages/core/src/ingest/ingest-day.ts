@@ -1,4 +1,4 @@
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { Scope } from '../keys.js';
 import { NO_USER, type EventTable } from '../compute/event-table.js';
 import { shardOfSession, type ShardSpec } from '../shard.js';
@@ -8,17 +8,9 @@ import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
+import type { ParsePool } from '../ports.js';
 
 export type { IngestCounts, IngestReport } from './day-outputs.js';
-
-/**
- * Parses chunks of raw lines, possibly on other threads. Results must come
- * back per dictionary in submission order (one FIFO queue per worker).
- * @since 0.1.0
- */
-export interface ParsePool {
-  parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult>;
-}
 
 /** A pool that parses on the calling thread (small inputs, tests, browsers). @since 0.1.0 */
 export function inProcessParsePool(): ParsePool {
@@ -238,8 +230,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
 /**
  * The straightforward line-by-line ingest: one thread, one line at a time,
  * no typed-array tricks. Kept as the reference that the fast engine must
- * match byte for byte (tests compare them on random inputs), and selectable
- * with `--engine reference` when debugging.
+ * match byte for byte (tests compare them on random inputs).
  * @since 0.1.0
  */
 export async function ingestDayReference(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: Pick<IngestOptions, 'shard' | 'partitionKey'> = {}): Promise<IngestReport> {

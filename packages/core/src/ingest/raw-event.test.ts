@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { CanonicalExposureSchema, RawExposureEventV1Schema, isValidPathSegment } from '@recsys/contracts';
-import { REJECT_REASONS, canonicalLine, checkRawEvent, type RejectReason } from '../index.js';
+import { REJECT_REASONS, canonicalLine, checkRawEvent, type RejectReason } from '../internal.js';
 
 const good = { v: 1, ts: '2026-01-01T12:00:00+02:00', tenant: 'demo', surface: 'home', session_id: 's1', item_id: 'A' };
 

@@ -1,4 +1,4 @@
-import { canonicalTimestampParts } from '@recsys/contracts';
+import { canonicalTimestampParts, type CanonicalExposure } from '@recsys/contracts';
 import { briefJson } from '../json-brief.js';
 
 /**
@@ -25,17 +25,12 @@ export const REJECT_REASONS = [
 /** @since 0.1.0 */
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
-/** A validated, normalised exposure (DESIGN §3.2). @since 0.1.0 */
-export interface CanonicalEvent {
-  readonly ts: string;
-  readonly tenant: string;
-  readonly surface: string;
-  readonly session_id: string;
-  readonly item_id: string;
-  readonly user_id?: string;
-  readonly request_id?: string;
-  readonly rank?: number;
-}
+/**
+ * A validated, normalised exposure (DESIGN §3.2): the contracts'
+ * `CanonicalExposure` without its format tag `v` (one type, two views).
+ * @since 0.1.0
+ */
+export type CanonicalEvent = Readonly<Omit<CanonicalExposure, 'v'>>;
 
 /** Outcome of checking one parsed raw line. @since 0.1.0 */
 export type RawEventResult =

@@ -2,7 +2,9 @@ import { RecsysError, UsageError } from '../errors.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import type { Scope } from '../keys.js';
 import { keys } from '../keys.js';
-import type { RejectReason } from './raw-event.js';
+import type { RawEventSource, RawInput, RawInputChunk, RawRecordReject } from '../ports.js';
+
+export type { RawEventSource, RawInput, RawInputChunk, RawRecordReject } from '../ports.js';
 
 /** One raw input object to read for a day. @since 0.1.0 */
 export interface RawSourceFile {
@@ -159,56 +161,6 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
     reader.releaseLock();
     await pump;
   }
-}
-
-/**
- * A raw record that cannot become events, found by a raw source that reads
- * records rather than lines (a database row). Ingest quarantines it with
- * `location` instead of a line number and counts it as one read line.
- * @since 0.2.0
- */
-export interface RawRecordReject {
-  readonly kind: 'reject';
-  /** Where the record is, e.g. `{occurred_at, id}` of a database row. */
-  readonly location: Readonly<Record<string, string>>;
-  readonly reason: RejectReason;
-  readonly detail: string;
-  /** The record as read (JSON text), for the quarantine file. */
-  readonly raw: string;
-}
-
-/**
- * What a raw input yields: raw JSON Lines bytes (chunks may end anywhere;
- * a reject is only yielded between whole lines) or a rejected record.
- * @since 0.2.0
- */
-export type RawInputChunk = Uint8Array | RawRecordReject;
-
-/** One raw input of a day (a file, an object, a database query). @since 0.2.0 */
-export interface RawInput {
-  /** Where it comes from, for reports and quarantine records (never holds credentials). */
-  readonly uri: string;
-  /** Streams the input; called once. */
-  open(): Promise<AsyncIterable<RawInputChunk>>;
-}
-
-/**
- * Port: where a day's raw exposure events come from when they are not JSON
- * Lines files in the raw storage area (DESIGN §8.1: the service's
- * database). The inputs yield raw event v1 JSON lines, so everything after
- * them (validation, canonical form, dedupe, gates) is the same for every
- * source.
- * @since 0.2.0
- */
-export interface RawEventSource {
-  /** Human-readable location for messages (never holds credentials). */
-  readonly location: string;
-  /**
-   * The inputs holding the events of `scope` on `day`, in reading order.
-   * Throws a usage error when the scope does not exist at the source (an
-   * unknown tenant must never read as "no events", which would empty days).
-   */
-  inputsForDay(scope: Scope, day: string): Promise<RawInput[]>;
 }
 
 /**

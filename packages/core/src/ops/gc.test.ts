@@ -5,7 +5,7 @@ import { Registry } from '../registry/registry.js';
 import { collectGarbage } from './gc.js';
 import { verifyRegistry } from './verify.js';
 import { fenceTargets, MARKER_TTL_MS, PIN_TTL_MS } from './gc-fence.js';
-import { blobBytes, popularity, publish, scope, testEnv, type TestEnv } from './fixtures.test-support.js';
+import { blobBytes, popularity, publish, scope, testEnv, type TestEnv } from '../testing/fixtures.js';
 import type { BuiltArtifact } from '../compute/artifacts.js';
 
 const DAY = 86_400_000;

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { Registry } from '../registry/registry.js';
 import { diffCurrent, readHistory } from './history.js';
 import { rollback } from './rollback.js';
-import { cooc, popularity, publish, scope, testEnv } from './fixtures.test-support.js';
+import { cooc, popularity, publish, scope, testEnv } from '../testing/fixtures.js';
 
 const v = (c: string) => c.repeat(64);
 const u = (type: string, version: string) => `s3://objects/demo/home/${type}/${version}.json`;

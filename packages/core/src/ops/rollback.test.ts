@@ -3,7 +3,7 @@ import { keys } from '../keys.js';
 import { RecsysError } from '../errors.js';
 import { Registry } from '../registry/registry.js';
 import { rollback } from './rollback.js';
-import { cooc, popularity, publish, scope, sha256, testEnv, type TestEnv } from './fixtures.test-support.js';
+import { cooc, popularity, publish, scope, sha256, testEnv, type TestEnv } from '../testing/fixtures.js';
 import { finishArtifact } from '../compute/artifacts.js';
 import { verifyRegistry } from './verify.js';
 import { publishArtifacts } from '../publish/publish.js';
@@ -111,7 +111,7 @@ describe('rollback --to', () => {
     expect((await usageError(rollback(env, { ...scope, type: 'popularity', to: v.goodCooc }))).message).toMatch(new RegExp(`does not belong to demo/home popularity: ${v.goodCooc} is a cooc version of demo/home`));
     // A version published for another tenant.
     const otherTarget = { scope: { tenant: 'acme', surface: 'home' }, segment: 'default', window: dayWindow('2026-01-01') };
-    const acme = finishArtifact('popularity', otherTarget, { members: { items: [{ item_id: 'Q', count: 1 }] }, size: 1 }, '2026-01-01T00:00:00Z', sha256);
+    const acme = finishArtifact('popularity', otherTarget, { members: { items: [{ item_id: 'Q', count: 1 }] }, rows: 1 }, '2026-01-01T00:00:00Z', sha256);
     await publishArtifacts(env, otherTarget, [acme], []);
     const e = await usageError(rollback(env, { ...scope, type: 'popularity', to: acme.version }));
     expect(e.message).toMatch(/is a popularity version of acme\/home/);

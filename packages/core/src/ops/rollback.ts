@@ -1,6 +1,6 @@
 import { DEFAULT_SEGMENT, isArtifactType, manifestKey, parseManifestKey, type HistoryEntryV1, type VersionRecordV1 } from '@recsys/contracts';
 import { IntegrityError, RecsysError, UsageError } from '../errors.js';
-import { checkScope, keys, segment as checkSegment, type Scope } from '../keys.js';
+import { checkScope, keys, checkPathSegment, type Scope } from '../keys.js';
 import type { ObjectStorage } from '../ports.js';
 import { Registry, type CurrentMap } from '../registry/registry.js';
 import { checkBlob, versionOfUri } from './blob-check.js';
@@ -57,7 +57,7 @@ const VERSION_INPUT = /^[0-9a-f]{6,64}$/;
 
 function checkOptions(options: RollbackOptions): { scope: Scope; segment: string | undefined } {
   const scope = checkScope({ tenant: options.tenant, surface: options.surface });
-  const segment = options.segment === undefined ? undefined : checkSegment('segment', options.segment);
+  const segment = options.segment === undefined ? undefined : checkPathSegment('segment', options.segment);
   if ((options.type === undefined) === (options.all !== true)) throw new UsageError('rollback needs exactly one of --type <type> or --all');
   if ((options.to === undefined) === (options.steps === undefined)) throw new UsageError('rollback needs exactly one of --to <version> or --steps <n>');
   if (options.all && options.to !== undefined) throw new UsageError('--to names one version of one type: use it with --type, or use --all with --steps');

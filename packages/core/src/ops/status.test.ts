@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { keys } from '../keys.js';
 import { collectStatus, dataAgeMs, isFresh, renderPrometheus, type StatusReport } from './status.js';
-import { cooc, popularity, publish, scope, testEnv } from './fixtures.test-support.js';
+import { cooc, popularity, publish, scope, testEnv } from '../testing/fixtures.js';
 import { dayWindow } from '../days.js';
 
 const HOUR = 3_600_000;

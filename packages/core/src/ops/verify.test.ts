@@ -3,7 +3,7 @@ import { keys } from '../keys.js';
 import { Registry } from '../registry/registry.js';
 import { verifyRegistry } from './verify.js';
 import { collectGarbage } from './gc.js';
-import { cooc, popularity, publish, scope, testEnv, type TestEnv } from './fixtures.test-support.js';
+import { cooc, popularity, publish, scope, testEnv, type TestEnv } from '../testing/fixtures.js';
 
 async function threePublishes(env: TestEnv) {
   const p1 = popularity(env, { A: 1 });

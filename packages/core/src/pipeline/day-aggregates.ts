@@ -1,7 +1,7 @@
 import type { InputPartition } from '@recsys/contracts';
 import { IntegrityError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import { EventTable } from '../compute/event-table.js';
 import { countSessionPairs } from '../compute/cooc.js';
 import { DayAggregateFormatError, WindowSum, dayAggregateOf, decodeDayAggregate, encodeDayAggregate, type DayAggregate, type WindowSums } from '../compute/day-aggregate.js';

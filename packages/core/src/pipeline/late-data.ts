@@ -1,6 +1,6 @@
 import type { Scope } from '../keys.js';
 import { dayOfMs, dayStartMs, daysInRange } from '../days.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import { rawFingerprint } from '../ingest/raw-source.js';
 import { readIngestReport } from './staging.js';
 

@@ -5,9 +5,9 @@ import { countSessionPairs } from '../compute/cooc.js';
 import { DEFAULT_LIMITS, resolveLimits } from '../limits.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { shardOfSession } from '../shard.js';
-import { MemoryStorage } from '../ops/memory-storage.test-support.js';
+import { MemoryStorage } from '../testing/memory-storage.js';
 import { PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
-import { parseShardCount, resolveShard } from './jobs.js';
+import { parseShardCount, resolveShard } from './plan.js';
 
 const sha256 = () => {
   const h = createHash('sha256');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InputPartitionSchema, type ArtifactType, type InputPartition } from '@recsys/contracts';
-import { IntegrityError, UsageError } from '../errors.js';
+import { IntegrityError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import type { EventTable } from '../compute/event-table.js';
@@ -9,6 +9,7 @@ import { U32Counts } from '../compute/growable.js';
 import { PairCounter } from '../compute/pair-counter.js';
 import { invertRanks } from '../compute/order-keys.js';
 import { splitLines } from '../ingest/line-splitter.js';
+import { kindOf } from '../compute/kinds.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { ShardSpec } from '../shard.js';
 import { CountsSchema } from './staging.js';
@@ -35,9 +36,6 @@ import { CountsSchema } from './staging.js';
  * functions as the single-process path.
  */
 
-/** Artifact types that can be computed in shards and merged. @since 0.1.0 */
-export const SHARDABLE_ARTIFACT_TYPES: readonly ArtifactType[] = ['popularity', 'cooc'];
-
 /** Name of the session → shard function, recorded in every partial (see `shard.ts`). @since 0.1.0 */
 export const SHARD_HASH = 'fnv1a32-utf8-mod-n';
 
@@ -47,24 +45,10 @@ export const PARTIAL_FORMAT = 'recsys-partial/1';
 const PAIRS_PER_LINE = 4096;
 const FLUSH_CHARS = 1 << 20;
 
-/** The limits that shape each shardable type's result (their values go into the config hash). */
-const RESULT_LIMITS: Partial<Record<ArtifactType, readonly (keyof Limits)[]>> = {
-  popularity: ['max_items_per_artifact'],
-  cooc: ['max_items_per_session', 'min_cooc_support', 'max_neighbors_per_item', 'max_items_per_artifact'],
-};
-
-/** Throws a usage error unless every type can be sharded. @since 0.1.0 */
-export function assertShardable(types: readonly string[]): void {
-  const bad = types.filter((t) => !(SHARDABLE_ARTIFACT_TYPES as readonly string[]).includes(t));
-  if (bad.length > 0) {
-    throw new UsageError(`artifact type(s) ${bad.join(', ')} cannot be computed in shards (shardable: ${SHARDABLE_ARTIFACT_TYPES.join(', ')}); compute them without --shard`, { types: bad });
-  }
-}
-
 /** The result-shaping limits of a type, as recorded in partials (`unlimited` for ∞). @since 0.1.0 */
 export function partialLimits(type: ArtifactType, limits: Limits): Record<string, number | 'unlimited'> {
   const out: Record<string, number | 'unlimited'> = {};
-  for (const key of RESULT_LIMITS[type] ?? []) out[key] = Number.isFinite(limits[key]) ? limits[key] : 'unlimited';
+  for (const key of kindOf(type)?.sharded?.resultLimits ?? []) out[key] = Number.isFinite(limits[key]) ? limits[key] : 'unlimited';
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_LIMITS, RecsysError, planRun, resolveLimits, silentLogger, systemClock, type LimitsConfig, type ObjectStorage, type PipelineEnv, type RunOptions } from '../index.js';
+import { DEFAULT_LIMITS, RecsysError, planRun, resolveLimits, silentLogger, systemClock, type LimitsConfig, type ObjectStorage, type PipelineEnv, type RunOptions } from '../internal.js';
 
 /**
  * A storage that records every call and answers only `get` (from `objects`).

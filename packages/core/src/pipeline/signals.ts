@@ -4,7 +4,10 @@ import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { catalogForSurface } from '../compute/content-sim.js';
 import { Registry } from '../registry/registry.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
+import type { CovisitSignalRow, DaySignals, PopularitySignal, SignalsSink, SignalsWriteResult } from '../ports.js';
+
+export type { CovisitSignalRow, DaySignals, PopularitySignal, SignalsSink, SignalsWriteResult, TagSignal } from '../ports.js';
 import { loadStaged } from './staging.js';
 
 /*
@@ -14,68 +17,6 @@ import { loadStaged } from './staging.js';
  * are derived from those artifacts (so the tables and the blobs always
  * agree) and handed to a SignalsSink, which replaces the day atomically.
  */
-
-/** One item's exposures of a day (`item_popularity_daily`). @since 0.2.0 */
-export interface PopularitySignal {
-  readonly item_id: string;
-  readonly count: number;
-}
-
-/** One cooc row: an item and its neighbours with shared sessions (`item_covisit_daily`, one row per neighbour). @since 0.2.0 */
-export interface CovisitSignalRow {
-  readonly item_id: string;
-  readonly items: readonly { readonly item_id: string; readonly count: number }[];
-}
-
-/** One catalog item's tags (`item_tags`). @since 0.2.0 */
-export interface TagSignal {
-  readonly item_id: string;
-  readonly tags: readonly string[];
-  /** When the catalog has a price for the item. */
-  readonly price?: number;
-}
-
-/**
- * The signals of one (tenant, namespace, UTC day). A table whose field is
- * absent is left untouched; a present (even empty) one is replaced.
- * @since 0.2.0
- */
-export interface DaySignals {
-  readonly tenant: string;
-  /** The surface (the service's `namespace`). */
-  readonly namespace: string;
-  /** `YYYY-MM-DD`. */
-  readonly day: string;
-  readonly popularity?: readonly PopularitySignal[] | undefined;
-  readonly covisit?: readonly CovisitSignalRow[] | undefined;
-  /** The catalog's items of this namespace (replaces the namespace's tags, which have no day). */
-  readonly tags?: readonly TagSignal[] | undefined;
-  /** RFC 3339 instant written as `updated_at`. */
-  readonly updatedAt: string;
-}
-
-/** Rows written for a day. @since 0.2.0 */
-export interface SignalsWriteResult {
-  readonly popularity_rows?: number;
-  readonly covisit_rows?: number;
-  readonly tag_rows?: number;
-  /** True when the tenant row was created (`auto_create_tenant`). */
-  readonly tenant_created?: boolean;
-}
-
-/**
- * Port: where signals go (the service's PostgreSQL in `@recsys/storage-pg`).
- * `writeDay` replaces the day all at once: a reader sees the previous rows
- * or the new ones, never a mix, and a failure leaves the previous rows.
- * @since 0.2.0
- */
-export interface SignalsSink {
-  /** Human-readable location for messages (never holds credentials). */
-  readonly location: string;
-  /** Checks, before anything is written, that the scope can be written (e.g. the tenant exists). */
-  prepare?(scope: ArtifactTarget['scope']): Promise<void>;
-  writeDay(signals: DaySignals): Promise<SignalsWriteResult>;
-}
 
 /** What the signals step did for one day. @since 0.2.0 */
 export interface DaySignalsReport {
@@ -178,7 +119,7 @@ export async function signalArtifact(env: PipelineEnv, target: ArtifactTarget, t
     if (!data) throw new IntegrityError(`published ${type} ${uri} is missing`, { uri });
     const json = JSON.parse(new TextDecoder().decode(data)) as { window?: { start?: string; end?: string }; build?: { version?: string; built_at?: string } };
     if (json.window?.start === target.window.start && json.window?.end === target.window.end) {
-      const built: BuiltArtifact = { type, version: json.build?.version ?? '', builtAt: json.build?.built_at ?? '', size: 0, blob: () => [data] };
+      const built: BuiltArtifact = { type, version: json.build?.version ?? '', builtAt: json.build?.built_at ?? '', rows: 0, blob: () => [data] };
       return { built, from: 'published' };
     }
   }

@@ -1,6 +1,6 @@
 import { IntegrityError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { ShardSpec } from '../shard.js';
 import {
   acceptVolumeAnomaly,

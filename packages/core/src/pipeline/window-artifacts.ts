@@ -1,11 +1,12 @@
 import type { ArtifactType, InputPartition } from '@recsys/contracts';
 import { UsageError } from '../errors.js';
 import type { Scope } from '../keys.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { EventTable } from '../compute/event-table.js';
-import { countSessionPairs, coocPayload, coocRowsFromPairs } from '../compute/cooc.js';
-import { computePopularityRows, popularityPayload } from '../compute/popularity.js';
-import { finishArtifact, type ArtifactTarget, type BuiltArtifact, type Payload } from '../compute/artifacts.js';
+import { countSessionPairs } from '../compute/cooc.js';
+import { finishArtifact, type BuiltArtifact } from '../compute/artifacts.js';
+import type { ArtifactTarget, Payload } from '../compute/artifact-kind.js';
+import { kindOf, SHARDABLE_ARTIFACT_TYPES } from '../compute/kinds.js';
 import { dayAggregateOf, rollingWindow, windowDaysEnding, type DayAggregate, type WindowSums } from '../compute/day-aggregate.js';
 import { loadWindow, writeDayAggregate } from './day-aggregates.js';
 
@@ -17,8 +18,11 @@ import { loadWindow, writeDayAggregate } from './day-aggregates.js';
  * the one-day artifact.
  */
 
-/** Artifact types that can be built over a rolling window (their counts add up over days). @since 0.3.0 */
-export const WINDOW_ARTIFACT_TYPES: readonly ArtifactType[] = ['popularity', 'cooc'];
+/**
+ * Artifact types that can be built over a rolling window: the kinds whose
+ * counts add up (those with a shard merge, compute/kinds.ts). @since 0.3.0
+ */
+export const WINDOW_ARTIFACT_TYPES: readonly ArtifactType[] = SHARDABLE_ARTIFACT_TYPES;
 
 /** Largest `window_days`. @since 0.3.0 */
 export const MAX_WINDOW_DAYS = 366;
@@ -37,20 +41,14 @@ export function assertWindowable(types: readonly string[], windowDays: number, s
 
 /** Whether any of the types needs session pair counts. @since 0.3.0 */
 export function windowNeedsPairs(types: readonly string[]): boolean {
-  return types.includes('cooc');
+  return types.some((t) => kindOf(t)?.sharded?.pairs === true);
 }
 
-/** The payload of a windowable type from the window's sums. */
+/** The payload of a windowable type from the window's sums: the kind's merge function, as a shard merge. */
 function windowPayload(type: ArtifactType, sums: WindowSums, env: PipelineEnv): Payload {
-  if (type === 'popularity') {
-    const rows = computePopularityRows(sums.exposure, env.limits.max_items_per_artifact);
-    return { members: [popularityPayload(rows)], size: rows.ids.length };
-  }
-  if (type === 'cooc') {
-    const rows = coocRowsFromPairs(sums.exposure, sums.pairs, env.limits);
-    return { members: [coocPayload(rows)], size: rows.rowIds.length };
-  }
-  throw new UsageError(`artifact type ${type} cannot be built over a window`);
+  const merge = kindOf(type)?.sharded?.merge;
+  if (!merge) throw new UsageError(`artifact type ${type} cannot be built over a window`);
+  return merge({ exposure: sums.exposure, pairs: sums.pairs }, env.limits);
 }
 
 /** What a window build used, as `run --json` reports it. @since 0.3.0 */

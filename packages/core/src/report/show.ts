@@ -1,6 +1,6 @@
 import { parseManifestKey } from '@recsys/contracts';
 import { NotFoundError, UsageError } from '../errors.js';
-import { checkScope, segment as checkSegment, type Scope } from '../keys.js';
+import { checkScope, checkPathSegment, type Scope } from '../keys.js';
 import type { ObjectStorage } from '../ports.js';
 import { Registry } from '../registry/registry.js';
 import { versionOfUri } from '../ops/blob-check.js';
@@ -64,8 +64,8 @@ export async function showLive(env: ShowEnv, options: ShowOptions): Promise<Show
   const top = options.top ?? 10;
   const k = options.listLimit ?? 5;
   if (!Number.isSafeInteger(top) || top < 1) throw new UsageError(`--top must be a whole number >= 1, got ${top}`);
-  if (options.type !== undefined) checkSegment('type', options.type);
-  if (options.segment !== undefined) checkSegment('segment', options.segment);
+  if (options.type !== undefined) checkPathSegment('type', options.type);
+  if (options.segment !== undefined) checkPathSegment('segment', options.segment);
   const registry = new Registry(env.areas.registry);
   const stored = await registry.readManifest(scope);
   if (!stored) throw new NotFoundError(`no manifest for ${scope.tenant}/${scope.surface} at ${registry.manifestUri(scope)}: nothing is published`, { ...scope });

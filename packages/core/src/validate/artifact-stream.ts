@@ -1,5 +1,6 @@
 import { ContractValidationError, DEFAULT_SEGMENT, goEscapeJson, safeParseArtifact, serializeForVersion, type ArtifactV1, type ContractIssue } from '@recsys/contracts';
 import type { ArtifactTarget } from '../compute/artifacts.js';
+import { kindOf } from '../compute/kinds.js';
 import { IntegrityError, ValidationGateError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import type { Sha256Factory } from '../ports.js';
@@ -36,7 +37,6 @@ const decoder = new TextDecoder();
 
 /** Top-level keys that hold an artifact's (large) payload array. */
 const PAYLOAD_KEYS: ReadonlySet<string> = new Set(['items', 'neighbors', 'users']);
-const PAYLOAD_KEY_OF: Record<string, string> = { popularity: 'items', content_sim: 'items', cooc: 'neighbors', implicit: 'users', session_seq: 'users' };
 const BLANK_BUILD = { built_at: '', version: '' };
 /** Payload text parsed per batch; bounds the memory of the parsed objects. */
 const BATCH_BYTES = 1 << 20;
@@ -325,7 +325,7 @@ async function pass(source: AsyncIterable<Uint8Array>, sha256: Sha256Factory, va
     if (mode === 'header') return;
     validateHeader = validateWith ?? header;
     const probe = safeParseArtifact(miniArtifact(validateHeader, payloadKey!, [], BLANK_BUILD));
-    rowsChecked = probe.success && PAYLOAD_KEY_OF[probe.data.artifact_type] === payloadKey;
+    rowsChecked = probe.success && kindOf(probe.data.artifact_type)?.payloadKey === payloadKey;
     if (!probe.success || !rowsChecked) return;
     const empty = serializeForVersion(probe.data);
     const open = `"${payloadKey}":[`;
@@ -533,7 +533,7 @@ export async function scanArtifact(open: ArtifactSource, options: ScanOptions = 
   const first = await open();
   if (!first) return undefined;
   let result = await pass(first, sha256, undefined, 'check', options.batchBytes);
-  const final = safeParseArtifact(miniArtifact(result.header, result.payloadKey ?? PAYLOAD_KEY_OF[String(result.header.artifact_type)] ?? 'items', [], result.header.build));
+  const final = safeParseArtifact(miniArtifact(result.header, result.payloadKey ?? kindOf(String(result.header.artifact_type))?.payloadKey ?? 'items', [], result.header.build));
   if (!final.success) throw contractError(final.error.issues, final.error);
   if (!result.rowsChecked || result.headerAtPayload !== headerKeyOf(result.header)) {
     // The header was not complete when the payload started: read again, now knowing it.
@@ -640,8 +640,9 @@ export function checkArtifactFacts(where: string, a: ArtifactFacts, expected: Ar
   if (a.rows > limits.max_items_per_artifact) {
     throw new ValidationGateError('artifact_size', `${where}: ${a.rows} rows > limits.max_items_per_artifact ${limits.max_items_per_artifact}`, { rows: a.rows });
   }
-  const rowLimit = a.artifact_type === 'cooc' ? limits.max_neighbors_per_item : limits.max_items_per_user;
-  if ((a.artifact_type === 'cooc' || a.artifact_type === 'implicit' || a.artifact_type === 'session_seq') && a.maxRow > rowLimit) {
+  const rowLimitKey = kindOf(a.artifact_type)?.rowLimit;
+  const rowLimit = rowLimitKey ? limits[rowLimitKey] : Infinity;
+  if (a.maxRow > rowLimit) {
     throw new ValidationGateError('artifact_size', `${where}: a row has ${a.maxRow} entries > ${rowLimit}`, { maxRow: a.maxRow });
   }
 }

@@ -7,6 +7,7 @@ import type { ArtifactTarget } from '../compute/artifacts.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { catalogForSurface } from '../compute/content-sim.js';
+import { kindOf } from '../compute/kinds.js';
 import { checkArtifactFacts } from './artifact-stream.js';
 
 /**
@@ -80,14 +81,30 @@ export function checkCatalogGate(catalog: Catalog, surface: string, limits: Limi
   }
 }
 
+/** What the per-run limits count of a day. @since 0.1.0 */
+export interface DayTotals {
+  readonly events: number;
+  readonly sessions: number;
+  readonly items: number;
+}
+
 /**
- * Per-run guardrails on a day's events (exit 4 when tripped).
+ * Per-run guardrails on a day's events (exit 4 when tripped): the one check
+ * `run`, `validate`, `compute` and `merge` apply, whatever they counted with.
+ * @since 0.1.0
+ */
+export function checkDayLimits(day: string, totals: DayTotals, limits: Limits): void {
+  checkLimit(limits, 'max_events_per_run', totals.events, `day ${day}`);
+  checkLimit(limits, 'max_sessions_per_run', totals.sessions, `day ${day}`);
+  checkLimit(limits, 'max_distinct_items_per_run', totals.items, `day ${day}`);
+}
+
+/**
+ * {@link checkDayLimits} on a day's event table.
  * @since 0.1.0
  */
 export function checkTableLimits(day: string, table: EventTable, limits: Limits): void {
-  checkLimit(limits, 'max_events_per_run', table.length, `day ${day}`);
-  checkLimit(limits, 'max_sessions_per_run', table.sessions.size, `day ${day}`);
-  checkLimit(limits, 'max_distinct_items_per_run', table.items.size, `day ${day}`);
+  checkDayLimits(day, { events: table.length, sessions: table.sessions.size, items: table.items.size }, limits);
 }
 
 function longest(rows: readonly { items: readonly unknown[] }[]): number {
@@ -96,17 +113,11 @@ function longest(rows: readonly { items: readonly unknown[] }[]): number {
   return max;
 }
 
+/** Rows of a parsed artifact and the longest row, by its kind's payload key and row limit. */
 function payloadSize(a: ArtifactV1): { rows: number; maxRow: number } {
-  switch (a.artifact_type) {
-    case 'popularity':
-    case 'content_sim':
-      return { rows: a.items.length, maxRow: 0 };
-    case 'cooc':
-      return { rows: a.neighbors.length, maxRow: longest(a.neighbors) };
-    case 'implicit':
-    case 'session_seq':
-      return { rows: a.users.length, maxRow: longest(a.users) };
-  }
+  const kind = kindOf(a.artifact_type);
+  const payload = kind ? ((a as unknown as Record<string, readonly unknown[]>)[kind.payloadKey] ?? []) : [];
+  return { rows: payload.length, maxRow: kind?.rowLimit ? longest(payload as readonly { items: readonly unknown[] }[]) : 0 };
 }
 
 /**

@@ -1,6 +1,14 @@
+import { UsageError } from '../errors.js';
+import { isStorageKey } from '../keys.js';
 import type { ConditionalPutResult, ObjectInfo, ObjectStorage, ObjectWriter, VersionedObject } from '../ports.js';
 
 const encoder = new TextEncoder();
+
+/** The key, if it follows the storage key grammar; else a usage error (exit 2), as the adapters throw. */
+function checked(key: string): string {
+  if (!isStorageKey(key)) throw new UsageError(`unsafe storage key ${JSON.stringify(key)}`, { key });
+  return key;
+}
 const bytesOf = (data: string | Uint8Array) => (typeof data === 'string' ? encoder.encode(data) : data);
 
 /**
@@ -8,12 +16,19 @@ const bytesOf = (data: string | Uint8Array) => (typeof data === 'string' ? encod
  * on an adapter). Same contract as the real adapters: atomic put, exclusive
  * create, compare-and-swap on a generation, sorted listing. URIs look like
  * S3's so that they pass the contracts' `blobUri` rule.
+ * @since 0.1.0
  */
 export class MemoryStorage implements ObjectStorage {
   readonly objects = new Map<string, { data: Uint8Array; generation: string }>();
   private nextGeneration = 1;
   /** Called before every operation (tests use it to interleave two actors deterministically). */
   beforeOp: (op: string, key: string) => Promise<void> | void = (op, key) => this.checkPauses(op, key);
+
+  /** Checks the key (like every adapter, before any I/O), then runs {@link MemoryStorage.beforeOp}. */
+  private async enter(op: string, key: string): Promise<void> {
+    if (op !== 'list') checked(key);
+    await this.beforeOp(op, key);
+  }
   private readonly pauses: { op: string; match: (key: string) => boolean; reached: () => void; resumed: Promise<void> }[] = [];
 
   /**
@@ -44,12 +59,13 @@ export class MemoryStorage implements ObjectStorage {
   }
 
   uri(key: string): string {
-    return `s3://${this.bucket}/${key}`;
+    return `s3://${this.bucket}/${checked(key)}`;
   }
 
   keyOfUri(uri: string): string | undefined {
     const prefix = `s3://${this.bucket}/`;
-    return uri.startsWith(prefix) && uri.length > prefix.length ? uri.slice(prefix.length) : undefined;
+    const key = uri.slice(prefix.length);
+    return uri.startsWith(prefix) && isStorageKey(key) ? key : undefined;
   }
 
   private set(key: string, data: string | Uint8Array): void {
@@ -57,12 +73,12 @@ export class MemoryStorage implements ObjectStorage {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    await this.beforeOp('get', key);
+    await this.enter('get', key);
     return this.objects.get(key)?.data.slice();
   }
 
   async getVersioned(key: string): Promise<VersionedObject | undefined> {
-    await this.beforeOp('getVersioned', key);
+    await this.enter('getVersioned', key);
     const o = this.objects.get(key);
     return o ? { data: o.data.slice(), generation: o.generation } : undefined;
   }
@@ -76,25 +92,25 @@ export class MemoryStorage implements ObjectStorage {
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
-    await this.beforeOp('stat', key);
+    await this.enter('stat', key);
     const o = this.objects.get(key);
     return o ? { key, size: o.data.byteLength } : undefined;
   }
 
   async put(key: string, data: string | Uint8Array): Promise<void> {
-    await this.beforeOp('put', key);
+    await this.enter('put', key);
     this.set(key, data);
   }
 
   async putIfAbsent(key: string, data: string | Uint8Array): Promise<ConditionalPutResult> {
-    await this.beforeOp('putIfAbsent', key);
+    await this.enter('putIfAbsent', key);
     if (this.objects.has(key)) return 'conflict';
     this.set(key, data);
     return 'written';
   }
 
   async putIfGeneration(key: string, data: string | Uint8Array, generation: string | null): Promise<ConditionalPutResult> {
-    await this.beforeOp('putIfGeneration', key);
+    await this.enter('putIfGeneration', key);
     const current = this.objects.get(key)?.generation ?? null;
     if (current !== generation) return 'conflict';
     this.set(key, data);
@@ -102,6 +118,7 @@ export class MemoryStorage implements ObjectStorage {
   }
 
   async writer(key: string): Promise<ObjectWriter> {
+    checked(key);
     const chunks: Uint8Array[] = [];
     let size = 0;
     return {
@@ -111,7 +128,7 @@ export class MemoryStorage implements ObjectStorage {
         size += b.byteLength;
       },
       commit: async (options) => {
-        await this.beforeOp(options?.exclusive ? 'writer.commit.exclusive' : 'writer.commit', key);
+        await this.enter(options?.exclusive ? 'writer.commit.exclusive' : 'writer.commit', key);
         const all = new Uint8Array(size);
         let at = 0;
         for (const c of chunks) {
@@ -127,14 +144,14 @@ export class MemoryStorage implements ObjectStorage {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    await this.beforeOp('list', prefix);
+    await this.enter('list', prefix);
     const found = [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([key, o]) => ({ key, size: o.data.byteLength }));
     found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     yield* found;
   }
 
   async delete(key: string): Promise<void> {
-    await this.beforeOp('delete', key);
+    await this.enter('delete', key);
     this.objects.delete(key);
   }
 }

@@ -1,8 +1,5 @@
-import type { Clock, Logger, ObjectStorage, RunIdentity, Sha256Factory } from './ports.js';
+import type { Clock, Logger, ObjectStorage, ParsePool, RawEventSource, RunIdentity, Sha256Factory, SignalsSink } from './ports.js';
 import type { Limits } from './limits.js';
-import type { ParsePool } from './ingest/ingest-day.js';
-import type { RawEventSource } from './ingest/raw-source.js';
-import type { SignalsSink } from './pipeline/signals.js';
 import type { VolumeAnomalyConfig } from './validate/volume-anomaly.js';
 
 /**

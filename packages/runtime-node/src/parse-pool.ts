@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { LocalDictionary, RecsysError, parseChunk, type ChunkContext, type ChunkResult, type ParsePool } from '@recsys/core';
+import { LocalDictionary, RecsysError, parseChunk, type ChunkContext, type ChunkResult, type ParsePool } from '@recsys/core/internal';
 
 interface Pending {
   resolve: (r: ChunkResult) => void;

@@ -1,11 +1,10 @@
-// The ObjectStorage contract suite (shared by every adapter) on the
-// filesystem adapter: runs without any S3 server.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { objectStorageContract } from '../../core/test/object-storage-contract.js';
+import { objectStorageContract } from '@recsys/core/testing';
 import { FsObjectStorage } from './index.js';
 
+// The ObjectStorage contract (core's suite, also run on MemoryStorage and S3) on the filesystem adapter.
 objectStorageContract('filesystem', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'contract-fs-'));
   return { storage: new FsObjectStorage(dir, { noSync: true }), cleanup: () => rm(dir, { recursive: true, force: true }) };

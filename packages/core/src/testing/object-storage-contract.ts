@@ -1,55 +1,79 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ObjectStorage } from '../src/ports.js';
+import { RecsysError } from '../errors.js';
+import type { ObjectStorage } from '../ports.js';
+import { portableSha256 } from '../sha256-portable.js';
 
-/**
+/*
  * The behaviour every `ObjectStorage` adapter must have (the port's
- * contract, packages/core/src/ports.ts), as a reusable vitest suite:
+ * contract, ports.ts), as a reusable vitest suite:
  * `objectStorageContract('fs', async () => ({ storage, cleanup }))`.
- * It depends only on vitest, node:crypto and core's port types (no runtime
- * import of a package), so any adapter's tests can run it by path without
- * depending on another adapter.
+ * It depends only on vitest and core (no Node APIs), so core runs it on
+ * `MemoryStorage` and every adapter's tests run it on theirs.
  */
+
+/** What a contract run opens: the storage under test and how to clean it up. @since 0.1.0 */
 export interface ContractSubject {
   readonly storage: ObjectStorage;
   readonly cleanup: () => Promise<void>;
 }
 
+/** Options of {@link objectStorageContract}. @since 0.1.0 */
 export interface ContractOptions {
   /** Size of the "large object" writer test; should exceed the adapter's buffering (e.g. S3 part size). */
   readonly largeBytes?: number;
 }
 
-const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8'));
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const text = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : decoder.decode(bytes));
 
-async function collect(stream: AsyncIterable<Uint8Array> | undefined): Promise<Buffer | undefined> {
+async function collect(stream: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array | undefined> {
   if (!stream) return undefined;
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(Buffer.from(chunk));
-  return Buffer.concat(parts);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    parts.push(chunk);
+    size += chunk.byteLength;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
 }
 
-/** Deterministic pseudo-random bytes (no two 8 KiB blocks alike, so misplaced parts are caught). */
-export function patternBytes(size: number, seed = 1): Buffer {
-  const out = Buffer.alloc(size + 4);
+/** Deterministic pseudo-random bytes (no two 8 KiB blocks alike, so misplaced parts are caught). @since 0.1.0 */
+export function patternBytes(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size + 4);
+  const view = new DataView(out.buffer);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < size; i += 4) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    out.writeUInt32LE(x >>> 0, i);
+    view.setUint32(i, x >>> 0, true);
   }
   return out.subarray(0, size);
 }
 
-const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-function expectUsageError(error: unknown) {
-  // A RecsysError of kind usage (checked by shape: this suite imports no runtime code of core).
-  expect(error).toBeInstanceOf(Error);
-  expect((error as { kind?: unknown }).kind).toBe('usage');
+function sha(data: Uint8Array): string {
+  const hash = portableSha256();
+  hash.update(data);
+  return hash.digest();
 }
 
+function expectUsageError(error: unknown) {
+  expect(RecsysError.isInstance(error)).toBe(true);
+  expect((error as RecsysError).kind).toBe('usage');
+}
+
+/**
+ * Registers the `ObjectStorage` contract as a vitest suite named
+ * `ObjectStorage contract: <name>`; `open` is called once, before the tests.
+ * @since 0.1.0
+ */
 export function objectStorageContract(name: string, open: () => Promise<ContractSubject>, options: ContractOptions = {}): void {
   describe(`ObjectStorage contract: ${name}`, () => {
     let s: ObjectStorage;
@@ -71,8 +95,8 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
     it('put stores bytes (strings as UTF-8) that get, read and stat return; put replaces', async () => {
       await s.put('put/a.json', '{"a":"é"}');
       expect(text(await s.get('put/a.json'))).toBe('{"a":"é"}');
-      expect(await s.stat('put/a.json')).toEqual({ key: 'put/a.json', size: Buffer.byteLength('{"a":"é"}') });
-      expect((await collect(await s.read('put/a.json')))?.toString()).toBe('{"a":"é"}');
+      expect(await s.stat('put/a.json')).toEqual({ key: 'put/a.json', size: encoder.encode('{"a":"é"}').byteLength });
+      expect(text(await collect(await s.read('put/a.json')))).toBe('{"a":"é"}');
       await s.put('put/a.json', new Uint8Array([1, 2, 3]));
       expect([...(await s.get('put/a.json'))!]).toEqual([1, 2, 3]);
       await s.put('put/empty.json', '');
@@ -121,7 +145,7 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
     it('writer: invisible until commit, then atomically replaces; abort keeps the previous object', async () => {
       const w = await s.writer('w/obj.jsonl');
       await w.write('line 1\n');
-      await w.write(new TextEncoder().encode('line 2\n'));
+      await w.write(encoder.encode('line 2\n'));
       expect(await s.stat('w/obj.jsonl')).toBeUndefined();
       expect(await w.commit()).toEqual({ size: 14, written: true });
       expect(text(await s.get('w/obj.jsonl'))).toBe('line 1\nline 2\n');

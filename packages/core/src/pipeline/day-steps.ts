@@ -1,0 +1,119 @@
+import { formatUtcSeconds, type InputPartition } from '@recsys/contracts';
+import type { PipelineEnv } from '../pipeline-env.js';
+import type { EventTable } from '../compute/event-table.js';
+import { computeArtifacts, type BuiltArtifact } from '../compute/artifacts.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { ingestDay, type IngestReport } from '../ingest/ingest-day.js';
+import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
+import { CheckpointStore } from '../registry/registry.js';
+import { artifactTargetOf, partitionKeyOf, targetOf, type JobPlan } from './plan.js';
+import { buildWindowArtifacts, ownDayAggregate, type WindowReport } from './window-artifacts.js';
+import { stageArtifacts, writeIngestReport, type StagedArtifact } from './staging.js';
+
+/*
+ * The per-day steps that `run` composes in one pass and each job-mode step
+ * wraps (DESIGN §6), so both entry points do the same writes in the same
+ * order: ingest a day, check its limits (validate/gates.ts, checkDayLimits),
+ * compute and stage its artifacts, publish them.
+ */
+
+/** An ingested day: the report and where it is stored. @since 0.1.0 */
+export interface IngestedDay {
+  readonly report: IngestReport;
+  /** Key of the stored ingest report in the staging area. */
+  readonly reportKey: string;
+}
+
+/**
+ * Ingest one day: raw → canonical partition (of the plan's shard) +
+ * quarantine, and the ingest report in the staging area. With `table`, the
+ * accepted events also feed it (`run`'s single pass).
+ * @since 0.1.0
+ */
+export async function ingestDayStep(env: PipelineEnv, plan: Pick<JobPlan, 'scope' | 'shard'>, day: string, table?: EventTable): Promise<IngestedDay> {
+  const report = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool, shard: plan.shard, partitionKey: plan.shard ? partitionKeyOf(plan, day) : undefined });
+  const reportKey = await writeIngestReport(env, plan.scope, report, plan.shard);
+  return { report, reportKey };
+}
+
+/**
+ * Compute one day's artifacts from its event table (and the run's item
+ * catalog) and stage them with the canonical inputs they were built from.
+ * @since 0.1.0
+ */
+export async function computeDayStep(
+  env: PipelineEnv,
+  plan: Pick<JobPlan, 'scope' | 'segment' | 'types' | 'windowDays'>,
+  day: string,
+  table: EventTable,
+  inputs: readonly InputPartition[],
+  catalog: Catalog | undefined,
+  beforeStage?: () => void,
+): Promise<ComputedDay> {
+  const target = targetOf(plan, day);
+  const builtAt = formatUtcSeconds(env.clock.now().getTime());
+  if (plan.windowDays !== undefined && plan.windowDays > 1) {
+    // Over the window: the day's own untruncated aggregate (stored) plus the stored ones of the other days.
+    const w = await buildWindowArtifacts(env, target, day, plan.windowDays, plan.types, { inputs, aggregate: ownDayAggregate(env, day, table, plan.types) }, builtAt);
+    beforeStage?.();
+    return { staged: await stageArtifacts(env, w.target, w.built, w.inputs), inputs: w.inputs, window: w.report };
+  }
+  const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog });
+  beforeStage?.();
+  return { staged: await stageArtifacts(env, target, built, inputs), inputs: [...inputs] };
+}
+
+/** What {@link computeDayStep} staged, and the canonical partitions it was computed from. @since 0.3.0 */
+export interface ComputedDay {
+  readonly staged: StagedArtifact[];
+  /** The day's partition, or every partition of its window (`window_days` > 1): the version records' `inputs`. */
+  readonly inputs: InputPartition[];
+  /** The window, with `window_days` > 1. */
+  readonly window?: WindowReport;
+}
+
+/** One published day. @since 0.1.0 */
+export interface PublishDayResult {
+  readonly day: string;
+  readonly artifacts: DayArtifactReport[];
+  /** False when every key already served its blob or kept a newer window: no history entry was appended. */
+  readonly pointer_moved: boolean;
+  readonly manifest_uri: string;
+  readonly history_seq: number;
+}
+
+/**
+ * Publish one day's artifacts with the pointer last (DESIGN §5.5), all types
+ * in one manifest change. The checkpoint is {@link completeDayStep}'s: `run`
+ * writes the day's signals in between, so a failed signals write is retried.
+ * @since 0.1.0
+ */
+export async function publishDayStep(
+  env: PipelineEnv,
+  plan: Pick<JobPlan, 'scope' | 'segment' | 'movePointerBack' | 'windowDays'>,
+  day: string,
+  built: readonly BuiltArtifact[],
+  inputs: readonly InputPartition[],
+  hook?: PublishStepHook,
+  note?: string,
+): Promise<PublishDayResult> {
+  const published = await publishArtifacts(env, artifactTargetOf(plan, day), built, inputs, hook, { movePointerBack: plan.movePointerBack, note });
+  return {
+    day,
+    artifacts: dayArtifactReports(published.artifacts),
+    pointer_moved: published.commit.noop !== true,
+    manifest_uri: published.commit.manifestUri,
+    history_seq: published.commit.entry.seq,
+  };
+}
+
+/** Advances the checkpoint of an incremental run past a finished day. @since 0.1.0 */
+export async function completeDayStep(env: PipelineEnv, plan: Pick<JobPlan, 'scope' | 'incremental'>, day: string): Promise<void> {
+  if (!plan.incremental) return;
+  await new CheckpointStore(env.areas.checkpoints).advance({ v: 1, ...plan.scope, last_completed_day: day, updated_at: env.clock.now().toISOString(), run_id: env.identity.runId });
+}
+
+/** The `published day` log line of `run` and `publish`. */
+export function logPublishedDay(env: PipelineEnv, result: Pick<PublishDayResult, 'day' | 'artifacts' | 'history_seq'>): void {
+  env.logger.info({ day: result.day, artifacts: result.artifacts, history_seq: result.history_seq }, 'published day');
+}

@@ -1,0 +1,102 @@
+import { NotFoundError, RecsysError, ValidationGateError } from '../../errors.js';
+import type { PipelineEnv } from '../../pipeline-env.js';
+import type { IngestCounts } from '../../ingest/ingest-day.js';
+import { checkCanonicalGate, checkDayLimits } from '../../validate/gates.js';
+import type { ShardSpec } from '../../shard.js';
+import { partitionKeyOf, type JobPlan } from '../plan.js';
+import { readCanonicalPartition } from '../canonical-reader.js';
+import { readIngestReport, type StoredIngestReport } from '../staging.js';
+import { clearValidateFailure, recordValidateFailure } from '../validate-record.js';
+import { dayList, shardText } from './messages.js';
+import { applyVolumeGate } from '../volume-gate.js';
+
+/** One validated day. @since 0.1.0 */
+export interface ValidateDayResult {
+  readonly day: string;
+  readonly shard?: ShardSpec;
+  readonly counts: IngestCounts;
+  readonly canonical: { readonly uri: string; readonly sha256: string; readonly events: number; readonly sessions: number; readonly items: number };
+}
+
+/**
+ * `validate`: the canonical gates of DESIGN §5.3 per day — bad-line ratio
+ * and non-empty from the ingest report (a single shard may be empty; the
+ * merge checks the whole day), then the partition read back: every event
+ * valid per the contract, of this tenant/surface, inside its day (and
+ * shard), no exact duplicates, the bytes those ingest reported, and the
+ * per-run limits on events, sessions and distinct items. Writes nothing.
+ * @since 0.1.0
+ */
+export async function validateJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: ValidateDayResult) => void): Promise<ValidateDayResult[]> {
+  const reports = new Map<string, Awaited<ReturnType<typeof readIngestReport>>>();
+  const missing: string[] = [];
+  for (const day of plan.days) {
+    const report = await readIngestReport(env, plan.scope, day, plan.shard);
+    if (!report || !(await env.areas.canonical.stat(partitionKeyOf(plan, day)))) missing.push(day);
+    reports.set(day, report);
+  }
+  if (missing.length > 0) {
+    throw new NotFoundError(
+      `nothing ingested for ${plan.scope.tenant}/${plan.scope.surface}${shardText(plan)} on ${dayList(missing)}; run \`recsys-pipelines ingest${shardText(plan)}\` for ${missing.length === 1 ? 'that day' : 'those days'} first`,
+      { missing_days: missing },
+    );
+  }
+  const results: ValidateDayResult[] = [];
+  for (const day of plan.days) {
+    const report = reports.get(day)!;
+    let result: ValidateDayResult;
+    try {
+      result = await validateDay(env, plan, day, report);
+    } catch (error) {
+      // Recorded so compute/merge refuse this partition (see validate-record.ts): the one the ingest
+      // report names, or, when the partition no longer matches the report, the one validate read
+      // (compute then refuses it for not matching the report, exit 1, as before).
+      if (RecsysError.isInstance(error) && (error.kind === 'validation' || error.kind === 'limit')) {
+        const judged = typeof error.context.partition_sha256 === 'string' ? error.context.partition_sha256 : report.canonical.sha256;
+        await recordValidateFailure(env, plan.scope, day, plan.shard, judged, error);
+      }
+      throw error;
+    }
+    await clearValidateFailure(env, plan.scope, day, plan.shard);
+    env.logger.info({ day, shard: plan.shard, events: result.canonical.events }, 'validated day');
+    results.push(result);
+    onDay?.(result);
+  }
+  return results;
+}
+
+/** The checks of {@link validateJob} for one day (shard). */
+async function validateDay(env: PipelineEnv, plan: JobPlan, day: string, report: StoredIngestReport): Promise<ValidateDayResult> {
+  checkCanonicalGate(day, report.counts, env.limits, { nonEmpty: !plan.shard });
+  const sessions = new Set<string>();
+  const items = new Set<string>();
+  const summary = (await readCanonicalPartition(env, partitionKeyOf(plan, day), {
+    scope: plan.scope,
+    day,
+    shard: plan.shard,
+    check: 'contract',
+    onEvent: (e) => {
+      sessions.add(e.session_id);
+      items.add(e.item_id);
+    },
+  }))!;
+  if (summary.sha256 !== report.canonical.sha256 || summary.events !== report.counts.accepted) {
+    throw new ValidationGateError(
+      'canonical_integrity',
+      `day ${day}: canonical partition ${summary.uri} is not what ingest wrote (${summary.events} events, sha256 ${summary.sha256}; the ingest report says ${report.counts.accepted} events, sha256 ${report.canonical.sha256}); re-run ingest`,
+      { day, uri: summary.uri, partition_sha256: summary.sha256 },
+    );
+  }
+  checkDayLimits(day, { events: summary.events, sessions: sessions.size, items: items.size }, env.limits);
+  // A shard sees part of the day: the merge judges the whole day's volume.
+  if (env.volumeAnomaly && !plan.shard) {
+    const accept = plan.acceptAnomaly === true || (report.volume_gate?.outcome === 'accepted' && report.volume_gate.day === day);
+    await applyVolumeGate(env, plan.scope, day, { accepted_events: summary.events, distinct_items: items.size }, { config: env.volumeAnomaly, accept });
+  }
+  return {
+    day,
+    ...(plan.shard ? { shard: plan.shard } : {}),
+    counts: report.counts,
+    canonical: { uri: summary.uri, sha256: summary.sha256, events: summary.events, sessions: sessions.size, items: items.size },
+  };
+}

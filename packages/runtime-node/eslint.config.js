@@ -1,0 +1,3 @@
+import { config } from '@recsys/eslint-config';
+
+export default config();
