@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs, in one apt-get call, every Debian package the test suites start or
 # drive: Ceph RGW (the S3 suite), PostgreSQL (the signals/raw-source suite),
-# Chromium (the report's browser tests) and Prometheus' promtool (the SLO doc
-# test). Each suite's own setup script installs its package when missing too;
-# doing it here first keeps parallel suites from queueing on the dpkg lock on
-# a fresh CI machine. Idempotent: installs only what is missing. Needs root.
+# Chromium (the report's browser tests), Prometheus' promtool (the SLO doc
+# test) and the AWS CLI (the S3 tutorial's doc test). Each suite's own setup
+# script installs its package when missing too; doing it here first keeps
+# parallel suites from queueing on the dpkg lock on a fresh CI machine.
+# Idempotent: installs only what is missing. Needs root.
 set -euo pipefail
 
 missing=()
@@ -14,6 +15,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql
 browser=()
 [ -x /usr/bin/chromium ] || browser=(chromium)
 command -v promtool >/dev/null || missing+=(prometheus)
+command -v aws >/dev/null || missing+=(awscli)
 
 if [ $((${#missing[@]} + ${#browser[@]})) -eq 0 ]; then echo "system packages: all present"; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "missing Debian packages (${missing[*]} ${browser[*]}) and not root: apt-get install ${missing[*]} ${browser[*]}" >&2; exit 1; }

@@ -8,25 +8,11 @@
 //   command's --help. A block or line that shows a wrong flag on purpose is
 //   preceded by `<!-- docs-check: allow-unknown-flags -->`.
 // Failures name file:line and the link or flag, all at once.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cli } from './helpers.js';
-import { REPO } from './doc-blocks.js';
-
-/** README.md and every docs/**\/*.md, repository-relative. */
-function markdownFiles(): string[] {
-  const out = ['README.md'];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(join(REPO, dir), { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.md')) out.push(path);
-    }
-  };
-  walk('docs');
-  return out.sort();
-}
+import { REPO, markdownFiles } from './doc-blocks.js';
 
 interface Line {
   readonly n: number;

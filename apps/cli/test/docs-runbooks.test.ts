@@ -1,16 +1,17 @@
 // Every ```bash block of the operations docs (runbooks, rollback and daily
 // operation how-tos) runs, in order, against a prepared workspace that puts
-// the system in the situation the document is about. A block's expected
-// exit code is 0 unless an `<!-- expect-exit: N -->` comment precedes it.
-// The documents use $CONFIG, $TENANT, $SURFACE, $DAY, $OUT, $RAW and
-// $TEXTFILE_DIR; the test defines them, and `recsys-pipelines` on PATH is
-// the built binary.
-import { spawnSync } from 'node:child_process';
+// the system in the situation the document is about (parser and runner:
+// doc-blocks.ts). A block's expected exit code is 0 unless it is tagged
+// ```bash exit=N. The documents use $CONFIG, $TENANT, $SURFACE, $DAY, $OUT,
+// $RAW and $TEXTFILE_DIR: their `export` line is marked as an example (your
+// deployment's values); the test defines them, and `recsys-pipelines` on
+// PATH is the built binary.
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { BIN, GO_VERSIONS, checkRegistry, cli, copyTiny, event, readHistory, readManifest, tempDir, writeConfig, writeRawDay } from './helpers.js';
+import { bashBlocks, blockFailure, expectedExit, runBlock } from './doc-blocks.js';
 
 const DOCS = fileURLToPath(new URL('../../../docs/', import.meta.url));
 const DAY1 = '2026-01-01';
@@ -20,22 +21,6 @@ const SCOPE = ['--tenant', 'demo', '--surface', 'home'];
 const MORNING_AFTER_DAY2 = '2026-01-03T01:00:00Z';
 /** The morning after DAY1. */
 const MORNING_AFTER_DAY1 = '2026-01-02T06:00:00Z';
-
-interface Block {
-  readonly code: string;
-  readonly expectExit: number;
-  readonly line: number;
-}
-
-/** The ```bash blocks of a markdown file, in order. */
-function bashBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  const re = /(?:<!-- expect-exit: (\d+) -->\n)?```bash\n([\s\S]*?)```/g;
-  for (let m = re.exec(markdown); m !== null; m = re.exec(markdown)) {
-    blocks.push({ code: m[2]!, expectExit: m[1] === undefined ? 0 : Number(m[1]), line: markdown.slice(0, m.index).split('\n').length });
-  }
-  return blocks;
-}
 
 interface Workspace {
   readonly dir: string;
@@ -74,12 +59,12 @@ function workspace(now: string): Workspace {
 
 /** Runs every bash block of `doc` in `ws`; returns their outputs. */
 function runDoc(doc: string, ws: Workspace): string[] {
-  const blocks = bashBlocks(readFileSync(join(DOCS, doc), 'utf8'));
+  const blocks = bashBlocks(join(DOCS, doc));
   expect(blocks.length, `${doc} has bash blocks`).toBeGreaterThan(0);
   const outputs: string[] = [];
   for (const block of blocks) {
-    const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', block.code], { cwd: ws.dir, env: { ...process.env, ...ws.env }, encoding: 'utf8' });
-    expect(r.status, `${doc}:${block.line} exited ${r.status}, expected ${block.expectExit}\n${block.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(block.expectExit);
+    const r = runBlock(undefined, block, ws.dir, ws.env);
+    expect(r.status, blockFailure(doc, block, r)).toBe(expectedExit(block));
     outputs.push(r.stdout);
   }
   return outputs;
@@ -138,7 +123,7 @@ describe('runbooks', () => {
     writeRawDay(join(ws.dir, 'raw'), 'demo', 'home', DAY2, day2Events());
     // Two days pass without a publish: the runbook runs on 2026-01-04, DAY1's data is 49 h old.
     const outputs = runDoc('operations/runbooks/stale-artifacts.md', ws);
-    expect(outputs[1]).toMatch(/demo\/home {2}STALE {2}data 2d 1h old \(window ends 2026-01-02T00:00:00Z; max age 1d 2h\)/);
+    expect(outputs[0]).toMatch(/demo\/home {2}STALE {2}data 2d 1h old \(window ends 2026-01-02T00:00:00Z; max age 1d 2h\)/);
     // After the catch-up, the confirm step finds DAY2's data 25 h old: fresh.
     expect(outputs.at(-1)).toMatch(/demo\/home {2}FRESH {2}data 1d 1h old/);
     expect(servedWindow(ws)).toBe(`${DAY2}T00:00:00Z`);
@@ -164,9 +149,22 @@ describe('how-to guides', () => {
   test('operate-daily: the status probe, metrics, verify and gc commands', async () => {
     const ws = workspace(MORNING_AFTER_DAY1);
     expect((await ok(['--start', DAY1, '--end', DAY1], ws)).code).toBe(0);
-    runDoc('how-to/operate-daily.md', ws);
+    const outputs = runDoc('how-to/operate-daily.md', ws);
+    // The daily command on the sample data: the first incremental run publishes 2026-01-01, the next finds nothing to do.
+    expect(outputs[0]).toContain('nothing to do: already up to date');
+    expect(JSON.parse(outputs[0]!.slice(outputs[0]!.indexOf('{'))) as { last_completed_day: string }).toMatchObject({ last_completed_day: DAY1 });
+    expect(readManifest(join(ws.dir, '.out/registry'), 'demo', 'home')!.current.popularity).toContain(GO_VERSIONS.popularity);
     const metrics = readFileSync(join(ws.dir, 'textfile/recsys.prom'), 'utf8');
     expect(metrics).toMatch(/^recsys_manifest_stale\{tenant="demo",surface="home"\} 0$/m);
     expect(metrics).toMatch(/^recsys_artifact_items\{tenant="demo",surface="home",type="popularity",segment="default"\} 4$/m);
+  });
+});
+
+describe('reference', () => {
+  test('artifacts: the run that produced the examples publishes every type', async () => {
+    const ws = workspace(MORNING_AFTER_DAY1);
+    runDoc('reference/artifacts.md', ws);
+    // No --config: the embedded default (bundled sample data in, ./.out out).
+    expect(Object.keys(readManifest(join(ws.dir, '.out/registry'), 'demo', 'home')!.current).sort()).toEqual(['content_sim', 'cooc', 'implicit', 'popularity', 'session_seq']);
   });
 });

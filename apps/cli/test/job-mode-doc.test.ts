@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BIN, readManifest, tempDir } from './helpers.js';
-import { REPO, bashBlocks, expectedExit, runBlock } from './doc-blocks.js';
+import { REPO, bashBlocks, blockFailure, expectedExit, runBlock } from './doc-blocks.js';
 
 const DOC = join(REPO, 'docs/tutorials/job-mode.md');
 const blocks = bashBlocks(DOC);
@@ -14,7 +14,7 @@ const steps = blocks.filter((b) => !b.tags.includes('setup'));
 describe('docs/tutorials/job-mode.md', () => {
   test('has one setup block pointing recsys-pipelines at the built binary', () => {
     expect(setup).toHaveLength(1);
-    const r = runBlock(setup[0]!, { line: 0, tags: [], code: 'type recsys-pipelines' }, tempDir());
+    const r = runBlock(setup[0]!, { line: 0, lang: 'bash', tags: [], code: 'type recsys-pipelines' }, tempDir());
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`node ${BIN}`);
   });
@@ -26,7 +26,7 @@ describe('docs/tutorials/job-mode.md', () => {
     const work = tempDir('recsys-jobmode-doc-');
     for (const block of steps) {
       const r = runBlock(setup[0]!, block, work);
-      expect(r.status, `${DOC}:${block.line} exited ${r.status} (expected ${expectedExit(block)})\n--- block\n${block.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`).toBe(expectedExit(block));
+      expect(r.status, blockFailure(DOC, block, r)).toBe(expectedExit(block));
     }
     // The walk-through ends where the tutorial says it does.
     const demo = readManifest(join(work, '.out/registry'), 'demo', 'home')!.current;

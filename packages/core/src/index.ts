@@ -13,7 +13,7 @@
  */
 export * from './errors.js';
 export * from './ports.js';
-export * from './storage-areas.js';
+export * from './pipeline-env.js';
 export { keys, checkScope, checkPathSegment, isStorageKey, isStorageKeyPart, isStorageKeyPrefix, type Scope } from './keys.js';
 export { dayWindow, parseDayFlag } from './days.js';
 export { LimitsSchema, DEFAULT_LIMITS, SERVICE_ARTIFACT_MAX_BYTES, resolveLimits, checkLimit, type Limits, type LimitsConfig } from './limits.js';

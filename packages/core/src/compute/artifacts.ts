@@ -14,8 +14,8 @@ export interface BuiltArtifact {
   readonly type: ArtifactType;
   readonly version: string;
   readonly builtAt: string;
-  /** Rows/items in the payload (for reports, metrics and size gates). */
-  readonly size: number;
+  /** Rows/items in the payload (for reports, metrics and the row gates). */
+  readonly rows: number;
   /** The blob exactly as it is published (pretty JSON, Go escaping), as UTF-8 chunks. */
   blob(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   /** SHA-256 of the blob's bytes, when already known (a staged blob); publishing checks what it writes against it. */
@@ -57,7 +57,7 @@ export function finishArtifact(type: ArtifactType, target: ArtifactTarget, paylo
     type,
     version,
     builtAt: at,
-    size: payload.rows,
+    rows: payload.rows,
     blob: () => artifactBytes(header, sources, { built_at: at, version, source_hash: version }),
     withBuiltAt: stamped,
   });

@@ -1,4 +1,4 @@
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import { keys, type Scope } from '../keys.js';
 import { checkLimit } from '../limits.js';
 import type { ObjectWriter, Sha256 } from '../ports.js';

@@ -1,4 +1,4 @@
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { Scope } from '../keys.js';
 import { NO_USER, type EventTable } from '../compute/event-table.js';
 import { shardOfSession, type ShardSpec } from '../shard.js';

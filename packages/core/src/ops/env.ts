@@ -1,5 +1,5 @@
 import type { Clock, Logger, RunIdentity, Sha256Factory } from '../ports.js';
-import type { StorageAreas } from '../storage-areas.js';
+import type { StorageAreas } from '../pipeline-env.js';
 
 /**
  * What the operations (rollback, status, verify, gc, history) need: the blob

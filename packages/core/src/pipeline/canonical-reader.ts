@@ -1,7 +1,7 @@
 import { safeParseCanonicalExposure } from '@recsys/contracts';
 import { IntegrityError, ValidationGateError } from '../errors.js';
 import type { Scope } from '../keys.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import { splitLines } from '../ingest/line-splitter.js';
 import { canonicalLine, checkRawEvent, type CanonicalEvent } from '../ingest/raw-event.js';
 import { FingerprintSet } from '../ingest/fingerprint-set.js';

@@ -1,5 +1,5 @@
 import { formatUtcSeconds, type InputPartition } from '@recsys/contracts';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { EventTable } from '../compute/event-table.js';
 import { computeArtifacts, type BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';

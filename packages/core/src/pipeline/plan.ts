@@ -2,7 +2,7 @@ import { DEFAULT_SEGMENT, type ArtifactType } from '@recsys/contracts';
 import { UsageError } from '../errors.js';
 import { checkScope, keys, checkPathSegment, type Scope } from '../keys.js';
 import { dayWindow } from '../days.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { ArtifactTarget } from '../compute/artifacts.js';
 import { CATALOG_ARTIFACT_TYPES, assertComputable, assertShardable } from '../compute/kinds.js';
 import type { CatalogSource } from '../catalog/catalog.js';

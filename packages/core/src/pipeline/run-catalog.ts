@@ -1,4 +1,4 @@
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import { catalogForSurface } from '../compute/content-sim.js';
 import { loadCatalog, type Catalog, type CatalogFormat, type CatalogProblem, type CatalogSource } from '../catalog/catalog.js';
 import { checkCatalogGate } from '../validate/gates.js';

@@ -1,5 +1,5 @@
 import type { InputPartition } from '@recsys/contracts';
-import type { DayPhase, PipelineEnv } from '../storage-areas.js';
+import type { DayPhase, PipelineEnv } from '../pipeline-env.js';
 import { EventTable } from '../compute/event-table.js';
 import { eventTableNeeds } from '../compute/kinds.js';
 import type { CatalogSource } from '../catalog/catalog.js';

@@ -7,11 +7,11 @@ import { dayWindow } from '../days.js';
 import { keys } from '../keys.js';
 import { Registry } from '../registry/registry.js';
 import { publishArtifacts } from '../publish/publish.js';
-import { cooc, popularity, scope, sha256, testEnv, type TestEnv } from '../ops/fixtures.test-support.js';
-import type { MemoryStorage } from '../ops/memory-storage.test-support.js';
+import { cooc, popularity, scope, sha256, testEnv, type TestEnv } from '../testing/fixtures.js';
+import type { MemoryStorage } from '../testing/memory-storage.js';
 import { verifyRegistry } from '../ops/verify.js';
 import { stageArtifacts, stagedBuilt, loadStaged, windowFolderOf } from './staging.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 
 const DAY = '2026-01-01';
 const target = { scope, segment: 'default', window: dayWindow(DAY) };

@@ -4,7 +4,7 @@ import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { catalogForSurface } from '../compute/content-sim.js';
 import { Registry } from '../registry/registry.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { CovisitSignalRow, DaySignals, PopularitySignal, SignalsSink, SignalsWriteResult } from '../ports.js';
 
 export type { CovisitSignalRow, DaySignals, PopularitySignal, SignalsSink, SignalsWriteResult, TagSignal } from '../ports.js';
@@ -119,7 +119,7 @@ export async function signalArtifact(env: PipelineEnv, target: ArtifactTarget, t
     if (!data) throw new IntegrityError(`published ${type} ${uri} is missing`, { uri });
     const json = JSON.parse(new TextDecoder().decode(data)) as { window?: { start?: string; end?: string }; build?: { version?: string; built_at?: string } };
     if (json.window?.start === target.window.start && json.window?.end === target.window.end) {
-      const built: BuiltArtifact = { type, version: json.build?.version ?? '', builtAt: json.build?.built_at ?? '', size: 0, blob: () => [data] };
+      const built: BuiltArtifact = { type, version: json.build?.version ?? '', builtAt: json.build?.built_at ?? '', rows: 0, blob: () => [data] };
       return { built, from: 'published' };
     }
   }

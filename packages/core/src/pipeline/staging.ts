@@ -3,7 +3,7 @@ import { InputPartitionSchema, isArtifactType, type ArtifactType, type InputPart
 import { IntegrityError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
 import type { ObjectStorage } from '../ports.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import { hashStoredObject } from '../stored-hash.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import type { IngestCounts, IngestReport } from '../ingest/ingest-day.js';
@@ -263,7 +263,7 @@ export async function stageArtifacts(
       window: { start: target.window.start, end: target.window.end },
       version: artifact.version,
       built_at: artifact.builtAt,
-      rows: artifact.size,
+      rows: artifact.rows,
       sha256: wrote.sha256,
       size_bytes: wrote.size,
       inputs: [...inputs],
@@ -271,7 +271,7 @@ export async function stageArtifacts(
     };
     await storage.put(metaKey, json(meta));
     await storage.put(marker, artifact.version + '\n');
-    out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.size, sizeBytes: wrote.size, sha256: meta.sha256, builtAt: artifact.builtAt });
+    out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.rows, sizeBytes: wrote.size, sha256: meta.sha256, builtAt: artifact.builtAt });
   }
   return out;
 }
@@ -306,7 +306,7 @@ export function stagedBuilt(env: PipelineEnv, staged: StagedArtifact): BuiltArti
     type: staged.type,
     version: staged.version,
     builtAt: staged.builtAt,
-    size: staged.rows,
+    rows: staged.rows,
     sha256: staged.sha256,
     bytes: staged.sizeBytes,
     async *blob() {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IntegrityError, ValidationGateError, type RecsysError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { ShardSpec } from '../shard.js';
 
 /*

@@ -3,7 +3,7 @@ import { RecsysError, UsageError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
 import { checkLimit } from '../limits.js';
 import { dayWindow, daysInRange, nextDay, parseDayFlag } from '../days.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import { CheckpointStore } from '../registry/registry.js';
 import { windowFolderOf } from './staging.js';
 

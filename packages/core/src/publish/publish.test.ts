@@ -4,7 +4,7 @@ import { dayWindow } from '../days.js';
 import { RecsysError } from '../errors.js';
 import { keys } from '../keys.js';
 import { Registry } from '../registry/registry.js';
-import { blobBytes, popularity, scope, sha256, testEnv, type TestEnv } from '../ops/fixtures.test-support.js';
+import { blobBytes, popularity, scope, sha256, testEnv, type TestEnv } from '../testing/fixtures.js';
 import { verifyRegistry } from '../ops/verify.js';
 import { publishArtifacts, type PublishStepHook } from './publish.js';
 

@@ -1,7 +1,7 @@
 import { manifestKey, type InputPartition, type VersionRecordV1 } from '@recsys/contracts';
 import { IntegrityError, ValidationGateError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import { checkArtifactGateStreamed } from '../validate/artifact-stream.js';
 import { checkArtifactBytes } from '../validate/gates.js';
@@ -16,7 +16,8 @@ export interface PublishedArtifact {
   readonly key: string;
   readonly version: string;
   readonly uri: string;
-  readonly size: number;
+  /** Rows/items in the payload. */
+  readonly rows: number;
   /** False when the blob was already published (rerun): the stored one is kept. */
   readonly newBlob: boolean;
   /** Bytes of the stored blob. */
@@ -170,7 +171,7 @@ export async function publishArtifacts(
         );
       }
       await hook?.('record', artifact.type);
-      published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, size: artifact.size, newBlob: wrote.written, bytes: stored.size });
+      published.push({ type: artifact.type, key: manifestKey(artifact.type, target.segment), version: artifact.version, uri, rows: artifact.rows, newBlob: wrote.written, bytes: stored.size });
     }
     await hook?.('pointer');
     // Decided inside the compare-and-swap, against the pointer map that wins any race.
@@ -239,7 +240,7 @@ export function dayArtifactReports(artifacts: readonly PublishedArtifact[]): Day
     key: a.key,
     version: a.version,
     uri: a.uri,
-    rows: a.size,
+    rows: a.rows,
     bytes: a.bytes,
     new_blob: a.newBlob,
     pointer: a.pointer,

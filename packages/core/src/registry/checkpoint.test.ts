@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { CheckpointV1 } from '@recsys/contracts';
 import { keys } from '../keys.js';
-import { MemoryStorage } from '../ops/memory-storage.test-support.js';
+import { MemoryStorage } from '../testing/memory-storage.js';
 import { CheckpointStore } from './registry.js';
 
 const scope = { tenant: 'demo', surface: 'home' };

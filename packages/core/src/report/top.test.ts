@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { keys } from '../keys.js';
-import { blobBytes, cooc, popularity, publish, scope, testEnv } from '../ops/fixtures.test-support.js';
+import { blobBytes, cooc, popularity, publish, scope, testEnv } from '../testing/fixtures.js';
 import { rollback } from '../ops/rollback.js';
 import { lookupRanks, readNeighbors, readTopItems } from './top.js';
 import { buildReport } from './report.js';
 import { renderReportHtml } from './html.js';
-import { MemoryStorage } from '../ops/memory-storage.test-support.js';
+import { MemoryStorage } from '../testing/memory-storage.js';
 
 /** A storage whose reads come in 16-byte chunks and count how many were pulled. */
 class ChunkedStorage extends MemoryStorage {

@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS } from '../limits.js';
 import { finishArtifact, type BuiltArtifact } from '../compute/artifacts.js';
 import { publishArtifacts, type PublishResult } from '../publish/publish.js';
 import { silentLogger, type RunIdentity, type Sha256Factory } from '../ports.js';
-import type { PipelineEnv } from '../storage-areas.js';
+import type { PipelineEnv } from '../pipeline-env.js';
 import { dayWindow } from '../days.js';
 import { portableSha256 } from '../sha256-portable.js';
 import { MemoryStorage } from './memory-storage.js';

@@ -1,7 +1,7 @@
 import type { ArtifactType, InputPartition } from '@recsys/contracts';
 import { IntegrityError, NotFoundError, ValidationGateError } from '../../errors.js';
 import { keys } from '../../keys.js';
-import type { PipelineEnv } from '../../storage-areas.js';
+import type { PipelineEnv } from '../../pipeline-env.js';
 import { EventTable } from '../../compute/event-table.js';
 import { eventTableNeeds, kindOf } from '../../compute/kinds.js';
 import { countSessionPairs } from '../../compute/cooc.js';

@@ -1,4 +1,4 @@
-import type { PipelineEnv } from '../../storage-areas.js';
+import type { PipelineEnv } from '../../pipeline-env.js';
 import type { IngestReport } from '../../ingest/ingest-day.js';
 import type { ShardSpec } from '../../shard.js';
 import type { JobPlan } from '../plan.js';

@@ -1,7 +1,7 @@
 import type { ArtifactType } from '@recsys/contracts';
 import { UsageError } from '../../errors.js';
 import { keys } from '../../keys.js';
-import type { PipelineEnv } from '../../storage-areas.js';
+import type { PipelineEnv } from '../../pipeline-env.js';
 import { targetOf, type JobPlan } from '../plan.js';
 import { windowFolderOf } from '../staging.js';
 import { SHARD_HASH, partialConfigHash, partialLimits, readPartialHeader, shardOfPartialKey, type PartialHeader } from '../partials.js';

@@ -2,7 +2,7 @@ import type { ItemExposure } from '../../compute/popularity.js';
 import { finishArtifact } from '../../compute/artifacts.js';
 import { kindOf } from '../../compute/kinds.js';
 import { formatUtcSeconds } from '@recsys/contracts';
-import type { PipelineEnv } from '../../storage-areas.js';
+import type { PipelineEnv } from '../../pipeline-env.js';
 import { checkCanonicalGate, checkDayLimits } from '../../validate/gates.js';
 import { targetOf, type JobPlan } from '../plan.js';
 import { stageArtifacts, type StagedArtifact } from '../staging.js';

@@ -1,6 +1,6 @@
 import type { ArtifactType, InputPartition } from '@recsys/contracts';
 import { NotFoundError, ValidationGateError } from '../../errors.js';
-import type { PipelineEnv } from '../../storage-areas.js';
+import type { PipelineEnv } from '../../pipeline-env.js';
 import type { PublishStepHook } from '../../publish/publish.js';
 import { targetOf, type JobPlan } from '../plan.js';
 import { completeDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from '../day-steps.js';

@@ -1,5 +1,5 @@
 import { NotFoundError, RecsysError, ValidationGateError } from '../../errors.js';
-import type { PipelineEnv } from '../../storage-areas.js';
+import type { PipelineEnv } from '../../pipeline-env.js';
 import type { IngestCounts } from '../../ingest/ingest-day.js';
 import { checkCanonicalGate, checkDayLimits } from '../../validate/gates.js';
 import type { ShardSpec } from '../../shard.js';

@@ -1,2 +1,0 @@
-// Moved to src/testing/ (the @recsys/core/testing entry); kept so tests on in-flight branches still compile.
-export * from '../testing/fixtures.js';
