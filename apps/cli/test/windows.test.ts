@@ -239,7 +239,7 @@ describe('windows: identities', () => {
 
   test.each([
     [['--artifacts', 'popularity,implicit', '--window-days', '7'], 'implicit cannot be built over a 7-day window'],
-    [['--window-days', '0'], '--window-days must be a positive integer'],
+    [['--window-days', '0'], '--window-days must be a whole number >= 1'],
     [['--window-days', '400'], 'window_days must be an integer from 1 to 366'],
   ])('%j is a usage error (exit 2)', async (flags, message) => {
     const s = setup();
