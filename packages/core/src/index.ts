@@ -80,8 +80,8 @@ export { verifyRegistry, type VerifyReport, type VerifyProblem, type VerifyProbl
 export { collectGarbage, DEFAULT_GC_OLDER_THAN_MS, DEFAULT_GC_KEEP_HISTORY, type GcOptions, type GcReport, type GcScopeReport, type GcItem } from './ops/gc.js';
 // Report and show: what is live, for people (DESIGN §10).
 export { showLive, type ShowOptions, type ShowResult, type ShownArtifact, type ShowEnv } from './report/show.js';
+export { buildReport } from './report/report.js';
 export {
-  buildReport,
   REPORT_DEFAULTS,
   type ReportOptions,
   type ReportEnv,
@@ -96,5 +96,5 @@ export {
   type TimelineEvent,
   type IngestDayRow,
   type DayOutcome,
-} from './report/report.js';
+} from './report/report-types.js';
 export { renderReportHtml } from './report/html.js';

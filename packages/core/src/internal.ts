@@ -39,8 +39,8 @@ export { decidePointerMoves, lastDayOf, type LivePointer, type PointerAction, ty
 export { signalArtifact } from './pipeline/signals.js';
 export { scanArtifactRows, scanBlobRows, type ArtifactRowScan, type RowVisitor } from './report/payload-scan.js';
 export { readTopItems, lookupRanks, readNeighbors, readHeadRows, type RankedItem, type CountedItem, type ShownRow, type RankLookup } from './report/top.js';
-export { shellWord } from './report/report.js';
-export { escapeHtml } from './report/html.js';
+export { shellWord } from './report/report-history.js';
+export { escapeHtml } from './report/html-markup.js';
 export { applyUpdate } from './registry/registry.js';
 export { readCanonicalPartition, type PartitionSummary, type PartitionCheck, type ReadPartitionOptions } from './pipeline/canonical-reader.js';
 export {

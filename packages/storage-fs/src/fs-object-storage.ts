@@ -1,10 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, realpath, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readFile, readdir, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RecsysError, UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type VersionedObject } from '@recsys/core';
+import { UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type VersionedObject } from '@recsys/core';
+import { DurableFiles } from './durable-file.js';
+import { FsLock } from './fs-lock.js';
+import { ioError, isErr, sha256 } from './fs-support.js';
 
 /** Options of {@link FsObjectStorage}. @since 0.1.0 */
 export interface FsObjectStorageOptions {
@@ -32,12 +34,6 @@ export interface FsStorageHooks {
   write?(handle: FileHandle, data: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
 }
 
-const isErr = (error: unknown, code: string) => (error as NodeJS.ErrnoException | undefined)?.code === code;
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
@@ -50,15 +46,6 @@ const SAFE_KEY_PART = /^[A-Za-z0-9._@-]+$/;
  * meet, while an abandoned lock only delays the next write.
  */
 const DEFAULT_STALE_LOCK_MS = 10 * 60_000;
-
-/** Errors of fsync on a directory that mean "not supported here", not "failed". */
-/**
- * Temp files (`.<name>.<host tag>-<pid>.<random>.tmp`; older versions wrote
- * `.<name>.<pid>.<random>.tmp`) and set-aside locks (`….lock.<pid>.<random>.gone`).
- */
-const TEMP_NAME = /^\..+\.(?:([0-9a-f]{8})-)?(\d+)\.[0-9a-f]{12}\.(?:tmp|gone)$/;
-
-const DIR_SYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
 
 /**
  * {@link ObjectStorage} on a local (or shared POSIX) filesystem directory.
@@ -75,23 +62,23 @@ const DIR_SYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
 export class FsObjectStorage implements ObjectStorage {
   readonly root: string;
   readonly location: string;
-  private readonly staleLockMs: number;
-  private readonly lockTimeoutMs: number;
   private readonly sync: boolean;
   private readonly hooks: FsStorageHooks;
-  private readonly tempMaxAgeMs: number;
-  private readonly swept = new Set<string>();
+  /** Temp files, their sweeping, and the rename/link that makes a write visible. */
+  private readonly files: DurableFiles;
+  /** The per-key lock of compare-and-swap. */
+  private readonly locks: FsLock;
   /** Short tag of this host in temp file names, so a sweep can tell its own host's files. */
   readonly hostTag: string = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 
   constructor(root: string, options: FsObjectStorageOptions = {}) {
     this.root = resolve(root);
     this.location = this.root;
-    this.staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS;
-    this.lockTimeoutMs = options.lockTimeoutMs ?? this.staleLockMs + 30_000;
+    const staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS;
     this.sync = !options.noSync;
     this.hooks = options.hooks ?? {};
-    this.tempMaxAgeMs = options.tempMaxAgeMs ?? 24 * 3_600_000;
+    this.files = new DurableFiles({ root: this.root, sync: this.sync, hostTag: this.hostTag, tempMaxAgeMs: options.tempMaxAgeMs ?? 24 * 3_600_000, hooks: this.hooks });
+    this.locks = new FsLock(this.files, { staleLockMs, lockTimeoutMs: options.lockTimeoutMs ?? staleLockMs + 30_000 });
   }
 
   /** Absolute path of a key; rejects anything that could escape the root. */
@@ -201,33 +188,23 @@ export class FsObjectStorage implements ObjectStorage {
 
   async put(key: string, data: string | Uint8Array): Promise<void> {
     const path = this.pathOf(key);
-    const temp = await this.writeTemp(path, toBytes(data));
-    await this.publishTemp(temp, path, key);
+    const temp = await this.files.writeTemp(path, toBytes(data));
+    await this.files.publishTemp(temp, path, key);
   }
 
   async putIfAbsent(key: string, data: string | Uint8Array): Promise<ConditionalPutResult> {
     const path = this.pathOf(key);
-    const temp = await this.writeTemp(path, toBytes(data));
-    try {
-      // link() fails if the target exists: exclusive create of fully written content.
-      await link(temp, path);
-    } catch (error) {
-      if (isErr(error, 'EEXIST')) return 'conflict';
-      throw this.ioError('create', key, error);
-    } finally {
-      await unlink(temp).catch(() => {});
-    }
-    await this.syncDir(dirname(path));
-    return 'written';
+    const temp = await this.files.writeTemp(path, toBytes(data));
+    return (await this.files.publishExclusive(temp, path, key)) ? 'written' : 'conflict';
   }
 
   async putIfGeneration(key: string, data: string | Uint8Array, generation: string | null): Promise<ConditionalPutResult> {
     const path = this.pathOf(key);
     const bytes = toBytes(data);
-    const held = await this.lock(path, key);
+    const held = await this.locks.acquire(path, key);
     try {
       if ((await this.generationOf(key)) !== generation) return 'conflict';
-      const temp = await this.writeTemp(path, bytes);
+      const temp = await this.files.writeTemp(path, bytes);
       await this.hooks.beforeCommit?.(key);
       // Fence: the lock is only as good as our holding it. A holder that stalled long enough to be
       // judged gone (another host, past staleLockMs) may have lost it, and a successor may have
@@ -237,7 +214,7 @@ export class FsObjectStorage implements ObjectStorage {
         await unlink(temp).catch(() => {});
         return 'conflict';
       }
-      await this.publishTemp(temp, path, key);
+      await this.files.publishTemp(temp, path, key);
       return 'written';
     } finally {
       await held.release();
@@ -251,8 +228,8 @@ export class FsObjectStorage implements ObjectStorage {
 
   async writer(key: string): Promise<ObjectWriter> {
     const path = this.pathOf(key);
-    await this.ensureDir(dirname(path));
-    const temp = this.tempName(path);
+    await this.files.ensureDir(dirname(path));
+    const temp = this.files.tempName(path);
     const handle = await open(temp, 'wx');
     const hash = createHash('sha256');
     let size = 0;
@@ -265,7 +242,7 @@ export class FsObjectStorage implements ObjectStorage {
       write: async (chunk) => {
         const bytes = toBytes(chunk);
         try {
-          await this.writeAll(handle, bytes, key);
+          await this.files.writeAll(handle, bytes, key);
         } catch (error) {
           done = true;
           await discard();
@@ -280,25 +257,16 @@ export class FsObjectStorage implements ObjectStorage {
         try {
           if (this.sync) await handle.sync();
           await handle.close();
-          await this.checkWritten(temp, key, size, hash.digest('hex'));
+          await this.files.checkWritten(temp, key, size, hash.digest('hex'));
         } catch (error) {
           await discard();
           throw error;
         }
         if (!options?.exclusive) {
-          await this.publishTemp(temp, path, key);
+          await this.files.publishTemp(temp, path, key);
           return { size, written: true };
         }
-        try {
-          await link(temp, path);
-        } catch (error) {
-          if (isErr(error, 'EEXIST')) return { size, written: false };
-          throw this.ioError('create', key, error);
-        } finally {
-          await unlink(temp).catch(() => {});
-        }
-        await this.syncDir(dirname(path));
-        return { size, written: true };
+        return { size, written: await this.files.publishExclusive(temp, path, key) };
       },
       abort: async () => {
         if (done) return;
@@ -306,42 +274,6 @@ export class FsObjectStorage implements ObjectStorage {
         await discard();
       },
     };
-  }
-
-  /**
-   * Writes all of `bytes`: a `write(2)` may write fewer bytes than asked
-   * (a full disk, a signal), and the rest must follow or the write fail.
-   */
-  private async writeAll(handle: FileHandle, bytes: Uint8Array, key: string): Promise<void> {
-    let offset = 0;
-    while (offset < bytes.byteLength) {
-      let written: number;
-      try {
-        ({ bytesWritten: written } = this.hooks.write ? await this.hooks.write(handle, bytes, offset, bytes.byteLength - offset) : await handle.write(bytes, offset, bytes.byteLength - offset));
-      } catch (error) {
-        throw this.ioError('write', key, error);
-      }
-      if (written <= 0) throw new RecsysError('runtime', `filesystem write made no progress for ${join(this.root, key)} (${offset} of ${bytes.byteLength} bytes written; disk full?)`, { key, root: this.root });
-      offset += written;
-    }
-  }
-
-  /**
-   * The temp file holds exactly what was streamed: its size, then its
-   * SHA-256 read back, equal what the writer was given. Catches a write the
-   * filesystem acknowledged but did not keep before it replaces anything.
-   */
-  private async checkWritten(temp: string, key: string, size: number, sha: string): Promise<void> {
-    const stored = await stat(temp);
-    if (stored.size !== size) {
-      throw new RecsysError('integrity', `short write: ${join(this.root, key)} would hold ${stored.size} of the ${size} bytes written; nothing was replaced`, { key, root: this.root, size, stored: stored.size });
-    }
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(temp, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-    const got = hash.digest('hex');
-    if (got !== sha) {
-      throw new RecsysError('integrity', `write check failed: ${join(this.root, key)} reads back sha256 ${got}, ${sha} was written; nothing was replaced`, { key, root: this.root });
-    }
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
@@ -385,240 +317,8 @@ export class FsObjectStorage implements ObjectStorage {
     }
   }
 
-  private tempName(path: string): string {
-    return join(dirname(path), `.${basename(path)}.${this.hostTag}-${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  }
-
-  /**
-   * Removes temp files a killed writer left in `dir` (once per directory and
-   * instance): those of this host whose process is gone, and any older than
-   * `tempMaxAgeMs` (another host's writer is never that slow). Live writers'
-   * files are never touched.
-   */
-  private async sweepTemps(dir: string): Promise<void> {
-    if (this.swept.has(dir)) return;
-    this.swept.add(dir);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
-    const now = Date.now();
-    for (const name of names) {
-      const m = TEMP_NAME.exec(name);
-      if (!m) continue;
-      const full = join(dir, name);
-      const [, tag, pid] = m;
-      let gone = tag === this.hostTag && processGone(Number(pid));
-      if (!gone) {
-        const s = await stat(full).catch(() => undefined);
-        gone = s !== undefined && now - s.mtimeMs > this.tempMaxAgeMs;
-      }
-      if (gone) await unlink(full).catch(() => {});
-    }
-  }
-
-  private async writeTemp(path: string, bytes: Uint8Array): Promise<string> {
-    await this.ensureDir(dirname(path));
-    const temp = this.tempName(path);
-    const handle = await open(temp, 'wx');
-    const key = relative(this.root, path).split(sep).join('/');
-    try {
-      try {
-        await this.writeAll(handle, bytes, key);
-        if (this.sync) await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await this.checkWritten(temp, key, bytes.byteLength, sha256(bytes));
-    } catch (error) {
-      await unlink(temp).catch(() => {});
-      throw error;
-    }
-    return temp;
-  }
-
-  private async publishTemp(temp: string, path: string, key: string): Promise<void> {
-    try {
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => {});
-      throw this.ioError('rename', key, error);
-    }
-    await this.syncDir(dirname(path));
-  }
-
-  /**
-   * `mkdir -p` that makes the new directories durable: each created
-   * directory's entry lives in its parent, so the parent of the first one
-   * created and every created one are fsynced (else a crash after the object's
-   * own fsync could still lose the path to it).
-   */
-  private async ensureDir(dir: string): Promise<void> {
-    const first = await mkdir(dir, { recursive: true });
-    await this.sweepTemps(dir);
-    if (first === undefined || !this.sync) return;
-    const created: string[] = [];
-    for (let d = dir; ; d = dirname(d)) {
-      created.push(d);
-      if (d === first || d === dirname(d)) break;
-    }
-    await this.syncDir(dirname(first));
-    for (const d of created.reverse()) await this.syncDir(d);
-  }
-
-  private async syncDir(dir: string): Promise<void> {
-    if (!this.sync) return;
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } catch (error) {
-      // Some filesystems cannot fsync a directory at all (the rename is still atomic there);
-      // anything else, EIO above all, means the entry may not be on disk: never swallow it.
-      if (!DIR_SYNC_UNSUPPORTED.has((error as NodeJS.ErrnoException).code ?? '')) {
-        throw new RecsysError('runtime', `filesystem fsync of directory ${dir} failed: ${(error as NodeJS.ErrnoException).code} ${(error as Error).message}`, { dir, code: (error as NodeJS.ErrnoException).code }, { cause: error });
-      }
-    } finally {
-      await handle.close();
-    }
-  }
-
-  /**
-   * Exclusive per-key lock with recovery from a holder that is gone.
-   *
-   * Recovery rule (docs/explanation/publish-protocol.md, "The filesystem
-   * lock"): a lock of this host is broken only when its process is gone
-   * (`kill(pid, 0)` says ESRCH), however old it is, since a live holder may
-   * just be stalled (fsync under writeback, SIGSTOP, a VM pause); a lock of
-   * another host, or one not written by this adapter, only when older than
-   * `staleLockMs`. Removing a lock (release or break) first renames it to a
-   * unique name and then checks that what it took is the very lock it meant
-   * to remove; a successor's lock taken by mistake is put back. And the
-   * holder re-checks that it still holds the lock right before its rename
-   * (see `putIfGeneration`), so even a wrongly broken holder cannot land a
-   * late write.
-   */
-  private async lock(path: string, key: string): Promise<{ stillHeld(): Promise<boolean>; release(): Promise<void> }> {
-    await this.ensureDir(dirname(path));
-    const lockPath = join(dirname(path), `.${basename(path)}.lock`);
-    const owner = this.lockOwner();
-    const deadline = Date.now() + this.lockTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      if (await this.createWithContent(lockPath, owner, key)) {
-        return {
-          stillHeld: async () => (await readFile(lockPath, 'utf8').catch(() => '')) === owner,
-          release: () => this.removeLock(lockPath, owner),
-        };
-      }
-      const stale = await this.staleContent(lockPath);
-      if (stale !== undefined) {
-        await this.removeLock(lockPath, stale);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        const holder = await readFile(lockPath, 'utf8').catch(() => '(gone)');
-        throw new RecsysError(
-          'conflict',
-          `timed out after ${this.lockTimeoutMs} ms waiting for lock ${lockPath} (holder ${holder}); it is broken automatically once its process is gone (same host) or after ${this.staleLockMs} ms (other hosts) — remove it by hand only if you know its holder is dead`,
-          { key, lock: lockPath },
-        );
-      }
-      await new Promise((r) => setTimeout(r, Math.min(50, 1 + attempt) + Math.random() * 5));
-    }
-  }
-
-  private lockOwner(): string {
-    return JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now(), token: randomBytes(8).toString('hex') });
-  }
-
-  /**
-   * Removes the lock at `lockPath` only if it holds exactly `expected`. A
-   * plain read-then-unlink could delete a successor's lock created between
-   * the two steps; instead the lock is renamed away (atomically: whatever is
-   * there now is ours alone to inspect) and, if it turns out not to be the
-   * expected one, linked back (exclusive: if yet another process took the
-   * free name meanwhile, the displaced holder's pre-rename check fails and it
-   * backs off, so two holders never both commit).
-   */
-  private async removeLock(lockPath: string, expected: string): Promise<void> {
-    if ((await readFile(lockPath, 'utf8').catch(() => undefined)) !== expected) return;
-    const aside = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.gone`;
-    try {
-      await rename(lockPath, aside);
-    } catch (error) {
-      if (isErr(error, 'ENOENT')) return;
-      throw error;
-    }
-    const taken = await readFile(aside, 'utf8').catch(() => undefined);
-    if (taken !== expected) await link(aside, lockPath).catch(() => {});
-    await unlink(aside).catch(() => {});
-  }
-
-  /** Exclusive create of a file that is never visible without its full content (temp + link). */
-  private async createWithContent(path: string, content: string, key: string): Promise<boolean> {
-    const temp = this.tempName(path);
-    await writeFile(temp, content, { flag: 'wx' });
-    try {
-      await link(temp, path);
-      return true;
-    } catch (error) {
-      if (isErr(error, 'EEXIST')) return false;
-      throw this.ioError('lock', key, error);
-    } finally {
-      await unlink(temp).catch(() => {});
-    }
-  }
-
-  /** The lock's content when its holder is provably gone (see {@link FsObjectStorage.lock}), else `undefined`. */
-  private async staleContent(lockPath: string): Promise<string | undefined> {
-    let content: string;
-    let mtimeMs: number;
-    try {
-      content = await readFile(lockPath, 'utf8');
-      mtimeMs = (await stat(lockPath)).mtimeMs;
-    } catch {
-      return undefined;
-    }
-    let info: { pid?: unknown; host?: unknown } | undefined;
-    try {
-      info = JSON.parse(content) as { pid?: unknown; host?: unknown };
-    } catch {
-      // Not written by this adapter (locks are created with their content): only age can break it.
-    }
-    if (info && info.host === hostname() && typeof info.pid === 'number') {
-      // This host: the process table is the proof. Age proves nothing about a live process.
-      return processGone(info.pid) ? content : undefined;
-    }
-    return Date.now() - mtimeMs > this.staleLockMs ? content : undefined;
-  }
-
-  private ioError(op: string, key: string, error: unknown): RecsysError {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-    return new RecsysError('runtime', `filesystem ${op} failed for ${join(this.root, key)}: ${code} ${(error as Error).message}`, { key, root: this.root, op, code }, { cause: error });
+  private ioError(op: string, key: string, error: unknown) {
+    return ioError(this.root, op, key, error);
   }
 }
 
-/** True when no process `pid` exists on this host (a process we may not signal still exists). */
-function processGone(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return isErr(error, 'ESRCH');
-  }
-}
-
-/** SHA-256 factory backed by `node:crypto` (for `PipelineEnv.sha256`). @since 0.1.0 */
-export function nodeSha256() {
-  const hash = createHash('sha256');
-  return {
-    update(data: string | Uint8Array) {
-      hash.update(data);
-    },
-    digest() {
-      return hash.digest('hex');
-    },
-  };
-}

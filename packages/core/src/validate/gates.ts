@@ -8,7 +8,7 @@ import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { catalogForSurface } from '../compute/content-sim.js';
 import { kindOf } from '../compute/kinds.js';
-import { checkArtifactFacts } from './artifact-stream.js';
+import { checkArtifactFacts } from './artifact-facts.js';
 
 /**
  * Canonical gate (DESIGN §5.3): the day has events and the share of rejected

@@ -1,0 +1,138 @@
+import { safeParseArtifact, serializeForVersion } from '@recsys/contracts';
+import { kindOf } from '../compute/kinds.js';
+import type { Sha256, Sha256Factory } from '../ports.js';
+import { ArtifactSyntaxError, contractError } from './artifact-errors.js';
+import type { LexerHandler } from './artifact-lexer.js';
+import { fastCanonical } from './fast-canonical.js';
+
+/*
+ * What the streamed artifact check does with the bytes the lexer reads:
+ * hashes them as stored, and checks the payload batch by batch with the very
+ * same contract parser as a whole artifact (`safeParseArtifact` on the
+ * header plus the batch, JSON paths renumbered to the element's real index)
+ * while recomputing the content hash: `serializeForVersion` of the
+ * header-plus-batch artifact, minus its constant prefix and suffix, is
+ * exactly that batch's slice of the whole artifact's canonical text.
+ */
+
+const decoder = new TextDecoder();
+const BLANK_BUILD = { built_at: '', version: '' };
+
+/** The header without its build, as JSON: equal for two reads that saw the same header. */
+export function headerKeyOf(header: Record<string, unknown>): string {
+  const { build: _build, ...rest } = header;
+  return JSON.stringify(rest);
+}
+
+/** The artifact the contract parses for a header and a batch of payload elements. */
+export function miniArtifact(header: Record<string, unknown>, payloadKey: string, rows: unknown[], build: unknown): Record<string, unknown> {
+  // Spread into a fresh object: the header came from JSON.parse, which may hold an own `__proto__` key.
+  return { ...header, [payloadKey]: rows, build };
+}
+
+/** What {@link PayloadCheck} found once the read ended. */
+export interface PayloadCheckResult {
+  /** Longest `items` list of a payload element (cooc, implicit, session_seq; 0 otherwise). */
+  readonly maxRow: number;
+  /** Rows were validated and hashed against the header as it was when the payload started. */
+  readonly rowsChecked: boolean;
+  /** The header (minus build) when the payload started, as JSON. */
+  readonly headerAtPayload: string | undefined;
+  /** The content hash, when the rows were checked. */
+  readonly canonical: string | undefined;
+  /** SHA-256 of the stored bytes. */
+  readonly sha256: string;
+}
+
+/**
+ * The check of one read: when the header is valid at the payload's start
+ * (`validateWith`, else the header read so far), the rows are
+ * contract-checked and hashed; the longest row is measured either way.
+ */
+export class PayloadCheck implements LexerHandler {
+  private readonly stored: Sha256;
+  private readonly canon: Sha256;
+  private payloadKey: string | undefined;
+  private maxRow = 0;
+  private rowsChecked = false;
+  private headerAtPayload: string | undefined;
+  private validateHeader: Record<string, unknown> | undefined;
+  private prefix = '';
+  private suffix = '';
+  private batchesHashed = 0;
+
+  constructor(
+    sha256: Sha256Factory,
+    private readonly validateWith: Record<string, unknown> | undefined,
+  ) {
+    this.stored = sha256();
+    this.canon = sha256();
+  }
+
+  read(chunk: Uint8Array): void {
+    this.stored.update(chunk);
+  }
+
+  start(payloadKey: string, header: Record<string, unknown>): void {
+    this.payloadKey = payloadKey;
+    this.headerAtPayload = headerKeyOf(header);
+    this.validateHeader = this.validateWith ?? header;
+    const probe = safeParseArtifact(miniArtifact(this.validateHeader, payloadKey, [], BLANK_BUILD));
+    this.rowsChecked = probe.success && kindOf(probe.data.artifact_type)?.payloadKey === payloadKey;
+    if (!probe.success || !this.rowsChecked) return;
+    const empty = serializeForVersion(probe.data);
+    const open = `"${payloadKey}":[`;
+    const at = empty.lastIndexOf(`${open}],"build":`) + open.length;
+    this.prefix = empty.slice(0, at);
+    this.suffix = empty.slice(at);
+    this.canon.update(this.prefix);
+  }
+
+  batch(bytes: Uint8Array, first: number, last: number, at: number): void {
+    const payloadKey = this.payloadKey!;
+    let parsed: unknown[];
+    try {
+      parsed = JSON.parse(`[${decoder.decode(bytes)}]`) as unknown[];
+    } catch (error) {
+      throw new ArtifactSyntaxError(`${payloadKey} elements ${first}..${last}: ${(error as Error).message}`, at);
+    }
+    if (this.rowsChecked) {
+      const stats = { maxRow: this.maxRow };
+      const fast = fastCanonical(String(this.validateHeader!.artifact_type), parsed, stats);
+      if (fast !== undefined) {
+        this.maxRow = stats.maxRow;
+        this.hash(fast);
+        return;
+      }
+    }
+    if (payloadKey !== 'items') {
+      for (const row of parsed) {
+        const items = (row as { items?: unknown } | null)?.items;
+        if (Array.isArray(items) && items.length > this.maxRow) this.maxRow = items.length;
+      }
+    }
+    if (!this.rowsChecked) return;
+    const result = safeParseArtifact(miniArtifact(this.validateHeader!, payloadKey, parsed, BLANK_BUILD));
+    if (!result.success) {
+      const re = new RegExp(`^\\$\\.${payloadKey}\\[(\\d+)\\]`);
+      const issues = result.error.issues.map((issue) => ({ ...issue, path: issue.path.replace(re, (_m, i: string) => `$.${payloadKey}[${first + Number(i)}]`) }));
+      throw contractError(issues, result.error);
+    }
+    const text = serializeForVersion(result.data);
+    this.hash(text.slice(this.prefix.length, text.length - this.suffix.length));
+  }
+
+  /** Adds a batch's slice of the canonical text (comma-joined to the previous one). */
+  private hash(slice: string): void {
+    if (slice.length === 0) return;
+    if (this.batchesHashed > 0) this.canon.update(',');
+    this.canon.update(slice);
+    this.batchesHashed++;
+  }
+
+  /** Ends the check (call once, after the whole source was read). */
+  finish(): PayloadCheckResult {
+    if (this.rowsChecked) this.canon.update(this.suffix);
+    return { maxRow: this.maxRow, rowsChecked: this.rowsChecked, headerAtPayload: this.headerAtPayload, canonical: this.rowsChecked ? this.canon.digest() : undefined, sha256: this.stored.digest() };
+  }
+}
