@@ -38,6 +38,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { pipelineEnv } from '../wiring.js';
 import { out, outJson, pad, printArtifacts, printManifest, printStaged } from '../output.js';
 import { killHook } from '../test-hooks.js';
+import { Interrupted, interruptOnSignals, terminalProgress } from '../interrupt.js';
 
 /*
  * The job-mode steps (DESIGN §6): `ingest`, `validate`, `compute <type…>`,
@@ -84,8 +85,8 @@ interface StepContext {
   readonly plan: JobPlan;
   readonly logger: Logger;
   readonly json: boolean;
-  /** The per-day results, as the `days` of the JSON document. */
-  readonly days: unknown[];
+  /** Records a finished day (the `days` of the JSON document), clearing the progress line first. */
+  readonly done: (day: { readonly day: string }) => void;
 }
 
 /** Resolves shard, types and catalog of one step into core's job options. */
@@ -116,16 +117,33 @@ function stepAction(step: JobStep, types: ((flags: JobFlagValues) => string[]) |
   return action({
     command: step,
     flags: JobFlags,
-    partial: () => ({ days: [] as unknown[] }),
+    partial: () => ({ days: [] as { day: string }[] }),
     run: async ({ flags, config, logger, json, partial: { days }, onClose }) => {
-      const env = await pipelineEnv(config, logger, onClose);
+      const interrupt = interruptOnSignals();
+      onClose(async () => interrupt.dispose());
+      const progress = terminalProgress(interrupt.signal, process.stderr.isTTY === true && !json);
+      onClose(async () => progress.clear());
+      const env = { ...(await pipelineEnv(config, logger, onClose)), progress, signal: interrupt.signal };
       const plan = await planJob(env, step, await jobOptions(step, flags, config, types?.(flags)));
       logger.info({ run_id: env.identity.runId, step, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types, shard: plan.shard }, `${step} started`);
       if (!json) {
         const shardText = plan.shard ? ` shard ${plan.shard.index}/${plan.shard.count}` : '';
         out(`recsys-pipelines ${step} ${plan.scope.tenant}/${plan.scope.surface} segment=${plan.segment}${shardText} (${plan.days.length} day${plan.days.length === 1 ? '' : 's'})`);
       }
-      const extra = await body({ env, plan, logger, json, days });
+      const done = (day: { day: string }) => {
+        progress.clear();
+        days.push(day);
+      };
+      let extra: Record<string, unknown> | void;
+      try {
+        extra = await body({ env, plan, logger, json, done });
+      } catch (error) {
+        if (!(error instanceof Interrupted)) throw error;
+        // Say what a retry has left to do: the days before the signal are finished, the rest are not.
+        const finished = days.map((d) => d.day);
+        const left = plan.days.filter((d) => !finished.includes(d));
+        throw error.explained(`${step} finished ${finished.length > 0 ? finished.join(', ') : 'no day'}; not done ${left.length > 0 ? left.join(', ') : 'nothing'} (temporary files were removed)`, { finished, not_done: left });
+      }
       if (json) {
         outJson({ ok: true, command: step, run_id: env.identity.runId, tenant: plan.scope.tenant, surface: plan.scope.surface, segment: plan.segment, ...(plan.shard ? { shard: plan.shard } : {}), days, ...(extra ?? {}) });
       } else if (plan.days.length === 0) {
@@ -139,9 +157,9 @@ export function ingestCommand(): Command {
   const cmd = jobCommand('ingest', 'job mode: raw events → canonical partitions, quarantine and an ingest report, per UTC day');
   withShardOptions(cmd);
   cmd.action(
-    stepAction('ingest', () => [], async ({ env, plan, json, days }) => {
+    stepAction('ingest', () => [], async ({ env, plan, json, done }) => {
       await ingestJob(env, plan, (d) => {
-        days.push(d);
+        done(d);
         if (json) return;
         const c = d.report.counts;
         const shard = c.other_shard !== undefined ? `  other shards ${c.other_shard}` : '';
@@ -159,9 +177,9 @@ export function validateCommand(): Command {
   withShardOptions(cmd);
   withAcceptAnomaly(cmd);
   cmd.action(
-    stepAction('validate', () => [], async ({ env, plan, json, days }) => {
+    stepAction('validate', () => [], async ({ env, plan, json, done }) => {
       await validateJob(env, plan, (d) => {
-        days.push(d);
+        done(d);
         if (!json) out(`  ${d.day}  ok  ${d.canonical.events} events  ${d.canonical.sessions} sessions  ${d.canonical.items} items  rejected ${d.counts.rejected}/${d.counts.read} lines`);
       });
     }),
@@ -176,9 +194,9 @@ export function computeCommand(): Command {
   withCatalogOptions(cmd);
   withWindowDays(cmd);
   cmd.action(
-    stepAction('compute', typeArgs, async ({ env, plan, json, days }) => {
+    stepAction('compute', typeArgs, async ({ env, plan, json, done }) => {
       await computeJob(env, plan, (d) => {
-        days.push(d);
+        done(d);
         if (json) return;
         out(`  ${d.day}  ${d.events} events`);
         printStaged(d.staged);
@@ -196,9 +214,9 @@ export function mergeCommand(): Command {
   withAcceptAnomaly(cmd);
   withWindowDays(cmd);
   cmd.action(
-    stepAction('merge', typeArgs, async ({ env, plan, json, days }) => {
+    stepAction('merge', typeArgs, async ({ env, plan, json, done }) => {
       await mergeJob(env, plan, (d) => {
-        days.push(d);
+        done(d);
         if (json) return;
         out(`  ${d.day}  ${d.events} events from ${d.shards} shard${d.shards === 1 ? '' : 's'}`);
         printStaged(d.staged);
@@ -214,12 +232,12 @@ export function publishCommand(): Command {
   withMovePointerBack(cmd);
   withWindowDays(cmd);
   cmd.action(
-    stepAction('publish', undefined, async ({ env, plan, json, days }) => {
+    stepAction('publish', undefined, async ({ env, plan, json, done }) => {
       const published = await publishJob(
         env,
         plan,
         (d) => {
-          days.push(d);
+          done(d);
           if (json) return;
           out(`  ${d.day}`);
           printArtifacts(d.day, d.artifacts);

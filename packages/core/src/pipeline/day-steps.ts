@@ -1,5 +1,5 @@
 import { formatUtcSeconds, type InputPartition } from '@recsys/contracts';
-import type { PipelineEnv } from '../pipeline-env.js';
+import type { DayPhase, PipelineEnv } from '../pipeline-env.js';
 import type { EventTable } from '../compute/event-table.js';
 import { computeArtifacts, type BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -16,6 +16,17 @@ import { stageArtifacts, writeIngestReport, type StagedArtifact } from './stagin
  * order: ingest a day, check its limits (validate/gates.ts, checkDayLimits),
  * compute and stage its artifacts, publish them.
  */
+
+/**
+ * Starts a phase of a day: the place between steps where a command may stop
+ * (the environment's abort signal; never inside a publish, which runs to its
+ * end), and where progress hears which phase runs.
+ * @since 0.2.0
+ */
+export function enterPhase(env: PipelineEnv, day: string, phase: DayPhase): void {
+  env.signal?.throwIfAborted();
+  env.progress?.phase?.(day, phase);
+}
 
 /** An ingested day: the report and where it is stored. @since 0.1.0 */
 export interface IngestedDay {

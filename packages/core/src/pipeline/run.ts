@@ -7,7 +7,7 @@ import type { IngestCounts } from '../ingest/ingest-day.js';
 import { checkCanonicalGate, checkTableLimits } from '../validate/gates.js';
 import type { PublishStepHook } from '../publish/publish.js';
 import { planSteps, targetOf, type JobPlan, type SkippedDay } from './plan.js';
-import { completeDayStep, computeDayStep, ingestDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from './day-steps.js';
+import { completeDayStep, computeDayStep, enterPhase, ingestDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from './day-steps.js';
 import { loadRunCatalog, type CatalogReport } from './run-catalog.js';
 import { stagedBuilt } from './staging.js';
 import { SIGNAL_ARTIFACT_TYPES, signalsSkipReason, writeDaySignals, type DaySignalsReport } from './signals.js';
@@ -94,11 +94,7 @@ export async function runPipeline(
     onSkip?.(skipped);
   };
   for (const skipped of plan.skipped ?? []) skip(skipped);
-  const phase = (day: string, name: DayPhase) => {
-    // Between steps of a day is a safe place to stop; inside a publish is not (it runs to its end).
-    env.signal?.throwIfAborted();
-    env.progress?.phase?.(day, name);
-  };
+  const phase = (day: string, name: DayPhase) => enterPhase(env, day, name);
   for (const day of plan.days) {
     phase(day, 'ingest');
     const t0 = performance.now();

@@ -8,7 +8,7 @@ import { countSessionPairs } from '../../compute/cooc.js';
 import { checkCanonicalGate, checkTableLimits } from '../../validate/gates.js';
 import type { ShardSpec } from '../../shard.js';
 import { partitionKeyOf, targetOf, type JobPlan } from '../plan.js';
-import { computeDayStep } from '../day-steps.js';
+import { enterPhase, computeDayStep } from '../day-steps.js';
 import { loadRunCatalog } from '../run-catalog.js';
 import { readCanonicalPartition } from '../canonical-reader.js';
 import { readIngestReport, windowFolderOf, type StagedArtifact } from '../staging.js';
@@ -118,6 +118,7 @@ async function checkComputable(env: PipelineEnv, plan: JobPlan, day: string): Pr
 export async function computeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: ComputeDayResult) => void): Promise<ComputeDayResult[]> {
   const missing: string[] = [];
   for (const day of plan.days) {
+    enterPhase(env, day, 'compute');
     const present = (await env.areas.canonical.stat(partitionKeyOf(plan, day))) && (!plan.shard || (await readIngestReport(env, plan.scope, day, plan.shard)));
     if (!present) missing.push(day);
   }

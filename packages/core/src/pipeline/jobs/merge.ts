@@ -12,6 +12,7 @@ import { buildWindowArtifacts, windowNeedsPairs } from '../window-artifacts.js';
 import { dayAggregateOfCounts } from '../../compute/day-aggregate.js';
 import { refuseFailedValidation } from '../validate-record.js';
 import { checkPartials, type CheckedPartials } from './merge-check.js';
+import { enterPhase } from '../day-steps.js';
 
 /** One merged day. @since 0.1.0 */
 export interface MergeDayResult {
@@ -49,6 +50,7 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
   }
   const results: MergeDayResult[] = [];
   for (const day of plan.days) {
+    enterPhase(env, day, 'compute');
     const target = targetOf(plan, day);
     const builtAt = formatUtcSeconds(env.clock.now().getTime());
     const staged: StagedArtifact[] = [];

@@ -4,7 +4,7 @@ import type { PipelineEnv } from '../../pipeline-env.js';
 import type { PublishStepHook } from '../../publish/publish.js';
 import { artifactTargetOf, type JobPlan } from '../plan.js';
 import { acceptedAnomalyMessage, recordedVolumeVerdict } from '../volume-gate.js';
-import { completeDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from '../day-steps.js';
+import { enterPhase, completeDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from '../day-steps.js';
 import { loadStaged, stagedVersion } from '../staging.js';
 import { dayList } from './messages.js';
 
@@ -44,6 +44,7 @@ export async function publishJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
   }
   const results: PublishDayResult[] = [];
   for (const day of plan.days) {
+    enterPhase(env, day, 'publish');
     const target = artifactTargetOf(plan, day);
     const loaded = [];
     for (const type of plan.types) loaded.push((await loadStaged(env, target, type))!);

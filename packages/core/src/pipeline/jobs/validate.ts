@@ -9,6 +9,7 @@ import { readIngestReport, type StoredIngestReport } from '../staging.js';
 import { clearValidateFailure, recordValidateFailure } from '../validate-record.js';
 import { dayList, shardText } from './messages.js';
 import { applyVolumeGate } from '../volume-gate.js';
+import { enterPhase } from '../day-steps.js';
 
 /** One validated day. @since 0.1.0 */
 export interface ValidateDayResult {
@@ -43,6 +44,7 @@ export async function validateJob(env: PipelineEnv, plan: JobPlan, onDay?: (day:
   }
   const results: ValidateDayResult[] = [];
   for (const day of plan.days) {
+    enterPhase(env, day, 'validate');
     const report = reports.get(day)!;
     let result: ValidateDayResult;
     try {
