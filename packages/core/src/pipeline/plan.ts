@@ -144,7 +144,7 @@ export async function planSteps(env: PipelineEnv, step: PipelineStep, options: J
     throw new UsageError(`window_days ${windowDays} with signals (db.dsn): signals are per-day counts that the service sums itself; write them from a run with window_days 1`, { window_days: windowDays });
   }
   let days = await resolveWindowDays(env, scope, options);
-  if (options.republishAffected && (step !== 'run' || !options.incremental)) throw new UsageError('--republish-affected works with run --incremental (it re-runs published days before the checkpoint)');
+  if (options.republishAffected && (step !== 'run' || !options.incremental)) throw new UsageError('--republish-affected works with --incremental, on run (it re-runs published days before the checkpoint)');
   let lateData: LateDataReport | undefined;
   let republished: string[] = [];
   const checkpoint = step === 'run' && options.incremental ? await new CheckpointStore(env.areas.checkpoints).read(scope) : undefined;
