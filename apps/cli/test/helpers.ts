@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { spawnCli, type CliResult } from '@recsys/vitest-config/cli-runner';
 import { parseArtifact, parseHistoryEntry, parseManifest, verifyArtifactVersion, type ArtifactV1, type HistoryEntryV1, type ManifestV1 } from '@recsys/contracts';
 
 /** The built CLI. */
@@ -35,12 +36,7 @@ export function tempDir(prefix = 'recsys-cli-'): string {
   return dir;
 }
 
-export interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliResult };
 
 export interface CliOptions {
   readonly cwd: string;
@@ -56,31 +52,7 @@ export interface CliOptions {
  * its output. Logs default to `warn` so stderr stays small.
  */
 export function cli(args: readonly string[], options: CliOptions): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, RECSYS_LOG_LEVEL: 'warn', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    let lineTimer: NodeJS.Timeout | undefined;
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      const after = options.killAfterLine;
-      if (after && lineTimer === undefined && (stderr.startsWith(after.line) || stderr.includes(`\n${after.line}`))) {
-        lineTimer = setTimeout(() => child.kill('SIGKILL'), after.afterMs);
-      }
-    });
-    const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (lineTimer) clearTimeout(lineTimer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return spawnCli(BIN, args, { ...options, env: { ...process.env, RECSYS_LOG_LEVEL: 'warn', ...options.env } });
 }
 
 /** `run --json` result. */

@@ -1,53 +1,25 @@
 // Helpers of the suites that run the built CLI (apps/cli/dist/bin.js) against the test PostgreSQL.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { spawnCli, tempDirs, type CliResult } from '@recsys/vitest-config/cli-runner';
 import type { ExposureRow } from './pg-env.js';
 
 export const BIN = fileURLToPath(new URL('../../../apps/cli/dist/bin.js', import.meta.url));
 
-const temps: string[] = [];
-afterAll(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+/** A temp folder, removed after the suite. */
+export const tempDir = tempDirs('recsys-pg-cli-');
 
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'recsys-pg-cli-'));
-  temps.push(dir);
-  return dir;
-}
-
-export interface CliResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliResult };
 
 /** Every CLI output of this suite, to check that no password ever appears in it. */
 export const outputs: string[] = [];
 
 /** Runs the CLI to completion with a fixed clock. */
-export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, RECSYS_TEST_NOW: '2026-03-01T00:00:00Z', RECSYS_LOG_LEVEL: 'info', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      outputs.push(stdout, stderr);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+export async function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+  const result = await spawnCli(BIN, args, { cwd: options.cwd, env: { ...process.env, RECSYS_TEST_NOW: '2026-03-01T00:00:00Z', RECSYS_LOG_LEVEL: 'info', ...options.env } });
+  outputs.push(result.stdout, result.stderr);
+  return result;
 }
 
 export function jsonOf<T = Record<string, unknown>>(r: CliResult): T {

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { useTestServer } from '@recsys/vitest-config/test-server';
 
-const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../../../tooling/pg/pg-test-server.sh', import.meta.url));
 
 /**
@@ -13,23 +11,9 @@ const SCRIPT = fileURLToPath(new URL('../../../tooling/pg/pg-test-server.sh', im
  * root) and stopped at teardown only if this setup started it.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  let startedHere = false;
-  if (!process.env.PG_TEST_DSN) {
-    const running = await run('bash', [SCRIPT, 'status']).then(() => true, () => false);
-    let stdout: string;
-    try {
-      ({ stdout } = await run('bash', [SCRIPT, 'start'], { timeout: 600_000, maxBuffer: 1 << 20 }));
-    } catch (error) {
-      const e = error as { stderr?: string; message: string };
-      throw new Error(`could not start the test PostgreSQL (${SCRIPT} start; needs root on Debian 12): ${e.stderr?.slice(-2000) ?? e.message}`);
-    }
-    startedHere = !running;
-    for (const m of stdout.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) process.env[m[1]!] = m[2]!;
-  }
+  const stop = await useTestServer({ script: SCRIPT, envVar: 'PG_TEST_DSN', what: 'the test PostgreSQL' });
   project.provide('pgDsn', process.env.PG_TEST_DSN!);
-  return async () => {
-    if (startedHere) await run('bash', [SCRIPT, 'stop'], { timeout: 60_000 });
-  };
+  return stop;
 }
 
 declare module 'vitest' {

@@ -1,12 +1,10 @@
 // Helpers of the end-to-end suites that run the built CLI (apps/cli/dist/bin.js)
 // against the S3 server: configs, uploads, spawning, reading what it published.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll } from 'vitest';
+import { spawnCli, tempDirs, type CliResult } from '@recsys/vitest-config/cli-runner';
 import { parseHistoryEntry, parseManifest, type HistoryEntryV1, type ManifestV1 } from '@recsys/contracts';
 import type { S3TestEnv } from './s3-env.js';
 
@@ -22,41 +20,17 @@ export const GO_VERSIONS = {
   cooc: 'b705f3235774c7c07599a4521ef7cbbdd3beeab82993e0f1dea3a60c856ea7d7',
 } as const;
 
-const temps: string[] = [];
-afterAll(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+/** A temp folder, removed after the suite. */
+export const tempDir = tempDirs('recsys-s3-cli-');
 
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'recsys-s3-cli-'));
-  temps.push(dir);
-  return dir;
-}
-
-export interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliResult };
 
 /** Runs the CLI to completion. */
 export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string>; nodeArgs?: readonly string[] }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-    // The CLI must keep the AWS SDK's Node-version warning off its JSON-lines stderr by itself.
-    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
-      cwd: options.cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  // The CLI must keep the AWS SDK's Node-version warning off its JSON-lines stderr by itself.
+  delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+  return spawnCli(BIN, args, { cwd: options.cwd, env, nodeArgs: options.nodeArgs });
 }
 
 /** The `--json` result of a command (throws with the CLI's output when it is not JSON). */
