@@ -8,7 +8,8 @@ export function base(overrides = {}) {
       environment: 'node',
       pool: 'forks',
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      testTimeout: 30_000,
+      // A hang detector, not a speed check: CI runs every package's suite at once on 2 cores.
+      testTimeout: 120_000,
       hookTimeout: 120_000,
       ...overrides,
     },
