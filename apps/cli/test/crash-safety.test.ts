@@ -17,20 +17,11 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:f
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseArtifact, parseVersionRecord, verifyArtifactVersion } from '@recsys/contracts';
+import { seededRandom } from '@recsys/vitest-config/seeded-random';
 import { checkRegistry, cli, copyTiny, runJson, tempDir, writeConfig, writeRawDay, type CliResult } from './helpers.js';
 
 const SEED = Number(process.env.RECSYS_CRASH_SEED ?? Date.now() % 2 ** 31);
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const random = mulberry32(SEED);
+const random = seededRandom(SEED);
 
 const DAY2 = ['--tenant', 'demo', '--surface', 'home', '--start', '2026-01-02', '--end', '2026-01-02'];
 

@@ -2,17 +2,13 @@
 // Diginetica sample equal a brute-force recomputation from the original CSV
 // (tooling/data/diginetica/train-item-views.csv), parsed here with plain
 // string splitting and counted with plain Maps/Sets — no @recsys code.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { planRun, resolveLimits, runPipeline, silentLogger, systemClock, type PipelineEnv } from '@recsys/core';
 import { FsObjectStorage, nodeSha256 } from '@recsys/storage-fs';
+import { digineticaEventsByDay } from '@recsys/vitest-config/diginetica';
 import { SAMPLE_RAW, readArtifact, runJson, tempDir, writeJson } from './helpers.js';
 
-const CSV = fileURLToPath(new URL('../../../tooling/data/diginetica/train-item-views.csv', import.meta.url));
-const CSV_SHA256 = '98da96e05c87ef12b739e4bfd9bc7b4864106ee77371f1db9eb4413e3f78d37e';
 
 interface Expected {
   events: number;
@@ -25,25 +21,13 @@ const utf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Bu
 
 /** Per UTC day: the exact popularity and cooc payloads, as "item:count" strings. */
 function bruteForce(): Map<string, Expected> {
-  const text = readFileSync(CSV, 'utf8');
-  expect(createHash('sha256').update(text).digest('hex')).toBe(CSV_SHA256);
-  const [header, ...rows] = text.split(/\r?\n/).filter((l) => l !== '');
-  expect(header).toBe('session_id;user_id;item_id;timeframe;eventdate');
-  // Distinct events per day (the pipeline drops exact duplicates).
-  const byDay = new Map<string, Map<string, { session: string; item: string }>>();
-  for (const row of rows) {
-    const [session, user, item, timeframe, eventdate] = row.split(';') as [string, string, string, string, string];
-    const ts = new Date(Date.parse(`${eventdate}T00:00:00Z`) + Number(timeframe)).toISOString();
-    const day = ts.slice(0, 10);
-    const events = byDay.get(day) ?? new Map();
-    events.set(`${ts}|${session}|${item}|${user}`, { session, item });
-    byDay.set(day, events);
-  }
+  // Distinct events per day (the pipeline drops exact duplicates), from the CSV checked against its hash.
+  const byDay = digineticaEventsByDay();
   const out = new Map<string, Expected>();
   for (const [day, events] of byDay) {
     const exposures = new Map<string, number>();
     const sessions = new Map<string, Set<string>>();
-    for (const { session, item } of events.values()) {
+    for (const { session, item } of events) {
       exposures.set(item, (exposures.get(item) ?? 0) + 1);
       sessions.set(session, (sessions.get(session) ?? new Set()).add(item));
     }
@@ -66,7 +50,7 @@ function bruteForce(): Map<string, Expected> {
         .slice(0, 100) // limits.max_neighbors_per_item, set explicitly below (the default is now Go's 50)
         .map(([i, c]) => `${i}:${c}`),
     ]);
-    out.set(day, { events: events.size, popularity, cooc });
+    out.set(day, { events: events.length, popularity, cooc });
   }
   return out;
 }

@@ -14,6 +14,7 @@ import {
   type ArtifactBuild,
   type ArtifactV1,
 } from '../src/index.js';
+import { seededRandom } from '@recsys/vitest-config/seeded-random';
 
 const BLANK: ArtifactBuild = { built_at: '', version: '' };
 
@@ -50,18 +51,6 @@ const artifact: fc.Arbitrary<ArtifactV1> = fc.oneof(
   })),
 );
 
-/** Deterministic PRNG so a failing case can be replayed from fast-check's seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Rebuilds every object of `value` with its keys in a random order. */
 function shuffleKeys(value: unknown, random: () => number): unknown {
   if (Array.isArray(value)) return value.map((v) => shuffleKeys(v, random));
@@ -94,7 +83,7 @@ describe('version hash properties', () => {
   it('the version does not depend on the key order of the input', async () => {
     await fc.assert(
       fc.asyncProperty(artifact, fc.integer(), async (a, seed) => {
-        const shuffled = shuffleKeys(a, prng(seed)) as ArtifactV1;
+        const shuffled = shuffleKeys(a, seededRandom(seed)) as ArtifactV1;
         expect(serializeForVersion(shuffled)).toBe(serializeForVersion(a));
         expect(await computeArtifactVersion(shuffled)).toBe(await computeArtifactVersion(a));
       }),

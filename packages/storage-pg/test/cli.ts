@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnCli, tempDirs, type CliResult } from '@recsys/vitest-config/cli-runner';
+import { seededRandom } from '@recsys/vitest-config/seeded-random';
 import type { ExposureRow } from './pg-env.js';
 
 export const BIN = fileURLToPath(new URL('../../../apps/cli/dist/bin.js', import.meta.url));
@@ -61,17 +62,6 @@ export function readText(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/** A deterministic generator (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One served response: a row of exposure_events and its raw events. */
 export interface Served {
@@ -95,7 +85,7 @@ function pgTime(day: string, secondOfDay: number, micros: number): string {
 
 /** Responses of a day: sessions of 1–3 requests of 2–4 items from a small skewed catalog, with microsecond times. */
 export function servedDay(day: string, seed: number, sessions = 60): Served[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const out: Served[] = [];
   for (let s = 0; s < sessions; s++) {
     const requests = 1 + Math.floor(rnd() * 3);

@@ -3,38 +3,19 @@
 // aggregates (after a round trip through their stored form) and applying the
 // limits to the sums, equals a plain Map/Set recomputation over the
 // concatenated days in which a session counts within its UTC day.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { digineticaEventsByDay, type DigineticaEvent } from '@recsys/vitest-config/diginetica';
 import { resolveLimits, type Limits } from '../limits.js';
 import { EventTable } from './event-table.js';
 import { countSessionPairs, coocRowObjects, coocRowsFromPairs } from './cooc.js';
 import { computePopularityRows, popularityItems } from './popularity.js';
 import { DayAggregateFormatError, WindowSum, decodeDayAggregate, dayAggregateOf, encodeDayAggregate, rollingWindow, windowDaysEnding, type DayAggregate } from './day-aggregate.js';
 
-const CSV = fileURLToPath(new URL('../../../../tooling/data/diginetica/train-item-views.csv', import.meta.url));
 const INPUTS = [{ day: '2026-01-01', uri: 'file:///c/2026-01-01.jsonl', sha256: 'a'.repeat(64), events: 6 }];
 const utf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
-interface Event {
-  session: string;
-  item: string;
-}
+type Event = DigineticaEvent;
 
-/** Distinct events per UTC day (the pipeline drops exact duplicates), parsed with plain string splitting. */
-function loadDays(): Map<string, Event[]> {
-  const [, ...rows] = readFileSync(CSV, 'utf8').split(/\r?\n/).filter((l) => l !== '');
-  const byDay = new Map<string, Map<string, Event>>();
-  for (const row of rows) {
-    const [session, user, item, timeframe, eventdate] = row.split(';') as [string, string, string, string, string];
-    const ts = new Date(Date.parse(`${eventdate}T00:00:00Z`) + Number(timeframe)).toISOString();
-    const day = ts.slice(0, 10);
-    const events = byDay.get(day) ?? new Map<string, Event>();
-    events.set(`${ts}|${session}|${item}|${user}`, { session, item });
-    byDay.set(day, events);
-  }
-  return new Map([...byDay].sort(([a], [b]) => (a < b ? -1 : 1)).map(([d, e]) => [d, [...e.values()]]));
-}
 
 /** Popularity and cooc of a window, brute force: "item:count" strings as the artifacts list them. */
 function bruteForce(days: Map<string, Event[]>, window: readonly string[], limits: Limits): { popularity: string[]; cooc: [string, string[]][] } {
@@ -100,7 +81,7 @@ describe('rolling windows on the Diginetica sample equal a brute force over the 
   let days: Map<string, Event[]>;
   let aggregates: Map<string, DayAggregate>;
   beforeAll(async () => {
-    days = loadDays();
+    days = digineticaEventsByDay();
     aggregates = new Map();
     const limits = resolveLimits({});
     for (const [day, events] of days) {
