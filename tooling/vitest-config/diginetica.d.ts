@@ -7,3 +7,8 @@ export interface DigineticaEvent {
 }
 /** See diginetica.js. */
 export declare function digineticaEventsByDay(): Map<string, DigineticaEvent[]>;
+/** See diginetica.js. */
+export declare function bruteForceCounts(
+  days: ReadonlyMap<string, readonly DigineticaEvent[]>,
+  window: readonly string[],
+): { exposures: Map<string, number>; together: Map<string, Map<string, number>> };

@@ -31,3 +31,34 @@ export function digineticaEventsByDay() {
   }
   return new Map([...byDay].sort(([a], [b]) => (a < b ? -1 : 1)).map(([d, e]) => [d, [...e.values()]]));
 }
+
+/**
+ * Exposures per item and, per ordered pair of distinct items, the sessions
+ * holding both, over `window` (days of `days`): plain Maps and Sets, a
+ * session counting within its UTC day. The oracle the window and per-day
+ * tests compare the pipeline's popularity and cooc with.
+ * @param {Map<string, readonly { session: string; item: string }[]>} days
+ * @param {readonly string[]} window
+ */
+export function bruteForceCounts(days, window) {
+  const exposures = new Map();
+  const together = new Map();
+  for (const day of window) {
+    const sessions = new Map();
+    for (const { session, item } of days.get(day) ?? []) {
+      exposures.set(item, (exposures.get(item) ?? 0) + 1);
+      sessions.set(session, (sessions.get(session) ?? new Set()).add(item));
+    }
+    for (const items of sessions.values()) {
+      for (const a of items) {
+        for (const b of items) {
+          if (a === b) continue;
+          const row = together.get(a) ?? new Map();
+          row.set(b, (row.get(b) ?? 0) + 1);
+          together.set(a, row);
+        }
+      }
+    }
+  }
+  return { exposures, together };
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseVersionRecord } from '@recsys/contracts';
+import { bruteForceCounts } from '@recsys/vitest-config/diginetica';
 import { SAMPLE_RAW, cli, readArtifact, readHistory, runJson, tempDir, writeConfig, type CliResult } from './helpers.js';
 
 const CSV = fileURLToPath(new URL('../../../tooling/data/diginetica/train-item-views.csv', import.meta.url));
@@ -45,25 +46,7 @@ const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_40
 
 /** Popularity and cooc over the given days, as "item:count" strings, by plain Maps and Sets. */
 function bruteForce(days: Map<string, Events>, window: readonly string[]) {
-  const exposures = new Map<string, number>();
-  const together = new Map<string, Map<string, number>>();
-  for (const day of window) {
-    const sessions = new Map<string, Set<string>>();
-    for (const { session, item } of days.get(day) ?? []) {
-      exposures.set(item, (exposures.get(item) ?? 0) + 1);
-      sessions.set(session, (sessions.get(session) ?? new Set()).add(item));
-    }
-    for (const items of sessions.values()) {
-      for (const a of items) {
-        for (const b of items) {
-          if (a === b) continue;
-          const row = together.get(a) ?? new Map<string, number>();
-          row.set(b, (row.get(b) ?? 0) + 1);
-          together.set(a, row);
-        }
-      }
-    }
-  }
+  const { exposures, together } = bruteForceCounts(days, window);
   return {
     popularity: [...exposures.entries()].sort(([a, ca], [b, cb]) => cb - ca || utf8(a, b)).map(([i, c]) => `${i}:${c}`),
     cooc: [...together.keys()].sort(utf8).map((item): [string, string[]] => [

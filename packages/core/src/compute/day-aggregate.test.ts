@@ -4,7 +4,7 @@
 // limits to the sums, equals a plain Map/Set recomputation over the
 // concatenated days in which a session counts within its UTC day.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { digineticaEventsByDay, type DigineticaEvent } from '@recsys/vitest-config/diginetica';
+import { bruteForceCounts, digineticaEventsByDay, type DigineticaEvent } from '@recsys/vitest-config/diginetica';
 import { resolveLimits, type Limits } from '../limits.js';
 import { EventTable } from './event-table.js';
 import { countSessionPairs, coocRowObjects, coocRowsFromPairs } from './cooc.js';
@@ -19,25 +19,7 @@ type Event = DigineticaEvent;
 
 /** Popularity and cooc of a window, brute force: "item:count" strings as the artifacts list them. */
 function bruteForce(days: Map<string, Event[]>, window: readonly string[], limits: Limits): { popularity: string[]; cooc: [string, string[]][] } {
-  const exposures = new Map<string, number>();
-  const together = new Map<string, Map<string, number>>();
-  for (const day of window) {
-    const sessions = new Map<string, Set<string>>();
-    for (const { session, item } of days.get(day) ?? []) {
-      exposures.set(item, (exposures.get(item) ?? 0) + 1);
-      sessions.set(session, (sessions.get(session) ?? new Set()).add(item));
-    }
-    for (const items of sessions.values()) {
-      for (const a of items) {
-        for (const b of items) {
-          if (a === b) continue;
-          const row = together.get(a) ?? new Map<string, number>();
-          row.set(b, (row.get(b) ?? 0) + 1);
-          together.set(a, row);
-        }
-      }
-    }
-  }
+  const { exposures, together } = bruteForceCounts(days, window);
   const byExposure = [...exposures.entries()].sort(([a, ca], [b, cb]) => cb - ca || utf8(a, b));
   const popularity = byExposure.slice(0, limits.max_items_per_artifact).map(([i, c]) => `${i}:${c}`);
   // Rows of the most exposed items when there are too many, then by item id.
