@@ -8,6 +8,7 @@ import { U32Counts } from './growable.js';
 import { PairCounter } from './pair-counter.js';
 import { invertRanks } from './order-keys.js';
 import type { ItemExposure } from './popularity.js';
+import { countingSort } from './counting-sort.js';
 
 /*
  * Per-day aggregates and rolling windows (DESIGN §9, docs/explanation/windows.md).
@@ -51,19 +52,6 @@ export interface DayAggregate {
   readonly pairs: DayPairs | undefined;
   readonly events: number;
   readonly sessions: number;
-}
-
-/** Stable counting sort of `order` by `key[order[k]]` (keys < `buckets`). */
-function countingSort(order: Uint32Array, key: Uint32Array, buckets: number): Uint32Array {
-  const start = new Uint32Array(buckets + 1);
-  for (let k = 0; k < key.length; k++) start[key[k]! + 1]!++;
-  for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
-  const out = new Uint32Array(order.length);
-  for (let k = 0; k < order.length; k++) {
-    const o = order[k]!;
-    out[start[key[o]!]!++] = o;
-  }
-  return out;
 }
 
 /**

@@ -13,6 +13,7 @@ import { kindOf } from '../compute/kinds.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { ShardSpec } from '../shard.js';
 import { CountsSchema } from './staging.js';
+import { countingSort } from '../compute/counting-sort.js';
 
 /*
  * Partial aggregates of sharded runs (docs/how-to/scale-out.md, "Partials").
@@ -94,21 +95,6 @@ export type PartialHeader = Omit<z.infer<typeof PartialHeaderSchema>, 'counts'> 
 
 /** Header fields the writer fills in from the data. */
 export type PartialHeaderInput = Omit<PartialHeader, 'items' | 'pairs' | 'events' | 'sessions'>;
-
-/**
- * Stable counting sort of `order` by `key[order[k]]` (keys < `buckets`).
- */
-function countingSort(order: Uint32Array, key: Uint32Array, buckets: number): Uint32Array {
-  const start = new Uint32Array(buckets + 1);
-  for (let k = 0; k < key.length; k++) start[key[k]! + 1]!++;
-  for (let b = 0; b < buckets; b++) start[b + 1]! += start[b]!;
-  const out = new Uint32Array(order.length);
-  for (let k = 0; k < order.length; k++) {
-    const o = order[k]!;
-    out[start[key[o]!]!++] = o;
-  }
-  return out;
-}
 
 /**
  * Writes a shard's partial aggregate: item exposures of `table` and, for
