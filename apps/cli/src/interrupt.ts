@@ -78,7 +78,10 @@ function stallHook(signal: AbortSignal): ProgressSink['ingest'] | undefined {
  * rate; cleared before the day's summary is printed. Only when stderr is a
  * terminal and the result is not `--json`.
  */
-export function terminalProgress(signal: AbortSignal, enabled: boolean): ProgressSink & { clear(): void } {
+/** Progress drawn on a terminal; `clear` removes the line before other output. */
+export type TerminalProgress = ProgressSink & { clear(): void };
+
+export function terminalProgress(signal: AbortSignal, enabled: boolean): TerminalProgress {
   const stall = stallHook(signal);
   let shown = false;
   let last = 0;

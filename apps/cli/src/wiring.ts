@@ -8,6 +8,7 @@ import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
 import { openRawSource, openSignalsSink } from './pg-support.js';
 import { signalsKillHook } from './test-hooks.js';
+import { interruptOnSignals, terminalProgress, type TerminalProgress } from './interrupt.js';
 
 /** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
 function openArea(name: string, location: AreaLocation, logger?: Logger): ObjectStorage {
@@ -103,4 +104,22 @@ function parsePool(): WorkerParsePool | undefined {
   const n = Number(configured);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError('RECSYS_WORKERS', `must be a whole number >= 0 (got ${JSON.stringify(configured)})`);
   return n === 0 ? undefined : new WorkerParsePool(n);
+}
+
+/**
+ * The environment of a command that processes days (`run`, the job steps):
+ * {@link pipelineEnv} plus a clean stop on SIGINT/SIGTERM and, on a terminal
+ * without `--json`, progress. Both are released when the command ends.
+ */
+export async function interruptiblePipelineEnv(
+  config: ResolvedConfig,
+  logger: Logger,
+  json: boolean,
+  onClose: (close: () => Promise<void>) => void,
+): Promise<{ env: PipelineEnv; progress: TerminalProgress }> {
+  const interrupt = interruptOnSignals();
+  onClose(async () => interrupt.dispose());
+  const progress = terminalProgress(interrupt.signal, process.stderr.isTTY === true && !json);
+  onClose(async () => progress.clear());
+  return { env: { ...(await pipelineEnv(config, logger, onClose)), progress, signal: interrupt.signal }, progress };
 }

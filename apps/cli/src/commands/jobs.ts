@@ -35,10 +35,10 @@ import {
   withWindowOptions,
 } from '../options.js';
 import type { ResolvedConfig } from '../config/load.js';
-import { pipelineEnv } from '../wiring.js';
+import { interruptiblePipelineEnv } from '../wiring.js';
 import { out, outJson, pad, printArtifacts, printManifest, printStaged } from '../output.js';
 import { killHook } from '../test-hooks.js';
-import { Interrupted, interruptOnSignals, terminalProgress } from '../interrupt.js';
+import { Interrupted } from '../interrupt.js';
 
 /*
  * The job-mode steps (DESIGN §6): `ingest`, `validate`, `compute <type…>`,
@@ -119,11 +119,7 @@ function stepAction(step: JobStep, types: ((flags: JobFlagValues) => string[]) |
     flags: JobFlags,
     partial: () => ({ days: [] as { day: string }[] }),
     run: async ({ flags, config, logger, json, partial: { days }, onClose }) => {
-      const interrupt = interruptOnSignals();
-      onClose(async () => interrupt.dispose());
-      const progress = terminalProgress(interrupt.signal, process.stderr.isTTY === true && !json);
-      onClose(async () => progress.clear());
-      const env = { ...(await pipelineEnv(config, logger, onClose)), progress, signal: interrupt.signal };
+      const { env, progress } = await interruptiblePipelineEnv(config, logger, json, onClose);
       const plan = await planJob(env, step, await jobOptions(step, flags, config, types?.(flags)));
       logger.info({ run_id: env.identity.runId, step, ...plan.scope, segment: plan.segment, days: plan.days, types: plan.types, shard: plan.shard }, `${step} started`);
       if (!json) {

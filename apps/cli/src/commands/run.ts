@@ -18,11 +18,11 @@ import {
   withWindowDays,
   withWindowOptions,
 } from '../options.js';
-import { pipelineEnv } from '../wiring.js';
+import { interruptiblePipelineEnv } from '../wiring.js';
 import { out, outJson, printArtifacts, printManifest } from '../output.js';
 import { killHook } from '../test-hooks.js';
 import { signalsLine } from './signals.js';
-import { Interrupted, interruptOnSignals, terminalProgress } from '../interrupt.js';
+import { Interrupted } from '../interrupt.js';
 
 const RunFlags = WindowFlags.extend(CatalogFlags.shape)
   .extend(MovePointerBackFlags.shape)
@@ -70,11 +70,7 @@ export function runCommand(): Command {
         const { days } = partial;
         const skipped: SkippedDay[] = [];
         if (flags.skipEmptyDays) partial.skipped_days = skipped;
-        const interrupt = interruptOnSignals();
-        onClose(async () => interrupt.dispose());
-        const progress = terminalProgress(interrupt.signal, process.stderr.isTTY === true && !json);
-        onClose(async () => progress.clear());
-        const env = { ...(await pipelineEnv(config, logger, onClose)), progress, signal: interrupt.signal };
+        const { env, progress } = await interruptiblePipelineEnv(config, logger, json, onClose);
         const types = flags.artifacts ?? config.artifactKinds;
         const catalog = types.includes('content_sim') ? await catalogSource(flags, config, checkScope({ tenant: flags.tenant, surface: flags.surface }), process.cwd()) : undefined;
         const plan = await planRun(env, {
