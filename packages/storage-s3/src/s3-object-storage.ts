@@ -153,8 +153,9 @@ export class S3ObjectStorage implements ObjectStorage {
 
   /**
    * A server-side `CopyObject` (same client, so same endpoint and
-   * credentials; any bucket), exclusive through `If-None-Match: *` and
-   * pinned to the source's ETag as seen before the copy. The bytes never
+   * credentials; any bucket), exclusive through `If-None-Match: *` (and a
+   * HEAD first, for servers that ignore it) and pinned to the source's ETag
+   * as seen before the copy. The bytes never
    * pass through this process. A lost response is recognised by the write
    * id stored with the copy, as for conditional puts. `undefined` (copy the
    * bytes instead) for another backend or client, a source above the 5 GiB
@@ -166,6 +167,10 @@ export class S3ObjectStorage implements ObjectStorage {
     const fullKey = this.fullKey(key);
     const head = await headObject(source.target, 'copy', from);
     if (!head || head.size > 5 * 1024 * MiB) return undefined;
+    // AWS honours If-None-Match on CopyObject; Ceph (16–19) ignores it and overwrites, so also refuse up
+    // front when the key exists (the same guard as the multipart writer's exclusive commit).
+    const existing = await headObject(this.target, 'copy', fullKey);
+    if (existing) return { written: false, size: existing.size };
     const writeId = randomUUID();
     const copySource = `${source.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
     for (let round = 1; ; round++) {
