@@ -203,7 +203,7 @@ describe('blob_format (DESIGN §3.4)', () => {
       const dir = tempDir();
       copyTiny(dir);
       const config = writeConfig(dir, format ? { blob_format: format } : {});
-      const r = await runJson(['run', '--config', config, ...TINY], { cwd: dir });
+      const r = await runJson(['--config', config, ...TINY], { cwd: dir });
       expect(r.code, r.stderr).toBe(0);
       expect(Object.fromEntries(r.json.days[0]!.artifacts.map((a) => [a.type, a.version]))).toEqual(GO_VERSIONS);
       const byType: Record<string, string> = {};
