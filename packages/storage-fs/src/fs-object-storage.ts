@@ -174,6 +174,20 @@ export class FsObjectStorage implements ObjectStorage {
     return handle.createReadStream({ highWaterMark: 1 << 20, autoClose: true }) as AsyncIterable<Uint8Array>;
   }
 
+  async readFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const path = this.pathOf(key);
+    await this.confine(path, key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isErr(error, 'ENOENT') || isErr(error, 'ENOTDIR')) return undefined;
+      throw this.ioError('open', key, error);
+    }
+    // A positioned read: the bytes before `start` are never read.
+    return handle.createReadStream({ start, highWaterMark: 1 << 20, autoClose: true }) as AsyncIterable<Uint8Array>;
+  }
+
   async stat(key: string): Promise<ObjectInfo | undefined> {
     const path = this.pathOf(key);
     await this.confine(path, key);
