@@ -17,7 +17,16 @@ import { s3Server, type S3Server } from './s3-server.js';
 const NOW = { RECSYS_TEST_NOW: '2026-02-03T04:05:06Z' };
 const DAY = '2026-04-01';
 
-type S3Sdk = typeof import('@aws-sdk/client-s3');
+// The subset of @aws-sdk/client-s3 used here (it is storage-s3's dependency, not this package's).
+interface S3Sdk {
+  S3Client: new (config: object) => { send(command: unknown): Promise<unknown> };
+  CreateBucketCommand: new (input: object) => unknown;
+  ListObjectsV2Command: new (input: object) => unknown;
+  DeleteObjectsCommand: new (input: object) => unknown;
+  DeleteBucketCommand: new (input: object) => unknown;
+  PutObjectCommand: new (input: object) => unknown;
+  GetObjectCommand: new (input: object) => unknown;
+}
 let server: S3Server;
 let sdk: S3Sdk;
 let client: InstanceType<S3Sdk['S3Client']>;
@@ -35,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (client) {
     for (;;) {
-      const listed = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket }));
+      const listed = (await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket }))) as { Contents?: { Key?: string }[] };
       if (!listed.Contents?.length) break;
       await client.send(new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: listed.Contents.map((o) => ({ Key: o.Key! })) } }));
     }
@@ -68,7 +77,7 @@ async function ok(args: string[], cwd: string, env: Record<string, string>): Pro
   return r;
 }
 
-const getText = async (key: string) => (await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+const getText = async (key: string): Promise<string> => ((await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }))) as { Body: { transformToString(): Promise<string> } }).Body.transformToString();
 
 test('3 ingest and 3 compute processes at once on S3 publish the bytes of the single-process run', async () => {
   const raw = rawDay(6000);

@@ -144,7 +144,12 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
   const parts = await readPartSet(env, scope, day, shard.count, step);
   if (!parts) return;
   const j = shard.index;
-  const bucketShas = parts.map((p) => p.buckets[j]!.sha256);
+  // Each part's whole report (its counts too, not just bucket j: a rerun may change only another bucket and the counts).
+  const bucketShas = parts.map((p) => {
+    const h = env.sha256();
+    h.update(JSON.stringify(p));
+    return h.digest();
+  });
   const existing = await readIngestReport(env, scope, day, shard).catch(() => undefined);
   const partitionKey = keys.canonicalShardPartition(scope, day, shard);
   if (existing?.parts && existing.parts.join() === bucketShas.join() && (await env.areas.canonical.stat(partitionKey))?.size === existing.canonical.bytes) return;

@@ -80,7 +80,7 @@ export const StoredIngestReportSchema = z.strictObject({
   raw_fingerprint: z.string().optional(),
   /** The volume-anomaly gate's verdict on the day, once validated (the history of later days). @since 0.3.0 */
   volume_gate: VolumeGateRecordSchema.optional(),
-  /** A shard assembled from ingest parts: the sha256 of its bucket in each part, in part order (a changed part re-assembles it). @since 0.4.0 */
+  /** A shard assembled from ingest parts: the sha256 of each part's report, in part order (a changed part re-assembles it). @since 0.4.0 */
   parts: z.array(hex64).optional(),
 });
 
