@@ -2,4 +2,8 @@ import { defineProject } from 'vitest/config';
 import { base } from '@recsys/vitest-config';
 
 // CLI tests spawn the built binary (dist/bin.js); turbo builds it first.
-export default defineProject(base({ testTimeout: 120_000 }));
+// Two test files at a time: vitest's default on 2 cores is one, and these files spend most of
+// their time waiting on child processes, so the suite (the longest of CI) left a core idle once
+// the other packages had finished. Timeouts are hang detectors, sized for two files of
+// process-spawning tests at once beside every other package's suite on 2 cores.
+export default defineProject(base({ testTimeout: 300_000, hookTimeout: 300_000, maxWorkers: 2 }));
