@@ -32,6 +32,8 @@ export interface FsStorageHooks {
   beforeCommit?(key: string): Promise<void> | void;
   /** Replaces one `write(2)` of object bytes (short-write and full-disk tests). */
   write?(handle: FileHandle, data: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  /** Replaces the `fsync` of a directory (durability tests: which directories are synced, and a failing sync). */
+  syncDir?(handle: FileHandle, dir: string): Promise<void>;
 }
 
 function toBytes(data: string | Uint8Array): Uint8Array {
