@@ -161,6 +161,8 @@ describe('8 processes × 25 publishes on one tenant/surface', () => {
 
     const verify = await cli(['verify', '--config', config], { cwd: dir });
     expect(verify.code, `seed ${seed}: ${verify.stdout}${verify.stderr}`).toBe(0);
+    // The figures for the record (issue 11).
+    console.log(JSON.stringify({ racing_publishers_fs_sigkill: { seed, processes: 8, publishes_each: 25, killed: killed.length, reported_commits: commits.length + last.commits.length, history_entries: history.length } }));
   });
 });
 
@@ -195,5 +197,7 @@ describe('gc racing a publisher (separate processes)', () => {
     expect(gcStats.deleted).toBeGreaterThan(0);
     const verify = await cli(['verify', '--config', config], { cwd: dir });
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    // The figures for the record (issue 11).
+    console.log(JSON.stringify({ gc_vs_publisher: { publisher_rounds: rounds.length, ...gcStats } }));
   });
 });

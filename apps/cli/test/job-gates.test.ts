@@ -67,10 +67,8 @@ describe('job mode refuses a day that failed its canonical gate', () => {
     const scope = ['--tenant', 'demo', '--surface', 'home', '--start', DAY, '--end', DAY];
     // Enough sessions that each of two shards gets more than one.
     writeRawDay(join(dir, 'raw'), 'demo', 'home', DAY, Array.from({ length: 40 }, (_, i) => ev('demo', `s${i}`, `I${i % 5}`)));
-    for (const shard of ['0/2', '1/2']) {
-      await step(dir, ['ingest', '--shard', shard, '--config', config, ...scope], 0);
-      await step(dir, ['compute', 'popularity', '--shard', shard, '--config', config, ...scope], 0);
-    }
+    for (const shard of ['0/2', '1/2']) await step(dir, ['ingest', '--shard', shard, '--config', config, ...scope], 0);
+    for (const shard of ['0/2', '1/2']) await step(dir, ['compute', 'popularity', '--shard', shard, '--config', config, ...scope], 0);
     const v = await step(dir, ['validate', '--shard', '1/2', '--config', strict, ...scope], 4);
     expect(v.stderr).toContain('max_sessions_per_run');
     const merge = await step(dir, ['merge', 'popularity', '--config', config, ...scope], 3);

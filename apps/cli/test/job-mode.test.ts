@@ -237,10 +237,8 @@ describe('segments', () => {
     await jobSteps(dir, config, ['--segment', 'beta']);
     // Sharded too: the merge stages under the segment as well.
     const c = ['--config', config, ...SCOPE, '--start', '2016-05-31', '--end', '2016-05-31', '--segment', 'gamma'];
-    for (const i of [0, 1]) {
-      await ok(['ingest', ...c, '--shard', `${i}/2`], dir);
-      await ok(['compute', 'popularity', 'cooc', ...c, '--shard', `${i}/2`], dir);
-    }
+    for (const i of [0, 1]) await ok(['ingest', ...c, '--shard', `${i}/2`], dir);
+    for (const i of [0, 1]) await ok(['compute', 'popularity', 'cooc', ...c, '--shard', `${i}/2`], dir);
     await ok(['merge', 'popularity', 'cooc', ...c], dir);
     await ok(['publish', ...c], dir);
 

@@ -180,23 +180,26 @@ function podSpec(template: Obj): { spec: Obj; containers: Obj[] } {
   return { spec, containers };
 }
 
-/** The parsed CLI calls of the shard Job's containers. */
+/** The parsed CLI calls of the ingest Job's and then the compute Job's containers. */
 function shardCalls(): CliCall[] {
-  const job = docs.find((d) => d.file === 'shards-job.yaml')!.body.spec as Obj;
-  const { spec, containers } = podSpec(job.template as Obj);
-  return containers.map((c) => checkContainer(c, asList(spec.volumes), `shards-job.yaml ${String(c.name)}`, undefined));
+  return ['ingest-job.yaml', 'compute-job.yaml'].flatMap((file) => {
+    const job = docs.find((d) => d.file === file)!.body.spec as Obj;
+    const { spec, containers } = podSpec(job.template as Obj);
+    return containers.map((c) => checkContainer(c, asList(spec.volumes), `${file} ${String(c.name)}`, undefined));
+  });
 }
 
 describe('docs/how-to/k8s manifests', () => {
   test('every document has a known kind, its apiVersion and a valid name', () => {
     expect(docs.map((d) => `${d.file}:${d.kind}`).sort()).toEqual([
       'argo-workflow.yaml:Workflow',
+      'compute-job.yaml:Job',
       'config.yaml:ConfigMap',
       'config.yaml:ConfigMap',
       'daily-cronjob.yaml:CronJob',
+      'ingest-job.yaml:Job',
       'merge-publish-job.yaml:Job',
       'report-cronjob.yaml:CronJob',
-      'shards-job.yaml:Job',
     ]);
     for (const d of docs) {
       expect(d.apiVersion, `${d.file} ${d.kind}`).toBe(KINDS.get(d.kind));
@@ -213,13 +216,17 @@ describe('docs/how-to/k8s manifests', () => {
     for (const area of ['canonical', 'quarantine', 'artifacts', 'objects', 'registry', 'checkpoints', 'raw'] as const) expect(config.areas[area].kind, area).toBe('s3');
   });
 
-  test('the shard Job is an Indexed Job whose --shard-count equals its completions', () => {
-    const job = docs.find((d) => d.file === 'shards-job.yaml')!.body.spec as Obj;
-    expect(job.completionMode).toBe('Indexed');
-    expect(job.parallelism).toBe(job.completions);
+  test('the ingest and compute Jobs are Indexed Jobs whose --shard-count equals their (equal) completions', () => {
+    const ingest = docs.find((d) => d.file === 'ingest-job.yaml')!.body.spec as Obj;
+    const compute = docs.find((d) => d.file === 'compute-job.yaml')!.body.spec as Obj;
+    for (const job of [ingest, compute]) {
+      expect(job.completionMode).toBe('Indexed');
+      expect(job.parallelism).toBe(job.completions);
+    }
+    expect(compute.completions).toBe(ingest.completions);
     const calls = shardCalls();
     expect(calls.map((c) => c.command)).toEqual(['ingest', 'validate', 'compute']);
-    for (const call of calls) expect(call.opts.shardCount, `${call.where}: --shard-count (index from JOB_COMPLETION_INDEX)`).toBe(String(job.completions));
+    for (const call of calls) expect(call.opts.shardCount, `${call.where}: --shard-count (index from JOB_COMPLETION_INDEX)`).toBe(String(ingest.completions));
   });
 
   test('the merge + publish Job merges the same shard count and types the shards computed', () => {
@@ -227,7 +234,7 @@ describe('docs/how-to/k8s manifests', () => {
     const { spec, containers } = podSpec(job.template as Obj);
     const [merge, publish] = containers.map((c) => checkContainer(c, asList(spec.volumes), `merge-publish-job.yaml ${String(c.name)}`, undefined));
     expect([merge!.command, publish!.command]).toEqual(['merge', 'publish']);
-    const shards = docs.find((d) => d.file === 'shards-job.yaml')!.body.spec as Obj;
+    const shards = docs.find((d) => d.file === 'compute-job.yaml')!.body.spec as Obj;
     expect(merge!.opts.shardCount).toBe(String(shards.completions));
     const compute = shardCalls().find((c) => c.command === 'compute')!;
     expect(merge!.operands).toEqual(compute.operands);
@@ -263,14 +270,17 @@ describe('docs/how-to/k8s manifests', () => {
     expect(templates.has(String(spec.entrypoint))).toBe(true);
     const params = new Map(asList((spec.arguments as Obj).parameters).map((p) => [`workflow.parameters.${String(p.name)}`, String(p.value)]));
     const dag = asList((templates.get(String(spec.entrypoint))!.dag as Obj).tasks);
-    expect(dag.map((t) => t.name)).toEqual(['shard', 'merge', 'publish']);
+    expect(dag.map((t) => t.name)).toEqual(['ingest', 'shard', 'merge', 'publish']);
     for (const task of dag) {
       expect(templates.has(String(task.template)), String(task.template)).toBe(true);
       if (task.depends) expect(dag.some((t) => t.name === task.depends)).toBe(true);
     }
-    expect(((dag[0]!.withSequence as Obj).count)).toBe('{{workflow.parameters.shards}}');
+    // Every ingest part first (the compute tasks read a bucket of each), then one compute task per shard.
+    for (const task of dag.slice(0, 2)) expect(((task.withSequence as Obj).count)).toBe('{{workflow.parameters.shards}}');
+    expect(dag[1]!.depends).toBe('ingest');
+    expect(dag[0]!.template).toBe('ingest');
     const steps = (templates.get('shard')!.steps as Obj[][]).flat();
-    expect(steps.map((s) => s.template)).toEqual(['ingest', 'validate', 'compute']);
+    expect(steps.map((s) => s.template)).toEqual(['validate', 'compute']);
     const argoCalls = new Map<string, CliCall>();
     for (const name of ['ingest', 'validate', 'compute', 'merge', 'publish']) {
       const template = templates.get(name)!;

@@ -74,14 +74,15 @@ describe('n shard processes at once → merge → publish ≡ run', () => {
 
     const n = 4;
     const c = ['--config', sharded.config, ...window];
+    // Even shards name themselves; odd ones get the index the way a Kubernetes Indexed Job does.
+    const shardOf = (i: number) => (i % 2 === 0 ? ['--shard', `${i}/${n}`] : ['--shard-count', String(n)]);
+    const envOf = (i: number) => ({ ...NOW, JOB_COMPLETION_INDEX: String(i) });
+    // n ingest tasks at once (each reads its part of the raw input), then n compute tasks at once (each reads its bucket of every part).
+    await Promise.all(Array.from({ length: n }, (_, i) => ok(['ingest', ...c, ...shardOf(i)], sharded.dir, envOf(i))));
     await Promise.all(
       Array.from({ length: n }, async (_, i) => {
-        // Even shards name themselves; odd ones get the index the way a Kubernetes Indexed Job does.
-        const shard = i % 2 === 0 ? ['--shard', `${i}/${n}`] : ['--shard-count', String(n)];
-        const env = { ...NOW, JOB_COMPLETION_INDEX: String(i) };
-        await ok(['ingest', ...c, ...shard], sharded.dir, env);
-        await ok(['validate', ...c, ...shard], sharded.dir, env);
-        await ok(['compute', 'popularity', 'cooc', ...c, ...shard], sharded.dir, env);
+        await ok(['validate', ...c, ...shardOf(i)], sharded.dir, envOf(i));
+        await ok(['compute', 'popularity', 'cooc', ...c, ...shardOf(i)], sharded.dir, envOf(i));
       }),
     );
     const partials = readdirSync(join(sharded.dir, 'out/objectstore/big/home/_partials/default/cooc/2026-04-01_2026-04-02')).sort();
@@ -117,10 +118,8 @@ describe('merge refuses inconsistent partials (exit 2, nothing staged)', () => {
     mkdirSync(join(dir, 'raw/diginetica/web'), { recursive: true });
     for (const day of ['2016-05-30', '2016-05-31']) cpSync(join(SAMPLE_RAW, `diginetica/web/exposure.${day}.jsonl`), join(dir, `raw/diginetica/web/exposure.${day}.jsonl`));
     const config = writeConfig(dir);
-    for (let i = 0; i < 3; i++) {
-      await ok(['ingest', '--config', config, ...DAY, '--shard', `${i}/3`], dir);
-      await ok(['compute', 'popularity', '--config', config, ...DAY, '--shard', `${i}/3`], dir);
-    }
+    for (let i = 0; i < 3; i++) await ok(['ingest', '--config', config, ...DAY, '--shard', `${i}/3`], dir);
+    for (let i = 0; i < 3; i++) await ok(['compute', 'popularity', '--config', config, ...DAY, '--shard', `${i}/3`], dir);
     return { dir, config, partials: join(dir, PARTIALS) };
   }
 
@@ -158,7 +157,7 @@ describe('merge refuses inconsistent partials (exit 2, nothing staged)', () => {
 
   test('mismatched n (stale partials of an earlier 2-way run)', async () => {
     const { dir, config } = await threeShards();
-    await ok(['ingest', '--config', config, ...DAY, '--shard', '0/2'], dir);
+    for (const part of ['0/2', '1/2']) await ok(['ingest', '--config', config, ...DAY, '--shard', part], dir);
     await ok(['compute', 'popularity', '--config', config, ...DAY, '--shard', '0/2'], dir);
     expect(await refused(dir, config)).toContain('mismatched n: the partials disagree on the shard count (2 vs 3)');
     expect(await refused(dir, config, ['--shard-count', '3'])).toContain('mismatched n: partial 0-of-2.json is shard 0 of 2, expected 3 shards');
@@ -167,9 +166,9 @@ describe('merge refuses inconsistent partials (exit 2, nothing staged)', () => {
 
   test('a mismatched window (a partial of another day)', async () => {
     const { dir, config, partials } = await threeShards();
-    const other = ['--tenant', 'diginetica', '--surface', 'web', '--start', '2016-05-30', '--end', '2016-05-30', '--shard', '2/3'];
-    await ok(['ingest', '--config', config, ...other], dir);
-    await ok(['compute', 'popularity', '--config', config, ...other], dir);
+    const other = ['--tenant', 'diginetica', '--surface', 'web', '--start', '2016-05-30', '--end', '2016-05-30'];
+    for (let i = 0; i < 3; i++) await ok(['ingest', '--config', config, ...other, '--shard', `${i}/3`], dir);
+    await ok(['compute', 'popularity', '--config', config, ...other, '--shard', '2/3'], dir);
     cpSync(join(dir, 'out/objectstore/diginetica/web/_partials/default/popularity/2016-05-30_2016-05-31/2-of-3.json'), join(partials, '2-of-3.json'));
     expect(await refused(dir, config)).toContain('mismatched window: partial 2-of-3.json covers 2016-05-30T00:00:00Z..2016-05-31T00:00:00Z, expected 2016-05-31T00:00:00Z..2016-06-01T00:00:00Z');
   });
@@ -188,7 +187,13 @@ describe('merge refuses inconsistent partials (exit 2, nothing staged)', () => {
   test('shards that read different raw input', async () => {
     const { dir, config } = await threeShards();
     appendFileSync(join(dir, 'raw/diginetica/web/exposure.2016-05-31.jsonl'), '{"v":1,"ts":"2016-05-31T23:00:00Z","tenant":"diginetica","surface":"web","session_id":"late","item_id":"x"}\n');
+    // One ingest part re-read the changed input: compute refuses the parts (exit 2), naming them.
     await ok(['ingest', '--config', config, ...DAY, '--shard', '1/3'], dir);
+    const parts = await cli(['compute', 'popularity', '--config', config, ...DAY, '--shard', '1/3'], { cwd: dir });
+    expect(parts.code, parts.stderr).toBe(2);
+    expect(parts.stderr).toContain('the ingest parts read different raw input');
+    // Every part re-read it but only shard 1 was recomputed: the merge refuses the partials.
+    for (const part of ['0/3', '2/3']) await ok(['ingest', '--config', config, ...DAY, '--shard', part], dir);
     await ok(['compute', 'popularity', '--config', config, ...DAY, '--shard', '1/3'], dir);
     expect(await refused(dir, config)).toContain('the shards ingested different raw input (lines read: shard 0: 251, shard 1: 252, shard 2: 251)');
   });
@@ -230,8 +235,8 @@ describe('sharded steps: flags and guardrails', () => {
     const run = await cli(['run', ...day], { cwd: dir });
     expect(run.code).toBe(4);
     const codes: number[] = [];
+    for (let i = 0; i < 2; i++) await ok(['ingest', ...day, '--shard', `${i}/2`], dir);
     for (let i = 0; i < 2; i++) {
-      await ok(['ingest', ...day, '--shard', `${i}/2`], dir);
       // One of the two shards is empty: that is fine for a shard (the merge checks the whole day).
       await ok(['validate', ...day, '--shard', `${i}/2`], dir);
       codes.push((await cli(['compute', 'cooc', ...day, '--shard', `${i}/2`], { cwd: dir })).code!);
@@ -248,8 +253,8 @@ describe('sharded steps: flags and guardrails', () => {
     const config = writeConfig(dir);
     const day = ['--config', config, '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
     expect((await cli(['run', ...day], { cwd: dir })).code).toBe(3);
+    for (let i = 0; i < 2; i++) await ok(['ingest', ...day, '--shard', `${i}/2`], dir);
     for (let i = 0; i < 2; i++) {
-      await ok(['ingest', ...day, '--shard', `${i}/2`], dir);
       await ok(['validate', ...day, '--shard', `${i}/2`], dir);
       await ok(['compute', 'popularity', ...day, '--shard', `${i}/2`], dir);
     }

@@ -21,10 +21,13 @@ test('sharded: the merge judges the whole day; --accept-anomaly at the merge is 
 
   day('2026-01-04', 400, 20);
   const c = ['--config', config, ...SCOPE, '--start', '2026-01-04', '--end', '2026-01-04'];
-  for (const i of [0, 1]) {
-    for (const step of [['ingest'], ['validate'], ['compute', 'popularity', 'cooc']]) {
-      const r = await cli([...step, ...c, '--shard', `${i}/2`], { cwd: dir });
-      expect(r.code, `${step.join(' ')} shard ${i}: ${r.stderr}`).toBe(0);
+  // Every ingest part first, then each shard's validate and compute (they read every part's bucket).
+  for (const [steps, shards] of [[[['ingest']], [0, 1]], [[['validate'], ['compute', 'popularity', 'cooc']], [0, 1]]] as const) {
+    for (const i of shards) {
+      for (const step of steps) {
+        const r = await cli([...step, ...c, '--shard', `${i}/2`], { cwd: dir });
+        expect(r.code, `${step.join(' ')} shard ${i}: ${r.stderr}`).toBe(0);
+      }
     }
   }
   const blocked = await cli(['merge', 'popularity', 'cooc', ...c], { cwd: dir });

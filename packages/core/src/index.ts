@@ -18,7 +18,8 @@ export { keys, checkScope, checkPathSegment, isStorageKey, isStorageKeyPart, isS
 export { dayWindow, parseDayFlag } from './days.js';
 export { LimitsSchema, DEFAULT_LIMITS, SERVICE_ARTIFACT_MAX_BYTES, resolveLimits, checkLimit, type Limits, type LimitsConfig } from './limits.js';
 export { REJECT_REASONS, type CanonicalEvent, type RejectReason } from './ingest/raw-event.js';
-export { ingestDay, type IngestCounts, type IngestReport, type IngestOptions } from './ingest/ingest-day.js';
+export { ingestDay, type IngestCounts, type IngestReport, type IngestOptions, type IngestDayOutcome, type IngestPartOutcome, type IngestPartTarget } from './ingest/ingest-day.js';
+export type { BucketInfo } from './ingest/bucket-outputs.js';
 export { parseShardSpec, type ShardSpec } from './shard.js';
 // Artifact kinds: everything the pipeline knows about each type (docs/how-to/add-artifact-type.md).
 export {

@@ -32,6 +32,8 @@ export { checkTableLimits } from './validate/gates.js';
 export { DAY_AGGREGATE_FORMAT, DayAggregateFormatError, WindowSum, dayAggregateOf, dayAggregateOfCounts, decodeDayAggregate, encodeDayAggregate, type DayAggregate, type DayAggregateHeader, type WindowSums } from './compute/day-aggregate.js';
 export { dayAggregateKey, loadWindow, readDayAggregate, writeDayAggregate, type LoadedWindow, type LoadWindowOptions } from './pipeline/day-aggregates.js';
 export { rawFingerprint } from './ingest/raw-source.js';
+export { planRawParts, openRawPiece, type RawPiece, type RawPartPlan } from './ingest/raw-parts.js';
+export { readPartSet, assembleShard, assembleQuarantine, PartReportSchema, type PartReport } from './pipeline/ingest-parts.js';
 export { loadRunCatalog } from './pipeline/run-catalog.js';
 export { scanArtifact, readArtifactHeader, ArtifactSyntaxError, ArtifactChangedError } from './validate/artifact-stream.js';
 export { portableSha256 } from './sha256-portable.js';

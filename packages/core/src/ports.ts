@@ -57,6 +57,15 @@ export interface ObjectStorage {
   getVersioned(key: string): Promise<VersionedObject | undefined>;
   /** Streams the object's bytes (no whole-object buffering), or `undefined` when missing. */
   read(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
+  /**
+   * Streams the object's bytes from byte `start` to its end (a positioned
+   * read on files, ranged GETs on S3), or `undefined` when missing. The
+   * consumer stops early by ending its iteration; no more is fetched than one
+   * read chunk past that point. Optional: without it, readers skip `start`
+   * bytes of {@link ObjectStorage.read}.
+   * @since 0.4.0
+   */
+  readFrom?(key: string, start: number): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Size of the object, or `undefined` when missing. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Atomically writes (replaces) the object. */
@@ -172,6 +181,15 @@ export interface RawInput {
   readonly uri: string;
   /** Streams the input; called once. */
   open(): Promise<AsyncIterable<RawInputChunk>>;
+  /** Size in bytes, when known (sharded ingest balances its parts by size). @since 0.4.0 */
+  readonly size?: number;
+  /**
+   * Streams the raw bytes from byte `start` (no BOM removal, no gunzip): set
+   * only for plain JSON Lines objects, which sharded ingest may split into
+   * byte ranges at line starts.
+   * @since 0.4.0
+   */
+  openFrom?(start: number): Promise<AsyncIterable<Uint8Array>>;
 }
 
 /**

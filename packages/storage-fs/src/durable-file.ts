@@ -18,6 +18,8 @@ const DIR_SYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
 export interface WriteHook {
   /** Replaces one `write(2)` of object bytes (short-write and full-disk tests). */
   write?(handle: FileHandle, data: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  /** Replaces the `fsync` of a directory (durability tests: which directories are synced, and a failing sync). */
+  syncDir?(handle: FileHandle, dir: string): Promise<void>;
 }
 
 /** Settings of {@link DurableFiles}. */
@@ -199,7 +201,7 @@ export class DurableFiles {
     if (!this.o.sync) return;
     const handle = await open(dir, 'r');
     try {
-      await handle.sync();
+      await (this.o.hooks.syncDir ? this.o.hooks.syncDir(handle, dir) : handle.sync());
     } catch (error) {
       // Some filesystems cannot fsync a directory at all (the rename is still atomic there);
       // anything else, EIO above all, means the entry may not be on disk: never swallow it.

@@ -111,3 +111,45 @@ describe('temp files of killed writers', () => {
     expect((await readdir(dir)).sort()).toEqual([names.live, names.remoteYoung, 'first.json', 'second.json'].sort());
   });
 });
+
+describe('directory fsync (issue 11 item 7)', () => {
+  const errno = (code: string) => Object.assign(new Error(`${code}: injected directory fsync failure`), { code });
+
+  test('mkdir -p makes the new path durable: every directory it creates and the parent of the first one are synced', async () => {
+    const root = await tempDir();
+    await mkdir(join(root, 'a'));
+    const synced: string[] = [];
+    const storage = new FsObjectStorage(root, {
+      hooks: {
+        syncDir: async (handle, dir) => {
+          synced.push(dir);
+          await handle.sync();
+        },
+      },
+    });
+    await storage.put('a/b/c/object.json', '{}');
+    // `a` existed: its entry for `b`, `b`'s entry for `c`, and `c`'s entry for the object must all be on disk.
+    for (const dir of ['a', 'a/b', 'a/b/c']) expect(synced, dir).toContain(join(root, dir));
+    expect(synced).not.toContain(root);
+  });
+
+  test('a directory fsync failing with EIO fails the write; "not supported here" (EINVAL, ENOTSUP) does not', async () => {
+    const root = await tempDir();
+    const failing = (code: string) =>
+      new FsObjectStorage(root, {
+        hooks: {
+          syncDir: async () => {
+            throw errno(code);
+          },
+        },
+      });
+    for (const write of [(s: FsObjectStorage) => s.put('put.json', '1'), (s: FsObjectStorage) => s.putIfAbsent('created.json', '1')]) {
+      const error = await write(failing('EIO')).catch((e: unknown) => e);
+      expect(RecsysError.isInstance(error) && error.kind).toBe('runtime');
+      expect((error as Error).message).toMatch(/fsync of directory .* failed: EIO/);
+    }
+    await failing('EINVAL').put('put.json', '2');
+    await failing('ENOTSUP').put('put.json', '3');
+    expect(text(await new FsObjectStorage(root).get('put.json'))).toBe('3');
+  });
+});

@@ -32,6 +32,8 @@ export interface FsStorageHooks {
   beforeCommit?(key: string): Promise<void> | void;
   /** Replaces one `write(2)` of object bytes (short-write and full-disk tests). */
   write?(handle: FileHandle, data: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  /** Replaces the `fsync` of a directory (durability tests: which directories are synced, and a failing sync). */
+  syncDir?(handle: FileHandle, dir: string): Promise<void>;
 }
 
 function toBytes(data: string | Uint8Array): Uint8Array {
@@ -172,6 +174,20 @@ export class FsObjectStorage implements ObjectStorage {
     }
     // Reading through the already-open handle: a concurrent replace of the key cannot tear this read.
     return handle.createReadStream({ highWaterMark: 1 << 20, autoClose: true }) as AsyncIterable<Uint8Array>;
+  }
+
+  async readFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const path = this.pathOf(key);
+    await this.confine(path, key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isErr(error, 'ENOENT') || isErr(error, 'ENOTDIR')) return undefined;
+      throw this.ioError('open', key, error);
+    }
+    // A positioned read: the bytes before `start` are never read.
+    return handle.createReadStream({ start, highWaterMark: 1 << 20, autoClose: true }) as AsyncIterable<Uint8Array>;
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {

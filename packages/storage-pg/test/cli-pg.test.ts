@@ -283,6 +283,37 @@ describe('the signals job step', () => {
   });
 });
 
+describe('sharded job mode on the PostgreSQL source', () => {
+  test('2 shards (ingest, validate, compute) → merge → publish give the same artifact versions as run', async () => {
+    // The days of the first describe, read again from exposure_events; signals off (no db section).
+    const single = tempDir();
+    const r = await runCli(['run', '--config', pgConfig(single, {}, null), ...WINDOW, '--json'], { cwd: single });
+    expect(r.code, r.stderr).toBe(0);
+    const served = (root: string) => Object.entries((JSON.parse(readText(join(root, 'out/registry/current/shop/home/manifest.json'))) as { current: Record<string, string> }).current).map(([key, uri]) => [key, /([0-9a-f]{64})\.json$/.exec(uri)![1]]).sort();
+
+    const dir = tempDir();
+    const config = pgConfig(dir, {}, null);
+    for (let i = 0; i < 2; i++) {
+      for (const step of [['ingest'], ['validate'], ['compute', 'popularity', 'cooc']]) {
+        const s = await runCli([...step, '--config', config, ...WINDOW, '--shard', `${i}/2`], { cwd: dir });
+        expect(s.code, `${step[0]} --shard ${i}/2: ${s.stderr}`).toBe(0);
+      }
+    }
+    const merge = await runCli(['merge', 'popularity', 'cooc', '--config', config, ...WINDOW, '--shard-count', '2'], { cwd: dir });
+    expect(merge.code, merge.stderr).toBe(0);
+    const publish = await runCli(['publish', '--config', config, ...WINDOW, '--json'], { cwd: dir });
+    expect(publish.code, publish.stderr).toBe(0);
+    expect(served(dir)).toEqual(served(single));
+    expect(served(dir)).toHaveLength(2);
+    // Each shard holds part of every day's events; together exactly the run's.
+    for (const day of DAYS) {
+      const lines = (file: string) => readText(file).split('\n').filter(Boolean);
+      const shards = [0, 1].flatMap((i) => lines(join(dir, `out/canonical/shop/home/exposures/${day}.shard-${i}-of-2.jsonl`)));
+      expect(shards.sort()).toEqual(lines(join(single, `out/canonical/shop/home/exposures/${day}.jsonl`)).sort());
+    }
+  });
+});
+
 test('no DSN password ever appears in logs, errors or --json output', () => {
   expect(outputs.length).toBeGreaterThan(10);
   for (const text of outputs) expect(text).not.toContain(testPassword());

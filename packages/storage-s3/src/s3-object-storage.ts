@@ -129,6 +129,14 @@ export class S3ObjectStorage implements ObjectStorage {
     return readRanges(this.target, fullKey, head, this.readChunkBytes);
   }
 
+  async readFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const fullKey = this.fullKey(key);
+    const head = await headObject(this.target, 'read', fullKey);
+    if (!head) return undefined;
+    // Ranged GETs from `start`: the bytes before it are never fetched.
+    return readRanges(this.target, fullKey, head, this.readChunkBytes, start);
+  }
+
   async stat(key: string): Promise<ObjectInfo | undefined> {
     const head = await headObject(this.target, 'stat', this.fullKey(key));
     return head ? { key, size: head.size } : undefined;

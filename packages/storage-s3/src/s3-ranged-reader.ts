@@ -59,7 +59,7 @@ export function getObject(target: S3Target, fullKey: string): Promise<VersionedO
 }
 
 /** Streams an object as ranged GETs pinned to its ETag, resuming a failed range from the last byte received. */
-export async function* readRanges(target: S3Target, fullKey: string, head: Head, readChunkBytes: number): AsyncGenerator<Uint8Array> {
+export async function* readRanges(target: S3Target, fullKey: string, head: Head, readChunkBytes: number, from = 0): AsyncGenerator<Uint8Array> {
   // Socket reads are ~16-64 KiB; consumers do per-chunk work, so hand them ~1 MiB at a time (as a file stream does).
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -69,7 +69,7 @@ export async function* readRanges(target: S3Target, fullKey: string, head: Head,
     pendingBytes = 0;
     return out;
   };
-  for (let start = 0; start < head.size; start += readChunkBytes) {
+  for (let start = from; start < head.size; start += readChunkBytes) {
     const end = Math.min(head.size, start + readChunkBytes) - 1;
     let position = start;
     for (let attempt = 1; position <= end; attempt++) {

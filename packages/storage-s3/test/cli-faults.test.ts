@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ManifestV1 } from '@recsys/contracts';
-import { GO_VERSIONS, TINY_KEY, getText, jsonOf, parseS3Uri, readHistory, readManifest, runCli, s3Section, tempDir, uploadSamples, writeConfig } from './cli.js';
+import { parseVersionRecord, type ManifestV1 } from '@recsys/contracts';
+import { GO_VERSIONS, TINY_KEY, getText, jsonOf, multipartCoocDay, parseS3Uri, readHistory, readManifest, runCli, s3Section, tempDir, uploadSamples, writeConfig } from './cli.js';
 import { FaultProxy, type FaultRule } from './fault-proxy.js';
 import { deletePrefix, s3Env, testClient, uniquePrefix } from './s3-env.js';
 
@@ -146,6 +147,54 @@ describe('run through a faulty S3 connection', () => {
     expect(canonical.ETag).toMatch(/-\d+"$/); // a multipart object
     const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: `${root}/` }));
     expect(uploads.Uploads ?? []).toEqual([]);
+  }, 600_000);
+
+  it('a published blob above the part size (multipart): its first part answer lost, a 503 on a part, its completion answer lost; published once, record = stored bytes, verify clean, no upload left', async () => {
+    const root = `${prefix}/multipart-blob`;
+    const rawPrefix = `${prefix}/raw-multipart-blob`;
+    await client.send(new PutObjectCommand({ Bucket: env.bucket, Key: `${rawPrefix}/demo/home/exposure.2026-01-01.jsonl`, Body: multipartCoocDay('2026-01-01') }));
+    const section = { ...s3Section(env, root), endpoint: new URL(proxy.url).host, max_attempts: 3, request_timeout_ms: 20_000 };
+    // Every row and a 100-neighbour list, no byte cap: the cooc blob stays above the 8 MiB part size.
+    const limits = { max_items_per_artifact: 1_000_000, max_neighbors_per_item: 100, max_artifact_bytes: 0 };
+    const config = writeConfig(tempDir(), { raw_source: { type: 's3', s3: { ...section, prefix: rawPrefix } }, storage: { type: 's3', s3: section }, limits });
+    // Only the uploads of published blobs (objectstore/…) get faults; staging and canonical writes pass.
+    const isBlob = (key: string) => key.includes('/objectstore/');
+    const isPart = (method: string, key: string, query: URLSearchParams) => method === 'PUT' && isBlob(key) && query.has('partNumber') && query.has('uploadId');
+    const isComplete = (method: string, key: string, query: URLSearchParams) => method === 'POST' && isBlob(key) && query.has('uploadId');
+    let parts = 0;
+    let completions = 0;
+    const result = await run(config, ({ method, key, query }) => {
+      if (isPart(method, key, query) && ++parts === 1) return { kind: 'lose-response' };
+      if (isPart(method, key, query) && parts === 2) return { kind: 'status', status: 503 };
+      if (isComplete(method, key, query) && ++completions === 1) return { kind: 'lose-response' };
+      return undefined;
+    });
+    expect(result.code, result.stderr).toBe(0);
+    // The faults were really injected on the multipart upload of a published blob.
+    const blobFaults = proxy.log.filter((r) => r.fault !== 'pass' && isBlob(r.key));
+    expect(blobFaults.map((r) => [r.method, r.fault, r.query.includes('partNumber')])).toEqual([
+      ['PUT', 'lose-response', true],
+      ['PUT', 'status', true],
+      ['POST', 'lose-response', false],
+    ]);
+    const manifest = (await readManifest(client, env.bucket, root, 'demo', 'home'))!;
+    expect((await readHistory(client, env.bucket, root, 'demo', 'home')).map((e) => e.seq)).toEqual([1]);
+    await expectAllPointersResolve(root, manifest);
+    // The record describes the bytes as stored (sha256 and size), and the blob is a multipart object.
+    const { key: coocKey } = parseS3Uri(manifest.current.cooc!);
+    const head = await client.send(new HeadObjectCommand({ Bucket: env.bucket, Key: coocKey }));
+    expect(head.ETag).toMatch(/-\d+"$/);
+    expect(head.ContentLength).toBeGreaterThan(8 * 2 ** 20);
+    const version = /([0-9a-f]{64})\.json$/.exec(coocKey)![1]!;
+    const record = parseVersionRecord(JSON.parse((await getText(client, env.bucket, `${root}/registry/records/demo/home/cooc/${version}.json`))!));
+    const stored = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: env.bucket, Key: coocKey }))).Body!.transformToByteArray());
+    expect(record.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
+    expect(record.size_bytes).toBe(stored.byteLength);
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: `${root}/` }));
+    expect(uploads.Uploads ?? []).toEqual([]);
+    proxy.reset();
+    const verify = await runCli(['verify', '--config', config, '--log-level', 'warn'], { cwd: tempDir() });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   }, 600_000);
 
   it('a manifest write that keeps failing fails the run cleanly: exit 1, pointer where it was, no dangling URI', async () => {

@@ -110,3 +110,19 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   if (!m) throw new Error(`not an s3:// URI: ${uri}`);
   return { bucket: m[1]!, key: m[2]! };
 }
+
+/** One day (`tenant` demo, `surface` home) of 50k events in 10k sessions over 3000 items: its cooc blob (~15 MB with 100 neighbours per item) is above the 8 MiB multipart part size. */
+export function multipartCoocDay(day: string): string {
+  let out = '';
+  let x = 12345;
+  for (let s = 0; s < 10_000; s++) {
+    for (let k = 0; k < 5; k++) {
+      // A small LCG picks the items, so sessions mix and items get many neighbours (a ~15 MB cooc blob).
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const second = (s * 5 + k) % 86_400;
+      const ts = `${day}T${String(Math.floor(second / 3600)).padStart(2, '0')}:${String(Math.floor(second / 60) % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}Z`;
+      out += JSON.stringify({ v: 1, ts, tenant: 'demo', surface: 'home', session_id: `s${s}`, item_id: `item-${(x >>> 8) % 3000}` }) + '\n';
+    }
+  }
+  return out;
+}

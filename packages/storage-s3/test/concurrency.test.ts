@@ -5,7 +5,7 @@ import { parseVersionRecord } from '@recsys/contracts';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntryV1 } from '@recsys/contracts';
-import { GO_VERSIONS, TINY_KEY, getText, jsonOf, listKeys, parseS3Uri, readHistory, readManifest, runCli, s3Section, tempDir, uploadSamples, writeConfig } from './cli.js';
+import { GO_VERSIONS, TINY_KEY, getText, jsonOf, listKeys, multipartCoocDay, parseS3Uri, readHistory, readManifest, runCli, s3Section, tempDir, uploadSamples, writeConfig } from './cli.js';
 import { deletePrefix, s3Env, testClient, uniquePrefix } from './s3-env.js';
 
 const env = s3Env();
@@ -102,26 +102,11 @@ describe('concurrent publishers on one tenant/surface (S3)', () => {
   });
 });
 
-/** 50k events in 10k sessions over 3000 items: the cooc blob is above the 8 MiB multipart part size. */
-function sameWindowDay(): string {
-  let out = '';
-  let x = 12345;
-  for (let s = 0; s < 10_000; s++) {
-    for (let k = 0; k < 5; k++) {
-      // A small LCG picks the items, so sessions mix and items get many neighbours (a ~15 MB cooc blob).
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      const second = (s * 5 + k) % 86_400;
-      const ts = `2026-01-03T${String(Math.floor(second / 3600)).padStart(2, '0')}:${String(Math.floor(second / 60) % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}Z`;
-      out += JSON.stringify({ v: 1, ts, tenant: 'demo', surface: 'home', session_id: `s${s}`, item_id: `item-${(x >>> 8) % 3000}` }) + '\n';
-    }
-  }
-  return out;
-}
 
 describe('two runs of the same window at once (S3, issue 11 items 2 and 11)', () => {
   const ROUNDS = 4;
   it(`${ROUNDS} rounds: both succeed with one version per type whose bytes, sha256 and records agree, multipart blobs included`, { timeout: 1_200_000 }, async () => {
-    const raw = sameWindowDay();
+    const raw = multipartCoocDay('2026-01-03');
     let multipartRounds = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const base = `${prefix}/same-window-${round}`;

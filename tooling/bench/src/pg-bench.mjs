@@ -153,7 +153,9 @@ await withClient(dsn, async (c) => {
 const work = join(flags.dir, 'work');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
-const bigLimits = { max_items_per_artifact: 100_000_000, max_bad_event_ratio: 0.01 };
+// Every cooc row, and no byte cap: the bench day's cooc blob (~180 MB) is far above the service's default
+// 10 MB artifact limit, which would block the run (exit 3) before the signals are written.
+const bigLimits = { max_items_per_artifact: 100_000_000, max_bad_event_ratio: 0.01, max_artifact_bytes: 0 };
 const fileConfig = join(work, 'jsonl.json');
 const pgConfig = join(work, 'pg.json');
 writeFileSync(fileConfig, JSON.stringify({ out_dir: join(work, 'jsonl-out'), raw_events_dir: jsonlDir, artifact_kinds: ['popularity', 'cooc'], limits: bigLimits }));

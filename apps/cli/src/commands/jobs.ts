@@ -71,7 +71,7 @@ function jobCommand(name: string, description: string): Command {
 /** `--shard i/n` and `--shard-count n` (index from JOB_COMPLETION_INDEX). */
 function withShardOptions(cmd: Command): Command {
   return cmd
-    .option('--shard <i/n>', 'process only the sessions of shard i of n (0-based; FNV-1a 32 of the session_id mod n)')
+    .option('--shard <i/n>', 'shard i of n (0-based): ingest reads part i of the raw input into n session buckets; validate/compute take the sessions with FNV-1a 32 of the session_id mod n = i from every part')
     .option('--shard-count <n>', 'like --shard, with the index i from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs)');
 }
 
@@ -160,7 +160,12 @@ export function ingestCommand(): Command {
         const c = d.report.counts;
         const shard = c.other_shard !== undefined ? `  other shards ${c.other_shard}` : '';
         out(`  ${d.day}  read ${c.read}  accepted ${c.accepted}  duplicates ${c.duplicates}  rejected ${c.rejected}  out-of-window ${c.out_of_window}  other tenant/surface ${c.other_scope}${shard}`);
-        out(`    canonical      ${d.report.canonical.uri}`);
+        if (d.part && d.shard) {
+          // A sharded ingest task reads one part of the raw input and writes one bucket per shard.
+          const bytes = d.part.pieces.reduce((sum, p) => sum + p.bytes, 0);
+          out(`    part           ${d.shard.index} of ${d.shard.count} (${d.part.mode === 'ranges' ? 'byte ranges' : 'whole objects'}): ${d.part.pieces.length} piece${d.part.pieces.length === 1 ? '' : 's'}, ${bytes} bytes`);
+          out(`    buckets        ${d.part.buckets.length} (session hash mod ${d.shard.count}), report ${d.report_uri}`);
+        } else out(`    canonical      ${d.report.canonical.uri}`);
         if (d.report.quarantine) out(`    quarantine     ${d.report.quarantine}`);
       });
     }),

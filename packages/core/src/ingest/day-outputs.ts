@@ -1,7 +1,7 @@
 import type { PipelineEnv } from '../pipeline-env.js';
 import { keys, type Scope } from '../keys.js';
 import { checkLimit } from '../limits.js';
-import type { ObjectWriter, Sha256 } from '../ports.js';
+import type { ObjectStorage, ObjectWriter, Sha256 } from '../ports.js';
 import type { RejectReason } from './raw-event.js';
 import type { RawRecordReject } from './raw-source.js';
 
@@ -49,21 +49,33 @@ export class DayOutputs {
   private pending: string[] = [];
   private pendingLength = 0;
   private readonly quarantineKey: string;
+  private readonly quarantineArea: ObjectStorage;
 
   private constructor(
     private readonly env: PipelineEnv,
     private readonly day: string,
     scope: Scope,
     private readonly canonicalKey: string,
-    private readonly canonical: ObjectWriter,
+    private readonly canonical: ObjectWriter | undefined,
+    quarantine: { readonly storage: ObjectStorage; readonly key: string } | undefined,
   ) {
     this.hash = env.sha256();
-    this.quarantineKey = keys.quarantine(scope, day);
+    this.quarantineKey = quarantine?.key ?? keys.quarantine(scope, day);
+    this.quarantineArea = quarantine?.storage ?? env.areas.quarantine;
   }
 
   /** Opens the writers; `partitionKey` defaults to the day's canonical partition. */
   static async open(env: PipelineEnv, scope: Scope, day: string, partitionKey = keys.canonicalPartition(scope, day)): Promise<DayOutputs> {
-    return new DayOutputs(env, day, scope, partitionKey, await env.areas.canonical.writer(partitionKey));
+    return new DayOutputs(env, day, scope, partitionKey, await env.areas.canonical.writer(partitionKey), undefined);
+  }
+
+  /**
+   * Opens the outputs of one ingest part of a sharded run: no canonical
+   * partition (the events go to session-hash buckets), the part's quarantine
+   * at `quarantine`.
+   */
+  static openPart(env: PipelineEnv, scope: Scope, day: string, quarantine: { readonly storage: ObjectStorage; readonly key: string }): DayOutputs {
+    return new DayOutputs(env, day, scope, '', undefined, quarantine);
   }
 
   /** Records a rejected line in quarantine. */
@@ -77,7 +89,7 @@ export class DayOutputs {
     const c = this.counts;
     c.rejected++;
     c.rejected_by_reason[reason] = (c.rejected_by_reason[reason] ?? 0) + 1;
-    this.quarantineWriter ??= await this.env.areas.quarantine.writer(this.quarantineKey);
+    this.quarantineWriter ??= await this.quarantineArea.writer(this.quarantineKey);
     const text = JSON.stringify(record) + '\n';
     this.pending.push(text);
     this.pendingLength += text.length;
@@ -97,7 +109,7 @@ export class DayOutputs {
   /** Appends canonical bytes or text. */
   async write(data: string | Uint8Array): Promise<void> {
     this.hash.update(data);
-    await this.canonical.write(data);
+    await this.canonical!.write(data);
   }
 
   private async flushQuarantine(): Promise<void> {
@@ -112,28 +124,28 @@ export class DayOutputs {
   async finish(sources: string[]): Promise<IngestReport> {
     const { areas, logger } = this.env;
     await this.flushQuarantine();
-    const { size } = await this.canonical.commit();
+    const { size } = this.canonical ? await this.canonical.commit() : { size: 0 };
     let quarantineUri: string | undefined;
     if (this.quarantineWriter) {
       await this.quarantineWriter.commit();
-      quarantineUri = areas.quarantine.uri(this.quarantineKey);
+      quarantineUri = this.quarantineArea.uri(this.quarantineKey);
     } else {
       // A rerun with clean input must not leave the previous run's rejects behind.
-      await areas.quarantine.delete(this.quarantineKey);
+      await this.quarantineArea.delete(this.quarantineKey);
     }
     logger.info({ day: this.day, counts: this.counts }, 'ingested day');
     return {
       day: this.day,
       sources,
       counts: this.counts,
-      canonical: { key: this.canonicalKey, uri: areas.canonical.uri(this.canonicalKey), sha256: this.hash.digest(), bytes: size },
+      canonical: { key: this.canonicalKey, uri: this.canonical ? areas.canonical.uri(this.canonicalKey) : '', sha256: this.hash.digest(), bytes: size },
       ...(quarantineUri ? { quarantine: quarantineUri } : {}),
     };
   }
 
   /** Discards both outputs (the previous partition and quarantine stay). */
   async abort(): Promise<void> {
-    await this.canonical.abort().catch(() => {});
+    await this.canonical?.abort().catch(() => {});
     await this.quarantineWriter?.abort().catch(() => {});
   }
 }

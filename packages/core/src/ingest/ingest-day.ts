@@ -8,7 +8,9 @@ import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
-import type { ParsePool } from '../ports.js';
+import type { ObjectStorage, ParsePool } from '../ports.js';
+import { openRawPiece, planRawParts, type RawPartPlan, type RawPiece } from './raw-parts.js';
+import { BucketOutputs, type BucketInfo } from './bucket-outputs.js';
 
 export type { IngestCounts, IngestReport } from './day-outputs.js';
 
@@ -28,7 +30,35 @@ export interface IngestOptions {
   readonly pool?: ParsePool | undefined;
   /** Raw bytes per parse chunk (default 4 MiB). */
   readonly chunkBytes?: number | undefined;
+  /**
+   * Sharded ingest (DESIGN §7): read only part `part.index` of `part.count`
+   * of the day's raw input ({@link planRawParts}) and write its events into
+   * `part.count` session-hash buckets instead of a canonical partition.
+   */
+  readonly part?: IngestPartTarget | undefined;
 }
+
+/** Where one ingest part writes its buckets and quarantine. @since 0.4.0 */
+export interface IngestPartTarget {
+  readonly index: number;
+  readonly count: number;
+  readonly storage: ObjectStorage;
+  readonly bucketKey: (bucket: number) => string;
+  readonly quarantineKey: string;
+}
+
+/** What one ingest part read and wrote. @since 0.4.0 */
+export interface IngestPartOutcome {
+  readonly mode: RawPartPlan['mode'];
+  /** Every raw input of the day (every part lists the same ones). */
+  readonly inputs: { readonly uri: string; readonly size?: number }[];
+  /** The pieces this part read, with the physical lines of each (to number quarantined lines of later parts). */
+  readonly pieces: { readonly uri: string; readonly start?: number; readonly end?: number; readonly lines: number; readonly bytes: number }[];
+  readonly buckets: BucketInfo[];
+}
+
+/** Report of an ingested day, and with {@link IngestOptions.part} what the part read and wrote. @since 0.4.0 */
+export type IngestDayOutcome = IngestReport & { readonly part?: IngestPartOutcome };
 
 /** A block of whole lines, or an over-long line found while cutting blocks. */
 type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number } | { kind: 'record'; reject: RawRecordReject };
@@ -124,13 +154,18 @@ let streamCounter = 0;
  * line-by-line {@link ingestDayReference}.
  * @since 0.1.0
  */
-export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: IngestOptions = {}): Promise<IngestReport> {
+export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: IngestOptions = {}): Promise<IngestDayOutcome> {
   const { areas, logger } = env;
   const pool = options.pool ?? inProcessParsePool();
   const inputs = await rawInputsForDay(areas.raw, env.rawSource, scope, day);
   // No input at all is a wrong path or a missing delivery (exit 2, nothing written), not an empty day.
   if (!env.rawSource && inputs.length === 0) throw noRawInputError(areas.raw, scope, [day], env.rawSourceKey);
-  const out = await DayOutputs.open(env, scope, day, options.partitionKey);
+  const part = options.part;
+  const plan = part ? planRawParts(inputs, part.count) : undefined;
+  const pieces: RawPiece[] = plan ? plan.parts[part!.index]! : inputs.map((input) => ({ input }));
+  const out = part ? DayOutputs.openPart(env, scope, day, { storage: part.storage, key: part.quarantineKey }) : await DayOutputs.open(env, scope, day, options.partitionKey);
+  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.sha256) : undefined;
+  const pieceStats: { uri: string; start?: number; end?: number; lines: number; bytes: number }[] = [];
   const counts = out.counts;
   const fpKey = randomFingerprintKey();
   const seen = new FingerprintSet(undefined, fpKey);
@@ -152,6 +187,38 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       sessions = r.newSessions.map((v) => table.sessions.intern(v));
       for (const v of r.newItems) t.items.push(table.items.intern(v));
       for (const v of r.newUsers) t.users.push(table.users.intern(v));
+    }
+    if (buckets) {
+      // Sessions are numbered per chunk, so the bucket of each local session is computed once per chunk.
+      const bucketOf = Uint16Array.from(r.newSessions, (v) => shardOfSession(v, buckets.count));
+      let runStart = 0;
+      let runBucket = -1;
+      let runEvents = 0;
+      let prevEnd = 0;
+      for (let k = 0; k < r.events; k++) {
+        const lineEnd = r.ends[k]!;
+        const b = bucketOf[r.session[k]!]!;
+        if (!seen.add(r.fpHi[k]!, r.fpLo[k]!, r.fpKhi[k]!, r.fpKlo[k]!)) {
+          counts.duplicates++;
+          buckets.duplicates[b]!++;
+          if (runEvents > 0) await buckets.write(runBucket, r.canonical.subarray(runStart, prevEnd), runEvents);
+          runEvents = 0;
+          runStart = lineEnd;
+        } else {
+          out.accepted();
+          // Consecutive events of one bucket are written as one run of bytes.
+          if (runEvents > 0 && b !== runBucket) {
+            await buckets.write(runBucket, r.canonical.subarray(runStart, prevEnd), runEvents);
+            runEvents = 0;
+            runStart = prevEnd;
+          }
+          runBucket = b;
+          runEvents++;
+        }
+        prevEnd = lineEnd;
+      }
+      if (runEvents > 0) await buckets.write(runBucket, r.canonical.subarray(runStart, prevEnd), runEvents);
+      return;
     }
     const shardOk = shard ? Uint8Array.from(r.newSessions, (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
     let runStart = 0;
@@ -182,9 +249,10 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
 
   try {
     const maxInFlight = 4;
-    for (const input of inputs) {
+    for (const piece of pieces) {
+      const input = piece.input;
       const source = input.uri;
-      logger.debug({ source, day }, 'reading raw source');
+      logger.debug({ source, day, ...(piece.range ? { range: piece.range } : {}) }, 'reading raw source');
       const queue: ({ result: Promise<ChunkResult> } | { tooLong: { prefix: Uint8Array; bytes: number } } | { record: RawRecordReject })[] = [];
       let lineBase = 0;
       const drainOne = async () => {
@@ -205,7 +273,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
         lineBase += r.lines;
       };
       let bytesRead = 0;
-      for await (const block of lineBlocks(await input.open(), options.chunkBytes ?? 4 << 20)) {
+      for await (const block of lineBlocks(await openRawPiece(piece), options.chunkBytes ?? 4 << 20)) {
         if (block.kind === 'too_long') queue.push({ tooLong: block });
         else if (block.kind === 'record') queue.push({ record: block.reject });
         else queue.push({ result: pool.parse(block.bytes, ctx) });
@@ -217,14 +285,20 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
         env.signal?.throwIfAborted();
       }
       while (queue.length > 0) await drainOne();
+      pieceStats.push({ uri: source, ...(piece.range ? { start: piece.range.start, end: piece.range.end } : {}), lines: lineBase, bytes: bytesRead });
       await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read, done: true });
     }
   } catch (error) {
     await out.abort();
+    await buckets?.abort();
     throw error;
   }
   if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
-  return out.finish(inputs.map((s) => s.uri));
+  if (!buckets) return out.finish(inputs.map((s) => s.uri));
+  // Buckets first, then the quarantine: the part report written after both is what makes the part visible.
+  const written = await buckets.finish();
+  const report = await out.finish(inputs.map((s) => s.uri));
+  return { ...report, part: { mode: plan!.mode, inputs: inputs.map((x) => ({ uri: x.uri, ...(x.size !== undefined ? { size: x.size } : {}) })), pieces: pieceStats, buckets: written } };
 }
 
 /**

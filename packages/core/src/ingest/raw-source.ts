@@ -10,6 +10,8 @@ export type { RawEventSource, RawInput, RawInputChunk, RawRecordReject } from '.
 export interface RawSourceFile {
   readonly key: string;
   readonly gzip: boolean;
+  /** Size in bytes when it was listed. @since 0.4.0 */
+  readonly size?: number;
 }
 
 /**
@@ -28,7 +30,10 @@ export async function rawSourcesForDay(raw: ObjectStorage, scope: Scope, day: st
     { key: `${flat}.gz`, gzip: true },
   ];
   const found: RawSourceFile[] = [];
-  for (const candidate of candidates) if (await raw.stat(candidate.key)) found.push(candidate);
+  for (const candidate of candidates) {
+    const info = await raw.stat(candidate.key);
+    if (info) found.push({ ...candidate, size: info.size });
+  }
   return found;
 }
 
@@ -96,11 +101,35 @@ export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Pr
 }
 
 /**
+ * Streams a plain raw file's bytes from byte `start` (a positioned read when
+ * the storage has one, else skipping), without BOM removal.
+ * @since 0.4.0
+ */
+export async function openRawFrom(raw: ObjectStorage, file: RawSourceFile, start: number): Promise<AsyncIterable<Uint8Array>> {
+  const uri = raw.uri(file.key);
+  const stream = raw.readFrom ? await raw.readFrom(file.key, start) : await raw.read(file.key).then((s) => (s ? skipBytes(s, start) : undefined));
+  if (!stream) throw new RecsysError('runtime', `raw source ${uri} disappeared while reading`, { uri });
+  return naming(stream, uri, false);
+}
+
+async function* skipBytes(source: AsyncIterable<Uint8Array>, skip: number): AsyncGenerator<Uint8Array> {
+  let left = skip;
+  for await (const chunk of source) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
+  }
+}
+
+/**
  * Drops a UTF-8 byte order mark at the start of a file (Windows editors and
  * some exporters write one): it is not part of the first line's JSON, and
  * left in place it would cost the file its first event.
  */
-async function* withoutBom(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* withoutBom(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   let head: Uint8Array | undefined = new Uint8Array(0);
   for await (const chunk of source) {
     if (head === undefined) {
@@ -171,7 +200,15 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
 export async function rawInputsForDay(raw: ObjectStorage, source: RawEventSource | undefined, scope: Scope, day: string): Promise<RawInput[]> {
   if (source) return source.inputsForDay(scope, day);
   const files = await rawSourcesForDay(raw, scope, day);
-  return files.map((file) => ({ uri: raw.uri(file.key), open: () => openRawSource(raw, file) }));
+  const inputs: RawInput[] = [];
+  for (const file of files) {
+    const uri = raw.uri(file.key);
+    const size = file.size;
+    const input: RawInput = { uri, open: () => openRawSource(raw, file), ...(size !== undefined ? { size } : {}) };
+    // Plain JSON Lines can be split into byte ranges at line starts (sharded ingest); gzip cannot.
+    inputs.push(file.gzip ? input : { ...input, openFrom: (start) => openRawFrom(raw, file, start) });
+  }
+  return inputs;
 }
 
 /** Whether a raw input chunk is a rejected record. @since 0.2.0 */

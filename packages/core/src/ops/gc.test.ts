@@ -116,6 +116,48 @@ describe('one gc per scope', () => {
   });
 });
 
+describe('a failed marker release does not mask what gc did (issue 11 item 6)', () => {
+  /** The marker's delete fails (EIO); `also` may fail one more operation. */
+  function failMarkerDelete(env: TestEnv, also?: (op: string, key: string) => boolean): void {
+    const base = env.registryStorage.beforeOp;
+    env.registryStorage.beforeOp = async (op, key) => {
+      if (op === 'delete' && key === keys.gcMarker(scope)) throw new Error('EIO: injected failure deleting the gc marker');
+      if (also?.(op, key)) throw new RecsysError('runtime', `injected failure: ${op} ${key}`);
+      await base(op, key);
+    };
+  }
+
+  test('gc reports the versions it deleted; the marker left behind is taken over once it expires', async () => {
+    const env = testEnv();
+    const p = await daily(env, 3);
+    env.testClock.advance(60 * DAY);
+    failMarkerDelete(env);
+    const report = await collectGarbage(env, { keepVersions: 1, keepHistory: 0 });
+    expect(deletedVersions(report)).toEqual([p[0]!.version, p[1]!.version]);
+    for (const x of p.slice(0, 2)) expect(blobExists(env, x) || recordExists(env, x)).toBe(false);
+    expect(env.registryStorage.objects.has(keys.gcMarker(scope))).toBe(true);
+    // The leftover only delays the next gc until it expires.
+    env.registryStorage.beforeOp = () => {};
+    env.testClock.advance(MARKER_TTL_MS + 1);
+    const [next] = await daily(env, 1);
+    env.testClock.advance(60 * DAY);
+    expect(deletedVersions(await collectGarbage(env, { keepVersions: 1, keepHistory: 0 }))).toEqual([p[2]!.version]);
+    expect(blobExists(env, next!) && recordExists(env, next!)).toBe(true);
+    expect(env.registryStorage.objects.has(keys.gcMarker(scope))).toBe(false);
+  });
+
+  test('the error that stopped gc is the one reported, not the failed release', async () => {
+    const env = testEnv();
+    const p = await daily(env, 3);
+    env.testClock.advance(60 * DAY);
+    failMarkerDelete(env, (op, key) => op === 'delete' && key === keys.record(scope, 'popularity', p[1]!.version));
+    const error = await collectGarbage(env, { keepVersions: 1, keepHistory: 0 }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`injected failure: delete ${keys.record(scope, 'popularity', p[1]!.version)}`);
+    // What was served is untouched.
+    expect(blobExists(env, p[2]!) && recordExists(env, p[2]!)).toBe(true);
+  });
+});
+
 describe('gc racing a publisher that re-publishes an old version', () => {
   async function setup() {
     const env = testEnv();

@@ -3,10 +3,12 @@ import type { DayPhase, PipelineEnv } from '../pipeline-env.js';
 import type { EventTable } from '../compute/event-table.js';
 import { computeArtifacts, type BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { ingestDay, type IngestReport } from '../ingest/ingest-day.js';
+import { ingestDay, type IngestPartOutcome, type IngestReport } from '../ingest/ingest-day.js';
+import { keys } from '../keys.js';
+import { writePartReport } from './ingest-parts.js';
 import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
-import { artifactTargetOf, partitionKeyOf, targetOf, type JobPlan } from './plan.js';
+import { artifactTargetOf, targetOf, type JobPlan } from './plan.js';
 import { buildWindowArtifacts, ownDayAggregate, type WindowReport } from './window-artifacts.js';
 import { stageArtifacts, writeIngestReport, type StagedArtifact } from './staging.js';
 
@@ -31,8 +33,10 @@ export function enterPhase(env: PipelineEnv, day: string, phase: DayPhase): void
 /** An ingested day: the report and where it is stored. @since 0.1.0 */
 export interface IngestedDay {
   readonly report: IngestReport;
-  /** Key of the stored ingest report in the staging area. */
+  /** Key of the stored ingest report in the staging area (of the part, with a shard). */
   readonly reportKey: string;
+  /** With a shard: what the ingest part read and wrote. */
+  readonly part?: IngestPartOutcome;
 }
 
 /**
@@ -42,8 +46,16 @@ export interface IngestedDay {
  * @since 0.1.0
  */
 export async function ingestDayStep(env: PipelineEnv, plan: Pick<JobPlan, 'scope' | 'shard'>, day: string, table?: EventTable): Promise<IngestedDay> {
-  const report = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool, shard: plan.shard, partitionKey: plan.shard ? partitionKeyOf(plan, day) : undefined });
-  const reportKey = await writeIngestReport(env, plan.scope, report, plan.shard);
+  const shard = plan.shard;
+  if (shard) {
+    // Sharded: read part i of the raw input into n session-hash buckets (pipeline/ingest-parts.ts).
+    const scope = plan.scope;
+    const part = { index: shard.index, count: shard.count, storage: env.areas.artifacts, bucketKey: (j: number) => keys.ingestPartBucket(scope, day, shard, j), quarantineKey: keys.ingestPartQuarantine(scope, day, shard) };
+    const outcome = await ingestDay(env, scope, day, table, { pool: env.parsePool, part });
+    return { report: outcome, reportKey: await writePartReport(env, scope, outcome, shard), ...(outcome.part ? { part: outcome.part } : {}) };
+  }
+  const report = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
+  const reportKey = await writeIngestReport(env, plan.scope, report);
   return { report, reportKey };
 }
 

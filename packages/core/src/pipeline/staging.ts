@@ -80,6 +80,8 @@ export const StoredIngestReportSchema = z.strictObject({
   raw_fingerprint: z.string().optional(),
   /** The volume-anomaly gate's verdict on the day, once validated (the history of later days). @since 0.3.0 */
   volume_gate: VolumeGateRecordSchema.optional(),
+  /** A shard assembled from ingest parts: the sha256 of each part's report, in part order (a changed part re-assembles it). @since 0.4.0 */
+  parts: z.array(hex64).optional(),
 });
 
 /** A stored ingest report. @since 0.1.0 */
@@ -125,11 +127,11 @@ export interface StagedArtifact {
   readonly builtAt: string;
 }
 
-function json(value: unknown): string {
+export function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
 }
 
-async function readJson<T>(storage: ObjectStorage, key: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+export async function readJson<T>(storage: ObjectStorage, key: string, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
   const data = await storage.get(key);
   if (!data) return undefined;
   let parsed: unknown;
@@ -151,7 +153,7 @@ async function readJson<T>(storage: ObjectStorage, key: string, schema: z.ZodTyp
  * Deterministic bytes: re-ingesting the same input rewrites the same report.
  * @since 0.1.0
  */
-export async function writeIngestReport(env: PipelineEnv, scope: Scope, report: IngestReport, shard?: ShardSpec): Promise<string> {
+export async function writeIngestReport(env: PipelineEnv, scope: Scope, report: IngestReport, shard?: ShardSpec, parts?: readonly string[]): Promise<string> {
   let stored: StoredIngestReport = {
     v: 1,
     tenant: scope.tenant,
@@ -164,6 +166,7 @@ export async function writeIngestReport(env: PipelineEnv, scope: Scope, report: 
     ...(report.quarantine ? { quarantine: report.quarantine } : {}),
   };
   const key = keys.ingestReport(scope, report.day, shard);
+  if (parts) stored = { ...stored, parts: [...parts] };
   // Late-data detection compares this with the raw input as it is later (pipeline/late-data.ts).
   const fingerprint = env.rawSource ? undefined : await rawFingerprint(env.areas.raw, env.sha256, scope, report.day);
   if (fingerprint) stored = { ...stored, raw_fingerprint: fingerprint };

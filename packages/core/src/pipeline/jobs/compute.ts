@@ -8,6 +8,7 @@ import { countSessionPairs } from '../../compute/cooc.js';
 import { checkCanonicalGate, checkTableLimits } from '../../validate/gates.js';
 import type { ShardSpec } from '../../shard.js';
 import { partitionKeyOf, targetOf, type JobPlan } from '../plan.js';
+import { assembleShard } from '../ingest-parts.js';
 import { enterPhase, computeDayStep } from '../day-steps.js';
 import { loadRunCatalog } from '../run-catalog.js';
 import { readCanonicalPartition } from '../canonical-reader.js';
@@ -116,6 +117,8 @@ async function checkComputable(env: PipelineEnv, plan: JobPlan, day: string): Pr
  * @since 0.1.0
  */
 export async function computeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: ComputeDayResult) => void): Promise<ComputeDayResult[]> {
+  // A sharded day's partition of this shard is assembled from the ingest parts' buckets first.
+  if (plan.shard) for (const day of plan.days) await assembleShard(env, plan.scope, day, plan.shard, 'compute');
   const missing: string[] = [];
   for (const day of plan.days) {
     enterPhase(env, day, 'compute');

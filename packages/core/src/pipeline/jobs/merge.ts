@@ -13,6 +13,7 @@ import { dayAggregateOfCounts } from '../../compute/day-aggregate.js';
 import { refuseFailedValidation } from '../validate-record.js';
 import { checkPartials, type CheckedPartials } from './merge-check.js';
 import { enterPhase } from '../day-steps.js';
+import { assembleQuarantine, readPartSet } from '../ingest-parts.js';
 
 /** One merged day. @since 0.1.0 */
 export interface MergeDayResult {
@@ -56,6 +57,10 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
     const staged: StagedArtifact[] = [];
     let events = 0;
     let shards = 0;
+    // The day's quarantine, once, from the ingest parts (each shard's report only sums their counts).
+    const partCount = checked.get(day)![0]?.headers[0]?.shard.count;
+    const parts = partCount !== undefined ? await readPartSet(env, plan.scope, day, partCount, 'merge') : undefined;
+    if (parts) await assembleQuarantine(env, plan.scope, day, parts);
     const merged: { set: CheckedPartials; merged: MergedPartials }[] = [];
     for (const set of checked.get(day)!) {
       const m = await mergePartials(env.areas.objects, set.keys, set.headers);

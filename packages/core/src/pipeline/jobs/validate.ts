@@ -9,6 +9,7 @@ import { readIngestReport, type StoredIngestReport } from '../staging.js';
 import { clearValidateFailure, recordValidateFailure } from '../validate-record.js';
 import { dayList, shardText } from './messages.js';
 import { applyVolumeGate } from '../volume-gate.js';
+import { assembleShard } from '../ingest-parts.js';
 import { enterPhase } from '../day-steps.js';
 
 /** One validated day. @since 0.1.0 */
@@ -29,6 +30,8 @@ export interface ValidateDayResult {
  * @since 0.1.0
  */
 export async function validateJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: ValidateDayResult) => void): Promise<ValidateDayResult[]> {
+  // A sharded day's partition of this shard is assembled from the ingest parts' buckets first.
+  if (plan.shard) for (const day of plan.days) await assembleShard(env, plan.scope, day, plan.shard, 'validate');
   const reports = new Map<string, Awaited<ReturnType<typeof readIngestReport>>>();
   const missing: string[] = [];
   for (const day of plan.days) {

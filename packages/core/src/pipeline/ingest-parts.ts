@@ -1,0 +1,297 @@
+import { z } from 'zod';
+import { IntegrityError, UsageError } from '../errors.js';
+import { keys, type Scope } from '../keys.js';
+import type { PipelineEnv } from '../pipeline-env.js';
+import type { ShardSpec } from '../shard.js';
+import { CountsSchema, json, readIngestReport, readJson, writeIngestReport } from './staging.js';
+import type { IngestCounts, IngestDayOutcome, IngestReport } from '../ingest/ingest-day.js';
+import { FingerprintSet } from '../ingest/fingerprint-set.js';
+import { splitLines } from '../ingest/line-splitter.js';
+import type { RejectReason } from '../ingest/raw-event.js';
+
+/*
+ * The divided scale-out of DESIGN §7 (docs/how-to/scale-out.md):
+ *
+ *   ingest --shard i/n   reads part i of the day's raw input (raw-parts.ts) and
+ *                        writes, in the staging area,
+ *                          _parts/<day>/<i>-of-<n>/bucket-<j>.jsonl   (j < n) its
+ *                              events of the sessions with fnv1a32 % n == j;
+ *                          _parts/<day>/<i>-of-<n>/quarantine.jsonl  its rejects;
+ *                          _parts/<day>/<i>-of-<n>.json              the part report,
+ *                              written last (a part without it does not exist).
+ *   validate/compute --shard j   first assemble shard j's canonical partition
+ *                        (`exposures/<day>.shard-j-of-n.jsonl`) from bucket j of
+ *                        every part, in part order, removing exact duplicates
+ *                        across parts (an event and its duplicate share a
+ *                        session, so a bucket), plus the shard's ingest report;
+ *                        then work as before.
+ *   merge                sums the partials, and writes the day's quarantine
+ *                        from the parts' (line numbers made absolute).
+ *
+ * Parts are contiguous in reading order, so shard j's partition holds the
+ * same events in the same order as when one process read the whole day and
+ * kept shard j's sessions.
+ */
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const count = z.int().min(0);
+
+/** The report of one ingest part. @since 0.4.0 */
+export const PartReportSchema = z.strictObject({
+  v: z.literal(1),
+  tenant: z.string(),
+  surface: z.string(),
+  day: z.string(),
+  part: z.strictObject({ index: count, count: z.int().min(1) }),
+  mode: z.enum(['objects', 'ranges']),
+  /** Every raw input of the day as listed by this part (all parts must agree). */
+  inputs: z.array(z.strictObject({ uri: z.string(), size: count.optional() })),
+  /** What this part read: whole inputs, or byte ranges `[start, end)` at line starts, with their physical lines. */
+  pieces: z.array(z.strictObject({ uri: z.string(), start: count.optional(), end: count.optional(), lines: count, bytes: count })),
+  /** This part's counts (accepted: its events in all buckets). */
+  counts: CountsSchema,
+  buckets: z.array(z.strictObject({ key: z.string(), events: count, duplicates: count, bytes: count, sha256: hex64 })),
+  quarantine: z.string().optional(),
+});
+
+/** A stored part report. @since 0.4.0 */
+export type PartReport = Omit<z.infer<typeof PartReportSchema>, 'counts'> & { readonly counts: IngestCounts };
+
+/** Stores the report of an ingest part (after its buckets and quarantine). @since 0.4.0 */
+export async function writePartReport(env: PipelineEnv, scope: Scope, outcome: IngestDayOutcome, part: ShardSpec): Promise<string> {
+  const p = outcome.part!;
+  const report: PartReport = {
+    v: 1,
+    tenant: scope.tenant,
+    surface: scope.surface,
+    day: outcome.day,
+    part: { index: part.index, count: part.count },
+    mode: p.mode,
+    inputs: p.inputs,
+    pieces: p.pieces,
+    counts: outcome.counts,
+    buckets: p.buckets,
+    ...(outcome.quarantine ? { quarantine: keys.ingestPartQuarantine(scope, outcome.day, part) } : {}),
+  };
+  const key = keys.ingestPart(scope, outcome.day, part);
+  await env.areas.artifacts.put(key, json(report));
+  return key;
+}
+
+/**
+ * The part reports of a day for `n` parts, checked to be one complete set
+ * read from the same raw input; otherwise a usage error (exit 2) naming
+ * every problem. `undefined` when no part of that n exists at all.
+ */
+export async function readPartSet(env: PipelineEnv, scope: Scope, day: string, n: number, step: string): Promise<PartReport[] | undefined> {
+  const storage = env.areas.artifacts;
+  const problems: string[] = [];
+  const reports: (PartReport | undefined)[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = keys.ingestPart(scope, day, { index: i, count: n });
+    const r = (await readJson(storage, key, PartReportSchema, 'ingest part report')) as PartReport | undefined;
+    reports.push(r);
+    if (!r) continue;
+    const name = `${i}-of-${n}.json`;
+    if (r.part.index !== i || r.part.count !== n) problems.push(`ingest part ${name} holds part ${r.part.index}/${r.part.count}, not ${i}/${n} as its name says`);
+    if (r.tenant !== scope.tenant || r.surface !== scope.surface || r.day !== day) problems.push(`ingest part ${name} is of ${r.tenant}/${r.surface} ${r.day}`);
+  }
+  if (reports.every((r) => r === undefined)) return undefined;
+  const seen = new Map<number, number[]>();
+  reports.forEach((r, i) => {
+    if (r) seen.set(r.part.index, [...(seen.get(r.part.index) ?? []), i]);
+  });
+  for (const [index, names] of [...seen].sort((a, b) => a[0] - b[0])) {
+    if (names.length > 1) problems.push(`duplicate ingest part ${index}: ${names.map((i) => `${i}-of-${n}.json`).join(' and ')} both hold it`);
+  }
+  const missing = reports.flatMap((r, i) => (r ? [] : [i]));
+  if (missing.length > 0) problems.push(`missing ingest part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${n}`);
+  const present = reports.filter((r): r is PartReport => r !== undefined);
+  const listing = (r: PartReport) => JSON.stringify(r.inputs);
+  if (present.some((r) => listing(r) !== listing(present[0]!))) {
+    problems.push(`the ingest parts read different raw input (${present.map((r) => `part ${r.part.index}: ${r.inputs.map((x) => `${x.uri.split('/').at(-1)} ${x.size ?? '?'} bytes`).join(', ')}`).join('; ')}); re-run ingest for every part`);
+  }
+  if (present.some((r) => r.buckets.length !== n)) problems.push('an ingest part has a bucket count other than its part count');
+  if (problems.length > 0) {
+    const shardFlag = ` --shard i/${n}`;
+    throw new UsageError(`${step} ${scope.tenant}/${scope.surface} ${day}: refusing the ingest parts in ${storage.uri(`${keys.ingestPart(scope, day, { index: 0, count: n }).replace(/\/[^/]+$/, '')}`)}: ${problems.join('; ')}; run \`recsys-pipelines ingest${shardFlag}\` for the named parts`, { day, problems });
+  }
+  return present;
+}
+
+function sumCounts(parts: readonly PartReport[]): IngestCounts {
+  const out: IngestCounts = { read: 0, accepted: 0, duplicates: 0, out_of_window: 0, other_scope: 0, rejected: 0, rejected_by_reason: {} };
+  for (const p of parts) {
+    out.read += p.counts.read;
+    out.out_of_window += p.counts.out_of_window;
+    out.other_scope += p.counts.other_scope;
+    out.rejected += p.counts.rejected;
+    for (const [reason, n] of Object.entries(p.counts.rejected_by_reason) as [RejectReason, number][]) out.rejected_by_reason[reason] = (out.rejected_by_reason[reason] ?? 0) + n;
+  }
+  return out;
+}
+
+const FLUSH_CHARS = 1 << 20;
+
+/**
+ * Makes shard `shard.index`'s canonical partition and ingest report from
+ * bucket `shard.index` of every ingest part (idempotent: nothing is
+ * rewritten while the shard report names the same buckets). Does nothing
+ * when the day has no ingest parts for this n.
+ * @since 0.4.0
+ */
+export async function assembleShard(env: PipelineEnv, scope: Scope, day: string, shard: ShardSpec, step: string): Promise<void> {
+  const parts = await readPartSet(env, scope, day, shard.count, step);
+  if (!parts) return;
+  const j = shard.index;
+  // Each part's whole report (its counts too, not just bucket j: a rerun may change only another bucket and the counts).
+  const bucketShas = parts.map((p) => {
+    const h = env.sha256();
+    h.update(JSON.stringify(p));
+    return h.digest();
+  });
+  const existing = await readIngestReport(env, scope, day, shard).catch(() => undefined);
+  const partitionKey = keys.canonicalShardPartition(scope, day, shard);
+  if (existing?.parts && existing.parts.join() === bucketShas.join() && (await env.areas.canonical.stat(partitionKey))?.size === existing.canonical.bytes) return;
+
+  const writer = await env.areas.canonical.writer(partitionKey);
+  const hash = env.sha256();
+  const seen = new FingerprintSet();
+  let accepted = 0;
+  let crossDuplicates = 0;
+  let bytes = 0;
+  let pending: string[] = [];
+  let pendingChars = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    pendingChars = 0;
+    const data = new TextEncoder().encode(text);
+    hash.update(data);
+    bytes += data.length;
+    await writer.write(data);
+  };
+  try {
+    for (const p of parts) {
+      const bucket = p.buckets[j]!;
+      const stream = await env.areas.artifacts.read(bucket.key);
+      const uri = env.areas.artifacts.uri(bucket.key);
+      if (!stream) throw new IntegrityError(`bucket ${uri} of ingest part ${p.part.index}/${p.part.count} is missing; re-run that ingest part`, { uri });
+      const check = env.sha256();
+      let events = 0;
+      async function* checked(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of stream!) {
+          check.update(chunk);
+          yield chunk;
+        }
+      }
+      for await (const line of splitLines(checked())) {
+        if (line.kind !== 'line') throw new IntegrityError(`bucket ${uri} line ${line.lineNo} is not a canonical line; re-run that ingest part`, { uri });
+        events++;
+        if (!seen.addText(line.text)) {
+          crossDuplicates++;
+          continue;
+        }
+        accepted++;
+        pending.push(line.text, '\n');
+        pendingChars += line.text.length + 1;
+        if (pendingChars >= FLUSH_CHARS) await flush();
+      }
+      if (check.digest() !== bucket.sha256 || events !== bucket.events) {
+        throw new IntegrityError(`bucket ${uri} is not what ingest part ${p.part.index}/${p.part.count} wrote (${events} events; its report says ${bucket.events}); re-run that ingest part`, { uri });
+      }
+    }
+    await flush();
+  } catch (error) {
+    await writer.abort().catch(() => {});
+    throw error;
+  }
+  await writer.commit();
+  const counts = sumCounts(parts);
+  counts.accepted = accepted;
+  counts.duplicates = parts.reduce((s, p) => s + p.buckets[j]!.duplicates, 0) + crossDuplicates;
+  counts.other_shard = parts.reduce((s, p) => s + p.buckets.reduce((t, b, k) => (k === j ? t : t + b.events + b.duplicates), 0), 0);
+  const report: IngestReport = {
+    day,
+    sources: parts[0]!.inputs.map((x) => x.uri),
+    counts,
+    canonical: { key: partitionKey, uri: env.areas.canonical.uri(partitionKey), sha256: hash.digest(), bytes },
+    ...(counts.rejected > 0 ? { quarantine: env.areas.quarantine.uri(keys.quarantine(scope, day)) } : {}),
+  };
+  await writeIngestReport(env, scope, report, shard, bucketShas);
+  env.logger.info({ day, shard, events: accepted, duplicates_across_parts: crossDuplicates }, 'assembled shard partition from ingest parts');
+}
+
+/**
+ * Writes the day's quarantine file from the ingest parts' quarantine, in
+ * part order, with each line number made absolute (a range part numbers
+ * lines from its own start): the same bytes one process would write.
+ * Removes the day's file when nothing was rejected.
+ * @since 0.4.0
+ */
+export async function assembleQuarantine(env: PipelineEnv, scope: Scope, day: string, parts: readonly PartReport[]): Promise<void> {
+  const key = keys.quarantine(scope, day);
+  const withRejects = parts.filter((p) => p.quarantine !== undefined);
+  if (withRejects.length === 0) {
+    await env.areas.quarantine.delete(key);
+    return;
+  }
+  const linesBefore = new Map<string, number>();
+  const writer = await env.areas.quarantine.writer(key);
+  try {
+    for (const p of parts) {
+      if (p.quarantine) {
+        const stream = await env.areas.artifacts.read(p.quarantine);
+        if (!stream) throw new IntegrityError(`quarantine of ingest part ${p.part.index}/${p.part.count} is missing; re-run that ingest part`, { key: p.quarantine });
+        let out: string[] = [];
+        for await (const text of recordLines(stream)) {
+          const record = JSON.parse(text) as { source?: string; line?: number };
+          const offset = record.source !== undefined ? (linesBefore.get(record.source) ?? 0) : 0;
+          out.push(offset > 0 && typeof record.line === 'number' ? JSON.stringify({ ...record, line: record.line + offset }) : text, '\n');
+          if (out.length > 4096) {
+            await writer.write(out.join(''));
+            out = [];
+          }
+        }
+        if (out.length > 0) await writer.write(out.join(''));
+      }
+      for (const piece of p.pieces) linesBefore.set(piece.uri, (linesBefore.get(piece.uri) ?? 0) + piece.lines);
+    }
+  } catch (error) {
+    await writer.abort().catch(() => {});
+    throw error;
+  }
+  await writer.commit();
+}
+
+const utf8 = new TextDecoder();
+
+/** The lines of a quarantine file, whatever their length (a record may be longer than a raw line may be). */
+async function* recordLines(stream: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  let carry: Uint8Array[] = [];
+  for await (const chunk of stream) {
+    let from = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, from)) {
+      const piece = chunk.subarray(from, nl);
+      if (carry.length > 0) {
+        carry.push(piece);
+        yield utf8.decode(concatAll(carry));
+        carry = [];
+      } else if (piece.length > 0) yield utf8.decode(piece);
+      from = nl + 1;
+    }
+    if (from < chunk.length) carry.push(chunk.slice(from));
+  }
+  if (carry.length > 0) yield utf8.decode(concatAll(carry));
+}
+
+function concatAll(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
