@@ -64,6 +64,7 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
     areas,
     limits: config.limits,
     volumeAnomaly: config.volumeAnomaly,
+    blobFormat: config.blobFormat,
     clock: testClock() ?? systemClock,
     logger,
     identity: runIdentity(),

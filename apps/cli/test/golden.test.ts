@@ -2,12 +2,12 @@
 // (cwd = a temp folder, no --config), rerun idempotency, the --json shape and
 // the human summary.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { parseVersionRecord } from '@recsys/contracts';
-import { GO_VERSIONS, cli, files, readArtifact, readHistory, readManifest, readText, runJson, snapshot, tempDir, type RunJson } from './helpers.js';
+import { parseVersionRecord, serializeArtifact } from '@recsys/contracts';
+import { GO_VERSIONS, cli, copyTiny, files, readArtifact, readHistory, readManifest, readText, readUri, runJson, snapshot, tempDir, writeConfig, type RunJson } from './helpers.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -193,5 +193,43 @@ describe('output', () => {
     const quiet = await cli(['run', ...TINY], { cwd, env: { RECSYS_LOG_LEVEL: 'error' } });
     expect(quiet.code).toBe(0);
     expect(quiet.stderr).toBe('');
+  });
+});
+
+describe('blob_format (DESIGN §3.4)', () => {
+  test('compact by default, pretty on request: same versions, same parsed artifact, blob = the contract serializer in that form; staged and published blobs are one file', async () => {
+    const blobs: Record<string, Record<string, string>> = {};
+    for (const format of [undefined, 'pretty', 'compact'] as const) {
+      const dir = tempDir();
+      copyTiny(dir);
+      const config = writeConfig(dir, format ? { blob_format: format } : {});
+      const r = await runJson(['--config', config, ...TINY], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(Object.fromEntries(r.json.days[0]!.artifacts.map((a) => [a.type, a.version]))).toEqual(GO_VERSIONS);
+      const byType: Record<string, string> = {};
+      for (const a of r.json.days[0]!.artifacts) {
+        const text = readUri(a.uri);
+        const artifact = readArtifact(a.uri);
+        expect(text).toBe(serializeArtifact(artifact, { format: format ?? 'compact' }));
+        expect(a.bytes).toBe(Buffer.byteLength(text));
+        // The published blob is the staged one, linked rather than copied.
+        const staged = join(dir, `out/artifacts/demo/home/default/${a.type}/2026-01-01_2026-01-02/${a.version}.json`);
+        expect(statSync(fileURLToPath(a.uri)).ino).toBe(statSync(staged).ino);
+        byType[a.type] = JSON.stringify({ ...artifact, build: { ...artifact.build, built_at: '' } });
+      }
+      blobs[format ?? 'default'] = byType;
+    }
+    expect(blobs.pretty).toEqual(blobs.default);
+    expect(blobs.compact).toEqual(blobs.default);
+  });
+
+  test('any other blob_format is a config error naming the key; nothing is written', async () => {
+    const dir = tempDir();
+    copyTiny(dir);
+    const config = writeConfig(dir, { blob_format: 'tabs' });
+    const r = await cli(['run', '--config', config, ...TINY], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('config blob_format');
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });

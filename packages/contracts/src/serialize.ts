@@ -92,11 +92,15 @@ export function serializeForVersion(artifact: ArtifactV1): string {
 }
 
 /**
- * The published blob: the artifact pretty-printed with 2-space indent, same
- * key order and escaping as {@link serializeForVersion}, real `build`, no
- * trailing newline.
+ * The published blob: the artifact with the same key order and escaping as
+ * {@link serializeForVersion}, the real `build`, no trailing newline;
+ * pretty-printed with 2-space indent (the default here, as the Go
+ * implementation writes it) or, with `{ format: 'compact' }`, without any
+ * whitespace (what the pipeline publishes by default, DESIGN §3.4). Blobs
+ * may be either: consumers parse the JSON; whitespace never changes the
+ * version.
  * @since 0.1.0
  */
-export function serializeArtifact(artifact: ArtifactV1): string {
-  return goEscapeJson(JSON.stringify(orderArtifact(artifact), wellFormed, 2));
+export function serializeArtifact(artifact: ArtifactV1, options: { readonly format?: 'pretty' | 'compact' } = {}): string {
+  return goEscapeJson(JSON.stringify(orderArtifact(artifact), wellFormed, options.format === 'compact' ? undefined : 2));
 }

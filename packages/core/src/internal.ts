@@ -22,7 +22,7 @@ export { Interner } from './compute/interner.js';
 export { PairCounter } from './compute/pair-counter.js';
 export { computePopularity, computePopularityRows, popularityPayload, popularityItems, rankByExposure, type ItemCount, type ItemExposure, type PopularityRows } from './compute/popularity.js';
 export { computeCooc, computeCoocRows, countSessionPairs, coocRowsFromPairs, coocPayload, coocRowObjects, type CoocRow, type CoocRows } from './compute/cooc.js';
-export { JsonBytes, artifactBytes, valuePayload, writeIdCountArray, writeName, nameBytes, jsonString, type PayloadSource, type ArtifactHeader, type BuildBlock, type NameBytes } from './compute/emit.js';
+export { JsonBytes, artifactBytes, compactBlobFromHashed, valuePayload, writeIdCountArray, writeName, nameBytes, jsonString, type PayloadSource, type ArtifactHeader, type BuildBlock, type NameBytes } from './compute/emit.js';
 export { eventTableNeeds } from './compute/kinds.js';
 export { computeUserRows, rowsByUser, type ItemScore, type UserItems, type UserScorer } from './compute/user-items.js';
 export { computeImplicit } from './compute/implicit.js';

@@ -1,5 +1,6 @@
 import type { Clock, Logger, ObjectStorage, ParsePool, RawEventSource, RunIdentity, Sha256Factory, SignalsSink } from './ports.js';
 import type { Limits } from './limits.js';
+import type { BlobFormat } from './compute/emit.js';
 import type { VolumeAnomalyConfig } from './validate/volume-anomaly.js';
 
 /**
@@ -61,6 +62,12 @@ export interface PipelineEnv {
    * @since 0.3.0
    */
   readonly volumeAnomaly?: VolumeAnomalyConfig | undefined;
+  /**
+   * Whitespace of published blobs (config `blob_format`, DESIGN §3.4):
+   * `compact` when absent, `pretty` on request. Never changes a version.
+   * @since 0.4.0
+   */
+  readonly blobFormat?: BlobFormat | undefined;
   /** Progress of long steps, when someone watches. */
   readonly progress?: ProgressSink | undefined;
   /**

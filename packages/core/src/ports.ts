@@ -79,6 +79,16 @@ export interface ObjectStorage {
   putIfGeneration(key: string, data: string | Uint8Array, generation: string | null): Promise<ConditionalPutResult>;
   /** Opens an atomic streaming writer for large objects. */
   writer(key: string): Promise<ObjectWriter>;
+  /**
+   * Creates `key` (exclusively: an existing object is kept, `written`
+   * false) with the bytes of `sourceKey` in `source`, without passing them
+   * through this process: a hard link on a filesystem, `CopyObject` on S3.
+   * Resolves `undefined` when this storage cannot do that from `source`
+   * (another backend, filesystem or bucket); the caller then copies the
+   * bytes itself. Optional: storages without it are always copied through.
+   * @since 0.4.0
+   */
+  copyFrom?(source: ObjectStorage, sourceKey: string, key: string): Promise<{ readonly written: boolean; readonly size: number } | undefined>;
   /** Every object whose key starts with `prefix`, in lexicographic key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Deletes the object; missing objects are not an error. */

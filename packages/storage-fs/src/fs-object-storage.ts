@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, readdir, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, open, readFile, readdir, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -290,6 +290,30 @@ export class FsObjectStorage implements ObjectStorage {
         await discard();
       },
     };
+  }
+
+  /**
+   * A hard link to the source file (same filesystem): no byte is copied.
+   * Objects are never modified in place (every write replaces the file by a
+   * rename), so the two names can never diverge. Another backend, another
+   * device or a filesystem without hard links: `undefined`, copy instead.
+   */
+  async copyFrom(source: ObjectStorage, sourceKey: string, key: string): Promise<{ written: boolean; size: number } | undefined> {
+    if (!(source instanceof FsObjectStorage)) return undefined;
+    const from = source.pathOf(sourceKey);
+    await source.confine(from, sourceKey);
+    const path = this.pathOf(key);
+    await this.files.ensureDir(dirname(path));
+    try {
+      await link(from, path);
+    } catch (error) {
+      if (isErr(error, 'EEXIST')) return { written: false, size: (await stat(path)).size };
+      // ENOENT: the source is missing; the caller's copy path reports that in its own words.
+      if (isErr(error, 'ENOENT') || isErr(error, 'EXDEV') || isErr(error, 'EPERM') || isErr(error, 'ENOTSUP') || isErr(error, 'EMLINK')) return undefined;
+      throw ioError(this.root, 'link', key, error);
+    }
+    await this.files.syncDir(dirname(path));
+    return { written: true, size: (await stat(path)).size };
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

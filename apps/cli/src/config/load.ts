@@ -35,6 +35,8 @@ export interface ResolvedConfig {
   readonly limits: Limits;
   /** `gates.volume_anomaly`, resolved (on by default; off in the embedded default, which reads the samples). */
   readonly volumeAnomaly: VolumeAnomalyConfig;
+  /** `blob_format` (`compact` when absent). */
+  readonly blobFormat: 'compact' | 'pretty';
   /** `window_days` (1 when absent). */
   readonly windowDays: number;
   /** The service's database: raw source and/or signals sink (DESIGN §8). */
@@ -194,6 +196,7 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     limits: resolveLimits(config.limits),
     // The embedded default reads the bundled samples: tiny days whose volume swings are not traffic.
     volumeAnomaly: file === undefined ? resolveVolumeAnomaly({ enabled: false }) : resolveVolumeAnomaly(config.gates?.volume_anomaly),
+    blobFormat: config.blob_format ?? 'compact',
     windowDays: config.window_days ?? 1,
     postgres,
     warnings,

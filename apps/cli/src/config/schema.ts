@@ -106,6 +106,12 @@ export const ConfigFileSchema = z.looseObject({
   limits: LimitsSchema.optional(),
   /** Tunable gates (ours): `volume_anomaly` (DESIGN §9). */
   gates: GatesConfigSchema.optional(),
+  /**
+   * Whitespace of published artifact blobs (ours; DESIGN §3.4): `compact`
+   * (default) or `pretty` (2-space indent, as the Go implementation writes).
+   * Never changes a version.
+   */
+  blob_format: z.enum(['compact', 'pretty']).optional(),
   /** Each day's artifacts cover the N days ending with it (ours; DESIGN §9); default 1. */
   window_days: z.int().min(1).max(MAX_WINDOW_DAYS).optional(),
   /** The service's database for signals (DESIGN §8.2). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { parseArtifact, verifyArtifactVersion, type CoocArtifactV1, type PopularityArtifactV1 } from '@recsys/contracts';
+import { parseArtifact, serializeArtifact, verifyArtifactVersion, type CoocArtifactV1, type PopularityArtifactV1 } from '@recsys/contracts';
 import { EventTable, RecsysError, blobText, computeArtifacts, dayWindow, resolveLimits, type ArtifactTarget, type LimitsConfig, type Sha256Factory } from '../internal.js';
 
 const sha256: Sha256Factory = () => {
@@ -52,6 +52,22 @@ describe('the tiny set (sessions s1: A,B; s2: A,C; s3: D)', () => {
     expect(a.version).toBe(b.version);
     expect(blobText(a)).not.toBe(blobText(b));
     expect(JSON.parse(blobText(b)).build).toEqual({ built_at: '2030-05-05T05:05:05Z', version: b.version, source_hash: b.version });
+  });
+
+  test('blob_format: compact by default (the hashed bytes with the real build), pretty on request; same version', () => {
+    const compact = computeArtifacts(table(tiny), ['popularity', 'cooc'], target, resolveLimits(), '2026-01-02T00:00:00Z', sha256);
+    const pretty = computeArtifacts(table(tiny), ['popularity', 'cooc'], target, resolveLimits(), '2026-01-02T00:00:00Z', sha256, {}, 'pretty');
+    for (const [k, c] of compact.entries()) {
+      const p = pretty[k]!;
+      expect(c.version).toBe(p.version);
+      const object = parseArtifact(JSON.parse(blobText(c)));
+      expect(parseArtifact(JSON.parse(blobText(p)))).toEqual(object);
+      expect(blobText(c)).toBe(serializeArtifact(object, { format: 'compact' }));
+      expect(blobText(p)).toBe(serializeArtifact(object));
+      expect(blobText(c)).not.toMatch(/\s/);
+      // A re-stamped compact blob is still the hashed bytes with the new build.
+      expect(JSON.parse(blobText(c.withBuiltAt!('2030-01-01T00:00:00Z'))).build).toEqual({ built_at: '2030-01-01T00:00:00Z', version: c.version, source_hash: c.version });
+    }
   });
 
   test('another segment or window gives another version', () => {

@@ -1,9 +1,9 @@
 import { DEFAULT_SEGMENT, type ArtifactType } from '@recsys/contracts';
 import type { Limits } from '../limits.js';
-import type { Sha256Factory } from '../ports.js';
+import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import { UsageError } from '../errors.js';
 import type { EventTable } from './event-table.js';
-import { artifactBytes, valuePayload, type ArtifactHeader, type PayloadSource } from './emit.js';
+import { artifactBytes, compactBlobFromHashed, valuePayload, type ArtifactHeader, type BlobFormat, type PayloadSource } from './emit.js';
 import type { ArtifactInputs, ArtifactTarget, Payload } from './artifact-kind.js';
 import { kindOf } from './kinds.js';
 
@@ -16,7 +16,7 @@ export interface BuiltArtifact {
   readonly builtAt: string;
   /** Rows/items in the payload (for reports, metrics and the row gates). */
   readonly rows: number;
-  /** The blob exactly as it is published (pretty JSON, Go escaping), as UTF-8 chunks. */
+  /** The blob exactly as it is published (compact or pretty JSON per `blob_format`, Go escaping), as UTF-8 chunks. */
   blob(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   /** SHA-256 of the blob's bytes, when already known (a staged blob); publishing checks what it writes against it. */
   readonly sha256?: string;
@@ -29,6 +29,13 @@ export interface BuiltArtifact {
   withBuiltAt?(builtAt: string): BuiltArtifact;
   /** Size of the blob in bytes, when already known (a staged blob): the byte gate checks it before anything is published. */
   readonly bytes?: number;
+  /**
+   * Where the blob's bytes are stored (a staged blob, hash known): publishing
+   * can then have the storage copy them server-side (hard link, CopyObject)
+   * instead of streaming them through the process.
+   * @since 0.4.0
+   */
+  readonly stored?: { readonly storage: ObjectStorage; readonly key: string };
 }
 
 function members(payload: Payload): readonly PayloadSource[] {
@@ -37,11 +44,20 @@ function members(payload: Payload): readonly PayloadSource[] {
 }
 
 /**
+ * Hashed bytes kept for writing the compact blob without emitting it again;
+ * above this the blob is emitted a second time instead of held in memory.
+ */
+const KEEP_HASHED_BYTES = 128 * 2 ** 20;
+
+/**
  * Wraps a payload in the artifact envelope and computes its version by
- * hashing the compact serialisation chunk by chunk (DESIGN §3.3–3.4).
+ * hashing the compact serialisation chunk by chunk (DESIGN §3.3–3.4). With
+ * `format` `compact` (the default) the blob is those very bytes with the
+ * real `build`: the hashed chunks are kept (up to 128 MiB) and written as
+ * they are, so the payload is serialised once.
  * @since 0.1.0
  */
-export function finishArtifact(type: ArtifactType, target: ArtifactTarget, payload: Payload, builtAt: string, sha256: Sha256Factory): BuiltArtifact {
+export function finishArtifact(type: ArtifactType, target: ArtifactTarget, payload: Payload, builtAt: string, sha256: Sha256Factory, format: BlobFormat = 'compact'): BuiltArtifact {
   const header: ArtifactHeader = {
     type,
     tenant: target.scope.tenant,
@@ -51,14 +67,27 @@ export function finishArtifact(type: ArtifactType, target: ArtifactTarget, paylo
   };
   const sources = members(payload);
   const hash = sha256();
-  for (const chunk of artifactBytes(header, sources)) hash.update(chunk);
+  let hashed: Uint8Array[] | undefined = format === 'compact' ? [] : undefined;
+  let hashedBytes = 0;
+  for (const chunk of artifactBytes(header, sources)) {
+    hash.update(chunk);
+    if (hashed) {
+      hashedBytes += chunk.length;
+      if (hashedBytes <= KEEP_HASHED_BYTES) hashed.push(chunk);
+      else hashed = undefined;
+    }
+  }
   const version = hash.digest();
+  const kept = hashed;
   const stamped = (at: string): BuiltArtifact => ({
     type,
     version,
     builtAt: at,
     rows: payload.rows,
-    blob: () => artifactBytes(header, sources, { built_at: at, version, source_hash: version }),
+    blob: () => {
+      const build = { built_at: at, version, source_hash: version };
+      return kept ? compactBlobFromHashed(kept, build) : artifactBytes(header, sources, build, format);
+    },
     withBuiltAt: stamped,
   });
   return stamped(builtAt);
@@ -87,11 +116,12 @@ export function computeArtifacts(
   builtAt: string,
   sha256: Sha256Factory,
   inputs: ArtifactInputs = {},
+  format: BlobFormat = 'compact',
 ): BuiltArtifact[] {
   const ranks = table.items.utf8Ranks();
   return types.map((type) => {
     const kind = kindOf(type);
     if (!kind) throw new UsageError(`unsupported artifact type ${type}`);
-    return finishArtifact(type, target, kind.build(table, ranks, limits, { target, inputs }), builtAt, sha256);
+    return finishArtifact(type, target, kind.build(table, ranks, limits, { target, inputs }), builtAt, sha256, format);
   });
 }

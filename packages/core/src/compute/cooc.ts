@@ -46,17 +46,22 @@ function rowsBySession(table: EventTable): { order: Uint32Array; start: Uint32Ar
 /**
  * Counts, for every pair of distinct items, the number of sessions in which
  * both appear. Trips `max_items_per_session` on a session with too many
- * distinct items (its pairs would grow quadratically).
+ * distinct items (its pairs would grow quadratically). With `keep`, only
+ * pairs with at least one item in `keep` are counted (their counts are
+ * exact): enough for the rows of those items.
  * @since 0.1.0
  */
-export function countSessionPairs(table: EventTable, limits: Limits, pairs?: PairCounter): PairCounter {
-  const { order, start } = rowsBySession(table);
+export function countSessionPairs(table: EventTable, limits: Limits, pairs?: PairCounter, keep?: Uint8Array, grouped = rowsBySession(table)): PairCounter {
+  const { order, start } = grouped;
   if (!pairs) {
     // Size for the pair occurrences, capped: repeated pairs make the distinct count much lower.
     let occurrences = 0;
+    const itemOfRow = table.item.view();
     for (let s = 0; s < table.sessions.size; s++) {
       const len = start[s + 1]! - start[s]!;
-      occurrences += (len * (len - 1)) / 2;
+      let other = len;
+      if (keep) for (let k = start[s]!; k < start[s + 1]!; k++) other -= keep[itemOfRow[order[k]!]!]!;
+      occurrences += (len * (len - 1)) / 2 - (keep ? (other * (other - 1)) / 2 : 0);
     }
     pairs = new PairCounter(Math.min(occurrences, Math.max(1 << 16, table.items.size * 64)) / 2);
   }
@@ -73,9 +78,56 @@ export function countSessionPairs(table: EventTable, limits: Limits, pairs?: Pai
     let m = 0;
     for (let k = 0; k < n; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
     checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
-    for (let x = 0; x < m; x++) for (let y = x + 1; y < m; y++) pairs.add(items[x]!, items[y]!);
+    if (keep) {
+      for (let x = 0; x < m; x++) {
+        const kx = keep[items[x]!]!;
+        for (let y = x + 1; y < m; y++) if (kx || keep[items[y]!]) pairs.add(items[x]!, items[y]!);
+      }
+    } else for (let x = 0; x < m; x++) for (let y = x + 1; y < m; y++) pairs.add(items[x]!, items[y]!);
   }
   return pairs;
+}
+
+/**
+ * The items whose cooc rows survive `max_items_per_artifact` when it cuts
+ * (the most exposed items that share a session with another item, as
+ * {@link coocRowsFromPairs} chooses them), or `undefined` when every row is
+ * kept. Known before counting: an item has a row iff one of its sessions
+ * holds another item.
+ */
+function keptRows(table: EventTable, exposure: ItemExposure, grouped: { order: Uint32Array; start: Uint32Array }, limits: Limits): Uint8Array | undefined {
+  const n = table.items.size;
+  if (n <= limits.max_items_per_artifact) return undefined;
+  const { order, start } = grouped;
+  const itemOf = table.item.view();
+  const hasRow = new Uint8Array(n);
+  let rows = 0;
+  for (let s = 0; s < table.sessions.size; s++) {
+    const from = start[s]!;
+    const to = start[s + 1]!;
+    const first = itemOf[order[from]!]!;
+    let mixed = false;
+    for (let k = from + 1; k < to && !mixed; k++) mixed = itemOf[order[k]!] !== first;
+    if (!mixed) continue;
+    for (let k = from; k < to; k++) {
+      const id = itemOf[order[k]!]!;
+      if (!hasRow[id]) {
+        hasRow[id] = 1;
+        rows++;
+      }
+    }
+  }
+  if (rows <= limits.max_items_per_artifact) return undefined;
+  const byExposure = rankByExposure(exposure).ids;
+  const keep = new Uint8Array(n);
+  for (let k = 0, kept = 0; k < byExposure.length && kept < limits.max_items_per_artifact; k++) {
+    const id = byExposure[k]!;
+    if (hasRow[id]) {
+      keep[id] = 1;
+      kept++;
+    }
+  }
+  return keep;
 }
 
 /**
@@ -150,10 +202,19 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounter, li
   return { names, rowIds, start, len, nbr, cnt };
 }
 
-/** Cooc rows of a day's events. @since 0.1.0 */
+/**
+ * Cooc rows of a day's events. When `max_items_per_artifact` cuts rows, only
+ * the pairs of the kept rows are counted (the default 1000 rows of a
+ * 100k-item day need a fraction of the pair table); the rows are the same
+ * as from all pairs, since a kept row's pairs are all counted and the kept
+ * items are the most exposed of any set of row items that holds them.
+ * @since 0.1.0
+ */
 export function computeCoocRows(table: EventTable, ranks: Uint32Array, limits: Limits): CoocRows {
-  const pairs = countSessionPairs(table, limits);
-  return coocRowsFromPairs({ names: table.items.values, counts: table.itemCounts.data, ranks }, pairs, limits);
+  const exposure = { names: table.items.values, counts: table.itemCounts.data, ranks };
+  const grouped = rowsBySession(table);
+  const pairs = countSessionPairs(table, limits, undefined, keptRows(table, exposure, grouped, limits), grouped);
+  return coocRowsFromPairs(exposure, pairs, limits);
 }
 
 /** The `neighbors` member of a cooc artifact. @since 0.1.0 */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { serializeArtifact, serializeForVersion, type ArtifactV1, type PopularityArtifactV1 } from '@recsys/contracts';
-import { artifactBytes, valuePayload, type ArtifactHeader, type PayloadSource } from './emit.js';
+import { artifactBytes, compactBlobFromHashed, valuePayload, type ArtifactHeader, type PayloadSource } from './emit.js';
 import { popularityPayload } from './popularity.js';
 import { coocPayload, type CoocRows } from './cooc.js';
 
@@ -26,8 +26,16 @@ const header: ArtifactHeader = { type: 'popularity', tenant: 'demo', surface: 'h
 const build = { built_at: '2026-01-02T01:00:00Z', version: 'f'.repeat(64), source_hash: 'f'.repeat(64) };
 
 function both(h: ArtifactHeader, payload: PayloadSource[], object: ArtifactV1) {
-  expect(text(artifactBytes(h, payload))).toBe(serializeForVersion(object));
+  const hashed = [...artifactBytes(h, payload)];
+  expect(text(hashed)).toBe(serializeForVersion(object));
   expect(text(artifactBytes(h, payload, build))).toBe(serializeArtifact({ ...object, build }));
+  // The compact blob, emitted, and made from the hashed chunks (what publishing writes by default).
+  expect(text(artifactBytes(h, payload, build, 'compact'))).toBe(serializeArtifact({ ...object, build }, { format: 'compact' }));
+  expect(text(compactBlobFromHashed(hashed, build))).toBe(serializeArtifact({ ...object, build }, { format: 'compact' }));
+  // Any chunking: the blanked build tail may straddle chunks.
+  const whole = Buffer.concat(hashed);
+  const small = Array.from({ length: Math.ceil(whole.length / 7) }, (_, i) => whole.subarray(i * 7, i * 7 + 7));
+  expect(text(compactBlobFromHashed(small, build))).toBe(serializeArtifact({ ...object, build }, { format: 'compact' }));
 }
 
 describe('streaming emission equals the contracts serializer byte for byte', () => {

@@ -217,13 +217,22 @@ export interface BuildBlock {
 }
 
 /**
+ * Whitespace of a published blob (config `blob_format`, DESIGN §3.4):
+ * `compact` (no whitespace, the default) or `pretty` (2-space indent, as the
+ * Go implementation writes). Whitespace never changes the version.
+ * @since 0.4.0
+ */
+export type BlobFormat = 'compact' | 'pretty';
+
+/**
  * An artifact as UTF-8 chunks: compact with `build` blanked (`build`
- * undefined: the bytes whose SHA-256 is the version), or pretty with the
- * real build block (the published blob).
+ * undefined: the bytes whose SHA-256 is the version), or the published blob
+ * with the real build block, pretty (the default when `build` is given) or
+ * compact.
  * @since 0.1.0
  */
-export function* artifactBytes(header: ArtifactHeader, payload: readonly PayloadSource[], build?: BuildBlock): Generator<Uint8Array> {
-  const pretty = build !== undefined;
+export function* artifactBytes(header: ArtifactHeader, payload: readonly PayloadSource[], build?: BuildBlock, format: BlobFormat = 'pretty'): Generator<Uint8Array> {
+  const pretty = build !== undefined && format === 'pretty';
   const out = new JsonBytes();
   const s = jsonString;
   if (pretty) {
@@ -244,7 +253,35 @@ export function* artifactBytes(header: ArtifactHeader, payload: readonly Payload
     if (build.source_hash) tail += `,\n    "source_hash": ${s(build.source_hash)}`;
     out.text(tail + '\n  }\n}');
   } else {
-    out.text(',"build":{"built_at":"","version":""}}');
+    out.text(compactBuildTail(build));
   }
   yield* out.end();
+}
+
+/** The compact `build` member and closing brace: blanked (the hashed form) or the real one. */
+export function compactBuildTail(build?: BuildBlock): string {
+  if (!build) return BLANK_BUILD_TAIL;
+  const s = jsonString;
+  return `,"build":{"built_at":${s(build.built_at)},"version":${s(build.version)}${build.source_hash ? `,"source_hash":${s(build.source_hash)}` : ''}}}`;
+}
+
+/** How the hashed (compact, build blanked) form of every artifact ends. */
+const BLANK_BUILD_TAIL = ',"build":{"built_at":"","version":""}}';
+const BLANK_BUILD_TAIL_BYTES = BLANK_BUILD_TAIL.length;
+
+/**
+ * The compact blob from the hashed bytes: the same chunks with the blanked
+ * build tail replaced by the real one (DESIGN §3.4: the compact blob is the
+ * hashed bytes plus the real `build`), so a blob is emitted once.
+ * @since 0.4.0
+ */
+export function* compactBlobFromHashed(hashed: readonly Uint8Array[], build: BuildBlock): Generator<Uint8Array> {
+  let keep = hashed.reduce((n, c) => n + c.length, 0) - BLANK_BUILD_TAIL_BYTES;
+  for (const chunk of hashed) {
+    if (keep <= 0) break;
+    const part = chunk.length <= keep ? chunk : chunk.subarray(0, keep);
+    keep -= part.length;
+    yield part;
+  }
+  yield encoder.encode(compactBuildTail(build));
 }

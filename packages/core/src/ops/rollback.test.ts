@@ -139,7 +139,7 @@ describe('rollback --to', () => {
     expect((await usageError(rollback(env, { ...scope, type: 'popularity', steps: 1 }))).message).toMatch(/\(hash mismatch\).*hashes to/);
 
     // Another tenant's artifact under this key.
-    const text = new TextDecoder().decode(original).replace('"tenant": "demo"', '"tenant": "acme"');
+    const text = new TextDecoder().decode(original).replace(/"tenant":( ?)"demo"/, '"tenant":$1"acme"');
     await env.objects.put(blobKey, encoder.encode(text));
     expect((await usageError(rollback(env, { ...scope, type: 'popularity', steps: 1 }))).message).toMatch(/belongs to another tenant\/surface\/type\/segment.*tenant acme, expected demo/);
 

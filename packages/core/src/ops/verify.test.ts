@@ -42,10 +42,12 @@ describe('verifyRegistry', () => {
     const { p1, p2, p3, c1 } = await threePublishes(env);
     // p2's key holds p1's (valid) bytes: hashes to the wrong version.
     await env.objects.put(keys.blob(scope, 'popularity', p2.version), env.objects.objects.get(keys.blob(scope, 'popularity', p1.version))!.data);
-    // c1's blob re-serialised: same content hash, different bytes than its record says.
+    // c1's blob re-serialised (1-space indent: neither blob_format): same content hash, different bytes than its record says.
     const c1Key = keys.blob(scope, 'cooc', c1.version);
     const c1Text = new TextDecoder().decode(env.objects.objects.get(c1Key)!.data);
-    await env.objects.put(c1Key, JSON.stringify(JSON.parse(c1Text)));
+    const reserialised = JSON.stringify(JSON.parse(c1Text), null, 1);
+    expect(reserialised).not.toBe(c1Text);
+    await env.objects.put(c1Key, reserialised);
     // The served popularity has lost its record.
     await env.registryStorage.delete(keys.record(scope, 'popularity', p3.version));
     expect((await kinds(env)).sort()).toEqual(['hash_mismatch', 'missing_record', 'record_mismatch']);

@@ -81,7 +81,7 @@ export async function computeDayStep(
     beforeStage?.();
     return { staged: await stageArtifacts(env, w.target, w.built, w.inputs), inputs: w.inputs, window: w.report };
   }
-  const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog });
+  const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog }, env.blobFormat);
   beforeStage?.();
   return { staged: await stageArtifacts(env, target, built, inputs), inputs: [...inputs] };
 }

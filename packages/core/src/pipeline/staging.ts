@@ -325,6 +325,7 @@ export function stagedBuilt(env: PipelineEnv, staged: StagedArtifact): BuiltArti
     rows: staged.rows,
     sha256: staged.sha256,
     bytes: staged.sizeBytes,
+    stored: { storage, key: staged.key },
     async *blob() {
       const stream = await storage.read(staged.key);
       if (!stream) throw new IntegrityError(`staged blob ${staged.uri} disappeared before publishing`, { uri: staged.uri });

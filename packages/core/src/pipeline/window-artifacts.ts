@@ -94,7 +94,7 @@ export async function buildWindowArtifacts(
   }
   const window = rollingWindow(day, windowDays);
   const full: ArtifactTarget = { scope: target.scope, segment: target.segment, window };
-  const built = types.map((type) => finishArtifact(type, full, windowPayload(type, loaded.sums, env), builtAt, env.sha256));
+  const built = types.map((type) => finishArtifact(type, full, windowPayload(type, loaded.sums, env), builtAt, env.sha256, env.blobFormat));
   return { target: full, built, inputs: loaded.inputs, report: { days: windowDays, start: window.start, end: window.end, missing: loaded.missing, rebuilt: loaded.rebuilt } };
 }
 

@@ -54,8 +54,19 @@ export interface PublishResult {
  */
 export type PublishStepHook = (step: 'begin' | 'blob' | 'readback' | 'record' | 'pointer' | 'claimed' | 'committed' | 'end', type?: string) => Promise<void> | void;
 
-/** Streams the blob into its versioned key, exclusively; returns the bytes' hash. */
+/**
+ * Puts the blob at its versioned key, exclusively; returns the bytes' hash.
+ * A staged blob (hash known) is copied by the storage itself when it can
+ * (hard link, CopyObject): its bytes were hashed when staged, and the
+ * read-back below checks the stored bytes against that hash anyway.
+ * Otherwise the bytes stream through this process.
+ */
 async function writeBlob(env: PipelineEnv, key: string, built: BuiltArtifact): Promise<{ written: boolean; sha256: string; size: number }> {
+  const objects = env.areas.objects;
+  if (built.stored && built.sha256 !== undefined && objects.copyFrom) {
+    const copied = await objects.copyFrom(built.stored.storage, built.stored.key, key);
+    if (copied) return { written: copied.written, sha256: built.sha256, size: copied.size };
+  }
   const writer = await env.areas.objects.writer(key);
   // A staged blob's hash is known: the read-back below checks the stored bytes against it, so copying needn't hash.
   const hash = built.sha256 === undefined ? env.sha256() : undefined;

@@ -104,6 +104,23 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
       expect((await collect(await s.read('put/empty.json')))?.length).toBe(0);
     });
 
+    it('copyFrom (where the adapter has it): the source bytes under the new key, exclusively; undefined for a missing source', async () => {
+      if (!s.copyFrom) return;
+      const data = patternBytes(100_003, 7);
+      await s.put('copy/src.json', data);
+      expect(await s.copyFrom(s, 'copy/src.json', 'copy/dst.json')).toEqual({ written: true, size: data.length });
+      expect(sha((await s.get('copy/dst.json'))!)).toBe(sha(data));
+      // Exclusive: an existing key keeps its bytes.
+      await s.put('copy/other.json', 'other');
+      expect(await s.copyFrom(s, 'copy/other.json', 'copy/dst.json')).toEqual({ written: false, size: data.length });
+      expect(sha((await s.get('copy/dst.json'))!)).toBe(sha(data));
+      // Replacing the source afterwards leaves the copy as it was.
+      await s.put('copy/src.json', 'replaced');
+      expect(sha((await s.get('copy/dst.json'))!)).toBe(sha(data));
+      expect(await s.copyFrom(s, 'copy/missing.json', 'copy/dst2.json')).toBeUndefined();
+      expect(await s.stat('copy/dst2.json')).toBeUndefined();
+    });
+
     it('putIfAbsent creates once and never overwrites', async () => {
       expect(await s.putIfAbsent('abs/x.json', 'first')).toBe('written');
       expect(await s.putIfAbsent('abs/x.json', 'second')).toBe('conflict');
