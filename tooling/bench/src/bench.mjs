@@ -168,7 +168,7 @@ for (const events of flags.events.split(',')) {
     for (const [name, c, fn] of tools) {
       const m = fn();
       (results[`${name}\t${c}`] ??= []).push(m);
-      process.stderr.write(`  ${events} ${c || '-'} ${name} run ${r + 1}: ${(m.wall_ms / 1000).toFixed(2)} s, ${(m.max_rss_kb / 1024).toFixed(0)} MB${m.durations ? ` ${JSON.stringify(Object.fromEntries(Object.entries(m.durations).map(([k, v]) => [k, Math.round(v)])))}` : ''}\n`);
+      process.stderr.write(`  ${events} ${c || '-'} ${name} run ${r + 1}: ${(m.wall_ms / 1000).toFixed(2)} s (cpu ${(m.cpu_ms / 1000).toFixed(1)} s), ${(m.max_rss_kb / 1024).toFixed(0)} MB${m.durations ? ` ${JSON.stringify(Object.fromEntries(Object.entries(m.durations).map(([k, v]) => [k, Math.round(v)])))}` : ''}\n`);
     }
   }
   const wallOf = (key) => (results[key] ? median(results[key].map((m) => m.wall_ms)) : undefined);
@@ -186,6 +186,7 @@ for (const events of flags.events.split(',')) {
       tool: name,
       node: name === 'recsys-pipelines run' ? runNode : benchNode,
       wall_s: (wall / 1000).toFixed(2),
+      cpu_s: (median(ms.map((m) => m.cpu_ms)) / 1000).toFixed(1),
       min_max_s: ms.length > 1 ? `${(Math.min(...ms.map((m) => m.wall_ms)) / 1000).toFixed(2)}–${(Math.max(...ms.map((m) => m.wall_ms)) / 1000).toFixed(2)}` : '1 run',
       phases_s: fmtPhases(phases),
       events_per_s: Math.round(n / (wall / 1000)).toLocaleString('en-US'),
@@ -204,7 +205,7 @@ for (const events of flags.events.split(',')) {
     }
   }
 }
-const cols = ['events', 'config', 'mb', 'tool', 'node', 'wall_s', 'min_max_s', 'phases_s', 'events_per_s', 'peak_rss_mb', 'vs_parse', 'vs_duckdb'];
+const cols = ['events', 'config', 'mb', 'tool', 'node', 'wall_s', 'cpu_s', 'min_max_s', 'phases_s', 'events_per_s', 'peak_rss_mb', 'vs_parse', 'vs_duckdb'];
 const line = (cells) => `| ${cells.join(' | ')} |`;
 console.log(`\nmedian of ${runs} runs (1 run at 20M+ events); items ${flags.items}, zipf ${flags.zipf}, session length ${flags['session-length']}, seed ${flags.seed}`);
 console.log(`phases: run = i(ngest+validate), c(ompute+stage), p(ublish); DuckDB = l(oad), p(opularity), c(ooc)\n`);
