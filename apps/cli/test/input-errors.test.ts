@@ -86,12 +86,12 @@ describe('limits.max_artifact_bytes (recsys-service RECSYS_ARTIFACT_MAX_BYTES)',
   test('a blob over the limit is not published (exit 3, naming size, limit and the service setting); 0 = no limit', async () => {
     const dir = tempDir();
     copyTiny(dir);
-    const small = writeConfig(dir, { limits: { max_artifact_bytes: 700 } }, 'small.json');
+    const small = writeConfig(dir, { limits: { max_artifact_bytes: 500 } }, 'small.json');
     const r = await runJson(['--config', small, ...DAY], { cwd: dir });
     expect(r.code).toBe(3);
-    // popularity is 652 bytes, cooc 891: the day publishes nothing.
-    expect(r.json.error).toMatchObject({ kind: 'validation', context: { gate: 'artifact_bytes', type: 'cooc', bytes: 891, allowed: 700, config_key: 'limits.max_artifact_bytes', service_setting: 'RECSYS_ARTIFACT_MAX_BYTES' } });
-    expect(r.stderr).toContain('the blob is 891 bytes, over limits.max_artifact_bytes 700');
+    // popularity is 476 bytes, cooc 552 (compact blobs): the day publishes nothing.
+    expect(r.json.error).toMatchObject({ kind: 'validation', context: { gate: 'artifact_bytes', type: 'cooc', bytes: 552, allowed: 500, config_key: 'limits.max_artifact_bytes', service_setting: 'RECSYS_ARTIFACT_MAX_BYTES' } });
+    expect(r.stderr).toContain('the blob is 552 bytes, over limits.max_artifact_bytes 500');
     expect(r.stderr).toContain('RECSYS_ARTIFACT_MAX_BYTES');
     expect(existsSync(join(dir, 'out/objectstore'))).toBe(false);
     expect(readHistory(join(dir, 'out/registry'), 'demo', 'home')).toEqual([]);
@@ -99,11 +99,11 @@ describe('limits.max_artifact_bytes (recsys-service RECSYS_ARTIFACT_MAX_BYTES)',
     for (const step of [['ingest'], ['compute', 'popularity', 'cooc']]) expect((await cli([...step, '--config', small, ...DAY], { cwd: dir })).code).toBe(0);
     const publish = await cli(['publish', '--config', small, ...DAY], { cwd: dir });
     expect(publish.code).toBe(3);
-    expect(publish.stderr).toContain('over limits.max_artifact_bytes 700');
+    expect(publish.stderr).toContain('over limits.max_artifact_bytes 500');
     expect(existsSync(join(dir, 'out/objectstore'))).toBe(false);
 
     const unlimited = await runJson(['--config', writeConfig(dir, { limits: { max_artifact_bytes: 0 } }, 'unlimited.json'), ...DAY], { cwd: dir });
     expect(unlimited.code, unlimited.stderr).toBe(0);
-    expect(unlimited.json.days[0]!.artifacts.map((a) => a.bytes)).toEqual([652, 891]);
+    expect(unlimited.json.days[0]!.artifacts.map((a) => a.bytes)).toEqual([476, 552]);
   });
 });

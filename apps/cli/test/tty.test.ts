@@ -47,7 +47,7 @@ describe('progress on a terminal', () => {
     for (const phase of ['ingest', 'validate', 'compute', 'stage', 'publish']) expect(r.output).toMatch(new RegExp(`\\r${ESC}\\[K {2}2026-01-01 {2}${phase}…`));
     expect(r.output).toMatch(new RegExp(`\\r${ESC}\\[K {2}2026-01-01 {2}ingest {2}\\d+ B read {2}5 lines .*B/s`));
     expect(r.output).toMatch(/2026-01-01 {2}read 5 {2}accepted 5 .*\(\d+\.\d s\)/);
-    expect(r.output).toMatch(/popularity +0ef6b7852e97 {2}4 rows +652 B +new blob +live/);
+    expect(r.output).toMatch(/popularity +0ef6b7852e97 {2}4 rows +476 B +new blob +live/);
     const json = await cliTty([...day, '--json'], { cwd: tempDir() });
     expect(json.code).toBe(0);
     expect(json.output).not.toContain('\x1b[K');
