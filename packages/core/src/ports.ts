@@ -82,7 +82,7 @@ export interface ObjectStorage {
   /**
    * Creates `key` (exclusively: an existing object is kept, `written`
    * false) with the bytes of `sourceKey` in `source`, without passing them
-   * through this process: a hard link on a filesystem, `CopyObject` on S3.
+   * through this process (a hard link on a filesystem).
    * Resolves `undefined` when this storage cannot do that from `source`
    * (another backend, filesystem or bucket); the caller then copies the
    * bytes itself. Optional: storages without it are always copied through.

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UsageError, isStorageKey, isStorageKeyPrefix, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type VersionedObject } from '@recsys/core';
 import { resolveRetry, type ResolvedRetryOptions, type RetryOptions } from './retry.js';
-import { MiB, WRITE_ID, attemptsOf, contentTypeOf, headObject, s3Failure, statusOf, toBytes, type S3Target } from './s3-request.js';
-import { backoffDelay, isTransientError, sleep } from './retry.js';
+import { MiB, contentTypeOf, headObject, s3Failure, statusOf, toBytes, type S3Target } from './s3-request.js';
 import { conditionalPut } from './s3-conditional-put.js';
 import { getObject, readRanges } from './s3-ranged-reader.js';
 import { openWriter } from './s3-writer.js';
@@ -157,58 +155,6 @@ export class S3ObjectStorage implements ObjectStorage {
 
   putIfGeneration(key: string, data: string | Uint8Array, generation: string | null): Promise<ConditionalPutResult> {
     return conditionalPut(this.target, 'putIfGeneration', key, this.fullKey(key), data, generation);
-  }
-
-  /**
-   * A server-side `CopyObject` (same client, so same endpoint and
-   * credentials; any bucket), exclusive through `If-None-Match: *` (and a
-   * HEAD first, for servers that ignore it) and pinned to the source's ETag
-   * as seen before the copy. The bytes never
-   * pass through this process. A lost response is recognised by the write
-   * id stored with the copy, as for conditional puts. `undefined` (copy the
-   * bytes instead) for another backend or client, a source above the 5 GiB
-   * single-copy limit, or a source that changed during the copy.
-   */
-  async copyFrom(source: ObjectStorage, sourceKey: string, key: string): Promise<{ written: boolean; size: number } | undefined> {
-    if (!(source instanceof S3ObjectStorage) || source.client !== this.client) return undefined;
-    const from = source.fullKey(sourceKey);
-    const fullKey = this.fullKey(key);
-    const head = await headObject(source.target, 'copy', from);
-    if (!head || head.size > 5 * 1024 * MiB) return undefined;
-    // AWS honours If-None-Match on CopyObject; Ceph (16–19) ignores it and overwrites, so also refuse up
-    // front when the key exists (the same guard as the multipart writer's exclusive commit).
-    const existing = await headObject(this.target, 'copy', fullKey);
-    if (existing) return { written: false, size: existing.size };
-    const writeId = randomUUID();
-    const copySource = `${source.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
-    for (let round = 1; ; round++) {
-      try {
-        await this.client.send(
-          new CopyObjectCommand({
-            Bucket: this.bucket,
-            Key: fullKey,
-            CopySource: copySource,
-            CopySourceIfMatch: `"${head.etag}"`,
-            MetadataDirective: 'REPLACE',
-            Metadata: { [WRITE_ID]: writeId },
-            ContentType: contentTypeOf(key),
-            IfNoneMatch: '*',
-          }),
-        );
-        return { written: true, size: head.size };
-      } catch (error) {
-        const status = statusOf(error);
-        if (status !== 412 && status !== 409 && !isTransientError(error)) throw s3Failure(this.target, 'copy', fullKey, error);
-        // Refused (the key exists, or the source changed), retried, or lost: the destination says which.
-        const stored = await headObject(this.target, 'copy', fullKey);
-        if (stored?.writeId === writeId) return { written: true, size: stored.size };
-        if (stored) return { written: false, size: stored.size };
-        // Nothing there: a 412 means the source changed (the caller copies and checks what it reads).
-        if (status === 412) return undefined;
-        if (round >= this.retry.maxAttempts) throw s3Failure(this.target, 'copy', fullKey, error, attemptsOf(error));
-        await sleep(backoffDelay(round, this.retry));
-      }
-    }
   }
 
   async writer(key: string): Promise<ObjectWriter> {

@@ -156,7 +156,7 @@ describe('run through a faulty S3 connection', () => {
     const section = { ...s3Section(env, root), endpoint: new URL(proxy.url).host, max_attempts: 3, request_timeout_ms: 20_000 };
     // Every row and a 100-neighbour list, no byte cap: the cooc blob stays above the 8 MiB part size.
     const limits = { max_items_per_artifact: 1_000_000, max_neighbors_per_item: 100, max_artifact_bytes: 0 };
-    const config = writeConfig(tempDir(), { raw_source: { type: 's3', s3: { ...section, prefix: rawPrefix } }, storage: { type: 's3', s3: section }, limits });
+    const config = writeConfig(tempDir(), { raw_source: { type: 's3', s3: { ...section, prefix: rawPrefix } }, storage: { type: 's3', s3: section }, limits, blob_format: 'pretty' }); // pretty: keeps the cooc blob above the part size
     // Only the uploads of published blobs (objectstore/…) get faults; staging and canonical writes pass.
     const isBlob = (key: string) => key.includes('/objectstore/');
     const isPart = (method: string, key: string, query: URLSearchParams) => method === 'PUT' && isBlob(key) && query.has('partNumber') && query.has('uploadId');

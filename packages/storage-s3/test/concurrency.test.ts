@@ -114,7 +114,7 @@ describe('two runs of the same window at once (S3, issue 11 items 2 and 11)', ()
       const cwd = tempDir();
       // Every row and a 100-neighbour list, no byte cap: the cooc blob must stay above the multipart threshold.
       const limits = { max_items_per_artifact: 1_000_000, max_neighbors_per_item: 100, max_artifact_bytes: 0 };
-      const config = writeConfig(cwd, { raw_source: { type: 's3', s3: s3Section(env, `${base}/raw`) }, storage: { type: 's3', s3: s3Section(env, `${base}/out`) }, limits });
+      const config = writeConfig(cwd, { raw_source: { type: 's3', s3: s3Section(env, `${base}/raw`) }, storage: { type: 's3', s3: s3Section(env, `${base}/out`) }, limits, blob_format: 'pretty' }); // pretty: compact would fall under it
       const args = ['run', '--config', config, '--json', '--log-level', 'warn', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-03', '--end', '2026-01-03'];
       const first = runCli(args, { cwd });
       // A little over a second later: another built_at (second precision), still overlapping the first run.

@@ -31,7 +31,7 @@ export interface BuiltArtifact {
   readonly bytes?: number;
   /**
    * Where the blob's bytes are stored (a staged blob, hash known): publishing
-   * can then have the storage copy them server-side (hard link, CopyObject)
+   * can then have the storage copy them server-side (a hard link on a filesystem)
    * instead of streaming them through the process.
    * @since 0.4.0
    */

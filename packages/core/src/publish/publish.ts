@@ -57,7 +57,7 @@ export type PublishStepHook = (step: 'begin' | 'blob' | 'readback' | 'record' | 
 /**
  * Puts the blob at its versioned key, exclusively; returns the bytes' hash.
  * A staged blob (hash known) is copied by the storage itself when it can
- * (hard link, CopyObject): its bytes were hashed when staged, and the
+ * (e.g. a hard link): its bytes were hashed when staged, and the
  * read-back below checks the stored bytes against that hash anyway.
  * Otherwise the bytes stream through this process.
  */
