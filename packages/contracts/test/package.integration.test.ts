@@ -91,7 +91,7 @@ describe('the packed tarball, installed with npm outside the workspace', () => {
     copyFileSync(join(PACKAGE_DIR, 'fixtures', 'popularity', 'v1', 'valid', 'go-default-segment.json'), blob);
     const manifest = { v: 1, tenant: 'demo', surface: 'home', current: { popularity: pathToFileURL(blob).href }, updated_at: '2026-01-02T01:00:00Z' };
     writeFileSync(join(project, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  }, 90_000);
+  }, 300_000);
 
   afterAll(() => {
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
