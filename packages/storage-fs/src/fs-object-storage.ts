@@ -163,17 +163,7 @@ export class FsObjectStorage implements ObjectStorage {
   }
 
   async read(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
-    const path = this.pathOf(key);
-    await this.confine(path, key);
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (error) {
-      if (isErr(error, 'ENOENT') || isErr(error, 'ENOTDIR')) return undefined;
-      throw this.ioError('open', key, error);
-    }
-    // Reading through the already-open handle: a concurrent replace of the key cannot tear this read.
-    return handle.createReadStream({ highWaterMark: 1 << 20, autoClose: true }) as AsyncIterable<Uint8Array>;
+    return this.readFrom(key, 0);
   }
 
   async readFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array> | undefined> {
@@ -186,7 +176,8 @@ export class FsObjectStorage implements ObjectStorage {
       if (isErr(error, 'ENOENT') || isErr(error, 'ENOTDIR')) return undefined;
       throw this.ioError('open', key, error);
     }
-    // A positioned read: the bytes before `start` are never read.
+    // Reading through the already-open handle: a concurrent replace of the key cannot tear this
+    // read. A positioned read: the bytes before `start` are never read.
     return handle.createReadStream({ start, highWaterMark: 1 << 20, autoClose: true }) as AsyncIterable<Uint8Array>;
   }
 
