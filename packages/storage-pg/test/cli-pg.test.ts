@@ -293,8 +293,9 @@ describe('sharded job mode on the PostgreSQL source', () => {
 
     const dir = tempDir();
     const config = pgConfig(dir, {}, null);
-    for (let i = 0; i < 2; i++) {
-      for (const step of [['ingest'], ['validate'], ['compute', 'popularity', 'cooc']]) {
+    // Every ingest part first (each writes its buckets for both shards), then each shard's steps.
+    for (const step of [['ingest'], ['validate'], ['compute', 'popularity', 'cooc']]) {
+      for (let i = 0; i < 2; i++) {
         const s = await runCli([...step, '--config', config, ...WINDOW, '--shard', `${i}/2`], { cwd: dir });
         expect(s.code, `${step[0]} --shard ${i}/2: ${s.stderr}`).toBe(0);
       }
