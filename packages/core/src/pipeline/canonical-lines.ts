@@ -1,6 +1,7 @@
 import type { Scope } from '../keys.js';
 import { MAX_LINE_BYTES } from '../ingest/line-splitter.js';
 import type { CanonicalEvent } from '../ingest/raw-event.js';
+import { concatBytes } from '../bytes.js';
 
 /*
  * Reading canonical lines back fast. Canonical partitions and ingest-part
@@ -16,6 +17,7 @@ import type { CanonicalEvent } from '../ingest/raw-event.js';
  */
 
 /** Escapes and control characters: their lines take the full path. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const NEEDS_FULL_PATH = /[\u0000-\u001f\\]/;
 
 /** The fields of a canonical line (tenant and surface are the scope's). @since 0.4.0 */
@@ -188,11 +190,12 @@ export class LineBlocks {
   push(chunk: Uint8Array): { bytes: Uint8Array; text: string } | BadLine | undefined {
     const last = chunk.lastIndexOf(10);
     if (last < 0) {
-      this.carry = concat(this.carry, chunk.slice());
+      this.carry = concatBytes([this.carry, chunk]);
       if (this.carry.length > MAX_LINE_BYTES + 1) return { lineNo: this.lineNo + 1, problem: 'too_long' };
       return undefined;
     }
-    const bytes = concat(this.carry, chunk.subarray(0, last + 1));
+    // A fresh copy: callers keep blocks after the producer may have reused its chunk buffer.
+    const bytes = concatBytes([this.carry, chunk.subarray(0, last + 1)]);
     this.carry = chunk.slice(last + 1);
     return this.decode(bytes);
   }
@@ -226,14 +229,6 @@ export class LineBlocks {
       }
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 /**

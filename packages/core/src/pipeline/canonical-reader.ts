@@ -5,7 +5,7 @@ import type { PipelineEnv } from '../pipeline-env.js';
 import { canonicalLine, checkRawEvent, type CanonicalEvent } from '../ingest/raw-event.js';
 import { FingerprintSet } from '../ingest/fingerprint-set.js';
 import { shardOfSession, type ShardSpec } from '../shard.js';
-import { EventTable, NO_USER, instantOf } from '../compute/event-table.js';
+import { NO_USER, instantOf, type EventTable } from '../compute/event-table.js';
 import { CanonicalLineParser, LineBlocks, detached, forEachLine } from './canonical-lines.js';
 
 /** What was read from a canonical partition. @since 0.1.0 */

@@ -185,7 +185,7 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
   let pendingBytes = 0;
   const flush = async () => {
     if (pendingBytes === 0) return;
-    const data = pending.length === 1 ? pending[0]! : concatAll(pending);
+    const data = pending.length === 1 ? pending[0]! : concatBytes(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
     hash.update(data);
