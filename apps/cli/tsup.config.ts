@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '@recsys/tsup-config';
 
-export default defineConfig({
-  entry: { bin: 'src/bin.ts' },
-  format: ['esm'],
-  dts: false,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'node',
-});
+export default packageBuild({ entry: { bin: 'src/bin.ts' }, dts: false });

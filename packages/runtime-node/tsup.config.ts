@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '@recsys/tsup-config';
 
-export default defineConfig({
-  // The worker is its own entry: the pool starts it from `./parse-worker.js` next to the bundle.
-  entry: { index: 'src/index.ts', 'parse-worker': 'src/parse-worker.ts' },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  platform: 'node',
-});
+// The worker is its own entry: the pool starts it from `./parse-worker.js` next to the bundle.
+export default packageBuild({ entry: { index: 'src/index.ts', 'parse-worker': 'src/parse-worker.ts' }, dts: { entry: { index: 'src/index.ts' } } });

@@ -108,7 +108,7 @@ describe('status', () => {
         ['acme', false, 36 * 3600],
         ['demo', true, 12 * 3600],
       ]);
-      expect(report.scopes[0]!.stale_reason).toMatch(/data is 129600 s old \(window ends 2026-01-02T00:00:00Z\), more than the max age of 93600 s/);
+      expect(report.scopes[0]!.stale_reason).toMatch(/data is 1d 12h old \(129600 s; window ends 2026-01-02T00:00:00Z\), more than the max age of 1d 2h \(93600 s\)/);
       expect(report.scopes[1]!.manifest_age_seconds).toBe(report.scopes[1]!.age_seconds);
       const metrics = readFileSync(prom, 'utf8');
       expect(metrics).toMatch(/^# TYPE recsys_manifest_age_seconds gauge$/m);

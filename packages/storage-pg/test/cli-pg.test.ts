@@ -173,6 +173,39 @@ describe('run on the service database', () => {
   });
 });
 
+describe('item_tags from the item catalog', () => {
+  async function tagRows() {
+    return db.query<{ item_id: string; tags: string[]; price: string | null }>("SELECT item_id, tags, price::text FROM item_tags WHERE tenant_id = $1 AND namespace = 'home' ORDER BY item_id COLLATE \"C\"", [shopId]);
+  }
+
+  test("run with content_sim writes the surface's tagged catalog items (tags normalised, price when readable); a rerun with a smaller catalog leaves no stale rows", async () => {
+    const dir = tempDir();
+    const catalog = (lines: object[]) => writeFileSync(join(dir, 'items.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    catalog([
+      { item_id: 'A', tags: ['Red', ' red ', 'sale'], price: 9.5 },
+      { item_id: 'B', tags: ['blue'], namespace: 'home', price: 'n/a' },
+      { item_id: 'C', tags: ['green'], namespace: 'search', price: 3 },
+      { item_id: 'D', tags: [] },
+    ]);
+    const config = () => pgConfig(dir, { artifact_kinds: ['popularity', 'cooc', 'content_sim'], catalog: { path: 'items.jsonl' } });
+    const r = await runCli(['run', '--config', config(), ...WINDOW, '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const run = jsonOf<RunJson>(r);
+    for (const d of run.days) expect(d.signals).toMatchObject({ written: true, rows: { tag_rows: 2 } });
+    // C belongs to another surface and D has no tags (content_sim skips it too); B's unreadable price is left out, not the row.
+    expect(await tagRows()).toEqual([
+      { item_id: 'A', tags: ['red', 'sale'], price: '9.500000' },
+      { item_id: 'B', tags: ['blue'], price: null },
+    ]);
+    expect(await db.query("SELECT 1 FROM item_tags WHERE tenant_id = $1 AND namespace = 'search'", [shopId])).toHaveLength(0);
+
+    catalog([{ item_id: 'B', tags: ['navy'], price: 4 }]);
+    const again = await runCli(['run', '--config', config(), '--tenant', 'shop', '--surface', 'home', '--start', DAYS[1], '--end', DAYS[1], '--json'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await tagRows()).toEqual([{ item_id: 'B', tags: ['navy'], price: '4.000000' }]);
+  });
+});
+
 describe('bad rows, gates and tenants', () => {
   const BAD_DAY = '2026-03-10';
 

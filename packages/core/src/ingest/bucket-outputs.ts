@@ -1,4 +1,5 @@
 import type { ObjectStorage, ObjectWriter, Sha256, Sha256Factory } from '../ports.js';
+import { concatBytes } from '../bytes.js';
 
 /** One written session-hash bucket of an ingest part. @since 0.4.0 */
 export interface BucketInfo {
@@ -54,12 +55,7 @@ export class BucketOutputs {
     const parts = this.pending[bucket]!;
     if (parts.length === 0) return;
     const size = this.pendingBytes[bucket]!;
-    const data = new Uint8Array(size);
-    let at = 0;
-    for (const p of parts) {
-      data.set(p, at);
-      at += p.length;
-    }
+    const data = concatBytes(parts, size);
     this.pending[bucket] = [];
     this.pendingBytes[bucket] = 0;
     this.hashes[bucket]!.update(data);

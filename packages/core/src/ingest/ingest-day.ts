@@ -1,4 +1,5 @@
 import type { PipelineEnv } from '../pipeline-env.js';
+import { concatBytes } from '../bytes.js';
 import type { Scope } from '../keys.js';
 import { NO_USER, type EventTable } from '../compute/event-table.js';
 import { shardOfSession, type ShardSpec } from '../shard.js';
@@ -63,16 +64,6 @@ export type IngestDayOutcome = IngestReport & { readonly part?: IngestPartOutcom
 /** A block of whole lines, or an over-long line found while cutting blocks. */
 type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number } | { kind: 'record'; reject: RawRecordReject };
 
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * Cuts a byte stream into blocks of whole lines of about `target` bytes
  * (each block a fresh buffer, so it can be transferred to a worker). A line
@@ -88,7 +79,7 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
     if (isRecordReject(item)) {
       // Sources yield rejected records between whole lines: flush what came before, keeping input order.
       if (skipping) yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes - (skipping.last === 13 ? 1 : 0) };
-      else if (size > 0) yield { kind: 'block', bytes: concat(parts, size) };
+      else if (size > 0) yield { kind: 'block', bytes: concatBytes(parts, size) };
       skipping = undefined;
       parts = [];
       size = 0;
@@ -121,7 +112,7 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
     }
     if (cut === -1) {
       if (size > MAX_LINE_BYTES + 1) {
-        const all = concat(parts, size);
+        const all = concatBytes(parts, size);
         skipping = { prefix: all.slice(0, TOO_LONG_PREFIX_BYTES), bytes: size, last: all[size - 1]! };
         parts = [];
         size = 0;
@@ -146,7 +137,7 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
     size -= cut;
   }
   if (skipping) yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes - (skipping.last === 13 ? 1 : 0) };
-  else if (size > 0) yield { kind: 'block', bytes: concat(parts, size) };
+  else if (size > 0) yield { kind: 'block', bytes: concatBytes(parts, size) };
 }
 
 

@@ -1,3 +1,5 @@
+import { concatBytes } from '../bytes.js';
+
 /** Maximum bytes in one raw line (excluding the newline). @since 0.1.0 */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
@@ -14,14 +16,6 @@ const NEWLINE = 10;
 const CR = 13;
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 /**
  * Splits a byte stream into lines without ever holding more than one line
@@ -42,7 +36,7 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
   const extend = (s: { prefix: Uint8Array; bytes: number; last: number }, bytes: Uint8Array): void => {
     s.bytes += bytes.length;
     if (bytes.length > 0) s.last = bytes[bytes.length - 1]!;
-    if (s.prefix.length < TOO_LONG_PREFIX_BYTES) s.prefix = concat(s.prefix, bytes.slice(0, TOO_LONG_PREFIX_BYTES - s.prefix.length));
+    if (s.prefix.length < TOO_LONG_PREFIX_BYTES) s.prefix = concatBytes([s.prefix, bytes.subarray(0, TOO_LONG_PREFIX_BYTES - s.prefix.length)]);
   };
   // Like `emit`, a trailing \r is not part of the line.
   const finish = (s: { prefix: Uint8Array; bytes: number; last: number }): RawLine => {
@@ -83,7 +77,7 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
         yield out;
         continue;
       }
-      const line = carry.length > 0 ? concat(carry, piece) : piece;
+      const line = carry.length > 0 ? concatBytes([carry, piece]) : piece;
       carry = new Uint8Array(0);
       const out = emit(line);
       if (out) yield out;
@@ -98,7 +92,7 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineByte
       carry = new Uint8Array(0);
     } else if (rest.length > 0) {
       // Copy: the producer may reuse its chunk buffer.
-      carry = concat(carry, rest.slice());
+      carry = concatBytes([carry, rest]);
     }
   }
   if (skipping) {

@@ -1,4 +1,5 @@
 import { RecsysError, UsageError } from '../errors.js';
+import { concatBytes } from '../bytes.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import type { Scope } from '../keys.js';
 import { keys } from '../keys.js';
@@ -136,7 +137,7 @@ export async function* withoutBom(source: AsyncIterable<Uint8Array>): AsyncGener
       yield chunk;
       continue;
     }
-    const joined: Uint8Array = head.length === 0 ? chunk : concatBytes(head, chunk);
+    const joined: Uint8Array = head.length === 0 ? chunk : concatBytes([head, chunk]);
     // A mark can only be recognised once three bytes are in (chunks may be tiny).
     if (joined.length < 3 && joined.every((b, i) => b === BOM[i])) {
       head = joined.slice();
@@ -149,13 +150,6 @@ export async function* withoutBom(source: AsyncIterable<Uint8Array>): AsyncGener
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 /** Read and gunzip failures name the file (zlib alone says only "incorrect header check"). */
 async function* naming(source: AsyncIterable<Uint8Array>, uri: string, gzip: boolean): AsyncGenerator<Uint8Array> {

@@ -42,7 +42,7 @@ describe('collectStatus', () => {
     env.testClock.advance(1000);
     const report = await collectStatus(env, { maxAgeMs: 26 * HOUR });
     expect(report.stale).toBe(true);
-    expect(report.scopes[0]!.stale_reason).toMatch(/more than the max age of 93600 s/);
+    expect(report.scopes[0]!.stale_reason).toMatch(/data is 1d 2h old \(93601 s; .*\), more than the max age of 1d 2h \(93600 s\)$/);
   });
 
   test('a requested scope without a manifest is stale; without a scope only existing manifests are listed', async () => {
@@ -89,7 +89,7 @@ describe('data age (issue 13 item 3)', () => {
     const s = report.scopes[0]!;
     expect(report.stale).toBe(true);
     expect(s).toMatchObject({ fresh: false, manifest_age_seconds: 0, data_age_seconds: 2 * 86_400 + 3600, oldest_window_end: '2026-01-08T00:00:00Z' });
-    expect(s.stale_reason).toMatch(/^popularity: data is 176400 s old \(window ends 2026-01-08T00:00:00Z\), more than the max age of 93600 s$/);
+    expect(s.stale_reason).toMatch(/^popularity: data is 2d 1h old \(176400 s; window ends 2026-01-08T00:00:00Z\), more than the max age of 1d 2h \(93600 s\)$/);
     expect(s.artifacts[0]).toMatchObject({ key: 'popularity', version: old.version, fresh: false, data_age_seconds: 176_400 });
   });
 
@@ -106,7 +106,7 @@ describe('data age (issue 13 item 3)', () => {
     env.testClock.advance(3 * HOUR);
     const later = (await collectStatus(env, { maxAgeMs: 26 * HOUR })).scopes[0]!;
     expect(later.fresh).toBe(false);
-    expect(later.stale_reason).toMatch(/^cooc: data is 97200 s old/);
+    expect(later.stale_reason).toMatch(/^cooc: data is 1d 3h old/);
   });
 
   test('dataAgeMs/isFresh: the rule the report reuses', () => {

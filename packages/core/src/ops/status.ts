@@ -1,5 +1,6 @@
 import { DEFAULT_SEGMENT, parseManifestKey, type VersionRecordV1 } from '@recsys/contracts';
 import { RecsysError } from '../errors.js';
+import { formatDuration } from './duration.js';
 import { checkScope, type Scope } from '../keys.js';
 import type { Clock, ObjectStorage } from '../ports.js';
 import { Registry } from '../registry/registry.js';
@@ -206,7 +207,7 @@ async function artifactStatus(env: StatusEnv, registry: Registry, scope: Scope, 
   const window = record?.window ?? served.window;
   const ageMs = window ? dataAgeMs(window, now) : undefined;
   const fresh = ageMs !== undefined && ageMs <= maxAgeMs;
-  const staleReason = ageMs === undefined ? 'no window known (no version record and no readable blob)' : fresh ? undefined : `data is ${secs(ageMs)} s old (window ends ${window!.end}), more than the max age of ${secs(maxAgeMs)} s`;
+  const staleReason = ageMs === undefined ? 'no window known (no version record and no readable blob)' : fresh ? undefined : `data is ${formatDuration(ageMs)} old (${secs(ageMs)} s; window ends ${window!.end}), more than the max age of ${formatDuration(maxAgeMs)} (${secs(maxAgeMs)} s)`;
   return {
     key,
     type,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { concatBytes } from '../bytes.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
 import type { PipelineEnv } from '../pipeline-env.js';
@@ -276,22 +277,12 @@ async function* recordLines(stream: AsyncIterable<Uint8Array>): AsyncGenerator<s
       const piece = chunk.subarray(from, nl);
       if (carry.length > 0) {
         carry.push(piece);
-        yield utf8.decode(concatAll(carry));
+        yield utf8.decode(concatBytes(carry));
         carry = [];
       } else if (piece.length > 0) yield utf8.decode(piece);
       from = nl + 1;
     }
     if (from < chunk.length) carry.push(chunk.slice(from));
   }
-  if (carry.length > 0) yield utf8.decode(concatAll(carry));
-}
-
-function concatAll(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  if (carry.length > 0) yield utf8.decode(concatBytes(carry));
 }

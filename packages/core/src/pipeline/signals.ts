@@ -1,4 +1,5 @@
 import { DEFAULT_SEGMENT, manifestKey, parseCoocArtifact, parsePopularityArtifact, type ArtifactType } from '@recsys/contracts';
+import { concatBytes } from '../bytes.js';
 import { IntegrityError, NotFoundError } from '../errors.js';
 import type { ArtifactTarget, BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -40,13 +41,7 @@ async function blobJson(built: BuiltArtifact): Promise<unknown> {
     parts.push(chunk);
     length += chunk.length;
   }
-  const all = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return JSON.parse(new TextDecoder().decode(all));
+  return JSON.parse(new TextDecoder().decode(concatBytes(parts, length)));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { IntegrityError } from '../errors.js';
+import { concatBytes } from '../bytes.js';
 import type { ObjectStorage } from '../ports.js';
 
 /*
@@ -51,19 +52,6 @@ export type RowVisitor = (row: unknown, index: number) => boolean | void;
 
 const decoder = new TextDecoder();
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 /**
  * Streams an artifact blob and hands each payload row to `visit`, one at a
  * time. Throws {@link IntegrityError} when the bytes are not an artifact
@@ -96,7 +84,7 @@ export async function scanArtifactRows(chunks: AsyncIterable<Uint8Array>, visit:
   };
   const finishCapture = (chunk: Uint8Array, end: number): string => {
     capture!.push(chunk.subarray(captureFrom, end));
-    const text = decoder.decode(concat(capture!));
+    const text = decoder.decode(concatBytes(capture!));
     capture = undefined;
     captureFrom = -1;
     return text;
@@ -127,7 +115,7 @@ export async function scanArtifactRows(chunks: AsyncIterable<Uint8Array>, visit:
           inString = false;
           if (keyParts) {
             keyParts.push(chunk.subarray(keyFrom, i + 1));
-            member = parse(decoder.decode(concat(keyParts)), 'member name') as string;
+            member = parse(decoder.decode(concatBytes(keyParts)), 'member name') as string;
             keyParts = undefined;
             keyFrom = -1;
           } else if (capture && depth === captureDepth && !emit(finishCapture(chunk, i + 1))) {

@@ -1,5 +1,6 @@
 import type { ArtifactType } from '@recsys/contracts';
 import { DEFAULT_LIMITS } from '../limits.js';
+import { concatBytes } from '../bytes.js';
 import { finishArtifact, type BuiltArtifact } from '../compute/artifacts.js';
 import { publishArtifacts, type PublishResult } from '../publish/publish.js';
 import { silentLogger, type RunIdentity, type Sha256Factory } from '../ports.js';
@@ -77,11 +78,5 @@ export function publish(env: TestEnv, built: BuiltArtifact[], options: { day?: s
 /** A built artifact's blob bytes (chunks may be strings or bytes). @since 0.1.0 */
 export function blobBytes(built: BuiltArtifact): Uint8Array {
   const parts = [...(built.blob() as Iterable<string | Uint8Array>)].map((c) => (typeof c === 'string' ? new TextEncoder().encode(c) : c));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { concatBytes } from '../bytes.js';
 import { isStorageKey } from '../keys.js';
 import type { ConditionalPutResult, ObjectInfo, ObjectStorage, ObjectWriter, VersionedObject } from '../ports.js';
 
@@ -138,12 +139,7 @@ export class MemoryStorage implements ObjectStorage {
       },
       commit: async (options) => {
         await this.enter(options?.exclusive ? 'writer.commit.exclusive' : 'writer.commit', key);
-        const all = new Uint8Array(size);
-        let at = 0;
-        for (const c of chunks) {
-          all.set(c, at);
-          at += c.byteLength;
-        }
+        const all = concatBytes(chunks, size);
         if (options?.exclusive && this.objects.has(key)) return { size, written: false };
         this.set(key, all);
         return { size, written: true };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecsysError } from '../errors.js';
+import { concatBytes } from '../bytes.js';
 import type { ObjectStorage } from '../ports.js';
 import { portableSha256 } from '../sha256-portable.js';
 
@@ -35,13 +36,7 @@ async function collect(stream: AsyncIterable<Uint8Array> | undefined): Promise<U
     parts.push(chunk);
     size += chunk.byteLength;
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return concatBytes(parts, size);
 }
 
 /** Deterministic pseudo-random bytes (no two 8 KiB blocks alike, so misplaced parts are caught). @since 0.1.0 */

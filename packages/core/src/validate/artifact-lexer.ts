@@ -1,4 +1,5 @@
 import { contractError, ArtifactSyntaxError } from './artifact-errors.js';
+import { concatBytes } from '../bytes.js';
 
 /*
  * The byte-level lexer of the streamed artifact check (artifact-stream.ts):
@@ -152,16 +153,7 @@ export async function lexArtifact(source: AsyncIterable<Uint8Array>, handler: Le
     capParts = [];
     capActive = false;
     capBytes = 0;
-    if (parts.length === 1) return parts[0]!;
-    let total = 0;
-    for (const p of parts) total += p.length;
-    const out = new Uint8Array(total);
-    total = 0;
-    for (const p of parts) {
-      out.set(p, total);
-      total += p.length;
-    }
-    return out;
+    return parts.length === 1 ? parts[0]! : concatBytes(parts);
   };
   const parseJson = (bytes: Uint8Array, what: string, at: number): unknown => {
     try {
