@@ -171,9 +171,10 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   const pieceStats: { uri: string; start?: number; end?: number; lines: number; bytes: number }[] = [];
   const counts = out.counts;
   const fpKey = randomFingerprintKey();
-  // Sized for the raw bytes (an event line is ~100+ bytes) so the table rarely has to grow; unknown sizes start small.
+  // Sized for the raw bytes so the table seldom grows while it is largest. Raw events are ~100–200 bytes; guessing
+  // low (160) costs at most one doubling, guessing high would hold up to twice the memory all day. Unknown sizes start small.
   const rawBytes = pieces.reduce((sum, p) => sum + (p.range ? p.range.end - p.range.start : (p.input.size ?? 0)), 0);
-  const seen = new FingerprintSet(Math.max(1 << 16, Math.ceil(rawBytes / 128)), fpKey);
+  const seen = new FingerprintSet(Math.max(1 << 16, Math.floor(rawBytes / 160)), fpKey);
   const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
