@@ -15,15 +15,17 @@ describe('cooc rows when max_items_per_artifact cuts', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 25 })), { maxLength: 200 }),
-        fc.integer({ min: 1, max: 30 }),
+        fc.oneof(fc.integer({ min: 1, max: 30 }), fc.constant(1_000_000)),
         fc.integer({ min: 1, max: 8 }),
         fc.integer({ min: 1, max: 3 }),
-        (events, maxRows, maxNeighbors, minSupport) => {
+        fc.integer({ min: 1, max: 5 }),
+        (events, maxRows, maxNeighbors, minSupport, parts) => {
           const t = table(events);
           const limits = resolveLimits({ max_items_per_artifact: maxRows, max_neighbors_per_item: maxNeighbors, min_cooc_support: minSupport });
           const ranks = t.items.utf8Ranks();
           const everyPair = coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, countSessionPairs(t, limits), limits);
           expect(coocRowObjects(computeCoocRows(t, ranks, limits))).toEqual(coocRowObjects(everyPair));
+          expect(coocRowObjects(computeCoocRows(t, ranks, limits, parts))).toEqual(coocRowObjects(everyPair));
         },
       ),
       { numRuns: 300 },

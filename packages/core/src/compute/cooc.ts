@@ -4,6 +4,7 @@ import type { EventTable } from './event-table.js';
 import { PairCounter } from './pair-counter.js';
 import { nameBytes, writeIdCountArray, writeName, type PayloadSource } from './emit.js';
 import { invertRanks, sortByCountThenRank } from './order-keys.js';
+import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionRuns } from './cooc-rows.js';
 import { rankByExposure, type ItemCount, type ItemExposure } from './popularity.js';
 
 /** One co-occurrence row. @since 0.1.0 */
@@ -203,18 +204,31 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounter, li
 }
 
 /**
- * Cooc rows of a day's events. When `max_items_per_artifact` cuts rows, only
- * the pairs of the kept rows are counted (the default 1000 rows of a
- * 100k-item day need a fraction of the pair table); the rows are the same
- * as from all pairs, since a kept row's pairs are all counted and the kept
- * items are the most exposed of any set of row items that holds them.
+ * Cooc rows of a day's events, counted row by row from the sessions' runs
+ * (cooc-rows.ts; no pair table). When `max_items_per_artifact` cuts rows,
+ * only the kept rows are counted (the default 1000 rows of a 100k-item day);
+ * they are the same as from all pairs, since a kept row's sessions are all
+ * walked and the kept items are the most exposed of any set of row items
+ * that holds them. `parts` splits the rows into that many ranges counted one
+ * after the other (the result does not depend on it; threads count the
+ * ranges in parallel, see `coocRowRange`).
  * @since 0.1.0
  */
-export function computeCoocRows(table: EventTable, ranks: Uint32Array, limits: Limits): CoocRows {
+export function computeCoocRows(table: EventTable, ranks: Uint32Array, limits: Limits, parts = 1): CoocRows {
   const exposure = { names: table.items.values, counts: table.itemCounts.data, ranks };
+  const idOfRank = invertRanks(ranks);
+  const runs = sessionRunsOf(table, exposure, limits, idOfRank);
+  return joinRowRanges(exposure.names, runs.rowIds, rowRanges(runs, parts).map(([from, to]) => coocRowRange(runs, ranks, idOfRank, limits, from, to)));
+}
+
+/**
+ * The session runs of a day for its cooc rows (`max_items_per_artifact`
+ * applied): what {@link coocRowRange} counts rows from, on any thread.
+ * @since 0.4.0
+ */
+export function sessionRunsOf(table: EventTable, exposure: ItemExposure, limits: Limits, idOfRank: Uint32Array): SessionRuns {
   const grouped = rowsBySession(table);
-  const pairs = countSessionPairs(table, limits, undefined, keptRows(table, exposure, grouped, limits), grouped);
-  return coocRowsFromPairs(exposure, pairs, limits);
+  return sessionRuns(table, limits, idOfRank, grouped, keptRows(table, exposure, grouped, limits));
 }
 
 /** The `neighbors` member of a cooc artifact. @since 0.1.0 */

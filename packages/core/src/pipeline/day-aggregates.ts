@@ -172,7 +172,7 @@ async function aggregateFromCanonical(env: PipelineEnv, scope: Scope, day: strin
   const table = new EventTable({ users: false, instants: false });
   for (const partition of inputs) {
     const key = env.areas.canonical.keyOfUri(partition.uri) ?? keys.canonicalPartition(scope, day);
-    const read = await readCanonicalPartition(env, key, { scope, day, check: 'fast', onEvent: (e) => table.add(e) });
+    const read = await readCanonicalPartition(env, key, { scope, day, check: 'fast', table });
     if (!read || read.sha256 !== partition.sha256) {
       throw new IntegrityError(`canonical partition ${env.areas.canonical.uri(key)} of ${day} ${read ? 'changed since its ingest report was written' : 'is missing'}; re-run ingest for ${day}`, { day });
     }

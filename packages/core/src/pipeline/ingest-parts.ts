@@ -7,7 +7,9 @@ import type { ShardSpec } from '../shard.js';
 import { CountsSchema, json, readIngestReport, readJson, writeIngestReport } from './staging.js';
 import type { IngestCounts, IngestDayOutcome, IngestReport } from '../ingest/ingest-day.js';
 import { FingerprintSet } from '../ingest/fingerprint-set.js';
-import { splitLines } from '../ingest/line-splitter.js';
+import { EventTable } from '../compute/event-table.js';
+import { CanonicalLineChecker, type PartitionSummary } from './canonical-reader.js';
+import { LineBlocks, forEachLine } from './canonical-lines.js';
 import type { RejectReason } from '../ingest/raw-event.js';
 
 /*
@@ -132,18 +134,35 @@ function sumCounts(parts: readonly PartReport[]): IngestCounts {
   return out;
 }
 
-const FLUSH_CHARS = 1 << 20;
+const FLUSH_BYTES = 1 << 20;
+
+/** What one pass over a shard's buckets saw (see {@link assembleShard}). @since 0.4.0 */
+export interface AssembledShard {
+  /** The shard's canonical partition as written. */
+  readonly summary: PartitionSummary;
+  /** The table the events went into (the caller's, or one that only counts). */
+  readonly table: EventTable;
+}
 
 /**
  * Makes shard `shard.index`'s canonical partition and ingest report from
- * bucket `shard.index` of every ingest part (idempotent: nothing is
- * rewritten while the shard report names the same buckets). Does nothing
- * when the day has no ingest parts for this n.
+ * bucket `shard.index` of every ingest part, in one pass: each bucket is
+ * checked against the SHA-256 and event count its part report names, exact
+ * duplicates across parts are removed (an event and its duplicate share a
+ * session, so a bucket; within a part ingest removed them already), every
+ * line is checked (scope, day, shard, canonical form: the fast reader of
+ * canonical-reader.ts) and goes into `table`, and the kept bytes are
+ * written to the partition. So `validate` and `compute --shard` need not
+ * read the partition back.
+ *
+ * Idempotent: nothing is rewritten while the shard report names the same
+ * part reports; then (and when the day has no ingest parts for this n) the
+ * result is `undefined` and the caller reads the partition.
  * @since 0.4.0
  */
-export async function assembleShard(env: PipelineEnv, scope: Scope, day: string, shard: ShardSpec, step: string): Promise<void> {
+export async function assembleShard(env: PipelineEnv, scope: Scope, day: string, shard: ShardSpec, step: string, table?: EventTable): Promise<AssembledShard | undefined> {
   const parts = await readPartSet(env, scope, day, shard.count, step);
-  if (!parts) return;
+  if (!parts) return undefined;
   const j = shard.index;
   // Each part's whole report (its counts too, not just bucket j: a rerun may change only another bucket and the counts).
   const bucketShas = parts.map((p) => {
@@ -153,52 +172,74 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
   });
   const existing = await readIngestReport(env, scope, day, shard).catch(() => undefined);
   const partitionKey = keys.canonicalShardPartition(scope, day, shard);
-  if (existing?.parts && existing.parts.join() === bucketShas.join() && (await env.areas.canonical.stat(partitionKey))?.size === existing.canonical.bytes) return;
+  if (existing?.parts && existing.parts.join() === bucketShas.join() && (await env.areas.canonical.stat(partitionKey))?.size === existing.canonical.bytes) return undefined;
 
+  const into = table ?? new EventTable({ users: false, instants: false });
   const writer = await env.areas.canonical.writer(partitionKey);
   const hash = env.sha256();
-  const seen = new FingerprintSet();
-  let accepted = 0;
+  // Only needed across parts: with one part there is nothing to compare with.
+  const seen = parts.length > 1 ? new FingerprintSet() : undefined;
   let crossDuplicates = 0;
   let bytes = 0;
-  let pending: string[] = [];
-  let pendingChars = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
   const flush = async () => {
-    if (pending.length === 0) return;
-    const text = pending.join('');
+    if (pendingBytes === 0) return;
+    const data = pending.length === 1 ? pending[0]! : concatBytes(pending, pendingBytes);
     pending = [];
-    pendingChars = 0;
-    const data = new TextEncoder().encode(text);
+    pendingBytes = 0;
     hash.update(data);
     bytes += data.length;
     await writer.write(data);
   };
+  const encoder = new TextEncoder();
   try {
     for (const p of parts) {
       const bucket = p.buckets[j]!;
-      const stream = await env.areas.artifacts.read(bucket.key);
       const uri = env.areas.artifacts.uri(bucket.key);
+      const stream = await env.areas.artifacts.read(bucket.key);
       if (!stream) throw new IntegrityError(`bucket ${uri} of ingest part ${p.part.index}/${p.part.count} is missing; re-run that ingest part`, { uri });
+      const notOurs = (detail: string): never => {
+        throw new IntegrityError(`bucket ${uri} of ingest part ${p.part.index}/${p.part.count}: ${detail}; re-run that ingest part`, { uri });
+      };
+      const checker = new CanonicalLineChecker({ scope, day, shard, check: 'fast', table: into, fail: (line, _gate, detail) => notOurs(`line ${line}: ${detail}`) });
       const check = env.sha256();
+      const blocks = new LineBlocks();
       let events = 0;
-      async function* checked(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of stream!) {
-          check.update(chunk);
-          yield chunk;
-        }
-      }
-      for await (const line of splitLines(checked())) {
-        if (line.kind !== 'line') throw new IntegrityError(`bucket ${uri} line ${line.lineNo} is not a canonical line; re-run that ingest part`, { uri });
+      let kept: string[] | undefined;
+      const onLine = (text: string, lineNo: number) => {
         events++;
-        if (!seen.addText(line.text)) {
+        if (seen && !seen.addText(text)) {
           crossDuplicates++;
-          continue;
+          kept ??= [];
+          return;
         }
-        accepted++;
-        pending.push(line.text, '\n');
-        pendingChars += line.text.length + 1;
-        if (pendingChars >= FLUSH_CHARS) await flush();
+        kept?.push(text);
+        checker.line(text, lineNo);
+      };
+      const take = async (block: ReturnType<LineBlocks['push']>) => {
+        if (!block) return;
+        if ('problem' in block) return checker.bad(block.lineNo, block.problem);
+        kept = undefined;
+        // Lines before the first duplicate of the block are collected once one turns up.
+        let before = 0;
+        const first = blocks.lineNo + 1;
+        blocks.lineNo += forEachLine(block.text, first, (text, lineNo) => {
+          const wasClean = kept === undefined;
+          onLine(text, lineNo);
+          if (wasClean && kept !== undefined) kept = [...splitBlock(block.text, before), ...(kept as string[])];
+          else if (kept === undefined) before++;
+        });
+        const out = kept === undefined ? block.bytes : encoder.encode((kept as string[]).map((l) => l + '\n').join(''));
+        pending.push(out);
+        pendingBytes += out.length;
+        if (pendingBytes >= FLUSH_BYTES) await flush();
+      };
+      for await (const chunk of stream) {
+        check.update(chunk);
+        await take(blocks.push(chunk));
       }
+      await take(blocks.end());
       if (check.digest() !== bucket.sha256 || events !== bucket.events) {
         throw new IntegrityError(`bucket ${uri} is not what ingest part ${p.part.index}/${p.part.count} wrote (${events} events; its report says ${bucket.events}); re-run that ingest part`, { uri });
       }
@@ -209,19 +250,34 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
     throw error;
   }
   await writer.commit();
+  const accepted = into.length;
   const counts = sumCounts(parts);
   counts.accepted = accepted;
   counts.duplicates = parts.reduce((s, p) => s + p.buckets[j]!.duplicates, 0) + crossDuplicates;
   counts.other_shard = parts.reduce((s, p) => s + p.buckets.reduce((t, b, k) => (k === j ? t : t + b.events + b.duplicates), 0), 0);
+  const sha256 = hash.digest();
   const report: IngestReport = {
     day,
     sources: parts[0]!.inputs.map((x) => x.uri),
     counts,
-    canonical: { key: partitionKey, uri: env.areas.canonical.uri(partitionKey), sha256: hash.digest(), bytes },
+    canonical: { key: partitionKey, uri: env.areas.canonical.uri(partitionKey), sha256, bytes },
     ...(counts.rejected > 0 ? { quarantine: env.areas.quarantine.uri(keys.quarantine(scope, day)) } : {}),
   };
   await writeIngestReport(env, scope, report, shard, bucketShas);
   env.logger.info({ day, shard, events: accepted, duplicates_across_parts: crossDuplicates }, 'assembled shard partition from ingest parts');
+  return { summary: { key: partitionKey, uri: report.canonical.uri, sha256, bytes, events: accepted }, table: into };
+}
+
+/** The first `count` lines of a block of lines (each without its newline). */
+function splitBlock(text: string, count: number): string[] {
+  const out: string[] = [];
+  let start = 0;
+  while (out.length < count) {
+    const nl = text.indexOf('\n', start);
+    out.push(text.slice(start, nl < 0 ? text.length : nl));
+    start = nl + 1;
+  }
+  return out;
 }
 
 /**

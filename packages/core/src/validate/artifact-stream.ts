@@ -67,6 +67,8 @@ export interface ScanOptions {
   readonly sha256?: Sha256Factory | undefined;
   /** Payload text parsed per batch (default 1 MiB); smaller only to exercise batching in tests. */
   readonly batchBytes?: number | undefined;
+  /** Hash payload batches stored in canonical form without parsing them (default true; false only in tests). */
+  readonly bytePath?: boolean | undefined;
 }
 
 interface PassResult {
@@ -84,8 +86,8 @@ interface PassResult {
 }
 
 /** One read of the source: the lexer and the payload check together. */
-async function pass(source: AsyncIterable<Uint8Array>, sha256: Sha256Factory, validateWith: Record<string, unknown> | undefined, batchBytes?: number): Promise<PassResult> {
-  const check = new PayloadCheck(sha256, validateWith);
+async function pass(source: AsyncIterable<Uint8Array>, sha256: Sha256Factory, validateWith: Record<string, unknown> | undefined, batchBytes?: number, bytePath = true): Promise<PassResult> {
+  const check = new PayloadCheck(sha256, validateWith, bytePath);
   const lexed = await lexArtifact(source, check, true, batchBytes);
   return { ...lexed, ...check.finish() };
 }
@@ -107,7 +109,7 @@ export async function scanArtifact(open: ArtifactSource, options: ScanOptions = 
   const sha256 = options.sha256 ?? portableSha256;
   const first = await open();
   if (!first) return undefined;
-  let result = await pass(first, sha256, undefined, options.batchBytes);
+  let result = await pass(first, sha256, undefined, options.batchBytes, options.bytePath);
   const final = safeParseArtifact(miniArtifact(result.header, result.payloadKey ?? kindOf(String(result.header.artifact_type))?.payloadKey ?? 'items', [], result.header.build));
   if (!final.success) throw contractError(final.error.issues, final.error);
   if (!result.rowsChecked || result.headerAtPayload !== headerKeyOf(result.header)) {
@@ -115,7 +117,7 @@ export async function scanArtifact(open: ArtifactSource, options: ScanOptions = 
     const firstRead = { sha256: result.sha256, size: result.size };
     const again = await open();
     if (!again) throw new ArtifactChangedError('the object vanished between two reads');
-    result = await pass(again, sha256, result.header, options.batchBytes);
+    result = await pass(again, sha256, result.header, options.batchBytes, options.bytePath);
     if (result.sha256 !== firstRead.sha256 || result.size !== firstRead.size) throw new ArtifactChangedError('the object changed between two reads');
     if (!result.rowsChecked) throw contractError([{ path: '$', code: 'custom', message: 'the payload could not be checked against the header' }]);
   }

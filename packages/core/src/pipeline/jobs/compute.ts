@@ -8,7 +8,7 @@ import { countSessionPairs } from '../../compute/cooc.js';
 import { checkCanonicalGate, checkTableLimits } from '../../validate/gates.js';
 import type { ShardSpec } from '../../shard.js';
 import { partitionKeyOf, targetOf, type JobPlan } from '../plan.js';
-import { assembleShard } from '../ingest-parts.js';
+import { assembleShard, type AssembledShard } from '../ingest-parts.js';
 import { enterPhase, computeDayStep } from '../day-steps.js';
 import { loadRunCatalog } from '../run-catalog.js';
 import { readCanonicalPartition } from '../canonical-reader.js';
@@ -36,9 +36,9 @@ export interface ComputeDayResult {
 }
 
 /** Reads a day's (shard's) partition into an event table, checking it against its ingest report when there is one. */
-async function loadPartition(env: PipelineEnv, plan: JobPlan, day: string) {
-  const table = new EventTable(eventTableNeeds(plan.types));
-  const summary = await readCanonicalPartition(env, partitionKeyOf(plan, day), { scope: plan.scope, day, shard: plan.shard, check: 'fast', onEvent: (e) => table.add(e) });
+async function loadPartition(env: PipelineEnv, plan: JobPlan, day: string, assembled: AssembledShard | undefined) {
+  const table = assembled?.table ?? new EventTable(eventTableNeeds(plan.types));
+  const summary = assembled?.summary ?? (await readCanonicalPartition(env, partitionKeyOf(plan, day), { scope: plan.scope, day, shard: plan.shard, check: 'fast', table }));
   if (!summary) throw new NotFoundError(`canonical partition of ${day} disappeared`, { day });
   const report = await readIngestReport(env, plan.scope, day, plan.shard);
   if (report && report.canonical.sha256 !== summary.sha256) {
@@ -118,7 +118,15 @@ async function checkComputable(env: PipelineEnv, plan: JobPlan, day: string): Pr
  */
 export async function computeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: ComputeDayResult) => void): Promise<ComputeDayResult[]> {
   // A sharded day's partition of this shard is assembled from the ingest parts' buckets first.
-  if (plan.shard) for (const day of plan.days) await assembleShard(env, plan.scope, day, plan.shard, 'compute');
+  // With one day, the events go straight from the buckets into the day's table (no read-back of the
+  // partition); with more, each day's table would have to wait in memory, so they are read back.
+  const assembled = new Map<string, AssembledShard>();
+  if (plan.shard) {
+    for (const day of plan.days) {
+      const a = await assembleShard(env, plan.scope, day, plan.shard, 'compute', plan.days.length === 1 ? new EventTable(eventTableNeeds(plan.types)) : undefined);
+      if (a && plan.days.length === 1) assembled.set(day, a);
+    }
+  }
   const missing: string[] = [];
   for (const day of plan.days) {
     enterPhase(env, day, 'compute');
@@ -136,7 +144,8 @@ export async function computeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
   const catalog = plan.catalog && plan.days.length > 0 ? await loadRunCatalog(env, plan, plan.catalog) : undefined;
   const results: ComputeDayResult[] = [];
   for (const day of plan.days) {
-    const loaded = await loadPartition(env, plan, day);
+    const loaded = await loadPartition(env, plan, day, assembled.get(day));
+    assembled.delete(day);
     checkTableLimits(day, loaded.table, env.limits);
     const staged = plan.shard ? [] : (await computeDayStep(env, plan, day, loaded.table, [loaded.input], catalog?.catalog)).staged;
     const partials = plan.shard ? await writePartials(env, plan, plan.shard, day, loaded) : [];

@@ -1,0 +1,243 @@
+import type { Limits } from '../limits.js';
+import { checkLimit } from '../limits.js';
+import type { EventTable } from './event-table.js';
+import { sortByCountThenRank } from './order-keys.js';
+
+/*
+ * Cooc rows counted row by row instead of through a pair table.
+ *
+ * The pair table (`PairCounter`, ~12 bytes per distinct pair at 75 % load,
+ * plus ~16 bytes per pair of CSR rows before the neighbour cut) grew with
+ * the distinct pairs of the day: 1M events of a 100k-item Zipf day hold
+ * ~6.8M directed pairs, 50M events far more. Here each session's distinct
+ * items are kept once (`runItems`, 4 bytes per distinct (session, item)),
+ * with the inverse index item → sessions (4 bytes more), and a row is
+ * counted by walking its item's sessions into a dense per-item counter
+ * (4 bytes per catalog item, reused row after row). Memory is then linear
+ * in the events and in the rows as emitted (at most `max_neighbors_per_item`
+ * neighbours each), never in the distinct pairs, so no spill or second pass
+ * over a pair table is needed whatever the day's size.
+ *
+ * Rows are independent: any range of rows can be counted on its own from
+ * the same runs (by another thread reading the same buffers), and ranges
+ * concatenated in row order give the same rows as counting them all at once.
+ */
+
+/**
+ * The distinct items of each session and, inversely, the sessions of each
+ * item (only sessions with at least two distinct items: the others make no
+ * pair), plus the items that get a row, in row order (UTF-8 order of their
+ * id). All plain typed arrays, so they can live in shared memory.
+ * @since 0.4.0
+ */
+export interface SessionRuns {
+  /** Session `s`'s distinct items are `runItems[runStart[s] .. runStart[s + 1])`, ascending ids. */
+  readonly runStart: Uint32Array;
+  readonly runItems: Uint32Array;
+  /** Item `i`'s sessions are `invSessions[invStart[i] .. invStart[i + 1])`. */
+  readonly invStart: Uint32Array;
+  readonly invSessions: Uint32Array;
+  /** Items with a row, in row order. */
+  readonly rowIds: Uint32Array;
+}
+
+/**
+ * Builds the session runs of a day's events. Trips `max_items_per_session`
+ * on the first session (in session id order) with too many distinct items,
+ * like the pair counting did. With `keep`, only the rows of items in `keep`
+ * are listed (the `max_items_per_artifact` cut); their counts stay exact,
+ * since every session of a kept item is indexed.
+ * @since 0.4.0
+ */
+export function sessionRuns(table: EventTable, limits: Limits, idOfRank: Uint32Array, grouped: { order: Uint32Array; start: Uint32Array }, keep?: Uint8Array): SessionRuns {
+  const { order, start } = grouped;
+  const sessions = table.sessions.size;
+  const itemOf = table.item.view();
+  const n = table.items.size;
+  // First pass: distinct items per session, written in place over a copy of the order (never longer).
+  const runStart = new Uint32Array(sessions + 1);
+  let runItems = new Uint32Array(itemOf.length);
+  let w = 0;
+  for (let s = 0; s < sessions; s++) {
+    const from = start[s]!;
+    const to = start[s + 1]!;
+    runStart[s] = w;
+    if (to - from < 2) continue;
+    const base = w;
+    for (let k = from; k < to; k++) runItems[w++] = itemOf[order[k]!]!;
+    const items = runItems.subarray(base, w).sort();
+    let m = 0;
+    for (let k = 0; k < items.length; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
+    checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
+    // A session of one distinct item makes no pair and gives no row.
+    w = m < 2 ? base : base + m;
+  }
+  runStart[sessions] = w;
+  runItems = runItems.slice(0, w);
+  // Inverse index by a counting sort over items.
+  const invStart = new Uint32Array(n + 1);
+  for (let k = 0; k < w; k++) invStart[runItems[k]! + 1]!++;
+  for (let i = 0; i < n; i++) invStart[i + 1]! += invStart[i]!;
+  const fill = invStart.slice(0, n);
+  const invSessions = new Uint32Array(w);
+  for (let s = 0; s < sessions; s++) for (let k = runStart[s]!; k < runStart[s + 1]!; k++) invSessions[fill[runItems[k]!]!++] = s;
+  let rows = 0;
+  for (let rank = 0; rank < n; rank++) {
+    const id = idOfRank[rank]!;
+    if (invStart[id + 1]! > invStart[id]! && (!keep || keep[id])) rows++;
+  }
+  const rowIds = new Uint32Array(rows);
+  let r = 0;
+  for (let rank = 0; rank < n; rank++) {
+    const id = idOfRank[rank]!;
+    if (invStart[id + 1]! > invStart[id]! && (!keep || keep[id])) rowIds[r++] = id;
+  }
+  return { runStart, runItems, invStart, invSessions, rowIds };
+}
+
+/** Rows `from .. to` of {@link SessionRuns.rowIds}: neighbour lists, concatenated in row order. @since 0.4.0 */
+export interface CoocRowRange {
+  /** Neighbours kept per row (after `min_cooc_support` and `max_neighbors_per_item`). */
+  readonly len: Uint32Array;
+  readonly nbr: Uint32Array;
+  readonly cnt: Uint32Array;
+}
+
+/**
+ * Counts and orders rows `from .. to` (indices into `runs.rowIds`): for
+ * each row item, the sessions it is in give, through a dense counter, how
+ * many sessions it shares with every other item; neighbours with at least
+ * `min_cooc_support` are ordered by count desc then item id (UTF-8) and cut
+ * to `max_neighbors_per_item`. Pure and independent of other ranges.
+ * @since 0.4.0
+ */
+export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Uint32Array, limits: Pick<Limits, 'min_cooc_support' | 'max_neighbors_per_item'>, from: number, to: number): CoocRowRange {
+  const { runStart, runItems, invStart, invSessions, rowIds } = runs;
+  const minSupport = limits.min_cooc_support;
+  const maxNeighbors = limits.max_neighbors_per_item;
+  const counts = new Uint32Array(ranks.length);
+  let touched = new Uint32Array(1024);
+  let tc = new Uint32Array(1024);
+  const len = new Uint32Array(to - from);
+  let nbr = new Uint32Array(Math.max(16, Math.min((to - from) * Math.min(maxNeighbors, 64), 1 << 24)));
+  let cnt = new Uint32Array(nbr.length);
+  let out = 0;
+  for (let r = from; r < to; r++) {
+    const x = rowIds[r]!;
+    let t = 0;
+    for (let k = invStart[x]!; k < invStart[x + 1]!; k++) {
+      const s = invSessions[k]!;
+      for (let j = runStart[s]!; j < runStart[s + 1]!; j++) {
+        const y = runItems[j]!;
+        if (y === x) continue;
+        if (counts[y] === 0) {
+          if (t === touched.length) {
+            const next = new Uint32Array(t * 2);
+            next.set(touched);
+            touched = next;
+          }
+          touched[t++] = y;
+        }
+        counts[y]!++;
+      }
+    }
+    // Keep the supported neighbours, reset the counter for the next row.
+    if (tc.length < t) tc = new Uint32Array(touched.length);
+    let m = 0;
+    for (let k = 0; k < t; k++) {
+      const y = touched[k]!;
+      const c = counts[y]!;
+      counts[y] = 0;
+      if (c >= minSupport) {
+        touched[m] = y;
+        tc[m++] = c;
+      }
+    }
+    const ids = touched.subarray(0, m);
+    const cs = tc.subarray(0, m);
+    sortByCountThenRank(ids, cs, ranks, idOfRank);
+    const keepN = Math.min(m, maxNeighbors);
+    if (out + keepN > nbr.length) {
+      const size = Math.max(nbr.length * 2, out + keepN);
+      const n2 = new Uint32Array(size);
+      n2.set(nbr.subarray(0, out));
+      nbr = n2;
+      const c2 = new Uint32Array(size);
+      c2.set(cnt.subarray(0, out));
+      cnt = c2;
+    }
+    nbr.set(ids.subarray(0, keepN), out);
+    cnt.set(cs.subarray(0, keepN), out);
+    out += keepN;
+    len[r - from] = keepN;
+  }
+  return { len, nbr: nbr.slice(0, out), cnt: cnt.slice(0, out) };
+}
+
+/**
+ * Splits `rows` rows into at most `parts` contiguous ranges of about equal
+ * work (the sessions walked per row), for the threads or passes that count
+ * them.
+ * @since 0.4.0
+ */
+export function rowRanges(runs: SessionRuns, parts: number): Array<[number, number]> {
+  const { rowIds, invStart, invSessions, runStart } = runs;
+  const rows = rowIds.length;
+  if (parts <= 1 || rows <= 1) return [[0, rows]];
+  // Work of a row: the items of its sessions.
+  const work = new Float64Array(rows + 1);
+  for (let r = 0; r < rows; r++) {
+    const x = rowIds[r]!;
+    let w = 1;
+    for (let k = invStart[x]!; k < invStart[x + 1]!; k++) {
+      const s = invSessions[k]!;
+      w += runStart[s + 1]! - runStart[s]!;
+    }
+    work[r + 1] = work[r]! + w;
+  }
+  const total = work[rows]!;
+  const ranges: Array<[number, number]> = [];
+  let from = 0;
+  for (let p = 1; p <= parts && from < rows; p++) {
+    const goal = (total * p) / parts;
+    let to = from + 1;
+    while (to < rows && work[to + 1]! <= goal) to++;
+    if (p === parts) to = rows;
+    ranges.push([from, to]);
+    from = to;
+  }
+  return ranges;
+}
+
+/**
+ * Joins row ranges (in row order, covering every row) into the compact rows
+ * the payload writer reads.
+ * @since 0.4.0
+ */
+export function joinRowRanges(names: readonly string[], rowIds: Uint32Array, ranges: readonly CoocRowRange[]): { names: readonly string[]; rowIds: Uint32Array; start: Uint32Array; len: Uint32Array; nbr: Uint32Array; cnt: Uint32Array } {
+  if (ranges.length === 1) {
+    const only = ranges[0]!;
+    const start = new Uint32Array(rowIds.length);
+    for (let r = 1; r < rowIds.length; r++) start[r] = start[r - 1]! + only.len[r - 1]!;
+    return { names, rowIds, start, len: only.len, nbr: only.nbr, cnt: only.cnt };
+  }
+  let total = 0;
+  for (const part of ranges) total += part.nbr.length;
+  const nbr = new Uint32Array(total);
+  const cnt = new Uint32Array(total);
+  const len = new Uint32Array(rowIds.length);
+  const start = new Uint32Array(rowIds.length);
+  let r = 0;
+  let at = 0;
+  for (const part of ranges) {
+    nbr.set(part.nbr, at);
+    cnt.set(part.cnt, at);
+    for (let k = 0; k < part.len.length; k++, r++) {
+      len[r] = part.len[k]!;
+      start[r] = at;
+      at += part.len[k]!;
+    }
+  }
+  if (r !== rowIds.length) throw new Error(`row ranges cover ${r} of ${rowIds.length} rows`);
+  return { names, rowIds, start, len, nbr, cnt };
+}
