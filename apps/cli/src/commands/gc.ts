@@ -23,6 +23,7 @@ function print(report: GcReport): void {
       out(`${verb} ${s.tenant}/${s.surface} ${pad(d.key ?? d.type, 14)} ${short(d.version)}  ${d.published_at ?? ''}  ${d.size_bytes ?? 0} bytes  ${d.uri ?? ''}`);
     }
     for (const d of s.spared) out(`kept   ${s.tenant}/${s.surface} ${pad(d.key ?? d.type, 14)} ${short(d.version)}  (a publish or rollback started using it while gc ran)`);
+    for (const p of s.deleted_parts ?? []) out(`${verb} ${s.tenant}/${s.surface} ingest parts of ${p.day} (${p.parts} parts, ${p.objects} objects, ${p.bytes} bytes): the day is published from its shard partitions`);
     const k = s.kept;
     out(`${s.tenant}/${s.surface}: ${s.deleted.length} ${verb}; kept ${k.referenced} referenced, ${k.newest} newest, ${k.young} too young, ${k.undated} undatable`);
   }

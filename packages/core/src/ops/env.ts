@@ -7,7 +7,7 @@ import type { StorageAreas } from '../pipeline-env.js';
  * @since 0.1.0
  */
 export interface OpsEnv {
-  readonly areas: Pick<StorageAreas, 'objects' | 'registry'>;
+  readonly areas: Pick<StorageAreas, 'objects' | 'registry'> & Partial<Pick<StorageAreas, 'artifacts' | 'canonical'>>;
   readonly clock: Clock;
   readonly identity: RunIdentity;
   readonly logger: Logger;

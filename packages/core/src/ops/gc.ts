@@ -6,6 +6,7 @@ import { Registry } from '../registry/registry.js';
 import { parseBlobKey } from './blob-check.js';
 import { ArtifactSyntaxError, readArtifactHeader } from '../validate/artifact-stream.js';
 import type { OpsEnv } from './env.js';
+import { collectParts, type GcPartsItem } from './gc-parts.js';
 import { acquireMarker, MARKER_TTL_MS, PIN_TTL_MS, readPins, writeTombstone } from './gc-fence.js';
 
 const decoder = new TextDecoder();
@@ -56,6 +57,8 @@ export interface GcScopeReport {
   readonly spared: GcItem[];
   /** Versions kept, by reason. */
   readonly kept: { referenced: number; newest: number; young: number; undated: number };
+  /** Ingest parts of published sharded days deleted (or, in a dry run, that would be); see gc-parts.ts. */
+  readonly deleted_parts?: GcPartsItem[];
 }
 
 /** Result of {@link collectGarbage}. @since 0.1.0 */
@@ -193,6 +196,15 @@ async function scopesWithData(env: OpsEnv): Promise<Scope[]> {
   return [...found.values()];
 }
 
+/** The scope's published sharded days' ingest parts, collected (when the env has the staging and canonical areas). */
+async function partsOf(env: OpsEnv, scope: Scope, versions: readonly Version[], dryRun: boolean): Promise<{ deleted_parts?: GcPartsItem[] }> {
+  const { artifacts, canonical } = env.areas;
+  if (!artifacts || !canonical) return {};
+  const published = new Set<string>();
+  for (const v of versions) for (const input of v.record?.inputs ?? []) published.add(`${input.uri}\n${input.sha256}`);
+  return { deleted_parts: await collectParts({ areas: { artifacts, canonical }, sha256: env.sha256, logger: env.logger }, scope, published, dryRun) };
+}
+
 interface ResolvedGcOptions {
   readonly keepVersions: number;
   readonly keepHistory: number;
@@ -229,7 +241,7 @@ async function gcScope(env: OpsEnv, scope: Scope, options: ResolvedGcOptions): P
     });
   }
   candidates.sort((a, b) => a.time! - b.time!);
-  const report: GcScopeReport = { tenant: scope.tenant, surface: scope.surface, deleted: [], spared: [], kept };
+  const report: GcScopeReport = { tenant: scope.tenant, surface: scope.surface, deleted: [], spared: [], kept, ...(await partsOf(env, scope, versions, options.dryRun)) };
   if (options.dryRun) {
     report.deleted.push(...candidates.map((v) => item(env, v)));
     return report;
