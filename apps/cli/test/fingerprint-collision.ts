@@ -1,15 +1,23 @@
 // Test helper: a crafted pair of item ids whose canonical exposure lines
 // collide on ingest's unkeyed 64-bit fingerprint (the FNV-1a-style and
-// murmur3-style lanes of packages/core/src/ingest/fingerprint-set.ts, copied
-// here as the attacker would). Found by a 32-bit birthday search: for any
-// first word w1 the FNV lane can be steered back to a fixed state by the
-// second word (w2 = state ^ C, since the lane is a bijection of `state ^ w`),
-// so only the 32-bit murmur lane has to collide: ~2^16 tries, milliseconds.
+// murmur3-style lanes of packages/core/src/ingest/fingerprint-set.ts, over
+// the line's UTF-8 bytes four at a time, copied here as the attacker would).
+// Found by a 32-bit birthday search: for any first word w1 the FNV lane can
+// be steered back to a fixed state by the second word (w2 = state ^ C, since
+// the lane is a bijection of `state ^ w`), so only the 32-bit murmur lane has
+// to collide: ~2^16 usable tries (w2 must be four printable ASCII bytes),
+// well under a second.
 
 const p = 0x01000193;
+const encoder = new TextEncoder();
 
-function lanes(text: string, upTo: number, a = 0x811c9dc5, h = 0x9747b28c ^ text.length): [number, number] {
-  for (let i = 0; i + 1 < upTo; i += 2) [a, h] = step(a, h, text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16));
+function word(b: Uint8Array, i: number): number {
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+}
+
+/** The two lanes after the whole words of `b[0..upTo)`. */
+function lanes(b: Uint8Array, upTo: number, a = 0x811c9dc5, h = 0x9747b28c ^ b.length): [number, number] {
+  for (let i = 0; i + 3 < upTo; i += 4) [a, h] = step(a, h, word(b, i));
   return [a, h];
 }
 
@@ -23,34 +31,35 @@ function step(a: number, h: number, w: number): [number, number] {
   return [a, h];
 }
 
-/** A UTF-16 unit that the canonical line keeps literally (no escape, no surrogate). */
-const plain = (u: number) => u >= 0x100 && (u < 0xd800 || u > 0xdfff) && u !== 0xfeff && u !== 0x2028 && u !== 0x2029;
+/** A byte that an id keeps literally in the raw and the canonical line (printable ASCII, no quote or backslash). */
+const plain = (c: number) => c >= 0x21 && c <= 0x7e && c !== 0x22 && c !== 0x5c;
+const plainWord = (w: number) => plain(w & 0xff) && plain((w >>> 8) & 0xff) && plain((w >>> 16) & 0xff) && plain(w >>> 24);
+const text = (w: number) => String.fromCharCode(w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24);
 
 /**
  * Two different item ids whose canonical lines (built by `line`, which must
- * put the item id last before `"}`) have the same unkeyed fingerprint.
+ * put the item id last before `"}`, in an ASCII line) have the same unkeyed fingerprint.
  */
 export function collidingItemIds(line: (item: string) => string): [string, string] {
   const marker = '\u0001';
   const template = line(marker);
   const at = template.indexOf(marker);
-  // Start the crafted words on a word boundary, after one plain ASCII letter.
-  const pad = at % 2 === 0 ? 'x' + 'y' : 'x';
+  // Start the crafted words on a word boundary, after at least one plain letter.
+  let pad = 'x';
+  while ((at + pad.length) % 4 !== 0) pad += 'y';
   const start = at + pad.length;
-  const C = 0x4e004e00;
+  const C = 0x41424344;
   const seen = new Map<number, string>();
-  const [a0, h0] = lanes(line(pad + '\u4e00\u4e00\u4e00\u4e00Z'), start);
-  for (let n = 0; n < 1 << 24; n++) {
-    const u0 = 0x4e00 + (n & 0x3fff);
-    const u1 = 0x4e00 + (n >>> 14);
-    const w1 = u0 | (u1 << 16);
+  const [a0, h0] = lanes(encoder.encode(line(pad + 'AAAABBBBZ')), start);
+  for (let n = 0; n < 1 << 26; n++) {
+    // Four letters/digits from the counter.
+    const w1 = 0x30303030 + ((n % 75) | (Math.floor(n / 75) % 75 << 8) | (Math.floor(n / 5625) % 75 << 16) | (Math.floor(n / 421875) % 75 << 24));
+    if (!plainWord(w1)) continue;
     const [a1, h1] = step(a0, h0, w1);
     const w2 = (a1 ^ C) >>> 0;
-    const u2 = w2 & 0xffff;
-    const u3 = w2 >>> 16;
-    if (!plain(u2) || !plain(u3)) continue;
+    if (!plainWord(w2)) continue;
     const [, h2] = step(a1, h1, w2);
-    const item = pad + String.fromCharCode(u0, u1, u2, u3) + 'Z';
+    const item = pad + text(w1) + text(w2) + 'Z';
     const other = seen.get(h2);
     if (other !== undefined && other !== item) return [other, item];
     seen.set(h2, item);
@@ -58,13 +67,16 @@ export function collidingItemIds(line: (item: string) => string): [string, strin
   throw new Error('no collision found');
 }
 
-/** The unkeyed 64-bit fingerprint of a text, as two 32-bit words (to check a pair). */
-export function unkeyedFingerprint(text: string): [number, number] {
-  let [a, h] = lanes(text, text.length);
-  if (text.length % 2 === 1) {
-    const w = text.charCodeAt(text.length - 1);
-    a = Math.imul(a ^ w, p);
-    h ^= Math.imul((Math.imul(w, 0xcc9e2d51) << 15) | (Math.imul(w, 0xcc9e2d51) >>> 17), 0x1b873593);
+/** The unkeyed 64-bit fingerprint of a text (of its UTF-8 bytes), as two 32-bit words (to check a pair). */
+export function unkeyedFingerprint(textValue: string): [number, number] {
+  const b = encoder.encode(textValue);
+  let [a, h] = lanes(b, b.length);
+  const rest = b.length & 3;
+  if (rest !== 0) {
+    let t = 0;
+    for (let i = 0; i < rest; i++) t |= b[b.length - rest + i]! << (8 * i);
+    a = Math.imul(a ^ t, p);
+    h ^= Math.imul((Math.imul(t, 0xcc9e2d51) << 15) | (Math.imul(t, 0xcc9e2d51) >>> 17), 0x1b873593);
   }
   a ^= a >>> 15;
   a = Math.imul(a, 0x2c1b3c6d);

@@ -1,6 +1,7 @@
-import { Interner } from '../compute/interner.js';
 import { NO_USER } from '../compute/event-table.js';
-import { FP, fingerprint, type FingerprintKey } from './fingerprint-set.js';
+import { FP, fingerprintBytes, type FingerprintKey } from './fingerprint-set.js';
+import { ByteInterner } from './byte-interner.js';
+import { F_ITEM, F_RANK, F_REQUEST, F_SESSION, F_SURFACE, F_TENANT, F_TS, F_USER, RawScan, scanRawLine } from './raw-scanner.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES } from './line-splitter.js';
 import { canonicalLine, checkRawEvent, type RejectReason } from './raw-event.js';
 
@@ -48,11 +49,8 @@ export interface ChunkResult {
   readonly canonical: Uint8Array;
   /** Byte offset just past each event's line in `canonical`. */
   readonly ends: Uint32Array;
-  /** Each event's 128-bit fingerprint: unkeyed part (hi, lo), keyed part (khi, klo). */
-  readonly fpHi: Uint32Array;
-  readonly fpLo: Uint32Array;
-  readonly fpKhi: Uint32Array;
-  readonly fpKlo: Uint32Array;
+  /** Each event's 128-bit fingerprint, four words per event: unkeyed part (hi, lo), keyed part (hi, lo). */
+  readonly fp: Uint32Array;
   /** Local ids (into this dictionary's delta-ordered values). */
   readonly session: Uint32Array;
   readonly item: Uint32Array;
@@ -67,15 +65,24 @@ export interface ChunkResult {
 
 /**
  * Per-thread interning state. Each value crosses to the merging thread
- * once: a chunk result carries only the values it added.
+ * once: a chunk result carries only the values it added. Values are interned
+ * by their bytes ({@link ByteInterner}), straight from the raw line.
  * @since 0.1.0
  */
 export class LocalDictionary {
   private stream = '';
-  private sessions = new Interner();
-  private items = new Interner();
-  private users = new Interner();
-  private sent = { sessions: 0, items: 0, users: 0 };
+  private sessions = new ByteInterner();
+  private items = new ByteInterner();
+  private users = new ByteInterner();
+  private sentItems = 0;
+  private sentUsers = 0;
+  /** The last session / user seen in raw bytes (start, end in the current chunk) and its id. */
+  private lastSessionAt = -1;
+  private lastSessionEnd = -1;
+  private lastSessionId = -1;
+  private lastUserAt = -1;
+  private lastUserEnd = -1;
+  private lastUserId = -1;
 
   constructor(readonly id: number) {}
 
@@ -83,32 +90,47 @@ export class LocalDictionary {
   use(stream: string): void {
     if (stream === this.stream) return;
     this.stream = stream;
-    this.sessions = new Interner();
-    this.items = new Interner();
-    this.users = new Interner();
-    this.sent = { sessions: 0, items: 0, users: 0 };
+    this.sessions = new ByteInterner();
+    this.items = new ByteInterner();
+    this.users = new ByteInterner();
+    this.sentItems = 0;
+    this.sentUsers = 0;
     this.lastSessionId = -1;
     this.lastUserId = -1;
   }
 
-  private lastSession = '';
-  private lastSessionId = -1;
-  private lastUser = '';
-  private lastUserId = -1;
+  /** Begins a chunk (the byte-range shortcuts refer to the previous one). */
+  begin(): void {
+    this.lastSessionId = -1;
+    this.lastUserId = -1;
+  }
 
   session(v: string): number {
-    // Raw logs usually carry a session's events together: skip the map lookup for repeats.
-    if (v === this.lastSession && this.lastSessionId >= 0) return this.lastSessionId;
-    this.lastSession = v;
-    return (this.lastSessionId = this.sessions.intern(v));
+    return this.sessions.intern(v);
   }
   item(v: string): number {
     return this.items.intern(v);
   }
   user(v: string): number {
-    if (v === this.lastUser && this.lastUserId >= 0) return this.lastUserId;
-    this.lastUser = v;
-    return (this.lastUserId = this.users.intern(v));
+    return this.users.intern(v);
+  }
+
+  /** The session of the ASCII bytes `b[s..e)` of the current chunk. */
+  sessionAt(b: Uint8Array, s: number, e: number): number {
+    // Raw logs usually carry a session's events together: compare with the last one before hashing.
+    if (this.lastSessionId >= 0 && sameBytes(b, s, e, this.lastSessionAt, this.lastSessionEnd)) return this.lastSessionId;
+    this.lastSessionAt = s;
+    this.lastSessionEnd = e;
+    return (this.lastSessionId = this.sessions.internAscii(b, s, e));
+  }
+  itemAt(b: Uint8Array, s: number, e: number): number {
+    return this.items.internAscii(b, s, e);
+  }
+  userAt(b: Uint8Array, s: number, e: number): number {
+    if (this.lastUserId >= 0 && sameBytes(b, s, e, this.lastUserAt, this.lastUserEnd)) return this.lastUserId;
+    this.lastUserAt = s;
+    this.lastUserEnd = e;
+    return (this.lastUserId = this.users.internAscii(b, s, e));
   }
 
   /**
@@ -120,158 +142,242 @@ export class LocalDictionary {
   takeNew(): { sessions: string[]; items: string[]; users: string[] } {
     const out = {
       sessions: this.sessions.values,
-      items: this.items.values.slice(this.sent.items),
-      users: this.users.values.slice(this.sent.users),
+      items: this.items.values.slice(this.sentItems),
+      users: this.users.values.slice(this.sentUsers),
     };
-    this.sent = { sessions: 0, items: this.items.size, users: this.users.size };
-    this.sessions = new Interner();
+    this.sentItems = this.items.size;
+    this.sentUsers = this.users.size;
+    this.sessions = new ByteInterner();
     this.lastSessionId = -1;
+    this.lastUserId = -1;
     return out;
   }
+}
+
+/** Whether `b[s..e)` equals `b[t..u)`. */
+function sameBytes(b: Uint8Array, s: number, e: number, t: number, u: number): boolean {
+  if (e - s !== u - t) return false;
+  for (let k = 0; k < e - s; k++) if (b[s + k] !== b[t + k]) return false;
+  return true;
 }
 
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const encoder = new TextEncoder();
 
-const NON_ASCII = /[\u0080-\uffff]/;
-
-/** UTF-8 length of a string (only called for the rare non-ASCII line). */
-function utf8Length(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
-/** Canonical lines of a chunk, encoded to UTF-8 once at the end (one call instead of one per line). */
-class CanonicalLines {
-  private lines: string[] = [];
-  /** Byte length so far. */
-  length = 0;
-  push(line: string): void {
-    this.lines.push(line);
-    this.length += (NON_ASCII.test(line) ? utf8Length(line) : line.length) + 1;
-  }
-  bytes(): Uint8Array {
-    return this.lines.length === 0 ? new Uint8Array(0) : encoder.encode(this.lines.join('\n') + '\n');
-  }
-}
-
 /** Characters `String.prototype.trim` removes, for the ones that can start a line. */
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
-function growU32(a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
-  const next = new Uint32Array(a.length * 2);
+/** Growable columns of a chunk's kept events, and their canonical lines as UTF-8 bytes. */
+class ChunkColumns {
+  n = 0;
+  cap: number;
+  ends: Uint32Array<ArrayBuffer>;
+  fp: Uint32Array<ArrayBuffer>;
+  session: Uint32Array<ArrayBuffer>;
+  item: Uint32Array<ArrayBuffer>;
+  user: Uint32Array<ArrayBuffer>;
+  secondsMs: Float64Array<ArrayBuffer>;
+  nanos: Uint32Array<ArrayBuffer>;
+  out: Uint8Array<ArrayBuffer>;
+  /** Bytes of `out` in use. */
+  at = 0;
+
+  constructor(inputBytes: number) {
+    // Raw events are ~100+ bytes; a canonical line is never longer than its plain raw line.
+    this.cap = Math.max(64, Math.ceil(inputBytes / 96));
+    this.ends = new Uint32Array(this.cap);
+    this.fp = new Uint32Array(this.cap * 4);
+    this.session = new Uint32Array(this.cap);
+    this.item = new Uint32Array(this.cap);
+    this.user = new Uint32Array(this.cap);
+    this.secondsMs = new Float64Array(this.cap);
+    this.nanos = new Uint32Array(this.cap);
+    this.out = new Uint8Array(inputBytes + 1024);
+  }
+
+  /** Room for one more event whose canonical line takes at most `bytes` bytes. */
+  reserve(bytes: number): void {
+    if (this.n === this.cap) {
+      this.cap *= 2;
+      this.ends = grow(this.ends, this.cap);
+      this.fp = grow(this.fp, this.cap * 4);
+      this.session = grow(this.session, this.cap);
+      this.item = grow(this.item, this.cap);
+      this.user = grow(this.user, this.cap);
+      this.secondsMs = grow(this.secondsMs, this.cap);
+      this.nanos = grow(this.nanos, this.cap);
+    }
+    if (this.at + bytes > this.out.length) this.out = grow(this.out, Math.max(this.out.length * 2, this.at + bytes));
+  }
+}
+
+function grow<T extends Uint8Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(a: T, length: number): T {
+  const next = new (a.constructor as new (n: number) => T)(length);
   next.set(a);
   return next;
 }
 
-function growF64(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
-  const next = new Float64Array(a.length * 2);
-  next.set(a);
-  return next;
+/** A constant fragment of the canonical line, as bytes. */
+const frag = (text: string) => encoder.encode(text);
+const OPEN_TS = frag('{"v":1,"ts":"');
+const TENANT = frag('","tenant":"');
+const SURFACE = frag('","surface":"');
+const SESSION = frag('","session_id":"');
+const ITEM = frag('","item_id":"');
+const USER = frag(',"user_id":"');
+const REQUEST = frag(',"request_id":"');
+const RANK = frag(',"rank":');
+
+function put(out: Uint8Array, at: number, b: Uint8Array, s: number, e: number): number {
+  for (let i = s; i < e; i++) out[at++] = b[i]!;
+  return at;
 }
 
-/** Lines of a chunk as strings, or per-line results when the chunk is not all valid UTF-8. */
-type ChunkLine = { text: string; bytes: number } | { invalid: string; bytes: number } | { tooLong: string; bytes: number } | null;
-
-function* chunkLines(bytes: Uint8Array): Generator<ChunkLine> {
-  let text: string | undefined;
-  try {
-    text = strict.decode(bytes);
-  } catch {
-    text = undefined;
-  }
-  if (text !== undefined) {
-    let start = 0;
-    const n = text.length;
-    while (start < n) {
-      let nl = text.indexOf('\n', start);
-      if (nl === -1) nl = n;
-      let end = nl;
-      if (end > start && text.charCodeAt(end - 1) === 13) end--;
-      const line = text.slice(start, end);
-      start = nl + 1;
-      // Only a line this long can exceed the byte limit; measure it exactly.
-      const byteLength = line.length * 3 > MAX_LINE_BYTES ? encoder.encode(line).length : line.length;
-      if (byteLength > MAX_LINE_BYTES) yield { tooLong: lossy.decode(encoder.encode(line).subarray(0, TOO_LONG_PREFIX_BYTES)), bytes: byteLength };
-      else yield line.length === 0 ? null : { text: line, bytes: byteLength };
-    }
-    return;
-  }
-  // Slow path, for chunks with invalid UTF-8 somewhere: decode line by line.
-  let start = 0;
-  while (start < bytes.length) {
-    let nl = bytes.indexOf(10, start);
-    if (nl === -1) nl = bytes.length;
-    let end = nl;
-    if (end > start && bytes[end - 1] === 13) end--;
-    const view = bytes.subarray(start, end);
-    start = nl + 1;
-    if (view.length === 0) yield null;
-    else if (view.length > MAX_LINE_BYTES) yield { tooLong: lossy.decode(view.subarray(0, TOO_LONG_PREFIX_BYTES)), bytes: view.length };
-    else {
-      try {
-        yield { text: strict.decode(view), bytes: view.length };
-      } catch {
-        yield { invalid: lossy.decode(view), bytes: view.length };
-      }
-    }
-  }
+function putAll(out: Uint8Array, at: number, f: Uint8Array): number {
+  for (let i = 0; i < f.length; i++) out[at++] = f[i]!;
+  return at;
 }
+
+/** Whether `b[s..e)` equals the bytes `want`. */
+function equalBytes(b: Uint8Array, s: number, e: number, want: Uint8Array): boolean {
+  if (e - s !== want.length) return false;
+  for (let k = 0; k < want.length; k++) if (b[s + k] !== want[k]) return false;
+  return true;
+}
+
+/** Per-context bytes the scanner compares with. */
+const ctxBytes = new WeakMap<ChunkContext, { tenant: Uint8Array; surface: Uint8Array; day: Uint8Array }>();
+let lastCtx: { ctx: ChunkContext; bytes: { tenant: Uint8Array; surface: Uint8Array; day: Uint8Array } } | undefined;
+
+function bytesOf(ctx: ChunkContext): { tenant: Uint8Array; surface: Uint8Array; day: Uint8Array } {
+  if (lastCtx?.ctx === ctx) return lastCtx.bytes;
+  let bytes = ctxBytes.get(ctx);
+  if (!bytes) ctxBytes.set(ctx, (bytes = { tenant: encoder.encode(ctx.tenant), surface: encoder.encode(ctx.surface), day: encoder.encode(ctx.day) }));
+  lastCtx = { ctx, bytes };
+  return bytes;
+}
+
+/** Parsing options (tests turn the byte scanner off to compare it with the general path). @since 0.5.0 */
+export interface ParseChunkOptions {
+  /** Use the byte scanner for plain lines (default true). */
+  readonly scanner?: boolean;
+}
+
+const scan = new RawScan();
 
 /**
  * Parses a block of whole raw lines (the last one may lack its newline only
  * at the end of a file). Semantics are exactly those of the line-by-line
  * reference path (`ingestDayReference`): same reasons, same canonical lines,
  * same counts; a test runs both on random inputs.
+ *
+ * Lines of the plain shape are read by the byte scanner ({@link scanRawLine})
+ * and their canonical bytes copied; every other line is decoded and goes
+ * through `JSON.parse` and `checkRawEvent`.
  * @since 0.1.0
  */
-export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary): ChunkResult {
+export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary, options: ParseChunkOptions = {}): ChunkResult {
   dict.use(ctx.stream);
+  dict.begin();
+  const useScanner = options.scanner !== false;
+  const want = bytesOf(ctx);
   const rejects: ChunkReject[] = [];
   let lines = 0;
   let read = 0;
   let otherScope = 0;
   let outOfWindow = 0;
-  let cap = 1024;
-  let n = 0;
-  let ends = new Uint32Array(cap);
-  let fpHi = new Uint32Array(cap);
-  let fpLo = new Uint32Array(cap);
-  let fpKhi = new Uint32Array(cap);
-  let fpKlo = new Uint32Array(cap);
-  let session = new Uint32Array(cap);
-  let item = new Uint32Array(cap);
-  let user = new Uint32Array(cap);
-  let secondsMs = new Float64Array(cap);
-  let nanos = new Uint32Array(cap);
-  const canonical = new CanonicalLines();
+  const c = new ChunkColumns(bytes.length);
+  const start = scan.start;
+  const end = scan.end;
 
-  for (const line of chunkLines(bytes)) {
+  let pos = 0;
+  const total = bytes.length;
+  while (pos < total) {
+    let nl = bytes.indexOf(10, pos);
+    if (nl === -1) nl = total;
+    const s = pos;
+    let e = nl;
+    pos = nl + 1;
+    if (e > s && bytes[e - 1] === 13) e--;
     lines++;
-    if (line === null) continue;
-    if ('tooLong' in line) {
+    if (e === s) continue;
+    if (e - s > MAX_LINE_BYTES) {
       read++;
-      rejects.push({ line: lines, reason: 'line_too_long', detail: `line is ${line.bytes} bytes; the limit is 1 MiB`, raw: line.tooLong, truncated: true });
+      rejects.push({ line: lines, reason: 'line_too_long', detail: `line is ${e - s} bytes; the limit is 1 MiB`, raw: lossy.decode(bytes.subarray(s, s + TOO_LONG_PREFIX_BYTES)), truncated: true });
       continue;
     }
-    if ('invalid' in line) {
+    if (useScanner && scanRawLine(bytes, s, e, scan)) {
       read++;
-      rejects.push({ line: lines, reason: 'invalid_utf8', detail: 'line is not valid UTF-8', raw: line.invalid });
+      if (!equalBytes(bytes, start[F_TENANT]!, end[F_TENANT]!, want.tenant) || !equalBytes(bytes, start[F_SURFACE]!, end[F_SURFACE]!, want.surface)) {
+        otherScope++;
+        continue;
+      }
+      // `ts` starts with the day (`YYYY-MM-DD`, ten bytes).
+      if (!equalBytes(bytes, start[F_TS]!, start[F_TS]! + 10, want.day)) {
+        outOfWindow++;
+        continue;
+      }
+      c.reserve(e - s + 1);
+      const out = c.out;
+      const lineStart = c.at;
+      let at = lineStart;
+      if (scan.canonical) at = put(out, at, bytes, s, e);
+      else {
+        at = putAll(out, at, OPEN_TS);
+        at = put(out, at, bytes, start[F_TS]!, end[F_TS]!);
+        at = putAll(out, at, TENANT);
+        at = put(out, at, bytes, start[F_TENANT]!, end[F_TENANT]!);
+        at = putAll(out, at, SURFACE);
+        at = put(out, at, bytes, start[F_SURFACE]!, end[F_SURFACE]!);
+        at = putAll(out, at, SESSION);
+        at = put(out, at, bytes, start[F_SESSION]!, end[F_SESSION]!);
+        at = putAll(out, at, ITEM);
+        at = put(out, at, bytes, start[F_ITEM]!, end[F_ITEM]!);
+        out[at++] = 0x22;
+        if (start[F_USER]! >= 0) {
+          at = putAll(out, at, USER);
+          at = put(out, at, bytes, start[F_USER]!, end[F_USER]!);
+          out[at++] = 0x22;
+        }
+        if (start[F_REQUEST]! >= 0) {
+          at = putAll(out, at, REQUEST);
+          at = put(out, at, bytes, start[F_REQUEST]!, end[F_REQUEST]!);
+          out[at++] = 0x22;
+        }
+        if (start[F_RANK]! >= 0) {
+          at = putAll(out, at, RANK);
+          at = put(out, at, bytes, start[F_RANK]!, end[F_RANK]!);
+        }
+        out[at++] = 0x7d;
+      }
+      const n = c.n;
+      fingerprintBytes(out, lineStart, at, ctx.fpKey);
+      out[at++] = 10;
+      c.at = at;
+      c.ends[n] = at;
+      c.fp[n * 4] = FP[0]!;
+      c.fp[n * 4 + 1] = FP[1]!;
+      c.fp[n * 4 + 2] = FP[2]!;
+      c.fp[n * 4 + 3] = FP[3]!;
+      c.session[n] = dict.sessionAt(bytes, start[F_SESSION]!, end[F_SESSION]!);
+      c.item[n] = dict.itemAt(bytes, start[F_ITEM]!, end[F_ITEM]!);
+      c.user[n] = start[F_USER]! < 0 ? NO_USER : dict.userAt(bytes, start[F_USER]!, end[F_USER]!);
+      c.secondsMs[n] = scan.secondsMs;
+      c.nanos[n] = scan.nanos;
+      c.n = n + 1;
       continue;
     }
-    const text = line.text;
+    let text: string;
+    try {
+      text = strict.decode(bytes.subarray(s, e));
+    } catch {
+      read++;
+      rejects.push({ line: lines, reason: 'invalid_utf8', detail: 'line is not valid UTF-8', raw: lossy.decode(bytes.subarray(s, e)) });
+      continue;
+    }
     // Whitespace-only lines are blank; test the first character before paying for a trimmed copy.
     if (isSpace(text.charCodeAt(0)) && text.trim() === '') continue;
     read++;
@@ -287,44 +393,37 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
       rejects.push({ line: lines, reason: result.reason, detail: result.detail, raw: text });
       continue;
     }
-    const e = result.event;
-    if (e.tenant !== ctx.tenant || e.surface !== ctx.surface) {
+    const ev = result.event;
+    if (ev.tenant !== ctx.tenant || ev.surface !== ctx.surface) {
       otherScope++;
       continue;
     }
-    if (!e.ts.startsWith(ctx.day)) {
+    if (!ev.ts.startsWith(ctx.day)) {
       outOfWindow++;
       continue;
     }
-    if (n === cap) {
-      cap *= 2;
-      ends = growU32(ends);
-      fpHi = growU32(fpHi);
-      fpLo = growU32(fpLo);
-      fpKhi = growU32(fpKhi);
-      fpKlo = growU32(fpKlo);
-      session = growU32(session);
-      item = growU32(item);
-      user = growU32(user);
-      secondsMs = growF64(secondsMs);
-      nanos = growU32(nanos);
-    }
-    const canon = canonicalLine(e);
-    fingerprint(canon, ctx.fpKey);
-    fpHi[n] = FP[0]!;
-    fpLo[n] = FP[1]!;
-    fpKhi[n] = FP[2]!;
-    fpKlo[n] = FP[3]!;
-    canonical.push(canon);
-    ends[n] = canonical.length;
-    session[n] = dict.session(e.session_id);
-    item[n] = dict.item(e.item_id);
-    user[n] = e.user_id === undefined ? NO_USER : dict.user(e.user_id);
-    secondsMs[n] = result.secondsMs;
-    nanos[n] = result.nanos;
-    n++;
+    const canon = canonicalLine(ev);
+    c.reserve(canon.length * 3 + 1);
+    const n = c.n;
+    const lineStart = c.at;
+    const at = lineStart + encoder.encodeInto(canon, c.out.subarray(lineStart)).written;
+    fingerprintBytes(c.out, lineStart, at, ctx.fpKey);
+    c.out[at] = 10;
+    c.at = at + 1;
+    c.ends[n] = c.at;
+    c.fp[n * 4] = FP[0]!;
+    c.fp[n * 4 + 1] = FP[1]!;
+    c.fp[n * 4 + 2] = FP[2]!;
+    c.fp[n * 4 + 3] = FP[3]!;
+    c.session[n] = dict.session(ev.session_id);
+    c.item[n] = dict.item(ev.item_id);
+    c.user[n] = ev.user_id === undefined ? NO_USER : dict.user(ev.user_id);
+    c.secondsMs[n] = result.secondsMs;
+    c.nanos[n] = result.nanos;
+    c.n = n + 1;
   }
   const fresh = dict.takeNew();
+  const n = c.n;
   return {
     dictId: dict.id,
     lines,
@@ -333,17 +432,14 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     outOfWindow,
     rejects,
     events: n,
-    canonical: canonical.bytes(),
-    ends: ends.slice(0, n),
-    fpHi: fpHi.slice(0, n),
-    fpLo: fpLo.slice(0, n),
-    fpKhi: fpKhi.slice(0, n),
-    fpKlo: fpKlo.slice(0, n),
-    session: session.slice(0, n),
-    item: item.slice(0, n),
-    user: user.slice(0, n),
-    secondsMs: secondsMs.slice(0, n),
-    nanos: nanos.slice(0, n),
+    canonical: c.out.subarray(0, c.at),
+    ends: c.ends.subarray(0, n),
+    fp: c.fp.subarray(0, n * 4),
+    session: c.session.subarray(0, n),
+    item: c.item.subarray(0, n),
+    user: c.user.subarray(0, n),
+    secondsMs: c.secondsMs.subarray(0, n),
+    nanos: c.nanos.subarray(0, n),
     newSessions: fresh.sessions,
     newItems: fresh.items,
     newUsers: fresh.users,
@@ -352,5 +448,5 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
 
 /** The buffers of a result that can be transferred between threads without copying. @since 0.1.0 */
 export function transferables(result: ChunkResult): ArrayBuffer[] {
-  return [result.canonical, result.ends, result.fpHi, result.fpLo, result.fpKhi, result.fpKlo, result.session, result.item, result.user, result.secondsMs, result.nanos].map((a) => a.buffer as ArrayBuffer);
+  return [result.canonical, result.ends, result.fp, result.session, result.item, result.user, result.secondsMs, result.nanos].map((a) => a.buffer as ArrayBuffer);
 }

@@ -50,6 +50,7 @@ export class DayOutputs {
   private pendingLength = 0;
   private readonly quarantineKey: string;
   private readonly quarantineArea: ObjectStorage;
+  private readonly maxEvents: number;
 
   private constructor(
     private readonly env: PipelineEnv,
@@ -60,6 +61,7 @@ export class DayOutputs {
     quarantine: { readonly storage: ObjectStorage; readonly key: string } | undefined,
   ) {
     this.hash = env.sha256();
+    this.maxEvents = env.limits.max_events_per_run;
     this.quarantineKey = quarantine?.key ?? keys.quarantine(scope, day);
     this.quarantineArea = quarantine?.storage ?? env.areas.quarantine;
   }
@@ -103,7 +105,8 @@ export class DayOutputs {
 
   /** Counts one accepted event (guardrail `max_events_per_run`). */
   accepted(): void {
-    checkLimit(this.env.limits, 'max_events_per_run', ++this.counts.accepted, `day ${this.day}`);
+    // Runs once per event: compare here, build the error's detail only when it is thrown.
+    if (++this.counts.accepted > this.maxEvents) checkLimit(this.env.limits, 'max_events_per_run', this.counts.accepted, `day ${this.day}`);
   }
 
   /** Appends canonical bytes or text. */

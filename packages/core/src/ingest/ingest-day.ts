@@ -119,9 +119,21 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
       }
       continue;
     }
-    const all = concatBytes(parts, size);
-    yield { kind: 'block', bytes: all.subarray(0, cut) };
-    parts = cut < size ? [all.slice(cut)] : [];
+    // The block gets a buffer of its own, exactly its size (a worker takes it over without a copy); the rest stays a view.
+    const block = new Uint8Array(cut);
+    const rest: Uint8Array[] = [];
+    let at = 0;
+    for (const p of parts) {
+      if (at >= cut) rest.push(p);
+      else if (at + p.length <= cut) block.set(p, at);
+      else {
+        block.set(p.subarray(0, cut - at), at);
+        rest.push(p.subarray(cut - at));
+      }
+      at += p.length;
+    }
+    yield { kind: 'block', bytes: block };
+    parts = rest;
     size -= cut;
   }
   if (skipping) yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes - (skipping.last === 13 ? 1 : 0) };
@@ -159,7 +171,10 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   const pieceStats: { uri: string; start?: number; end?: number; lines: number; bytes: number }[] = [];
   const counts = out.counts;
   const fpKey = randomFingerprintKey();
-  const seen = new FingerprintSet(undefined, fpKey);
+  // Sized for the raw bytes so the table seldom grows while it is largest. Raw events are ~100–200 bytes; guessing
+  // low (160) costs at most one doubling, guessing high would hold up to twice the memory all day. Unknown sizes start small.
+  const rawBytes = pieces.reduce((sum, p) => sum + (p.range ? p.range.end - p.range.start : (p.input.size ?? 0)), 0);
+  const seen = new FingerprintSet(Math.max(1 << 16, Math.floor(rawBytes / 160)), fpKey);
   const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
@@ -171,6 +186,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
     counts.other_scope += r.otherScope;
     counts.out_of_window += r.outOfWindow;
     for (const j of r.rejects) await out.reject(source, lineBase + j.line, j.reason, j.detail, j.raw, j.truncated === true);
+    const fp = r.fp;
     let t = translate.get(r.dictId);
     if (!t) translate.set(r.dictId, (t = { items: [], users: [] }));
     let sessions: number[] | undefined;
@@ -189,7 +205,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       for (let k = 0; k < r.events; k++) {
         const lineEnd = r.ends[k]!;
         const b = bucketOf[r.session[k]!]!;
-        if (!seen.add(r.fpHi[k]!, r.fpLo[k]!, r.fpKhi[k]!, r.fpKlo[k]!)) {
+        if (!seen.add(fp[k * 4]!, fp[k * 4 + 1]!, fp[k * 4 + 2]!, fp[k * 4 + 3]!)) {
           counts.duplicates++;
           buckets.duplicates[b]!++;
           if (runEvents > 0) await buckets.write(runBucket, r.canonical.subarray(runStart, prevEnd), runEvents);
@@ -212,21 +228,25 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       return;
     }
     const shardOk = shard ? Uint8Array.from(r.newSessions, (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
+    // The per-event loop of the main thread: locals only, no property chains.
+    const { ends, session, item, user, secondsMs, nanos } = r;
+    const items = t.items;
+    const users = t.users;
     let runStart = 0;
     let prevEnd = 0;
     for (let k = 0; k < r.events; k++) {
-      const lineEnd = r.ends[k]!;
+      const lineEnd = ends[k]!;
       let keep = false;
-      if (shardOk && shardOk[r.session[k]!] === 0) {
+      if (shardOk && shardOk[session[k]!] === 0) {
         counts.other_shard = (counts.other_shard ?? 0) + 1;
-      } else if (!seen.add(r.fpHi[k]!, r.fpLo[k]!, r.fpKhi[k]!, r.fpKlo[k]!)) {
+      } else if (!seen.add(fp[k * 4]!, fp[k * 4 + 1]!, fp[k * 4 + 2]!, fp[k * 4 + 3]!)) {
         counts.duplicates++;
       } else {
         keep = true;
         out.accepted();
         if (table) {
-          const u = r.user[k]!;
-          table.addRow(sessions![r.session[k]!]!, t.items[r.item[k]!]!, u === NO_USER ? NO_USER : t.users[u]!, r.secondsMs[k]!, r.nanos[k]!);
+          const u = user[k]!;
+          table.addRow(sessions![session[k]!]!, items[item[k]!]!, u === NO_USER ? NO_USER : users[u]!, secondsMs[k]!, nanos[k]!);
         }
       }
       if (!keep) {

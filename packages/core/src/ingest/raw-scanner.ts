@@ -1,0 +1,255 @@
+/**
+ * A byte-level scanner for the common shape of a raw exposure line: one flat
+ * JSON object of the known keys, each at most once, plain printable-ASCII
+ * strings without escapes or surrounding spaces, `"v":1`, a non-negative
+ * integer `rank` written plainly, and a UTC timestamp `YYYY-MM-DDTHH:MM:SS[.f]Z`.
+ * Such a line needs no `JSON.parse`, no object walk, no string per field and
+ * no re-encoding: its canonical line is copied byte for byte.
+ *
+ * The scanner only ever says "this line is valid and here are its fields" or
+ * "not sure". Everything it does not recognise (escapes, non-ASCII, unknown
+ * or repeated keys, other number spellings, offsets, empty or padded ids,
+ * bad syntax) goes to the `JSON.parse` + `checkRawEvent` path unchanged, so
+ * reject reasons and details stay those of that path; a property test holds
+ * the two paths to the same results on generated and mutated lines.
+ */
+
+/** Field slots of {@link RawScan}. */
+export const F_V = 0;
+export const F_TS = 1;
+export const F_TENANT = 2;
+export const F_SURFACE = 3;
+export const F_SESSION = 4;
+export const F_ITEM = 5;
+export const F_USER = 6;
+export const F_REQUEST = 7;
+export const F_RANK = 8;
+
+/** v, ts, tenant, surface, session_id, item_id. */
+const REQUIRED = 0b111111;
+
+/**
+ * Where the fields of the last accepted line are (byte offsets into the
+ * scanned buffer, end exclusive; `start[f] === -1` when the field is absent
+ * or an empty optional string, which the canonical form omits).
+ */
+export class RawScan {
+  readonly start = new Int32Array(9);
+  readonly end = new Int32Array(9);
+  /** Keys were already in canonical order, with no whitespace and no omitted empty field: the line is its own canonical form. */
+  canonical = false;
+  /** Epoch ms of the timestamp's whole second, and nanoseconds within it. */
+  secondsMs = 0;
+  nanos = 0;
+}
+
+const Q = 0x22; // "
+const BS = 0x5c; // \
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d;
+}
+
+/**
+ * Which known key the bytes `b[s..e)` spell, or -1. Keys are told apart by
+ * length and first byte, then compared in full.
+ */
+function keyOf(b: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  const c = b[s];
+  switch (n) {
+    case 1:
+      return c === 0x76 ? F_V : -1; // v
+    case 2:
+      return c === 0x74 && b[s + 1] === 0x73 ? F_TS : -1; // ts
+    case 4:
+      return c === 0x72 && b[s + 1] === 0x61 && b[s + 2] === 0x6e && b[s + 3] === 0x6b ? F_RANK : -1; // rank
+    case 6:
+      return c === 0x74 && same(b, s, 'tenant') ? F_TENANT : -1;
+    case 7:
+      if (c === 0x73) return same(b, s, 'surface') ? F_SURFACE : -1;
+      if (c === 0x69) return same(b, s, 'item_id') ? F_ITEM : -1;
+      if (c === 0x75) return same(b, s, 'user_id') ? F_USER : -1;
+      return -1;
+    case 10:
+      if (c === 0x73) return same(b, s, 'session_id') ? F_SESSION : -1;
+      if (c === 0x72) return same(b, s, 'request_id') ? F_REQUEST : -1;
+      return -1;
+    default:
+      return -1;
+  }
+}
+
+function same(b: Uint8Array, s: number, key: string): boolean {
+  for (let i = 1; i < key.length; i++) if (b[s + i] !== key.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Scans the line `b[s..e)` (no newline). Returns true when the line is a
+ * valid raw event of the plain shape, with its fields in `out`; false means
+ * "take the general path", never "invalid".
+ */
+export function scanRawLine(b: Uint8Array, s: number, e: number, out: RawScan): boolean {
+  const start = out.start;
+  const end = out.end;
+  let i = s;
+  while (i < e && isWs(b[i]!)) i++;
+  let plain = i === s;
+  if (i >= e || b[i] !== 0x7b) return false; // {
+  i++;
+  let seen = 0;
+  let last = -1;
+  for (;;) {
+    while (i < e && isWs(b[i]!)) {
+      i++;
+      plain = false;
+    }
+    if (i >= e || b[i] !== Q) return false;
+    const ks = ++i;
+    while (i < e && b[i] !== Q) {
+      if (b[i] === BS) return false;
+      i++;
+    }
+    if (i >= e) return false;
+    const f = keyOf(b, ks, i);
+    if (f < 0 || (seen & (1 << f)) !== 0) return false;
+    seen |= 1 << f;
+    if (f < last) plain = false;
+    last = f;
+    i++;
+    while (i < e && isWs(b[i]!)) {
+      i++;
+      plain = false;
+    }
+    if (i >= e || b[i] !== 0x3a) return false; // :
+    i++;
+    while (i < e && isWs(b[i]!)) {
+      i++;
+      plain = false;
+    }
+    if (i >= e) return false;
+    if (f === F_V) {
+      if (b[i] !== 0x31) return false; // exactly `1`
+      start[F_V] = i;
+      end[F_V] = ++i;
+    } else if (f === F_RANK) {
+      const ds = i;
+      const c = b[i]!;
+      if (c === 0x30) i++;
+      else if (c >= 0x31 && c <= 0x39) {
+        i++;
+        while (i < e && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+        // Up to 15 digits is always a safe integer; longer ones take the general path.
+        if (i - ds > 15) return false;
+      } else return false;
+      start[F_RANK] = ds;
+      end[F_RANK] = i;
+    } else {
+      if (b[i] !== Q) return false;
+      const vs = ++i;
+      // Printable ASCII only: no escapes, no control bytes (invalid JSON), no UTF-8 (validated and trimmed by the general path).
+      for (;;) {
+        if (i >= e) return false;
+        const c = b[i]!;
+        if (c === Q) break;
+        if (c < 0x20 || c > 0x7e || c === BS) return false;
+        i++;
+      }
+      const ve = i++;
+      if (ve === vs) {
+        // Empty: an error for the required ids and ts, an omitted field for user_id / request_id.
+        if (f !== F_USER && f !== F_REQUEST) return false;
+        start[f] = -1;
+        plain = false;
+      } else {
+        // Surrounding spaces are trimmed by the general path.
+        if (b[vs] === 0x20 || b[ve - 1] === 0x20) return false;
+        start[f] = vs;
+        end[f] = ve;
+      }
+    }
+    while (i < e && isWs(b[i]!)) {
+      i++;
+      plain = false;
+    }
+    if (i >= e) return false;
+    const c = b[i++];
+    if (c === 0x2c) continue; // ,
+    if (c !== 0x7d) return false; // }
+    break;
+  }
+  if (i !== e) {
+    while (i < e && isWs(b[i]!)) i++;
+    if (i !== e) return false;
+    plain = false;
+  }
+  if ((seen & REQUIRED) !== REQUIRED) return false;
+  if ((seen & (1 << F_USER)) === 0) start[F_USER] = -1;
+  if ((seen & (1 << F_REQUEST)) === 0) start[F_REQUEST] = -1;
+  if ((seen & (1 << F_RANK)) === 0) start[F_RANK] = -1;
+  out.canonical = plain;
+  return scanTimestamp(b, start[F_TS]!, end[F_TS]!, out);
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const NANO_SCALE = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
+
+function digit(b: Uint8Array, i: number): number {
+  const d = b[i]! - 0x30;
+  return d >= 0 && d <= 9 ? d : -100_000;
+}
+
+/** Milliseconds since the epoch of `year-month-day 00:00Z` (proleptic Gregorian; as the contracts' parser computes it). */
+function epochDayMs(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = (month + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return (era * 146_097 + doe - 719_468) * 86_400_000;
+}
+
+// The date part of the previous timestamp (as one number) and its epoch ms: events of a day share it.
+let lastDate = -1;
+let lastDateMs = 0;
+
+/**
+ * The already-canonical UTC timestamp `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` (upper
+ * case T and Z, a real calendar date, hours ≤ 23, minutes and seconds ≤ 59),
+ * the form `canonicalTimestampParts` returns unchanged. Anything else (offsets,
+ * lower case, leap seconds, bad dates) takes the general path.
+ */
+function scanTimestamp(b: Uint8Array, s: number, e: number, out: RawScan): boolean {
+  const n = e - s;
+  if (n < 20 || n > 30 || b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || b[s + 10] !== 0x54 || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a || b[e - 1] !== 0x5a) return false;
+  const year = digit(b, s) * 1000 + digit(b, s + 1) * 100 + digit(b, s + 2) * 10 + digit(b, s + 3);
+  const month = digit(b, s + 5) * 10 + digit(b, s + 6);
+  const day = digit(b, s + 8) * 10 + digit(b, s + 9);
+  const hour = digit(b, s + 11) * 10 + digit(b, s + 12);
+  const minute = digit(b, s + 14) * 10 + digit(b, s + 15);
+  const second = digit(b, s + 17) * 10 + digit(b, s + 18);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  let nanos = 0;
+  if (n > 20) {
+    // `.` then 1–9 digits, then the Z checked above.
+    if (b[s + 19] !== 0x2e || n < 22) return false;
+    for (let i = s + 20; i < e - 1; i++) {
+      const d = digit(b, i);
+      if (d < 0) return false;
+      nanos = nanos * 10 + d;
+    }
+    nanos *= NANO_SCALE[n - 21]!;
+  }
+  const date = (year * 100 + month) * 100 + day;
+  if (date !== lastDate) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    if (day > (month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1]!)) return false;
+    lastDate = date;
+    lastDateMs = epochDayMs(year, month, day);
+  }
+  out.secondsMs = lastDateMs + ((hour * 60 + minute) * 60 + second) * 1000;
+  out.nanos = nanos;
+  return true;
+}
