@@ -14,6 +14,9 @@
  * the two paths to the same results on generated and mutated lines.
  */
 
+import { parseRfc3339 } from '@recsys/contracts';
+import { asciiString } from './byte-interner.js';
+
 /** Field slots of {@link RawScan}. */
 export const F_V = 0;
 export const F_TS = 1;
@@ -192,23 +195,11 @@ export function scanRawLine(b: Uint8Array, s: number, e: number, out: RawScan): 
   return scanTimestamp(b, start[F_TS]!, end[F_TS]!, out);
 }
 
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const NANO_SCALE = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
 
 function digit(b: Uint8Array, i: number): number {
   const d = b[i]! - 0x30;
   return d >= 0 && d <= 9 ? d : -100_000;
-}
-
-/** Milliseconds since the epoch of `year-month-day 00:00Z` (proleptic Gregorian; as the contracts' parser computes it). */
-function epochDayMs(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const mp = (month + 9) % 12;
-  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return (era * 146_097 + doe - 719_468) * 86_400_000;
 }
 
 // The date part of the previous timestamp (as one number) and its epoch ms: events of a day share it.
@@ -244,10 +235,11 @@ function scanTimestamp(b: Uint8Array, s: number, e: number, out: RawScan): boole
   }
   const date = (year * 100 + month) * 100 + day;
   if (date !== lastDate) {
-    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-    if (day > (month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1]!)) return false;
+    // A new date (rare: a day's events share one): the contracts' parser says whether it exists and where it starts.
+    const midnight = parseRfc3339(`${asciiString(b, s, s + 10)}T00:00:00Z`);
+    if (midnight === undefined) return false;
     lastDate = date;
-    lastDateMs = epochDayMs(year, month, day);
+    lastDateMs = midnight.epochSecondsMs;
   }
   out.secondsMs = lastDateMs + ((hour * 60 + minute) * 60 + second) * 1000;
   out.nanos = nanos;
