@@ -6,6 +6,7 @@ import type { EventTable } from './event-table.js';
 import { artifactBytes, compactBlobFromHashed, valuePayload, type ArtifactHeader, type BlobFormat, type PayloadSource } from './emit.js';
 import type { ArtifactInputs, ArtifactTarget, Payload } from './artifact-kind.js';
 import { kindOf } from './kinds.js';
+import { coocPayloadOnPool, type CoocRowPool } from './cooc-threads.js';
 
 export type { ArtifactTarget, Payload, ArtifactInputs, BuildContext, PayloadBuilder } from './artifact-kind.js';
 
@@ -101,6 +102,34 @@ export function blobText(built: BuiltArtifact): string {
   let out = '';
   for (const chunk of chunks) out += decoder.decode(chunk, { stream: true });
   return out + decoder.decode();
+}
+
+/**
+ * {@link computeArtifacts} with `cooc` rows counted and written on the
+ * pool's worker threads (when a pool is given): the same artifacts, byte for
+ * byte. The other types are computed on this thread.
+ * @since 0.4.0
+ */
+export async function computeArtifactsOnPool(
+  table: EventTable,
+  types: readonly ArtifactType[],
+  target: ArtifactTarget,
+  limits: Limits,
+  builtAt: string,
+  sha256: Sha256Factory,
+  inputs: ArtifactInputs = {},
+  format: BlobFormat = 'compact',
+  pool?: CoocRowPool,
+): Promise<BuiltArtifact[]> {
+  const ranks = table.items.utf8Ranks();
+  const built: BuiltArtifact[] = [];
+  for (const type of types) {
+    const kind = kindOf(type);
+    if (!kind) throw new UsageError(`unsupported artifact type ${type}`);
+    const payload = pool && type === 'cooc' ? await coocPayloadOnPool(table, ranks, limits, pool) : kind.build(table, ranks, limits, { target, inputs });
+    built.push(finishArtifact(type, target, payload, builtAt, sha256, format));
+  }
+  return built;
 }
 
 /**

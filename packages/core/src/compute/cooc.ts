@@ -2,9 +2,9 @@ import type { Limits } from '../limits.js';
 import { checkLimit } from '../limits.js';
 import type { EventTable } from './event-table.js';
 import { PairCounter } from './pair-counter.js';
-import { nameBytes, writeIdCountArray, writeName, type PayloadSource } from './emit.js';
+import { nameBytes, writeIdCountArray, writeName, type JsonBytes, type NameBytes, type PayloadSource } from './emit.js';
 import { invertRanks, sortByCountThenRank } from './order-keys.js';
-import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionRuns } from './cooc-rows.js';
+import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionRuns, type U32Alloc } from './cooc-rows.js';
 import { rankByExposure, type ItemCount, type ItemExposure } from './popularity.js';
 
 /** One co-occurrence row. @since 0.1.0 */
@@ -226,14 +226,51 @@ export function computeCoocRows(table: EventTable, ranks: Uint32Array, limits: L
  * applied): what {@link coocRowRange} counts rows from, on any thread.
  * @since 0.4.0
  */
-export function sessionRunsOf(table: EventTable, exposure: ItemExposure, limits: Limits, idOfRank: Uint32Array): SessionRuns {
+export function sessionRunsOf(table: EventTable, exposure: ItemExposure, limits: Limits, idOfRank: Uint32Array, alloc?: U32Alloc): SessionRuns {
   const grouped = rowsBySession(table);
-  return sessionRuns(table, limits, idOfRank, grouped, keptRows(table, exposure, grouped, limits));
+  return sessionRuns(table, limits, idOfRank, grouped, keptRows(table, exposure, grouped, limits), alloc);
 }
 
-/** The `neighbors` member of a cooc artifact. @since 0.1.0 */
-export function coocPayload(rows: CoocRows): PayloadSource {
-  const { rowIds, start, len, nbr, cnt } = rows;
+/**
+ * The neighbour lists of rows `from .. to` (row `r` is `rowIds[r]`, its
+ * neighbours `nbr[start[r - base] ..]`, `len[r - base]` of them), each row
+ * preceded by a comma unless it is row 0: rows written in ranges, one after
+ * the other, give the bytes of writing them all at once. Shared by the
+ * single-thread payload and the worker threads (cooc-threads.ts), so both
+ * write the same bytes.
+ */
+export function* writeCoocRows(
+  out: JsonBytes,
+  pretty: boolean,
+  names: NameBytes,
+  rowIds: Uint32Array,
+  rows: { readonly start: ArrayLike<number>; readonly len: ArrayLike<number>; readonly nbr: Uint32Array; readonly cnt: Uint32Array },
+  from: number,
+  to: number,
+  base = 0,
+): Generator<void> {
+  const { start, len, nbr, cnt } = rows;
+  for (let r = from; r < to; r++) {
+    out.text(pretty ? `${r > 0 ? ',' : ''}\n    {\n      "item_id": ` : `${r > 0 ? ',' : ''}{"item_id":`);
+    writeName(out, names, rowIds[r]!);
+    out.text(pretty ? ',\n      "items": ' : ',"items":');
+    const s = start[r - base]!;
+    yield* writeIdCountArray(out, pretty, '      ', names, nbr, cnt, 'item_id', 'count', s, s + len[r - base]!);
+    out.text(pretty ? '\n    }' : '}');
+    if (out.ready) yield;
+  }
+}
+
+/**
+ * The `neighbors` member of a cooc artifact. With `compact`, the compact
+ * bytes of every row, in row order, already written (by worker threads):
+ * the first compact write uses them as they are (and lets them go); any
+ * later write, and the pretty form, writes from `rows`.
+ * @since 0.1.0
+ */
+export function coocPayload(rows: CoocRows, compact?: readonly Uint8Array[]): PayloadSource {
+  const { rowIds } = rows;
+  let written = compact;
   return {
     key: 'neighbors',
     *write(out, pretty) {
@@ -243,14 +280,14 @@ export function coocPayload(rows: CoocRows): PayloadSource {
         return;
       }
       out.text('[');
-      for (let r = 0; r < rowIds.length; r++) {
-        out.text(pretty ? `${r > 0 ? ',' : ''}\n    {\n      "item_id": ` : `${r > 0 ? ',' : ''}{"item_id":`);
-        writeName(out, names, rowIds[r]!);
-        out.text(pretty ? ',\n      "items": ' : ',"items":');
-        yield* writeIdCountArray(out, pretty, '      ', names, nbr, cnt, 'item_id', 'count', start[r]!, start[r]! + len[r]!);
-        out.text(pretty ? '\n    }' : '}');
-        if (out.ready) yield;
-      }
+      if (!pretty && written) {
+        const chunks = written;
+        written = undefined;
+        for (const chunk of chunks) {
+          out.chunk(chunk);
+          if (out.ready) yield;
+        }
+      } else yield* writeCoocRows(out, pretty, names, rowIds, rows, 0, rowIds.length);
       out.text(pretty ? '\n  ]' : ']');
     },
   };

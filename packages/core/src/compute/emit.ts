@@ -45,6 +45,25 @@ export class JsonBytes {
     }
   }
 
+  /**
+   * Appends a whole chunk written elsewhere (e.g. by a worker thread)
+   * without copying it: the partly filled chunk is closed first, so the
+   * bytes stay in order; chunk sizes then vary, which no reader depends on.
+   * The caller must not modify `src` afterwards.
+   */
+  chunk(src: Uint8Array): void {
+    if (src.length < 4096) {
+      this.bytes(src);
+      return;
+    }
+    if (this.pos > 0) {
+      this.chunks.push(this.buf.subarray(0, this.pos));
+      this.buf = new Uint8Array(CHUNK);
+      this.pos = 0;
+    }
+    this.chunks.push(src);
+  }
+
   /** Appends text (any Unicode; use for rare, short pieces). */
   text(s: string): void {
     this.bytes(encoder.encode(s));
