@@ -1,9 +1,9 @@
 import type { Limits } from '../limits.js';
 import type { EventTable } from './event-table.js';
-import { JsonBytes, nameBytes, type NameBytes } from './emit.js';
+import { nameBytes, type NameBytes } from './emit.js';
 import { invertRanks } from './order-keys.js';
 import { coocRowRange, joinRowRanges, rowRanges, sharedU32, type CoocRowRange, type SessionRuns } from './cooc-rows.js';
-import { coocPayload, sessionRunsOf, writeCoocRows } from './cooc.js';
+import { compactCoocRows, coocPayload, sessionRunsOf } from './cooc.js';
 import type { Payload } from './artifact-kind.js';
 
 /*
@@ -13,7 +13,7 @@ import type { Payload } from './artifact-kind.js';
  * (`SharedArrayBuffer`: posting them to a worker shares them, nothing is
  * copied per worker), splits the rows into ranges of about equal work and
  * hands the ranges to the pool. Each worker counts its rows
- * (`coocRowRange`) and writes their compact bytes (`writeCoocRows`, the
+ * (`coocRowRange`) and writes their compact bytes (`compactCoocRows`, the
  * function the single-thread payload uses); the main thread puts the
  * ranges' bytes one after the other in row order, which are then exactly
  * the bytes of writing every row at once (each row but row 0 starts with
@@ -68,9 +68,7 @@ export function emitCoocRange(job: CoocRangeJob, from: number, to: number): Cooc
   const rows = coocRowRange(job.runs, job.ranks, job.idOfRank, job.limits, from, to);
   const start = new Uint32Array(to - from);
   for (let k = 1; k < start.length; k++) start[k] = start[k - 1]! + rows.len[k - 1]!;
-  const out = new JsonBytes();
-  for (const _ of writeCoocRows(out, false, job.names, job.runs.rowIds, { start, len: rows.len, nbr: rows.nbr, cnt: rows.cnt }, from, to, from));
-  return { ...rows, bytes: out.end() };
+  return { ...rows, bytes: compactCoocRows(job.names, job.runs.rowIds, { start, len: rows.len, nbr: rows.nbr, cnt: rows.cnt }, from, to, from) };
 }
 
 /** The buffers of a range result, to transfer instead of copy when posting it back. @since 0.4.0 */
