@@ -285,8 +285,9 @@ export function compactBuildTail(build?: BuildBlock): string {
 }
 
 /** How the hashed (compact, build blanked) form of every artifact ends. */
-const BLANK_BUILD_TAIL = ',"build":{"built_at":"","version":""}}';
-const BLANK_BUILD_TAIL_BYTES = BLANK_BUILD_TAIL.length;
+export const BLANK_BUILD_TAIL = ',"build":{"built_at":"","version":""}}';
+/** Its length in bytes (ASCII). */
+export const BLANK_BUILD_TAIL_BYTES = BLANK_BUILD_TAIL.length;
 
 /**
  * The compact blob from the hashed bytes: the same chunks with the blanked
