@@ -63,6 +63,22 @@ export class EventTable {
     this.addRow(this.sessions.intern(e.session_id), this.items.intern(e.item_id), e.user_id === undefined || !this.hasUsers ? NO_USER : this.users.intern(e.user_id), secondsMs, nanos);
   }
 
+  /**
+   * Room for `rows` more rows in every kept column and counts for every
+   * interned item, so a bulk append (ingest's merge) can write the columns'
+   * `data` directly and set their `length` once.
+   */
+  reserve(rows: number): void {
+    this.item.reserve(rows);
+    this.session.reserve(rows);
+    if (this.hasUsers) this.user.reserve(rows);
+    if (this.hasInstants) {
+      this.secondsMs.reserve(rows);
+      this.nanos.reserve(rows);
+    }
+    this.itemCounts.reserve(this.items.size);
+  }
+
   /** Appends an event whose ids are already interned in this table. */
   addRow(session: number, item: number, user: number, secondsMs: number, nanos: number): void {
     this.item.push(item);
