@@ -142,6 +142,12 @@ export interface Sha256 {
   update(data: string | Uint8Array): void;
   /** Lowercase hex digest; the hash cannot be updated afterwards. */
   digest(): string;
+  /**
+   * An independent hasher in this one's current state (optional): two
+   * texts with a common prefix are then hashed with the prefix read once.
+   * @since 0.4.0
+   */
+  copy?(): Sha256;
 }
 
 /** Creates incremental SHA-256 hashers. @since 0.1.0 */
