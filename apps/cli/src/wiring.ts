@@ -1,5 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ConfigError, systemClock, type Clock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
 import { FsObjectStorage } from '@recsys/storage-fs';
 import { nodeSha256, WorkerParsePool } from '@recsys/runtime-node';
@@ -60,6 +62,10 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
   const areas = await openAreas(config, logger);
   const pool = parsePool();
   if (pool) onClose(() => pool.close());
+  const identity = runIdentity();
+  // One folder per command, created only if something spills, removed when the command ends (also on failure).
+  const scratchDir = join(config.scratchDir, `recsys-scratch-${identity.runId}`);
+  onClose(() => rm(scratchDir, { recursive: true, force: true }));
   return {
     areas,
     limits: config.limits,
@@ -67,8 +73,9 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
     blobFormat: config.blobFormat,
     clock: testClock() ?? systemClock,
     logger,
-    identity: runIdentity(),
+    identity,
     sha256: nodeSha256,
+    spill: { memoryBudget: config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { noSync: true }) },
     parsePool: pool,
     rawSource: openRawSource(config.postgres, logger),
     signals: openSignalsSink(config.postgres, logger, signalsKillHook()),
