@@ -9,7 +9,7 @@ import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
 import { openRawSource, openSignalsSink } from './pg-support.js';
-import { signalsKillHook } from './test-hooks.js';
+import { signalsKillHook, testMemoryBudget } from './test-hooks.js';
 import { interruptOnSignals, terminalProgress, type TerminalProgress } from './interrupt.js';
 
 /** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
@@ -75,7 +75,7 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
     logger,
     identity,
     sha256: nodeSha256,
-    spill: { memoryBudget: config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { noSync: true }) },
+    spill: { memoryBudget: testMemoryBudget() ?? config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { noSync: true }) },
     parsePool: pool,
     rawSource: openRawSource(config.postgres, logger),
     signals: openSignalsSink(config.postgres, logger, signalsKillHook()),
