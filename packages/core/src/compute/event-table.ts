@@ -64,6 +64,22 @@ export class EventTable {
   }
 
   /**
+   * Room for `rows` more rows in every kept column and counts for every
+   * interned item, so a bulk append (ingest's merge) can write the columns'
+   * `data` directly and set their `length` once.
+   */
+  reserve(rows: number): void {
+    this.item.reserve(rows);
+    this.session.reserve(rows);
+    if (this.hasUsers) this.user.reserve(rows);
+    if (this.hasInstants) {
+      this.secondsMs.reserve(rows);
+      this.nanos.reserve(rows);
+    }
+    this.itemCounts.reserve(this.items.size);
+  }
+
+  /**
    * Removes the rows `from + i` whose bit i is set in `marked` (byte
    * i >> 3, LSB first): the duplicates found after the fact by a spilled
    * dedupe (rows before `from` belong to earlier days).

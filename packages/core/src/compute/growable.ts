@@ -16,6 +16,16 @@ export class U32Column {
     this.data[this.length++] = value;
   }
 
+  /** Room for `extra` more values without growing (bulk appends write `data` directly, then set `length`). */
+  reserve(extra: number): void {
+    if (this.length + extra <= this.data.length) return;
+    let n = this.data.length;
+    while (n < this.length + extra) n *= 2;
+    const next = new Uint32Array(n);
+    next.set(this.data);
+    this.data = next;
+  }
+
   /** A view of the filled part (no copy). */
   view(): Uint32Array {
     return this.data.subarray(0, this.length);
@@ -42,6 +52,11 @@ export class U32Counts {
     this.data[id]! += by;
   }
 
+  /** Room for the ids below `size` (bulk increments index `data` directly). */
+  reserve(size: number): void {
+    if (size > this.data.length) this.increment(size - 1, 0);
+  }
+
   get(id: number): number {
     return id < this.data.length ? this.data[id]! : 0;
   }
@@ -63,6 +78,16 @@ export class F64Column {
       this.data = next;
     }
     this.data[this.length++] = value;
+  }
+
+  /** Room for `extra` more values without growing (see {@link U32Column.reserve}). */
+  reserve(extra: number): void {
+    if (this.length + extra <= this.data.length) return;
+    let n = this.data.length;
+    while (n < this.length + extra) n *= 2;
+    const next = new Float64Array(n);
+    next.set(this.data);
+    this.data = next;
   }
 
   view(): Float64Array {

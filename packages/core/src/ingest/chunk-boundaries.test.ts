@@ -7,7 +7,10 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   EventTable,
+  LimitExceededError,
+  LocalDictionary,
   MAX_LINE_BYTES,
+  parseChunk,
   ingestDay,
   ingestDayReference,
   inProcessParsePool,
@@ -18,6 +21,7 @@ import {
   type ObjectInfo,
   type ObjectStorage,
   type ObjectWriter,
+  type ParsePool,
   type PipelineEnv,
 } from '../internal.js';
 
@@ -113,7 +117,45 @@ const scope = { tenant: 'demo', surface: 'home' };
 const DAY = '2026-01-01';
 const RAW_KEY = `demo/home/exposure.${DAY}.jsonl`;
 
-async function ingestBoth(data: Uint8Array, cuts: readonly number[], chunkBytes: number) {
+/**
+ * A pool like the CLI's worker pool, on this thread: the first block of a
+ * stream on a dictionary of its own (the pool's main-thread parse), then
+ * blocks round-robin over `workers` dictionaries (one per worker), so local
+ * ids of several dictionaries meet in the merge.
+ */
+function roundRobinPool(workers: number): ParsePool {
+  const first = new LocalDictionary(0);
+  const dicts = Array.from({ length: workers }, (_, i) => new LocalDictionary(i + 1));
+  let stream: string | undefined;
+  let next = 0;
+  return {
+    parse: async (chunk, ctx) => {
+      if (stream !== ctx.stream) {
+        stream = ctx.stream;
+        return parseChunk(chunk, ctx, first);
+      }
+      return parseChunk(chunk, ctx, dicts[next++ % workers]!);
+    },
+  };
+}
+
+/** Every column and dictionary of an event table, as plain arrays. */
+function tableContents(table: EventTable) {
+  return {
+    events: table.length,
+    items: [...table.items.values],
+    sessions: [...table.sessions.values],
+    users: [...table.users.values],
+    item: [...table.item.view()],
+    session: [...table.session.view()],
+    user: [...table.user.view()],
+    secondsMs: [...table.secondsMs.view()],
+    nanos: [...table.nanos.view()],
+    itemCounts: Array.from({ length: table.items.size }, (_, i) => table.itemCounts.get(i)),
+  };
+}
+
+async function ingestBoth(data: Uint8Array, cuts: readonly number[], chunkBytes: number, workers = 0, tableOptions: { users?: boolean; instants?: boolean } = {}) {
   const results = [];
   for (const engine of ['reference', 'blocks', 'spilled'] as const) {
     const raw = new MemoryStorage(engine === 'reference' ? [] : cuts);
@@ -122,10 +164,11 @@ async function ingestBoth(data: Uint8Array, cuts: readonly number[], chunkBytes:
     // A budget of one byte spills every day's duplicate table; the spill files are read back in chunks cut at `cuts` too.
     const scratch = new MemoryStorage(cuts);
     const env = engine === 'spilled' ? { ...base, spill: { memoryBudget: 1, scratch } } : base;
-    const table = new EventTable();
+    const table = new EventTable(tableOptions);
     // An earlier day's rows stay in the table: the spilled path must remove only this day's duplicates.
     table.addRow(table.sessions.intern('earlier'), table.items.intern('A'), 0xffffffff, 0, 0);
-    const report = engine === 'reference' ? await ingestDayReference(env, scope, DAY, table) : await ingestDay(env, scope, DAY, table, { pool: inProcessParsePool(), chunkBytes });
+    const pool = workers === 0 ? inProcessParsePool() : roundRobinPool(workers);
+    const report = engine === 'reference' ? await ingestDayReference(env, scope, DAY, table) : await ingestDay(env, scope, DAY, table, { pool, chunkBytes });
     if (engine === 'spilled') expect([...scratch.objects.keys()]).toEqual([]);
     const text = (key: string) => (out.objects.has(key) ? Buffer.from(out.objects.get(key)!).toString('utf8') : undefined);
     results.push({
@@ -133,10 +176,7 @@ async function ingestBoth(data: Uint8Array, cuts: readonly number[], chunkBytes:
       canonicalSha: report.canonical.sha256,
       canonical: text(`demo/home/exposures/${DAY}.jsonl`),
       quarantine: text(`demo/home/${DAY}.jsonl`),
-      items: [...table.items.values],
-      events: table.length,
-      rows: [...table.item.view()].map((item, i) => `${table.sessions.values[table.session.view()[i]!]}/${table.items.values[item]}`),
-      itemCounts: table.items.values.map((_, id) => table.itemCounts.get(id)),
+      table: tableContents(table),
     });
   }
   return { reference: results[0]!, blocks: results[1]!, spilled: results[2]! };
@@ -155,6 +195,17 @@ const lineArb = fc.oneof(
 const inputArb = fc
   .tuple(fc.array(lineArb, { minLength: 1, maxLength: 30 }), fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 30, maxLength: 30 }), fc.boolean())
   .map(([lines, endings, trailing]) => Buffer.concat(lines.flatMap((l, i) => [Buffer.from(l), Buffer.from(i < lines.length - 1 || trailing ? endings[i]! : '')])));
+
+// Many distinct ids in a different first-seen order per block, so each dictionary's local ids differ from the global ones.
+const idLineArb = fc
+  .record({
+    session_id: fc.constantFrom('s1', 's2', 's3', 's4', 's5'),
+    item_id: fc.constantFrom('A', 'B', 'C', 'D', 'E', 'F', 'é', '\u{1F600}'),
+    user_id: fc.constantFrom(undefined, 'u1', 'u2', 'u3', 'u4', ''),
+    ts: fc.constantFrom(`${DAY}T10:00:00Z`, `${DAY}T10:00:00.5Z`, `${DAY}T09:59:59.123456789Z`),
+  })
+  .map((f) => ev(Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined))));
+const idInputArb = fc.array(fc.oneof({ weight: 8, arbitrary: idLineArb }, { weight: 1, arbitrary: lineArb }), { minLength: 1, maxLength: 80 }).map((lines) => Buffer.from(lines.map((l) => Buffer.from(l).toString('latin1')).join('\n'), 'latin1'));
 
 describe('ingestDay (blocks) equals ingestDayReference (line by line)', () => {
   test('property: same partition, quarantine, counts and table for any read chunks and block size, with the duplicate table in memory or spilled', async () => {
@@ -179,6 +230,46 @@ describe('ingestDay (blocks) equals ingestDayReference (line by line)', () => {
         },
       ),
       { numRuns: 120 },
+    );
+  });
+
+  test('property: the same event table (global ids, columns, counts) with 1–4 parse dictionaries and any block split', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        idInputArb,
+        fc.array(fc.integer({ min: 1, max: 8000 }), { maxLength: 6 }),
+        fc.constantFrom(1, 200, 700, 1 << 16),
+        fc.integer({ min: 1, max: 4 }),
+        fc.record({ users: fc.boolean(), instants: fc.boolean() }),
+        async (data, cuts, chunkBytes, workers, tableOptions) => {
+          const { reference, blocks, spilled } = await ingestBoth(data, cuts, chunkBytes, workers, tableOptions);
+          expect(blocks).toEqual(reference);
+          expect(spilled).toEqual(reference);
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  test('property: max_events_per_run stops both engines with the same error (the first event over the limit)', async () => {
+    await fc.assert(
+      fc.asyncProperty(inputArb, fc.integer({ min: 0, max: 12 }), fc.constantFrom(1, 64, 300, 1 << 16), fc.integer({ min: 0, max: 3 }), async (data, max, chunkBytes, workers) => {
+        const outcome = async (engine: 'reference' | 'blocks') => {
+          const raw = new MemoryStorage();
+          raw.objects.set(RAW_KEY, data);
+          const { env } = envWith(raw);
+          const limited = { ...env, limits: { ...env.limits, max_events_per_run: max } } as PipelineEnv;
+          try {
+            const r = engine === 'reference' ? await ingestDayReference(limited, scope, DAY, new EventTable()) : await ingestDay(limited, scope, DAY, new EventTable(), { pool: workers === 0 ? inProcessParsePool() : roundRobinPool(workers), chunkBytes });
+            return { accepted: r.counts.accepted };
+          } catch (error) {
+            expect(error).toBeInstanceOf(LimitExceededError);
+            return { error: (error as Error).message };
+          }
+        };
+        expect(await outcome('blocks')).toEqual(await outcome('reference'));
+      }),
+      { numRuns: 150 },
     );
   });
 

@@ -181,9 +181,20 @@ class ChunkColumns {
   user: Uint32Array<ArrayBuffer>;
   secondsMs: Float64Array<ArrayBuffer>;
   nanos: Uint32Array<ArrayBuffer>;
-  out: Uint8Array<ArrayBuffer>;
-  /** Bytes of `out` in use. */
+  /** Canonical bytes; allocated when first needed (a block of canonical lines may never need it). */
+  out: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  /** Bytes of `out` in use (a pending run included). */
   at = 0;
+  /**
+   * A pending run of raw bytes that are already canonical lines, each ending
+   * in `\n`: `bytes[runSrc, runSrc + runLen)` goes to `out[runDst…]`. Copied
+   * in one call when the run breaks, or not at all when the run is the whole
+   * block (the block is then its own canonical form).
+   */
+  runSrc = 0;
+  runDst = 0;
+  runLen = 0;
+  private readonly inputBytes: number;
 
   constructor(inputBytes: number) {
     // Raw events are ~100+ bytes; a canonical line is never longer than its plain raw line.
@@ -195,11 +206,44 @@ class ChunkColumns {
     this.user = new Uint32Array(this.cap);
     this.secondsMs = new Float64Array(this.cap);
     this.nanos = new Uint32Array(this.cap);
-    this.out = new Uint8Array(inputBytes + 1024);
+    this.inputBytes = inputBytes;
+  }
+
+  /** Room for `size` bytes of `out` (first allocation: the input's size, which canonical lines seldom exceed). */
+  private ensureOut(size: number): void {
+    if (size > this.out.length) this.out = grow(this.out, Math.max(this.out.length * 2, this.inputBytes + 1024, size));
+  }
+
+  /** Takes the raw line `b[s..e]` (its `\n` at `e` included) as canonical bytes, extending the pending run when it follows it. */
+  takeRaw(b: Uint8Array, s: number, e: number): void {
+    const len = e + 1 - s;
+    if (this.runLen > 0 && this.runSrc + this.runLen === s && this.runDst + this.runLen === this.at) this.runLen += len;
+    else {
+      this.flush(b);
+      this.runSrc = s;
+      this.runDst = this.at;
+      this.runLen = len;
+    }
+    this.at += len;
+  }
+
+  /** Copies the pending run into `out`. */
+  flush(b: Uint8Array): void {
+    if (this.runLen === 0) return;
+    // The run ends at or before `at` (later lines are written after it).
+    this.ensureOut(this.at);
+    this.out.set(b.subarray(this.runSrc, this.runSrc + this.runLen), this.runDst);
+    this.runLen = 0;
   }
 
   /** Room for one more event whose canonical line takes at most `bytes` bytes. */
   reserve(bytes: number): void {
+    this.reserveRow();
+    this.ensureOut(this.at + bytes);
+  }
+
+  /** Room for one more event in the columns. */
+  reserveRow(): void {
     if (this.n === this.cap) {
       this.cap *= 2;
       this.ends = grow(this.ends, this.cap);
@@ -210,7 +254,6 @@ class ChunkColumns {
       this.secondsMs = grow(this.secondsMs, this.cap);
       this.nanos = grow(this.nanos, this.cap);
     }
-    if (this.at + bytes > this.out.length) this.out = grow(this.out, Math.max(this.out.length * 2, this.at + bytes));
   }
 }
 
@@ -320,6 +363,13 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
         outOfWindow++;
         continue;
       }
+      const n = c.n;
+      if (scan.canonical && e < total && bytes[e] === 10) {
+        // Already canonical and ends in a bare \n: the raw bytes are the output, copied in runs (or not at all).
+        c.reserveRow();
+        fingerprintBytes(bytes, s, e, ctx.fpKey);
+        c.takeRaw(bytes, s, e);
+      } else {
       c.reserve(e - s + 1);
       const out = c.out;
       const lineStart = c.at;
@@ -353,11 +403,11 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
         }
         out[at++] = 0x7d;
       }
-      const n = c.n;
       fingerprintBytes(out, lineStart, at, ctx.fpKey);
       out[at++] = 10;
       c.at = at;
-      c.ends[n] = at;
+      }
+      c.ends[n] = c.at;
       c.fp[n * 4] = FP[0]!;
       c.fp[n * 4 + 1] = FP[1]!;
       c.fp[n * 4 + 2] = FP[2]!;
@@ -424,6 +474,9 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
   }
   const fresh = dict.takeNew();
   const n = c.n;
+  // A block of nothing but canonical lines (the usual case for a well-behaved producer) is its own output.
+  const whole = c.runLen > 0 && c.runSrc === 0 && c.runDst === 0 && c.runLen === total && c.at === total;
+  if (!whole) c.flush(bytes);
   return {
     dictId: dict.id,
     lines,
@@ -432,7 +485,7 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     outOfWindow,
     rejects,
     events: n,
-    canonical: c.out.subarray(0, c.at),
+    canonical: whole ? bytes : c.out.subarray(0, c.at),
     ends: c.ends.subarray(0, n),
     fp: c.fp.subarray(0, n * 4),
     session: c.session.subarray(0, n),

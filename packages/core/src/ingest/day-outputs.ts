@@ -123,6 +123,18 @@ export class DayOutputs {
     if (++this.counts.accepted > this.maxEvents && !this.spool) checkLimit(this.env.limits, 'max_events_per_run', this.counts.accepted, `day ${this.day}`);
   }
 
+  /**
+   * Counts `n` accepted events at once: the same guardrail and error as `n`
+   * calls of {@link accepted} (the error names the first event over the limit).
+   */
+  acceptedMany(n: number): void {
+    if (this.counts.accepted + n > this.maxEvents && !this.spool) {
+      this.counts.accepted = this.maxEvents;
+      this.accepted();
+    }
+    this.counts.accepted += n;
+  }
+
   /** Appends canonical bytes or text. */
   async write(data: string | Uint8Array): Promise<void> {
     if (this.spool) return this.spool.writer!.write(data);

@@ -204,7 +204,8 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
     if (table) {
       sessions = r.newSessions.map((v) => table.sessions.intern(v));
       for (const v of r.newItems) t.items.push(table.items.intern(v));
-      for (const v of r.newUsers) t.users.push(table.users.intern(v));
+      // A table without the user column (no requested artifact reads users) keeps no user dictionary either.
+      if (table.hasUsers) for (const v of r.newUsers) t.users.push(table.users.intern(v));
     }
     if (buckets) {
       // Sessions are numbered per chunk, so the bucket of each local session is computed once per chunk.
@@ -239,33 +240,65 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       return;
     }
     const shardOk = shard ? Uint8Array.from(r.newSessions, (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
-    // The per-event loop of the main thread: locals only, no property chains.
+    // The per-event loop of the main thread: locals and typed arrays only. Kept events go straight into the
+    // table's columns (room reserved once per chunk) and are counted once per chunk.
     const { ends, session, item, user, secondsMs, nanos } = r;
+    const n = r.events;
     const items = t.items;
     const users = t.users;
+    if (table) table.reserve(n);
+    const tItem = table?.item.data;
+    const tSession = table?.session.data;
+    const tUser = table?.hasUsers ? table.user.data : undefined;
+    const tSeconds = table?.hasInstants ? table.secondsMs.data : undefined;
+    const tNanos = table?.hasInstants ? table.nanos.data : undefined;
+    const itemCounts = table?.itemCounts.data;
+    let rows = table ? table.item.length : 0;
+    let kept = 0;
+    let otherShard = 0;
     let runStart = 0;
     let prevEnd = 0;
-    for (let k = 0; k < r.events; k++) {
+    for (let k = 0; k < n; k++) {
       const lineEnd = ends[k]!;
-      let keep = false;
       if (shardOk && shardOk[session[k]!] === 0) {
-        counts.other_shard = (counts.other_shard ?? 0) + 1;
+        otherShard++;
       } else if (!seen.add(fp[k * 4]!, fp[k * 4 + 1]!, fp[k * 4 + 2]!, fp[k * 4 + 3]!)) {
         counts.duplicates++;
       } else {
-        keep = true;
-        out.accepted();
-        if (table) {
-          const u = user[k]!;
-          table.addRow(sessions![session[k]!]!, items[item[k]!]!, u === NO_USER ? NO_USER : users[u]!, secondsMs[k]!, nanos[k]!);
+        kept++;
+        if (tItem) {
+          const it = items[item[k]!]!;
+          tItem[rows] = it;
+          itemCounts![it]!++;
+          tSession![rows] = sessions![session[k]!]!;
+          if (tUser) {
+            const u = user[k]!;
+            tUser[rows] = u === NO_USER ? NO_USER : users[u]!;
+          }
+          if (tSeconds) {
+            tSeconds[rows] = secondsMs[k]!;
+            tNanos![rows] = nanos[k]!;
+          }
+          rows++;
         }
+        prevEnd = lineEnd;
+        continue;
       }
-      if (!keep) {
-        if (prevEnd > runStart) await out.write(r.canonical.subarray(runStart, prevEnd));
-        runStart = lineEnd;
-      }
+      if (prevEnd > runStart) await out.write(r.canonical.subarray(runStart, prevEnd));
+      runStart = lineEnd;
       prevEnd = lineEnd;
     }
+    if (table) {
+      table.item.length = rows;
+      table.session.length = rows;
+      if (tUser) table.user.length = rows;
+      if (tSeconds) {
+        table.secondsMs.length = rows;
+        table.nanos.length = rows;
+      }
+    }
+    if (otherShard > 0) counts.other_shard = (counts.other_shard ?? 0) + otherShard;
+    out.acceptedMany(kept);
     if (prevEnd > runStart) await out.write(r.canonical.subarray(runStart, prevEnd));
     if (seen instanceof SpilledDedupe) await seen.flush();
   };
