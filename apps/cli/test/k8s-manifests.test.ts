@@ -225,7 +225,8 @@ describe('docs/how-to/k8s manifests', () => {
     }
     expect(compute.completions).toBe(ingest.completions);
     const calls = shardCalls();
-    expect(calls.map((c) => c.command)).toEqual(['ingest', 'validate', 'compute']);
+    // No validate step: compute --shard applies the canonical gates while it assembles the shard.
+    expect(calls.map((c) => c.command)).toEqual(['ingest', 'compute']);
     for (const call of calls) expect(call.opts.shardCount, `${call.where}: --shard-count (index from JOB_COMPLETION_INDEX)`).toBe(String(ingest.completions));
   });
 
@@ -264,13 +265,13 @@ describe('docs/how-to/k8s manifests', () => {
     expect(report!.opts.surface).toBe('home');
   });
 
-  test('the Argo Workflow: a DAG of shard → merge → publish whose templates and parameters exist', () => {
+  test('the Argo Workflow: a DAG of ingest → compute → merge → publish whose templates and parameters exist', () => {
     const spec = docs.find((d) => d.kind === 'Workflow')!.body.spec as Obj;
     const templates = new Map(asList(spec.templates).map((t) => [String(t.name), t]));
     expect(templates.has(String(spec.entrypoint))).toBe(true);
     const params = new Map(asList((spec.arguments as Obj).parameters).map((p) => [`workflow.parameters.${String(p.name)}`, String(p.value)]));
     const dag = asList((templates.get(String(spec.entrypoint))!.dag as Obj).tasks);
-    expect(dag.map((t) => t.name)).toEqual(['ingest', 'shard', 'merge', 'publish']);
+    expect(dag.map((t) => t.name)).toEqual(['ingest', 'compute', 'merge', 'publish']);
     for (const task of dag) {
       expect(templates.has(String(task.template)), String(task.template)).toBe(true);
       if (task.depends) expect(dag.some((t) => t.name === task.depends)).toBe(true);
@@ -279,10 +280,10 @@ describe('docs/how-to/k8s manifests', () => {
     for (const task of dag.slice(0, 2)) expect(((task.withSequence as Obj).count)).toBe('{{workflow.parameters.shards}}');
     expect(dag[1]!.depends).toBe('ingest');
     expect(dag[0]!.template).toBe('ingest');
-    const steps = (templates.get('shard')!.steps as Obj[][]).flat();
-    expect(steps.map((s) => s.template)).toEqual(['validate', 'compute']);
+    expect(dag[1]!.template).toBe('compute');
+    expect(templates.has('validate')).toBe(false);
     const argoCalls = new Map<string, CliCall>();
-    for (const name of ['ingest', 'validate', 'compute', 'merge', 'publish']) {
+    for (const name of ['ingest', 'compute', 'merge', 'publish']) {
       const template = templates.get(name)!;
       const values = new Map(params);
       values.set('inputs.parameters.index', '7');
@@ -290,7 +291,7 @@ describe('docs/how-to/k8s manifests', () => {
       expect(call.command).toBe(name);
       argoCalls.set(name, call);
     }
-    for (const name of ['ingest', 'validate', 'compute']) expect(argoCalls.get(name)!.opts.shard).toBe(`7/${params.get('workflow.parameters.shards')!}`);
+    for (const name of ['ingest', 'compute']) expect(argoCalls.get(name)!.opts.shard).toBe(`7/${params.get('workflow.parameters.shards')!}`);
     expect(argoCalls.get('merge')!.opts.shardCount).toBe(params.get('workflow.parameters.shards'));
     expect(argoCalls.get('merge')!.operands).toEqual(argoCalls.get('compute')!.operands);
   });

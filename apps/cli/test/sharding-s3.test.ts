@@ -98,12 +98,16 @@ test('3 ingest and 3 compute processes at once on S3 publish the bytes of the si
   const c = ['--config', config, ...window];
   const n = 3;
   const ingests = await Promise.all(Array.from({ length: n }, (_, i) => ok(['ingest', '--json', ...c, '--shard', `${i}/${n}`], dir, env)));
-  await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      await ok(['validate', ...c, '--shard', `${i}/${n}`], dir, env);
-      await ok(['compute', 'popularity', 'cooc', ...c, '--shard', `${i}/${n}`], dir, env);
-    }),
-  );
+  // The job shape of docs/how-to/k8s: no validate step; compute --shard applies the canonical gates and reports them.
+  const computes = await Promise.all(Array.from({ length: n }, (_, i) => ok(['compute', 'popularity', 'cooc', '--json', ...c, '--shard', `${i}/${n}`], dir, env)));
+  type Validated = { counts: { read: number; accepted: number }; canonical: { events: number; sessions: number; sha256: string } };
+  const validated = computes.map((r) => (JSON.parse(r.stdout) as { days: { validated: Validated }[] }).days[0]!.validated);
+  const singleLines = readFileSync(join(single, `out/canonical/big/home/exposures/${DAY}.jsonl`), 'utf8').split('\n').filter(Boolean).length;
+  expect(validated.reduce((s, v) => s + v.canonical.events, 0)).toBe(singleLines);
+  for (const v of validated) {
+    expect(v.canonical.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(v.counts.accepted).toBe(v.canonical.events);
+  }
   await ok(['merge', 'popularity', 'cooc', ...c], dir, env);
   const published = JSON.parse((await ok(['publish', '--json', ...c], dir, env)).stdout) as { days: { artifacts: { type: string; version: string }[] }[] };
 

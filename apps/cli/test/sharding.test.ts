@@ -245,6 +245,49 @@ describe('sharded steps: flags and guardrails', () => {
     expect(codes.sort()).toEqual([0, 4]);
   });
 
+  test('compute --shard without validate (the k8s job shape) applies the canonical gate and the limits and reports what it checked', async () => {
+    const dir = tempDir('recsys-shardgates-');
+    mkdirSync(join(dir, 'raw/demo/home'), { recursive: true });
+    const good = Array.from({ length: 20 }, (_, k) => JSON.stringify({ v: 1, ts: '2026-01-01T10:00:00Z', tenant: 'demo', surface: 'home', session_id: `s${k % 5}`, item_id: `i${k % 7}` }));
+    const raw = join(dir, 'raw/demo/home/exposure.2026-01-01.jsonl');
+    const day = (config: string) => ['--config', config, '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
+    const partials = () => readdirSync(join(dir, 'out'), { recursive: true }).map(String).filter((f) => f.includes('_partials') && f.endsWith('-of-2.json'));
+
+    // 3 bad lines of 23 is over max_bad_event_ratio 0.1: every shard refuses (exit 3) and writes no partial.
+    writeFileSync(raw, [...good, 'not json', '{"v":1}', '{'].join('\n') + '\n');
+    const strict = day(writeConfig(dir, { limits: { max_bad_event_ratio: 0.1 } }));
+    for (let i = 0; i < 2; i++) await ok(['ingest', ...strict, '--shard', `${i}/2`], dir);
+    for (let i = 0; i < 2; i++) {
+      const r = await cli(['compute', 'popularity', 'cooc', ...strict, '--shard', `${i}/2`], { cwd: dir });
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain('max_bad_event_ratio');
+    }
+    expect(partials()).toEqual([]);
+
+    // A per-run limit is checked on the shard's events (exit 4), as validate --shard would.
+    writeFileSync(raw, good.join('\n') + '\n');
+    const limited = day(writeConfig(dir, { limits: { max_distinct_items_per_run: 2 } }));
+    for (let i = 0; i < 2; i++) await ok(['ingest', ...limited, '--shard', `${i}/2`], dir);
+    const codes: number[] = [];
+    for (let i = 0; i < 2; i++) codes.push((await cli(['compute', 'popularity', ...limited, '--shard', `${i}/2`], { cwd: dir })).code!);
+    expect(codes).toContain(4);
+
+    // Within the gates: each shard says what it checked (the report validate --shard prints), and the counts add up.
+    const config = day(writeConfig(dir));
+    for (let i = 0; i < 2; i++) await ok(['ingest', ...config, '--shard', `${i}/2`], dir);
+    let events = 0;
+    for (let i = 0; i < 2; i++) {
+      const text = await ok(['compute', 'popularity', 'cooc', ...config, '--shard', `${i}/2`], dir);
+      expect(text.stdout).toMatch(/2026-01-01 {2}ok {2}\d+ events {2}\d+ sessions {2}\d+ items {2}rejected 0\/20 lines/);
+      const json = JSON.parse((await ok(['compute', 'popularity', 'cooc', '--json', ...config, '--shard', `${i}/2`], dir)).stdout) as { days: { validated: { counts: { accepted: number }; canonical: { events: number; sessions: number; items: number } } }[] };
+      const v = json.days[0]!.validated;
+      expect(v.counts.accepted).toBe(v.canonical.events);
+      events += v.canonical.events;
+    }
+    expect(events).toBe(20);
+    expect(partials().length).toBe(4); // popularity and cooc of 2 shards
+  });
+
   test('a day without events passes every shard but fails the non-empty gate at the merge (exit 3)', async () => {
     const dir = tempDir('recsys-shardempty-');
     mkdirSync(join(dir, 'raw/demo/home'), { recursive: true });

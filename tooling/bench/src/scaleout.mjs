@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Measures the divided scale-out (docs/how-to/scale-out.md, "Sizing"): one
 // synthetic day, run as one process (`run`) and as n ingest tasks + n
-// validate/compute tasks + merge + publish, for each n. Every task is a
+// compute tasks + merge + publish, for each n (the job shape of
+// docs/how-to/k8s: compute --shard applies the canonical gates itself, no
+// separate validate step). Every task is a
 // separate process limited to one core (`taskset -c <core>`,
 // RECSYS_WORKERS=0) and runs alone, so its CPU time, peak RSS and wall time
 // are its own; the critical path is the slowest ingest + the slowest
@@ -12,6 +14,7 @@
 // The raw day is generated once per size under .bench/scaleout/ (deterministic).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -69,8 +72,8 @@ async function main() {
   const dir1 = fresh('run');
   const single = task(dir1, ['run', '--json', ...c, '--artifacts', 'popularity,cooc']);
   const runVersions = JSON.parse(single.stdout).days[0].artifacts.map((a) => `${a.type}:${a.version}`).sort();
-  results.runs.push({ n: 'run', cpu_s: single.cpu_s, wall_s: single.wall_s, max_rss_mb: single.max_rss_mb, versions: runVersions });
-  console.error(`run: ${single.cpu_s.toFixed(1)} CPU s, ${single.wall_s.toFixed(1)} s, ${single.max_rss_mb.toFixed(0)} MB`);
+  results.runs.push({ n: 'run', load_avg: loadavg().map((x) => Number(x.toFixed(2))), cpu_s: single.cpu_s, wall_s: single.wall_s, max_rss_mb: single.max_rss_mb, versions: runVersions });
+  console.error(`run (load ${loadavg().map((x) => x.toFixed(2)).join(' ')}): ${single.cpu_s.toFixed(1)} CPU s, ${single.wall_s.toFixed(1)} s, ${single.max_rss_mb.toFixed(0)} MB`);
 
   for (const n of values.shards.split(',').map(Number)) {
     const dir = fresh(`n${n}`);
@@ -82,19 +85,18 @@ async function main() {
     }
     const compute = [];
     for (let i = 0; i < n; i++) {
-      const v = task(dir, ['validate', ...c, '--shard', `${i}/${n}`]);
       const k = task(dir, ['compute', 'popularity', 'cooc', ...c, '--shard', `${i}/${n}`]);
-      compute.push({ cpu_s: v.cpu_s + k.cpu_s, wall_s: v.wall_s + k.wall_s, max_rss_mb: Math.max(v.max_rss_mb, k.max_rss_mb), validate_cpu_s: v.cpu_s });
+      compute.push({ cpu_s: k.cpu_s, wall_s: k.wall_s, max_rss_mb: k.max_rss_mb });
     }
     const merge = task(dir, ['merge', 'popularity', 'cooc', ...c]);
     const publish = task(dir, ['publish', '--json', ...c]);
     const versions = JSON.parse(publish.stdout).days[0].artifacts.map((a) => `${a.type}:${a.version}`).sort();
     const total = [...ingest, ...compute].reduce((s, t) => s + t.cpu_s, 0) + merge.cpu_s + publish.cpu_s;
     const critical = Math.max(...ingest.map((t) => t.wall_s)) + Math.max(...compute.map((t) => t.wall_s)) + merge.wall_s + publish.wall_s;
-    const row = { n, total_cpu_s: total, cpu_vs_run: total / single.cpu_s, critical_path_s: critical, ingest, compute, merge: { cpu_s: merge.cpu_s, wall_s: merge.wall_s, max_rss_mb: merge.max_rss_mb }, publish: { cpu_s: publish.cpu_s, wall_s: publish.wall_s }, versions };
+    const row = { n, load_avg: loadavg().map((x) => Number(x.toFixed(2))), total_cpu_s: total, cpu_vs_run: total / single.cpu_s, critical_path_s: critical, ingest, compute, merge: { cpu_s: merge.cpu_s, wall_s: merge.wall_s, max_rss_mb: merge.max_rss_mb }, publish: { cpu_s: publish.cpu_s, wall_s: publish.wall_s }, versions };
     results.runs.push(row);
     console.error(
-      `n=${n}: total ${total.toFixed(1)} CPU s (${row.cpu_vs_run.toFixed(2)}× run), critical path ${critical.toFixed(1)} s; ingest ${ingest.map((t) => `${t.cpu_s.toFixed(1)}s/${(t.bytes_read / 1e6).toFixed(0)}MB/${t.max_rss_mb.toFixed(0)}MB`).join(' ')}; compute ${compute.map((t) => `${t.cpu_s.toFixed(1)}s/${t.max_rss_mb.toFixed(0)}MB`).join(' ')}; merge ${merge.cpu_s.toFixed(1)}s/${merge.max_rss_mb.toFixed(0)}MB`,
+      `n=${n} (load ${row.load_avg.join(' ')}): total ${total.toFixed(1)} CPU s (${row.cpu_vs_run.toFixed(2)}× run), critical path ${critical.toFixed(1)} s; ingest ${ingest.map((t) => `${t.cpu_s.toFixed(1)}s/${(t.bytes_read / 1e6).toFixed(0)}MB/${t.max_rss_mb.toFixed(0)}MB`).join(' ')}; compute ${compute.map((t) => `${t.cpu_s.toFixed(1)}s/${t.max_rss_mb.toFixed(0)}MB`).join(' ')}; merge ${merge.cpu_s.toFixed(1)}s/${merge.max_rss_mb.toFixed(0)}MB`,
     );
   }
   const sets = new Set(results.runs.filter((r) => r.versions).map((r) => r.versions.join()));

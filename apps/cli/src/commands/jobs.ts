@@ -199,7 +199,9 @@ export function computeCommand(): Command {
       await computeJob(env, plan, (d) => {
         done(d);
         if (json) return;
-        out(`  ${d.day}  ${d.events} events`);
+        // A shard's compute applies the canonical gates itself (no separate validate step is needed): say what it checked.
+        const v = d.validated;
+        out(v ? `  ${d.day}  ok  ${v.canonical.events} events  ${v.canonical.sessions} sessions  ${v.canonical.items} items  rejected ${v.counts.rejected}/${v.counts.read} lines` : `  ${d.day}  ${d.events} events`);
         printStaged(d.staged);
         for (const p of d.partials) out(`    ${pad(p.type, 14)} ${pad(`${p.items} items`, 14)} ${pad(`${p.pairs} pairs`, 14)} partial  ${p.uri}`);
       });

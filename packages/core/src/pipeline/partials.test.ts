@@ -42,6 +42,19 @@ function table(events: [session: string, item: string][]): EventTable {
 
 const decode = (data: Uint8Array | undefined) => new TextDecoder().decode(data);
 
+/** Reads objects back in pieces of `chunk` bytes, so readers meet chunk edges everywhere. */
+class ChunkedStorage extends MemoryStorage {
+  chunk = Infinity;
+  override async read(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const data = await this.get(key);
+    if (!data) return undefined;
+    const size = this.chunk;
+    return (async function* () {
+      for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+    })();
+  }
+}
+
 describe('shard function (documented: FNV-1a 32 of the UTF-8 bytes, mod n)', () => {
   // Reference values of FNV-1a 32 (the first three are the published test vectors).
   test.each([
@@ -104,8 +117,16 @@ describe('partial files', () => {
     ]);
     const header = await writePartial(storage, 'p/0-of-1.json', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
     expect(header).toMatchObject({ events: 7, sessions: 3, items: 5, pairs: 4 });
-    const lines = decode(storage.objects.get('p/0-of-1.json')!.data).split('\n');
-    expect(lines.slice(1)).toEqual(['["a",2]', '["b",2]', '["c",1]', '["\uffff",1]', '["😀",1]', '[0,1,1,3,1,4,1]', '[3,4,1]', '']);
+    const data = storage.objects.get('p/0-of-1.json')!.data;
+    const nl = data.indexOf(10);
+    expect(JSON.parse(decode(data.subarray(0, nl)))).toEqual(header);
+    // Varints: per item its UTF-8 length, bytes and exposures; then per item a with pairs: a − previous a, the pair
+    // count, and (b − previous b, sessions) for each.
+    expect([...data.subarray(nl + 1)]).toEqual([
+      ...[1, 0x61, 2, 1, 0x62, 2, 1, 0x63, 1, 3, 0xef, 0xbf, 0xbf, 1, 4, 0xf0, 0x9f, 0x98, 0x80, 1],
+      ...[1, 3, 1, 1, 2, 1, 1, 1],
+      ...[3, 1, 1, 1],
+    ]);
     const items: [number, string, number][] = [];
     const pairs: [number, number, number][] = [];
     const read = await readPartial(storage, 'p/0-of-1.json', { item: (...a) => items.push(a), pair: (...a) => pairs.push(a) });
@@ -135,21 +156,33 @@ describe('partial files', () => {
     expect(decode(storage.objects.get('a')!.data)).toBe(decode(storage.objects.get('b')!.data));
   });
 
-  test('long neighbour lists are split over several lines', async () => {
-    const storage = new MemoryStorage('partials');
-    // Item "a" shares a session with 5000 other items: its row needs two lines (4096 + 904 pairs).
+  test('multi-byte counts and long rows read back the same, wherever the chunks of the object end', async () => {
+    const storage = new ChunkedStorage('partials');
+    // Item "a" shares a session with 5000 other items, and with "b" in 300 sessions (a 2-byte count).
     const events: [string, string][] = Array.from({ length: 5000 }, (_, k): [string, string][] => [
       [`s${k}`, 'a'],
       [`s${k}`, `i${k}`],
+      ...(k < 300 ? [[`s${k}`, 'b'] as [string, string]] : []),
     ]).flat();
     const t = table(events);
-    await writePartial(storage, 'p', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
-    const lines = decode(storage.objects.get('p')!.data).split('\n').filter(Boolean);
-    const rows = lines.slice(1 + 5001);
-    expect(rows.map((l) => (JSON.parse(l) as number[]).length)).toEqual([1 + 2 * 4096, 1 + 2 * 904]);
-    let pairs = 0;
-    await readPartial(storage, 'p', { item() {}, pair: () => void pairs++ });
-    expect(pairs).toBe(5000);
+    const header = await writePartial(storage, 'p', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
+    const entries = async () => {
+      const out: unknown[] = [];
+      const h = await readPartial(storage, 'p', { item: (...e) => out.push(e), pair: (...e) => out.push(e) });
+      expect(h).toEqual(header);
+      return out;
+    };
+    storage.chunk = Infinity;
+    const whole = await entries();
+    expect(whole).toContainEqual([0, 1, 300]);
+    // a–i<k>, a–b, b–i<k> (k < 300).
+    expect(header.pairs).toBe(5000 + 1 + 300);
+    expect(whole).toHaveLength(header.items + header.pairs);
+    for (const chunk of [1, 2, 3, 7, 4096]) {
+      storage.chunk = chunk;
+      expect(await entries()).toEqual(whole);
+      expect(await readPartialHeader(storage, 'p')).toEqual(header);
+    }
   });
 
   test('a truncated or malformed partial is an integrity error', async () => {
@@ -157,13 +190,41 @@ describe('partial files', () => {
     const t = table([
       ['s1', 'a'],
       ['s1', 'b'],
+      ['s1', 'c'],
     ]);
     await writePartial(storage, 'p', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
-    const text = decode(storage.objects.get('p')!.data);
-    await storage.put('cut', text.split('\n').slice(0, 3).join('\n') + '\n');
-    await expect(readPartial(storage, 'cut', { item() {}, pair() {} })).rejects.toThrow(/truncated: 2 of 2 items and 0 of 1 pairs/);
-    await storage.put('bad', text.replace('[0,1,1]', '[1,0,1]'));
-    await expect(readPartial(storage, 'bad', { item() {}, pair() {} })).rejects.toThrow(IntegrityError);
+    const data = storage.objects.get('p')!.data;
+    const body = data.indexOf(10) + 1;
+    // Cut anywhere after the header: never read as a whole partial.
+    for (let end = body; end < data.length; end++) {
+      await storage.put('cut', data.subarray(0, end));
+      await expect(readPartial(storage, 'cut', { item() {}, pair() {} }), `cut at ${end}`).rejects.toThrow(/truncated/);
+    }
+    const tail = [...data.subarray(body + 9)];
+    expect(tail).toEqual([1, 2, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const withTail = async (bytes: number[]) => {
+      await storage.put('bad', new Uint8Array([...data.subarray(0, body + 9), ...bytes]));
+      return readPartial(storage, 'bad', { item() {}, pair() {} });
+    };
+    // b not above the previous b, a count of 0, an index past the items, a 33-bit number, bytes after the end.
+    await expect(withTail([1, 2, 0, 1, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
+    await expect(withTail([1, 2, 1, 0, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
+    await expect(withTail([1, 2, 1, 1, 5, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
+    await expect(withTail([1, 2, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/over 32 bits/);
+    await expect(withTail([...tail, 0])).rejects.toThrow(IntegrityError);
+    await expect(withTail(tail)).resolves.toBeDefined();
+    // The same checks inside a long row (the decoder's fast path, taken while 10 bytes or more are left).
+    const items = Array.from({ length: 30 }, (_, k) => [1, 0x61 + (k % 26), 1]).flat();
+    const long = async (first: number[]) => {
+      const h = { ...JSON.parse(decode(data.subarray(0, body - 1))), items: 30, pairs: 20 };
+      await storage.put('long', new Uint8Array([...new TextEncoder().encode(JSON.stringify(h) + '\n'), ...items, 1, 20, ...first, ...Array.from({ length: 19 }, () => [1, 1]).flat()]));
+      return readPartial(storage, 'long', { item() {}, pair() {} });
+    };
+    await expect(long([1, 1])).resolves.toBeDefined();
+    await expect(long([0, 1])).rejects.toThrow(/malformed pair entry/);
+    await expect(long([1, 0])).rejects.toThrow(/malformed pair entry/);
+    await expect(long([40, 1])).rejects.toThrow(/malformed pair entry/);
+    await expect(long([1, 0x80, 0x80, 0x80, 0x80, 0x10])).rejects.toThrow(/over 32 bits/);
     await storage.put('nohdr', '["a",1]\n');
     await expect(readPartialHeader(storage, 'nohdr')).rejects.toThrow(/no valid header/);
   });

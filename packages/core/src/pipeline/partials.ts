@@ -8,12 +8,11 @@ import { Interner } from '../compute/interner.js';
 import { U32Counts } from '../compute/growable.js';
 import { PairCounter } from '../compute/pair-counter.js';
 import { invertRanks } from '../compute/order-keys.js';
-import { splitLines } from '../ingest/line-splitter.js';
+import { concatBytes } from '../bytes.js';
 import { kindOf } from '../compute/kinds.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { ShardSpec } from '../shard.js';
 import { CountsSchema } from './staging.js';
-import { countingSort } from '../compute/counting-sort.js';
 
 /*
  * Partial aggregates of sharded runs (docs/how-to/scale-out.md, "Partials").
@@ -21,17 +20,22 @@ import { countingSort } from '../compute/counting-sort.js';
  * Object key (objects area):
  *   <tenant>/<surface>/_partials/<segment>/<type>/<start>_<end>/<i>-of-<n>.json
  *
- * Format: JSON Lines, written atomically in one object.
- *   line 1        header (PartialHeader): scope, window, shard i/n, the shard
- *                 function, the hash of the limits that shape the result,
- *                 the shard's event/session totals and ingest counts, the
- *                 canonical partition it was computed from, and how many item
- *                 and pair entries follow;
- *   next `items`  `[item_id, exposures]`, item ids in UTF-8 byte order; an
- *                 item's position in this list is its index below;
- *   then (cooc)   `[a, b1, c1, b2, c2, …]`: pairs (a, b) with a < b (indices)
- *                 that share c sessions, grouped by a ascending then b
- *                 ascending, at most PAIRS_PER_LINE pairs per line.
+ * Format (`recsys-partial/2`), written atomically in one object:
+ *   line 1        header (PartialHeader) as JSON + "\n": scope, window, shard
+ *                 i/n, the shard function, the hash of the limits that shape
+ *                 the result, the shard's event/session totals and ingest
+ *                 counts, the canonical partition it was computed from, and
+ *                 how many item and pair entries follow;
+ *   then binary   unsigned LEB128 varints (at most 32 bits each):
+ *     `items` ×   len, len bytes of UTF-8 item id, exposures (≥ 1); item ids
+ *                 in UTF-8 byte order, an item's position is its index below;
+ *     (cooc) per item a with pairs, a ascending:
+ *                 a − previous a (the first from −1), m (≥ 1), then m ×
+ *                 (b − previous b (the first from a), c ≥ 1): pairs (a, b),
+ *                 a < b, that share c sessions, b ascending.
+ *   The object ends right after the last pair.
+ * The text format of /1 cost as much CPU to write and parse as counting the
+ * pairs (docs/how-to/scale-out.md, "What dividing the work costs").
  * Counts are untruncated: `min_cooc_support`, `max_neighbors_per_item` and
  * `max_items_per_artifact` are applied only when merging, by the same
  * functions as the single-process path.
@@ -41,10 +45,47 @@ import { countingSort } from '../compute/counting-sort.js';
 export const SHARD_HASH = 'fnv1a32-utf8-mod-n';
 
 /** Format tag of partial files. @since 0.1.0 */
-export const PARTIAL_FORMAT = 'recsys-partial/1';
+export const PARTIAL_FORMAT = 'recsys-partial/2';
 
-const PAIRS_PER_LINE = 4096;
-const FLUSH_CHARS = 1 << 20;
+const FLUSH_BYTES = 1 << 20;
+
+/** Appends varints and bytes to 1 MiB chunks, handing full ones to `sink`. */
+class VarintWriter {
+  private buf = new Uint8Array(FLUSH_BYTES + 16);
+  private at = 0;
+  constructor(private readonly sink: (chunk: Uint8Array) => Promise<void>) {}
+  /** True when a chunk is full (the caller awaits `flush`: one await per entry would dominate the cost). */
+  varint(v: number): boolean {
+    // Callers flush only when told to, after some writes: keep room for the next varint whatever they skipped.
+    if (this.at + 5 > this.buf.length) this.grow(5);
+    const buf = this.buf;
+    let at = this.at;
+    while (v >= 0x80) {
+      buf[at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    buf[at++] = v;
+    this.at = at;
+    return at >= FLUSH_BYTES;
+  }
+  private grow(more: number): void {
+    const bigger = new Uint8Array(this.at + more + FLUSH_BYTES);
+    bigger.set(this.buf.subarray(0, this.at));
+    this.buf = bigger;
+  }
+  bytes(b: Uint8Array): boolean {
+    if (this.at + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+    return this.at >= FLUSH_BYTES;
+  }
+  async flush(): Promise<void> {
+    if (this.at === 0) return;
+    const out = this.buf.slice(0, this.at);
+    this.at = 0;
+    await this.sink(out);
+  }
+}
 
 /** The result-shaping limits of a type, as recorded in partials (`unlimited` for ∞). @since 0.1.0 */
 export function partialLimits(type: ArtifactType, limits: Limits): Record<string, number | 'unlimited'> {
@@ -108,56 +149,61 @@ export async function writePartial(storage: ObjectStorage, key: string, input: P
   const ranks = table.items.utf8Ranks();
   const idOfRank = invertRanks(ranks);
   const p = pairs?.size ?? 0;
-  const lo = new Uint32Array(p);
-  const hi = new Uint32Array(p);
-  const cnt = new Uint32Array(p);
-  let k = 0;
+  // Pairs grouped by the rank of their lower item (a counting sort in two passes over the table: counts per group,
+  // then each pair's higher rank and count into its group's slots); each group is then sorted by the higher rank.
+  const start = new Uint32Array(n + 1);
+  pairs?.forEach((x, y) => {
+    const rx = ranks[x]!;
+    const ry = ranks[y]!;
+    start[(rx < ry ? rx : ry) + 1]!++;
+  });
+  for (let r = 0; r < n; r++) start[r + 1]! += start[r]!;
+  const fill = start.slice(0, n);
+  const his = new Uint32Array(p);
+  const cnts = new Uint32Array(p);
   pairs?.forEach((x, y, c) => {
     const rx = ranks[x]!;
     const ry = ranks[y]!;
-    lo[k] = Math.min(rx, ry);
-    hi[k] = Math.max(rx, ry);
-    cnt[k++] = c;
+    const at = fill[rx < ry ? rx : ry]!++;
+    his[at] = rx < ry ? ry : rx;
+    cnts[at] = c;
   });
-  const identity = new Uint32Array(p);
-  for (let i = 0; i < p; i++) identity[i] = i;
-  const order = countingSort(countingSort(identity, hi, n), lo, n);
   const header: PartialHeader = { ...input, events: table.length, sessions: table.sessions.size, items: n, pairs: p };
 
   const writer = await storage.writer(key);
-  let parts: string[] = [JSON.stringify(header) + '\n'];
-  let pending = parts[0]!.length;
-  // Awaits only when a chunk is full: one await per line would dominate the cost.
-  const push = (text: string) => {
-    parts.push(text);
-    pending += text.length;
-    return pending >= FLUSH_CHARS;
-  };
-  const flush = async () => {
-    if (parts.length === 0) return;
-    const text = parts.join('');
-    parts = [];
-    pending = 0;
-    await writer.write(text);
-  };
+  const out = new VarintWriter((chunk) => writer.write(chunk));
+  const utf8 = new TextEncoder();
   try {
+    out.bytes(utf8.encode(JSON.stringify(header) + '\n'));
     const counts = table.itemCounts;
     for (let r = 0; r < n; r++) {
       const id = idOfRank[r]!;
-      if (push(`[${JSON.stringify(names[id])},${counts.get(id)}]\n`)) await flush();
+      const name = utf8.encode(names[id]!);
+      out.varint(name.length);
+      out.bytes(name);
+      if (out.varint(counts.get(id))) await out.flush();
     }
-    for (let at = 0; at < p; ) {
-      const a = lo[order[at]!]!;
-      const line: (string | number)[] = [`[${a}`];
-      let inLine = 0;
-      while (at < p && lo[order[at]!] === a && inLine < PAIRS_PER_LINE) {
-        const j = order[at++]!;
-        line.push(hi[j]!, cnt[j]!);
-        inLine++;
+    // A group's counts by higher rank while its ranks are sorted (within a group every higher rank is distinct).
+    const countOf = new Uint32Array(n);
+    let prevA = -1;
+    for (let a = 0; a < n; a++) {
+      const from = start[a]!;
+      const to = start[a + 1]!;
+      if (from === to) continue;
+      for (let i = from; i < to; i++) countOf[his[i]!] = cnts[i]!;
+      his.subarray(from, to).sort();
+      out.varint(a - prevA);
+      out.varint(to - from);
+      prevA = a;
+      let prevB = a;
+      for (let i = from; i < to; i++) {
+        const b = his[i]!;
+        out.varint(b - prevB);
+        prevB = b;
+        if (out.varint(countOf[b]!)) await out.flush();
       }
-      if (push(line.join(',') + ']\n')) await flush();
     }
-    await flush();
+    await out.flush();
   } catch (error) {
     await writer.abort();
     throw error;
@@ -192,11 +238,14 @@ function parseHeaderLine(storage: ObjectStorage, key: string, text: string | und
 export async function readPartialHeader(storage: ObjectStorage, key: string): Promise<PartialHeader | undefined> {
   const stream = await storage.read(key);
   if (!stream) return undefined;
-  for await (const line of splitLines(stream)) {
+  const head: Uint8Array[] = [];
+  for await (const chunk of stream) {
+    const nl = chunk.indexOf(10);
+    head.push(nl < 0 ? chunk : chunk.subarray(0, nl));
     // Returning from the loop closes the stream: only the first line is read.
-    return parseHeaderLine(storage, key, line.kind === 'line' ? line.text : undefined);
+    if (nl >= 0) return parseHeaderLine(storage, key, new TextDecoder().decode(concatBytes(head)));
   }
-  return parseHeaderLine(storage, key, undefined);
+  return parseHeaderLine(storage, key, head.length > 0 ? new TextDecoder().decode(concatBytes(head)) : undefined);
 }
 
 /** Receives the entries of a partial. @since 0.1.0 */
@@ -206,8 +255,9 @@ export interface PartialVisitor {
 }
 
 /**
- * Streams a whole partial into `visitor`, checking every line's shape and
- * the entry totals announced by the header.
+ * Streams a whole partial into `visitor`, checking every entry (indices in
+ * range and ascending, counts ≥ 1, varints of at most 32 bits) and the entry
+ * totals announced by the header.
  * @since 0.1.0
  */
 export async function readPartial(storage: ObjectStorage, key: string, visitor: PartialVisitor): Promise<PartialHeader> {
@@ -215,46 +265,181 @@ export async function readPartial(storage: ObjectStorage, key: string, visitor: 
   const stream = await storage.read(key);
   if (!stream) throw new IntegrityError(`partial ${uri} disappeared while merging`, { uri });
   let header: PartialHeader | undefined;
-  let items = 0;
-  let pairs = 0;
-  const bad = (lineNo: number, detail: string): never => {
-    throw new IntegrityError(`partial ${uri} line ${lineNo}: ${detail}`, { uri, line: lineNo });
-  };
-  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-  for await (const line of splitLines(stream)) {
-    const text = line.kind === 'line' ? line.text : bad(line.lineNo, 'not a valid line');
+  let headerBytes: Uint8Array[] = [];
+  let body: BodyDecoder | undefined;
+  // Unconsumed bytes of the last chunk: an entry is decoded only when all its bytes are here.
+  let rest: Uint8Array = new Uint8Array(0);
+  for await (const chunk of stream) {
+    let data: Uint8Array = chunk;
     if (!header) {
-      header = parseHeaderLine(storage, key, text);
-      continue;
+      const nl = data.indexOf(10);
+      if (nl < 0) {
+        headerBytes.push(data);
+        continue;
+      }
+      headerBytes.push(data.subarray(0, nl));
+      const line = concatBytes(headerBytes);
+      header = parseHeaderLine(storage, key, new TextDecoder().decode(line));
+      headerBytes = [];
+      body = new BodyDecoder(header, visitor, uri, line.length + 1);
+      data = data.subarray(nl + 1);
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      bad(line.lineNo, 'not JSON');
-    }
-    if (!Array.isArray(value)) return bad(line.lineNo, 'expected a JSON array');
-    if (items < header.items) {
-      if (value.length !== 2 || typeof value[0] !== 'string' || !isCount(value[1]) || value[1] === 0) bad(line.lineNo, 'expected [item_id, exposures]');
-      visitor.item(items++, value[0] as string, value[1] as number);
-      continue;
-    }
-    if (value.length < 3 || value.length % 2 === 0) bad(line.lineNo, 'expected [a, b, count, …]');
-    const a = value[0];
-    if (!isCount(a) || a >= header.items) bad(line.lineNo, `item index ${String(a)} out of range`);
-    for (let j = 1; j < value.length; j += 2) {
-      const b = value[j];
-      const c = value[j + 1];
-      if (!isCount(b) || b <= (a as number) || b >= header.items || !isCount(c) || c === 0) bad(line.lineNo, 'malformed pair entry');
-      visitor.pair(a as number, b as number, c as number);
-      pairs++;
-    }
+    const buf = rest.length === 0 ? data : concatBytes([rest, data]);
+    rest = buf.subarray(body!.decode(buf));
   }
-  if (!header) throw new IntegrityError(`partial ${uri} is empty`, { uri });
-  if (items !== header.items || pairs !== header.pairs) {
-    throw new IntegrityError(`partial ${uri} is truncated: ${items} of ${header.items} items and ${pairs} of ${header.pairs} pairs`, { uri });
-  }
+  if (!header) throw new IntegrityError(`partial ${uri} ${headerBytes.length > 0 ? 'has no valid header (no end of line)' : 'is empty'}`, { uri });
+  body!.finish(rest.length);
   return header;
+}
+
+/**
+ * Decodes the binary body of a partial (see the format above) chunk by
+ * chunk. State lives in fields between chunks and in locals inside
+ * {@link BodyDecoder.decode}: the pair loop is the merge's hottest code.
+ */
+class BodyDecoder {
+  private items = 0;
+  private pairs = 0;
+  /** The current pair group: its item, pairs left, the previous b. */
+  private a = -1;
+  private left = 0;
+  private prevB = 0;
+  /** Bytes of the object before the current buffer (for messages). */
+  private offset: number;
+  /** Where the varint read by {@link varint} ends. */
+  private next = 0;
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(
+    private readonly header: PartialHeader,
+    private readonly visitor: PartialVisitor,
+    private readonly uri: string,
+    offset: number,
+  ) {
+    this.offset = offset;
+  }
+
+  private bad(at: number, detail: string): never {
+    throw new IntegrityError(`partial ${this.uri} at byte ${this.offset + at}: ${detail}`, { uri: this.uri, byte: this.offset + at });
+  }
+
+  /** The varint at `p` (its end in `this.next`), or -1 when its bytes are not all in `buf`. */
+  private varint(buf: Uint8Array, p: number): number {
+    let v = 0;
+    let scale = 1;
+    for (; p < buf.length; p++) {
+      const x = buf[p]!;
+      v += (x & 0x7f) * scale;
+      if (x < 0x80) {
+        if (v > 0xffffffff) this.bad(p, 'a number over 32 bits');
+        this.next = p + 1;
+        return v;
+      }
+      scale *= 128;
+      if (scale > 2 ** 35) this.bad(p, 'a number over 32 bits');
+    }
+    return -1;
+  }
+
+  /** Decodes every whole entry of `buf`; returns where the first incomplete one starts. */
+  decode(buf: Uint8Array): number {
+    const h = this.header;
+    const visitor = this.visitor;
+    const end = buf.length;
+    let p = 0;
+    while (this.items < h.items) {
+      const len = this.varint(buf, p);
+      if (len < 0 || this.next + len > end) return this.consumed(buf, p);
+      const at = this.next;
+      const exposures = this.varint(buf, at + len);
+      if (exposures < 0) return this.consumed(buf, p);
+      if (exposures === 0) this.bad(at + len, 'an item with 0 exposures');
+      let id: string;
+      try {
+        id = this.utf8.decode(buf.subarray(at, at + len));
+      } catch {
+        return this.bad(at, 'an item id that is not UTF-8');
+      }
+      visitor.item(this.items++, id, exposures);
+      p = this.next;
+    }
+    const items = h.items;
+    let a = this.a;
+    let left = this.left;
+    let prevB = this.prevB;
+    let pairs = this.pairs;
+    while (p < end) {
+      if (left === 0) {
+        const da = this.varint(buf, p);
+        if (da < 0) break;
+        const m = this.varint(buf, this.next);
+        if (m < 0) break;
+        if (da === 0 || m === 0) this.bad(p, 'malformed pair group');
+        if (pairs + m > h.pairs) this.bad(p, `more pairs than the header's ${h.pairs}`);
+        a += da;
+        if (a >= items - 1) this.bad(p, `item index ${a} out of range`);
+        left = m;
+        prevB = a;
+        p = this.next;
+        continue;
+      }
+      // Fast path: two whole varints (at most 5 bytes each) are surely here.
+      if (end - p >= 10) {
+        let x = buf[p++]!;
+        let db = x & 0x7f;
+        for (let scale = 128; x >= 0x80; scale *= 128) {
+          x = buf[p++]!;
+          db += (x & 0x7f) * scale;
+          if (scale > 2 ** 28) this.bad(p, 'a number over 32 bits');
+        }
+        x = buf[p++]!;
+        let c = x & 0x7f;
+        for (let scale = 128; x >= 0x80; scale *= 128) {
+          x = buf[p++]!;
+          c += (x & 0x7f) * scale;
+          if (scale > 2 ** 28) this.bad(p, 'a number over 32 bits');
+        }
+        if (db > 0xffffffff || c > 0xffffffff) this.bad(p, 'a number over 32 bits');
+        const b = prevB + db;
+        if (db === 0 || b >= items || c === 0) this.bad(p, 'malformed pair entry');
+        visitor.pair(a, b, c);
+        prevB = b;
+        left--;
+        pairs++;
+        continue;
+      }
+      const db = this.varint(buf, p);
+      if (db < 0) break;
+      const c = this.varint(buf, this.next);
+      if (c < 0) break;
+      const b = prevB + db;
+      if (db === 0 || b >= items || c === 0) this.bad(p, 'malformed pair entry');
+      visitor.pair(a, b, c);
+      prevB = b;
+      left--;
+      pairs++;
+      p = this.next;
+    }
+    this.a = a;
+    this.left = left;
+    this.prevB = prevB;
+    this.pairs = pairs;
+    return this.consumed(buf, p);
+  }
+
+  private consumed(_buf: Uint8Array, p: number): number {
+    this.offset += p;
+    return p;
+  }
+
+  /** Checks the totals once the object has ended, `unread` bytes after the last whole entry. */
+  finish(unread: number): void {
+    const h = this.header;
+    if (this.items !== h.items || this.pairs !== h.pairs || this.left !== 0) {
+      throw new IntegrityError(`partial ${this.uri} is truncated: ${this.items} of ${h.items} items and ${this.pairs} of ${h.pairs} pairs`, { uri: this.uri });
+    }
+    if (unread > 0) this.bad(0, 'bytes after the last pair');
+  }
 }
 
 /** The combined counts of a complete set of partials. @since 0.1.0 */
@@ -279,7 +464,9 @@ export interface MergedPartials {
 export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[]): Promise<MergedPartials> {
   const items = new Interner();
   const exposures = new U32Counts();
-  const pairs = new PairCounter(1 << 16);
+  // Sized for every partial's pairs at once (an upper bound: a pair seen by k shards is counted k times), so the table
+  // does not grow — and rehash — while it is largest.
+  const pairs = new PairCounter(Math.max(1 << 16, headers.reduce((sum, h) => sum + h.pairs, 0)));
   let events = 0;
   let sessions = 0;
   const inputs: InputPartition[] = [];

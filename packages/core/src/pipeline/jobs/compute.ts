@@ -7,6 +7,7 @@ import { eventTableNeeds, kindOf } from '../../compute/kinds.js';
 import { countSessionPairs } from '../../compute/cooc.js';
 import { checkCanonicalGate, checkTableLimits } from '../../validate/gates.js';
 import type { ShardSpec } from '../../shard.js';
+import type { IngestCounts } from '../../ingest/ingest-day.js';
 import { partitionKeyOf, targetOf, type JobPlan } from '../plan.js';
 import { assembleShard, type AssembledShard } from '../ingest-parts.js';
 import { enterPhase, computeDayStep } from '../day-steps.js';
@@ -33,6 +34,12 @@ export interface ComputeDayResult {
   readonly events: number;
   readonly staged: StagedArtifact[];
   readonly partials: PartialResult[];
+  /**
+   * With `--shard`: what the shard's canonical gates checked (the report `validate --shard` prints),
+   * so the compute-only job shape, where no separate validate step runs, still reports it.
+   * @since 0.5.0
+   */
+  readonly validated?: { readonly counts: IngestCounts; readonly canonical: { readonly uri: string; readonly sha256: string; readonly events: number; readonly sessions: number; readonly items: number } };
 }
 
 /** Reads a day's (shard's) partition into an event table, checking it against its ingest report when there is one. */
@@ -149,7 +156,9 @@ export async function computeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: 
     checkTableLimits(day, loaded.table, env.limits);
     const staged = plan.shard ? [] : (await computeDayStep(env, plan, day, loaded.table, [loaded.input], catalog?.catalog)).staged;
     const partials = plan.shard ? await writePartials(env, plan, plan.shard, day, loaded) : [];
-    const result: ComputeDayResult = { day, ...(plan.shard ? { shard: plan.shard } : {}), events: loaded.summary.events, staged, partials };
+    const { summary, table, report } = loaded;
+    const validated = plan.shard && report ? { counts: report.counts, canonical: { uri: summary.uri, sha256: summary.sha256, events: summary.events, sessions: table.sessions.size, items: table.items.size } } : undefined;
+    const result: ComputeDayResult = { day, ...(plan.shard ? { shard: plan.shard } : {}), events: summary.events, staged, partials, ...(validated ? { validated } : {}) };
     env.logger.info({ day, shard: plan.shard, staged: staged.map((s) => ({ type: s.type, version: s.version })), partials: partials.map((p) => p.uri) }, 'computed day');
     results.push(result);
     onDay?.(result);
