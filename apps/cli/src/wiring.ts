@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, systemClock, type Clock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
 import { FsObjectStorage } from '@recsys/storage-fs';
-import { nodeSha256, WorkerParsePool } from '@recsys/runtime-node';
+import { nodeSha256, WorkerComputePool, WorkerParsePool } from '@recsys/runtime-node';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
@@ -58,8 +58,12 @@ export function runIdentity(): RunIdentity {
  */
 export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClose: (close: () => Promise<void>) => void): Promise<PipelineEnv> {
   const areas = await openAreas(config, logger);
-  const pool = parsePool();
+  const workers = workerCount();
+  const pool = workers === 0 ? undefined : new WorkerParsePool(workers);
   if (pool) onClose(() => pool.close());
+  // Compute has its own threads (they start only for a day big enough to need them).
+  const computePool = workers === 0 ? undefined : new WorkerComputePool(workers);
+  if (computePool) onClose(() => computePool.close());
   return {
     areas,
     limits: config.limits,
@@ -70,6 +74,7 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
     identity: runIdentity(),
     sha256: nodeSha256,
     parsePool: pool,
+    computePool,
     rawSource: openRawSource(config.postgres, logger),
     signals: openSignalsSink(config.postgres, logger, signalsKillHook()),
     rawSourceKey: config.rawSourceKey,
@@ -98,13 +103,16 @@ function testClock(): Clock | undefined {
   return { now: () => new Date(ms) };
 }
 
-/** Worker threads for parsing raw input; `RECSYS_WORKERS=0` parses on the main thread. */
-function parsePool(): WorkerParsePool | undefined {
+/**
+ * Worker threads for parsing raw input and for computing cooc rows, each:
+ * `RECSYS_WORKERS=0` does both on the main thread; unset, one per core (up to 8).
+ */
+function workerCount(): number | undefined {
   const configured = process.env.RECSYS_WORKERS;
-  if (configured === undefined || configured === '') return new WorkerParsePool();
+  if (configured === undefined || configured === '') return undefined;
   const n = Number(configured);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError('RECSYS_WORKERS', `must be a whole number >= 0 (got ${JSON.stringify(configured)})`);
-  return n === 0 ? undefined : new WorkerParsePool(n);
+  return n;
 }
 
 /**

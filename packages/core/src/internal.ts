@@ -24,6 +24,8 @@ export { computePopularity, computePopularityRows, popularityPayload, popularity
 export { computeCooc, computeCoocRows, countSessionPairs, coocRowsFromPairs, coocPayload, coocRowObjects, type CoocRow, type CoocRows } from './compute/cooc.js';
 export { JsonBytes, artifactBytes, compactBlobFromHashed, valuePayload, writeIdCountArray, writeName, nameBytes, jsonString, type PayloadSource, type ArtifactHeader, type BuildBlock, type NameBytes } from './compute/emit.js';
 export { eventTableNeeds } from './compute/kinds.js';
+export { COOC_THREADS_MIN_WORK, coocPayloadOnPool, coocRangeTransferables, emitCoocRange } from './compute/cooc-threads.js';
+export { computeArtifactsOnPool } from './compute/artifacts.js';
 export { computeUserRows, rowsByUser, type ItemScore, type UserItems, type UserScorer } from './compute/user-items.js';
 export { computeImplicit } from './compute/implicit.js';
 export { computeSessionSeq, eventInstants, type EventInstants } from './compute/session-seq.js';

@@ -2,6 +2,7 @@ import type { Clock, Logger, ObjectStorage, ParsePool, RawEventSource, RunIdenti
 import type { Limits } from './limits.js';
 import type { BlobFormat } from './compute/emit.js';
 import type { VolumeAnomalyConfig } from './validate/volume-anomaly.js';
+import type { CoocRowPool } from './compute/cooc-threads.js';
 
 /**
  * Where each kind of data lives (DESIGN §4). Areas may share one backend
@@ -50,6 +51,12 @@ export interface PipelineEnv {
   readonly sha256: Sha256Factory;
   /** Parses raw chunks on worker threads when given (the CLI does); otherwise on this thread. */
   readonly parsePool?: ParsePool | undefined;
+  /**
+   * Counts and writes cooc rows on worker threads when given (the CLI does,
+   * unless `RECSYS_WORKERS=0`); otherwise on this thread. Same bytes either way.
+   * @since 0.4.0
+   */
+  readonly computePool?: CoocRowPool | undefined;
   /** Where raw events come from when not from JSON Lines files in `areas.raw` (DESIGN §8.1). @since 0.2.0 */
   readonly rawSource?: RawEventSource | undefined;
   /** Where `run` writes each published day's signals, when set (DESIGN §8.2). @since 0.2.0 */

@@ -26,13 +26,21 @@ export type ConditionalPutResult = 'written' | 'conflict';
 
 /** An atomic streaming write: nothing is visible under the key until `commit`. @since 0.1.0 */
 export interface ObjectWriter {
+  /**
+   * True when `commit` returns the SHA-256 of the bytes written (a backend
+   * that hashes them anyway, e.g. to check the stored file): callers that
+   * need that hash take it instead of hashing every byte a second time.
+   * @since 0.6.0
+   */
+  readonly reportsSha256?: boolean;
   write(chunk: string | Uint8Array): Promise<void>;
   /**
    * Makes the object visible atomically, replacing any previous object; with
    * `exclusive`, only if no object exists under the key (then `written` is
-   * false and what was written is discarded). Returns the size written.
+   * false and what was written is discarded). Returns the size written, and
+   * with {@link ObjectWriter.reportsSha256} the bytes' SHA-256 (lower-case hex).
    */
-  commit(options?: { exclusive?: boolean }): Promise<{ size: number; written: boolean }>;
+  commit(options?: { exclusive?: boolean }): Promise<{ size: number; written: boolean; sha256?: string }>;
   /** Discards everything written; the previous object (if any) is untouched. */
   abort(): Promise<void>;
 }
@@ -134,6 +142,12 @@ export interface Sha256 {
   update(data: string | Uint8Array): void;
   /** Lowercase hex digest; the hash cannot be updated afterwards. */
   digest(): string;
+  /**
+   * An independent hasher in this one's current state (optional): two
+   * texts with a common prefix are then hashed with the prefix read once.
+   * @since 0.4.0
+   */
+  copy?(): Sha256;
 }
 
 /** Creates incremental SHA-256 hashers. @since 0.1.0 */

@@ -46,6 +46,16 @@ class PortableSha256 implements Sha256 {
     }
   }
 
+  copy(): PortableSha256 {
+    if (this.done) throw new Error('sha256: copy after digest');
+    const twin = new PortableSha256();
+    twin.h.set(this.h);
+    twin.block.set(this.block);
+    twin.fill = this.fill;
+    twin.length = this.length;
+    return twin;
+  }
+
   digest(): string {
     if (this.done) throw new Error('sha256: digest called twice');
     const bits = this.length * 8;

@@ -1,10 +1,16 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Sha256 } from '@recsys/core';
 
 /** SHA-256 factory backed by `node:crypto` (for `PipelineEnv.sha256`). @since 0.1.0 */
 export function nodeSha256(): Sha256 {
-  const hash = createHash('sha256');
+  return wrap(createHash('sha256'));
+}
+
+function wrap(hash: Hash): Sha256 {
   return {
+    copy() {
+      return wrap(hash.copy());
+    },
     update(data: string | Uint8Array) {
       hash.update(data);
     },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // Durability of the filesystem adapter (issue 11 items 7 and 9): short
 // writes are completed or fail, a committed object is checked against what
 // was streamed, and temp files of killed writers are cleaned up.
@@ -32,7 +33,7 @@ describe('short writes', () => {
     const w = await storage.writer('a/part.jsonl');
     await w.write(payload(100));
     await w.write(payload(50));
-    expect(await w.commit()).toEqual({ size: 150, written: true });
+    expect(await w.commit()).toEqual({ size: 150, written: true, sha256: createHash('sha256').update(payload(100) + payload(50)).digest('hex') });
     expect(text(await storage.get('a/part.jsonl'))).toBe(payload(100) + payload(50));
     await storage.put('b.json', payload(33));
     expect(text(await storage.get('b.json'))).toBe(payload(33));

@@ -246,6 +246,8 @@ export class FsObjectStorage implements ObjectStorage {
       await unlink(temp).catch(() => {});
     };
     return {
+      // The bytes are hashed here to check the file before it replaces anything; callers reuse that hash.
+      reportsSha256: true,
       write: async (chunk) => {
         const bytes = toBytes(chunk);
         try {
@@ -261,19 +263,20 @@ export class FsObjectStorage implements ObjectStorage {
       commit: async (options) => {
         if (done) throw new Error('writer already finished');
         done = true;
+        const sha256 = hash.digest('hex');
         try {
           if (this.sync) await handle.sync();
           await handle.close();
-          await this.files.checkWritten(temp, key, size, hash.digest('hex'));
+          await this.files.checkWritten(temp, key, size, sha256);
         } catch (error) {
           await discard();
           throw error;
         }
         if (!options?.exclusive) {
           await this.files.publishTemp(temp, path, key);
-          return { size, written: true };
+          return { size, written: true, sha256 };
         }
-        return { size, written: await this.files.publishExclusive(temp, path, key) };
+        return { size, written: await this.files.publishExclusive(temp, path, key), sha256 };
       },
       abort: async () => {
         if (done) return;

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseArtifact, serializeArtifact, verifyArtifactVersion, type CoocArtifactV1, type PopularityArtifactV1 } from '@recsys/contracts';
 import { EventTable, RecsysError, blobText, computeArtifacts, dayWindow, resolveLimits, type ArtifactTarget, type LimitsConfig, type Sha256Factory } from '../internal.js';
+import { portableSha256 } from '../sha256-portable.js';
+import { finishArtifact } from './artifacts.js';
 
 const sha256: Sha256Factory = () => {
   const h = createHash('sha256');
@@ -67,6 +69,42 @@ describe('the tiny set (sessions s1: A,B; s2: A,C; s3: D)', () => {
       expect(blobText(c)).not.toMatch(/\s/);
       // A re-stamped compact blob is still the hashed bytes with the new build.
       expect(JSON.parse(blobText(c.withBuiltAt!('2030-01-01T00:00:00Z'))).build).toEqual({ built_at: '2030-01-01T00:00:00Z', version: c.version, source_hash: c.version });
+    }
+  });
+
+  test('a compact blob comes with the SHA-256 of its bytes (hashed once with the version), also when re-stamped; pretty or without a copyable hasher, none', () => {
+    const withCopy: Sha256Factory = () => {
+      const wrap = (h: ReturnType<typeof createHash>): ReturnType<Sha256Factory> => ({ update: (d) => void h.update(d), digest: () => h.digest('hex'), copy: () => wrap(h.copy()) });
+      return wrap(createHash('sha256'));
+    };
+    const blobHash = (b: { blob(): unknown }) => createHash('sha256').update(blobText(b as never)).digest('hex');
+    for (const factory of [withCopy, portableSha256]) {
+      const built = computeArtifacts(table(tiny), ['popularity', 'cooc'], target, resolveLimits({}), '2026-01-02T00:00:00Z', factory);
+      for (const b of built) {
+        expect(b.sha256).toBe(blobHash(b));
+        const later = b.withBuiltAt!('2026-01-03T00:00:00Z');
+        expect(later.version).toBe(b.version);
+        expect(later.sha256).toBe(blobHash(later));
+        expect(later.sha256).not.toBe(b.sha256);
+      }
+      expect(built.map((b) => b.version)).toEqual(build(tiny).built.map((b) => b.version));
+    }
+    expect(computeArtifacts(table(tiny), ['cooc'], target, resolveLimits({}), '2026-01-02T00:00:00Z', withCopy, {}, 'pretty')[0]!.sha256).toBeUndefined();
+    expect(build(tiny).built[0]!.sha256).toBeUndefined();
+  });
+
+  test('the blob hash is right wherever a chunk boundary falls in the blanked build tail', () => {
+    const blobHash = (b: { blob(): unknown }) => createHash('sha256').update(blobText(b as never)).digest('hex');
+    const at = (n: number) => finishArtifact('popularity', target, { members: { items: 'x'.repeat(n) }, rows: 1 }, '2026-01-02T00:00:00Z', portableSha256);
+    const tail = ',"build":{"built_at":"","version":""}}'.length;
+    const blobLength = (b: { blob(): unknown }) => [...(b.blob() as Iterable<Uint8Array>)].reduce((n, c) => n + c.length, 0);
+    const empty = at(0);
+    const realTail = `,"build":{"built_at":"2026-01-02T00:00:00Z","version":"${empty.version}","source_hash":"${empty.version}"}}`.length;
+    const hashedLength0 = blobLength(empty) - realTail + tail;
+    // The hashed text's tail starts `cut` bytes before the first 1 MiB chunk boundary (0: on it; 1..tail-1: across it).
+    for (const cut of [0, 1, 7, tail - 1, tail, tail + 1]) {
+      const b = at(2 ** 20 - cut - hashedLength0 + tail);
+      expect(b.sha256).toBe(blobHash(b));
     }
   });
 

@@ -3,9 +3,10 @@ import type { Limits } from '../limits.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import { UsageError } from '../errors.js';
 import type { EventTable } from './event-table.js';
-import { artifactBytes, compactBlobFromHashed, valuePayload, type ArtifactHeader, type BlobFormat, type PayloadSource } from './emit.js';
+import { artifactBytes, BLANK_BUILD_TAIL, BLANK_BUILD_TAIL_BYTES, compactBlobFromHashed, compactBuildTail, valuePayload, type ArtifactHeader, type BlobFormat, type PayloadSource } from './emit.js';
 import type { ArtifactInputs, ArtifactTarget, Payload } from './artifact-kind.js';
 import { kindOf } from './kinds.js';
+import { coocPayloadOnPool, type CoocRowPool } from './cooc-threads.js';
 
 export type { ArtifactTarget, Payload, ArtifactInputs, BuildContext, PayloadBuilder } from './artifact-kind.js';
 
@@ -18,7 +19,12 @@ export interface BuiltArtifact {
   readonly rows: number;
   /** The blob exactly as it is published (compact or pretty JSON per `blob_format`, Go escaping), as UTF-8 chunks. */
   blob(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
-  /** SHA-256 of the blob's bytes, when already known (a staged blob); publishing checks what it writes against it. */
+  /**
+   * SHA-256 of the blob's bytes, when already known: a staged blob, or a
+   * compact blob that is the kept hashed bytes plus its build (hashed with
+   * the version, the state before the build tail copied). Staging and
+   * publishing then do not hash what they write; the read-back checks it.
+   */
   readonly sha256?: string;
   /**
    * The same artifact stamped with another `built_at` (same version: the
@@ -69,27 +75,52 @@ export function finishArtifact(type: ArtifactType, target: ArtifactTarget, paylo
   const hash = sha256();
   let hashed: Uint8Array[] | undefined = format === 'compact' ? [] : undefined;
   let hashedBytes = 0;
+  // The last chunks are held back until the blanked build tail (the last bytes) can be left out: the hash
+  // state before it, copied, hashes the compact blob (same bytes, real tail) without reading them again.
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
   for (const chunk of artifactBytes(header, sources)) {
-    hash.update(chunk);
     if (hashed) {
       hashedBytes += chunk.length;
       if (hashedBytes <= KEEP_HASHED_BYTES) hashed.push(chunk);
       else hashed = undefined;
     }
+    held.push(chunk);
+    heldBytes += chunk.length;
+    while (heldBytes - held[0]!.length >= BLANK_BUILD_TAIL_BYTES) {
+      const first = held.shift()!;
+      heldBytes -= first.length;
+      hash.update(first);
+    }
   }
+  let body = heldBytes - BLANK_BUILD_TAIL_BYTES;
+  for (const chunk of held) {
+    const n = Math.min(chunk.length, Math.max(0, body));
+    if (n > 0) hash.update(n === chunk.length ? chunk : chunk.subarray(0, n));
+    body -= n;
+  }
+  const beforeTail = hashed && hash.copy ? hash.copy() : undefined;
+  hash.update(BLANK_BUILD_TAIL);
   const version = hash.digest();
   const kept = hashed;
-  const stamped = (at: string): BuiltArtifact => ({
-    type,
-    version,
-    builtAt: at,
-    rows: payload.rows,
-    blob: () => {
-      const build = { built_at: at, version, source_hash: version };
-      return kept ? compactBlobFromHashed(kept, build) : artifactBytes(header, sources, build, format);
-    },
-    withBuiltAt: stamped,
-  });
+  const stamped = (at: string): BuiltArtifact => {
+    const build = { built_at: at, version, source_hash: version };
+    let blobSha: string | undefined;
+    if (kept && beforeTail) {
+      const h = beforeTail.copy!();
+      h.update(compactBuildTail(build));
+      blobSha = h.digest();
+    }
+    return {
+      type,
+      version,
+      builtAt: at,
+      rows: payload.rows,
+      blob: () => (kept ? compactBlobFromHashed(kept, build) : artifactBytes(header, sources, build, format)),
+      ...(blobSha !== undefined ? { sha256: blobSha } : {}),
+      withBuiltAt: stamped,
+    };
+  };
   return stamped(builtAt);
 }
 
@@ -101,6 +132,34 @@ export function blobText(built: BuiltArtifact): string {
   let out = '';
   for (const chunk of chunks) out += decoder.decode(chunk, { stream: true });
   return out + decoder.decode();
+}
+
+/**
+ * {@link computeArtifacts} with `cooc` rows counted and written on the
+ * pool's worker threads (when a pool is given): the same artifacts, byte for
+ * byte. The other types are computed on this thread.
+ * @since 0.4.0
+ */
+export async function computeArtifactsOnPool(
+  table: EventTable,
+  types: readonly ArtifactType[],
+  target: ArtifactTarget,
+  limits: Limits,
+  builtAt: string,
+  sha256: Sha256Factory,
+  inputs: ArtifactInputs = {},
+  format: BlobFormat = 'compact',
+  pool?: CoocRowPool,
+): Promise<BuiltArtifact[]> {
+  const ranks = table.items.utf8Ranks();
+  const built: BuiltArtifact[] = [];
+  for (const type of types) {
+    const kind = kindOf(type);
+    if (!kind) throw new UsageError(`unsupported artifact type ${type}`);
+    const payload = pool && type === 'cooc' ? await coocPayloadOnPool(table, ranks, limits, pool) : kind.build(table, ranks, limits, { target, inputs });
+    built.push(finishArtifact(type, target, payload, builtAt, sha256, format));
+  }
+  return built;
 }
 
 /**

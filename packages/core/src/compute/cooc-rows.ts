@@ -42,6 +42,18 @@ export interface SessionRuns {
 }
 
 /**
+ * Allocates a zeroed `Uint32Array` of `n` entries: plain memory, or shared
+ * memory (`SharedArrayBuffer`) that worker threads read without a copy.
+ * @since 0.4.0
+ */
+export type U32Alloc = (n: number) => Uint32Array;
+
+const plainU32: U32Alloc = (n) => new Uint32Array(n);
+
+/** Allocates in shared memory, so that posting the array to a worker shares it instead of copying it. @since 0.4.0 */
+export const sharedU32: U32Alloc = (n) => new Uint32Array(new SharedArrayBuffer(n * 4));
+
+/**
  * Builds the session runs of a day's events. Trips `max_items_per_session`
  * on the first session (in session id order) with too many distinct items,
  * like the pair counting did. With `keep`, only the rows of items in `keep`
@@ -49,14 +61,15 @@ export interface SessionRuns {
  * since every session of a kept item is indexed.
  * @since 0.4.0
  */
-export function sessionRuns(table: EventTable, limits: Limits, idOfRank: Uint32Array, grouped: { order: Uint32Array; start: Uint32Array }, keep?: Uint8Array): SessionRuns {
+export function sessionRuns(table: EventTable, limits: Limits, idOfRank: Uint32Array, grouped: { order: Uint32Array; start: Uint32Array }, keep?: Uint8Array, alloc: U32Alloc = plainU32): SessionRuns {
   const { order, start } = grouped;
   const sessions = table.sessions.size;
   const itemOf = table.item.view();
   const n = table.items.size;
   // First pass: distinct items per session, written in place over a copy of the order (never longer).
-  const runStart = new Uint32Array(sessions + 1);
-  let runItems = new Uint32Array(itemOf.length);
+  const runStart = alloc(sessions + 1);
+  const scratch = new Uint32Array(itemOf.length);
+  let runItems: Uint32Array = scratch;
   let w = 0;
   for (let s = 0; s < sessions; s++) {
     const from = start[s]!;
@@ -73,20 +86,21 @@ export function sessionRuns(table: EventTable, limits: Limits, idOfRank: Uint32A
     w = m < 2 ? base : base + m;
   }
   runStart[sessions] = w;
-  runItems = runItems.slice(0, w);
+  runItems = alloc(w);
+  runItems.set(scratch.subarray(0, w));
   // Inverse index by a counting sort over items.
-  const invStart = new Uint32Array(n + 1);
+  const invStart = alloc(n + 1);
   for (let k = 0; k < w; k++) invStart[runItems[k]! + 1]!++;
   for (let i = 0; i < n; i++) invStart[i + 1]! += invStart[i]!;
   const fill = invStart.slice(0, n);
-  const invSessions = new Uint32Array(w);
+  const invSessions = alloc(w);
   for (let s = 0; s < sessions; s++) for (let k = runStart[s]!; k < runStart[s + 1]!; k++) invSessions[fill[runItems[k]!]!++] = s;
   let rows = 0;
   for (let rank = 0; rank < n; rank++) {
     const id = idOfRank[rank]!;
     if (invStart[id + 1]! > invStart[id]! && (!keep || keep[id])) rows++;
   }
-  const rowIds = new Uint32Array(rows);
+  const rowIds = alloc(rows);
   let r = 0;
   for (let rank = 0; rank < n; rank++) {
     const id = idOfRank[rank]!;

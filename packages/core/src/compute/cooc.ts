@@ -2,9 +2,9 @@ import type { Limits } from '../limits.js';
 import { checkLimit } from '../limits.js';
 import type { EventTable } from './event-table.js';
 import { PairCounter } from './pair-counter.js';
-import { nameBytes, writeIdCountArray, writeName, type PayloadSource } from './emit.js';
+import { nameBytes, writeIdCountArray, writeName, type JsonBytes, type NameBytes, type PayloadSource } from './emit.js';
 import { invertRanks, sortByCountThenRank } from './order-keys.js';
-import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionRuns } from './cooc-rows.js';
+import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionRuns, type U32Alloc } from './cooc-rows.js';
 import { rankByExposure, type ItemCount, type ItemExposure } from './popularity.js';
 
 /** One co-occurrence row. @since 0.1.0 */
@@ -226,14 +226,134 @@ export function computeCoocRows(table: EventTable, ranks: Uint32Array, limits: L
  * applied): what {@link coocRowRange} counts rows from, on any thread.
  * @since 0.4.0
  */
-export function sessionRunsOf(table: EventTable, exposure: ItemExposure, limits: Limits, idOfRank: Uint32Array): SessionRuns {
+export function sessionRunsOf(table: EventTable, exposure: ItemExposure, limits: Limits, idOfRank: Uint32Array, alloc?: U32Alloc): SessionRuns {
   const grouped = rowsBySession(table);
-  return sessionRuns(table, limits, idOfRank, grouped, keptRows(table, exposure, grouped, limits));
+  return sessionRuns(table, limits, idOfRank, grouped, keptRows(table, exposure, grouped, limits), alloc);
 }
 
-/** The `neighbors` member of a cooc artifact. @since 0.1.0 */
-export function coocPayload(rows: CoocRows): PayloadSource {
-  const { rowIds, start, len, nbr, cnt } = rows;
+/**
+ * The neighbour lists of rows `from .. to` (row `r` is `rowIds[r]`, its
+ * neighbours `nbr[start[r - base] ..]`, `len[r - base]` of them), each row
+ * preceded by a comma unless it is row 0: rows written in ranges, one after
+ * the other, give the bytes of writing them all at once. Shared by the
+ * single-thread payload and the worker threads (cooc-threads.ts), so both
+ * write the same bytes.
+ */
+export function* writeCoocRows(
+  out: JsonBytes,
+  pretty: boolean,
+  names: NameBytes,
+  rowIds: Uint32Array,
+  rows: { readonly start: ArrayLike<number>; readonly len: ArrayLike<number>; readonly nbr: Uint32Array; readonly cnt: Uint32Array },
+  from: number,
+  to: number,
+  base = 0,
+): Generator<void> {
+  const { start, len, nbr, cnt } = rows;
+  for (let r = from; r < to; r++) {
+    out.text(pretty ? `${r > 0 ? ',' : ''}\n    {\n      "item_id": ` : `${r > 0 ? ',' : ''}{"item_id":`);
+    writeName(out, names, rowIds[r]!);
+    out.text(pretty ? ',\n      "items": ' : ',"items":');
+    const s = start[r - base]!;
+    yield* writeIdCountArray(out, pretty, '      ', names, nbr, cnt, 'item_id', 'count', s, s + len[r - base]!);
+    out.text(pretty ? '\n    }' : '}');
+    if (out.ready) yield;
+  }
+}
+
+const utf8 = new TextEncoder();
+const ROW_OPEN = utf8.encode('{"item_id":');
+const ROW_ITEMS = utf8.encode(',"items":');
+const ENTRY_OPEN = ROW_OPEN;
+const ENTRY_COUNT = utf8.encode(',"count":');
+const OUT_CHUNK = 1 << 20;
+
+/**
+ * The compact bytes of rows `from .. to`, exactly as {@link writeCoocRows}
+ * writes them compact, but straight into byte chunks (no generator, no
+ * per-fragment calls): this is most of what a worker thread does per row.
+ * Every piece is written byte by byte into the current chunk after one
+ * bound check per neighbour; a chunk that cannot hold the next piece is
+ * closed (pieces longer than a chunk get a chunk of their own).
+ */
+export function compactCoocRows(
+  names: NameBytes,
+  rowIds: Uint32Array,
+  rows: { readonly start: ArrayLike<number>; readonly len: ArrayLike<number>; readonly nbr: Uint32Array; readonly cnt: Uint32Array },
+  from: number,
+  to: number,
+  base = 0,
+): Uint8Array[] {
+  const nb = names.buf;
+  const ns = names.start;
+  const { start, len, nbr, cnt } = rows;
+  const chunks: Uint8Array[] = [];
+  let buf = new Uint8Array(OUT_CHUNK);
+  let pos = 0;
+  for (let r = from; r < to; r++) {
+    const id = rowIds[r]!;
+    const a = ns[id]!;
+    const b = ns[id + 1]!;
+    // ",{"item_id":" + name + ","items":[" (or "[]}") + "]}".
+    if (pos + (b - a) + 32 > buf.length) {
+      chunks.push(buf.subarray(0, pos));
+      buf = new Uint8Array(Math.max(OUT_CHUNK, b - a + 32));
+      pos = 0;
+    }
+    if (r > 0) buf[pos++] = 0x2c;
+    for (let k = 0; k < ROW_OPEN.length; k++) buf[pos++] = ROW_OPEN[k]!;
+    for (let k = a; k < b; k++) buf[pos++] = nb[k]!;
+    for (let k = 0; k < ROW_ITEMS.length; k++) buf[pos++] = ROW_ITEMS[k]!;
+    const s = start[r - base]!;
+    const e = s + len[r - base]!;
+    buf[pos++] = 0x5b;
+    for (let k = s; k < e; k++) {
+      const y = nbr[k]!;
+      const ya = ns[y]!;
+      const yb = ns[y + 1]!;
+      // "," + {"item_id": + name + ,"count": + ≤ 10 digits + "}" + the row's closing "]}".
+      if (pos + (yb - ya) + 36 > buf.length) {
+        chunks.push(buf.subarray(0, pos));
+        buf = new Uint8Array(Math.max(OUT_CHUNK, yb - ya + 36));
+        pos = 0;
+      }
+      if (k > s) buf[pos++] = 0x2c;
+      for (let q = 0; q < ENTRY_OPEN.length; q++) buf[pos++] = ENTRY_OPEN[q]!;
+      for (let q = ya; q < yb; q++) buf[pos++] = nb[q]!;
+      for (let q = 0; q < ENTRY_COUNT.length; q++) buf[pos++] = ENTRY_COUNT[q]!;
+      let c = cnt[k]!;
+      let digits = 1;
+      for (let m = c; m >= 10; m = Math.floor(m / 10)) digits++;
+      let at = pos + digits;
+      pos = at;
+      do {
+        buf[--at] = 48 + (c % 10);
+        c = Math.floor(c / 10);
+      } while (c > 0);
+      buf[pos++] = 0x7d;
+    }
+    if (pos + 2 > buf.length) {
+      chunks.push(buf.subarray(0, pos));
+      buf = new Uint8Array(OUT_CHUNK);
+      pos = 0;
+    }
+    buf[pos++] = 0x5d;
+    buf[pos++] = 0x7d;
+  }
+  if (pos > 0) chunks.push(buf.subarray(0, pos));
+  return chunks;
+}
+
+/**
+ * The `neighbors` member of a cooc artifact. With `compact`, the compact
+ * bytes of every row, in row order, already written (by worker threads):
+ * the first compact write uses them as they are (and lets them go); any
+ * later write, and the pretty form, writes from `rows`.
+ * @since 0.1.0
+ */
+export function coocPayload(rows: CoocRows, compact?: readonly Uint8Array[]): PayloadSource {
+  const { rowIds } = rows;
+  let written = compact;
   return {
     key: 'neighbors',
     *write(out, pretty) {
@@ -243,14 +363,20 @@ export function coocPayload(rows: CoocRows): PayloadSource {
         return;
       }
       out.text('[');
-      for (let r = 0; r < rowIds.length; r++) {
-        out.text(pretty ? `${r > 0 ? ',' : ''}\n    {\n      "item_id": ` : `${r > 0 ? ',' : ''}{"item_id":`);
-        writeName(out, names, rowIds[r]!);
-        out.text(pretty ? ',\n      "items": ' : ',"items":');
-        yield* writeIdCountArray(out, pretty, '      ', names, nbr, cnt, 'item_id', 'count', start[r]!, start[r]! + len[r]!);
-        out.text(pretty ? '\n    }' : '}');
-        if (out.ready) yield;
-      }
+      if (!pretty && written) {
+        const chunks = written;
+        written = undefined;
+        for (const chunk of chunks) {
+          out.chunk(chunk);
+          if (out.ready) yield;
+        }
+      } else if (!pretty) {
+        // Blocks of rows, so that chunks are handed on as they fill.
+        for (let r = 0; r < rowIds.length; r += 4096) {
+          for (const chunk of compactCoocRows(names, rowIds, rows, r, Math.min(rowIds.length, r + 4096))) out.chunk(chunk);
+          if (out.ready) yield;
+        }
+      } else yield* writeCoocRows(out, pretty, names, rowIds, rows, 0, rowIds.length);
       out.text(pretty ? '\n  ]' : ']');
     },
   };

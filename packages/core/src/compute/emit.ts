@@ -45,6 +45,25 @@ export class JsonBytes {
     }
   }
 
+  /**
+   * Appends a whole chunk written elsewhere (e.g. by a worker thread)
+   * without copying it: the partly filled chunk is closed first, so the
+   * bytes stay in order; chunk sizes then vary, which no reader depends on.
+   * The caller must not modify `src` afterwards.
+   */
+  chunk(src: Uint8Array): void {
+    if (src.length < 4096) {
+      this.bytes(src);
+      return;
+    }
+    if (this.pos > 0) {
+      this.chunks.push(this.buf.subarray(0, this.pos));
+      this.buf = new Uint8Array(CHUNK);
+      this.pos = 0;
+    }
+    this.chunks.push(src);
+  }
+
   /** Appends text (any Unicode; use for rare, short pieces). */
   text(s: string): void {
     this.bytes(encoder.encode(s));
@@ -266,8 +285,9 @@ export function compactBuildTail(build?: BuildBlock): string {
 }
 
 /** How the hashed (compact, build blanked) form of every artifact ends. */
-const BLANK_BUILD_TAIL = ',"build":{"built_at":"","version":""}}';
-const BLANK_BUILD_TAIL_BYTES = BLANK_BUILD_TAIL.length;
+export const BLANK_BUILD_TAIL = ',"build":{"built_at":"","version":""}}';
+/** Its length in bytes (ASCII). */
+export const BLANK_BUILD_TAIL_BYTES = BLANK_BUILD_TAIL.length;
 
 /**
  * The compact blob from the hashed bytes: the same chunks with the blanked

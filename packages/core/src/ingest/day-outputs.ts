@@ -44,7 +44,8 @@ const FLUSH_BYTES = 1 << 20;
  */
 export class DayOutputs {
   readonly counts: IngestCounts = { read: 0, accepted: 0, duplicates: 0, out_of_window: 0, other_scope: 0, rejected: 0, rejected_by_reason: {} };
-  private readonly hash: Sha256;
+  /** Our own hash of the partition, unless its writer reports one (then every byte is hashed once, not twice). */
+  private readonly hash: Sha256 | undefined;
   private quarantineWriter: ObjectWriter | undefined;
   private pending: string[] = [];
   private pendingLength = 0;
@@ -60,7 +61,7 @@ export class DayOutputs {
     private readonly canonical: ObjectWriter | undefined,
     quarantine: { readonly storage: ObjectStorage; readonly key: string } | undefined,
   ) {
-    this.hash = env.sha256();
+    this.hash = canonical?.reportsSha256 ? undefined : env.sha256();
     this.maxEvents = env.limits.max_events_per_run;
     this.quarantineKey = quarantine?.key ?? keys.quarantine(scope, day);
     this.quarantineArea = quarantine?.storage ?? env.areas.quarantine;
@@ -123,7 +124,7 @@ export class DayOutputs {
 
   /** Appends canonical bytes or text. */
   async write(data: string | Uint8Array): Promise<void> {
-    this.hash.update(data);
+    this.hash?.update(data);
     await this.canonical!.write(data);
   }
 
@@ -139,7 +140,10 @@ export class DayOutputs {
   async finish(sources: string[]): Promise<IngestReport> {
     const { areas, logger } = this.env;
     await this.flushQuarantine();
-    const { size } = this.canonical ? await this.canonical.commit() : { size: 0 };
+    const committed = this.canonical ? await this.canonical.commit() : { size: 0, sha256: undefined };
+    const size = committed.size;
+    const sha256 = this.hash ? this.hash.digest() : committed.sha256;
+    if (sha256 === undefined) throw new Error(`the writer of ${this.canonicalKey} promised the partition's SHA-256 and returned none`);
     let quarantineUri: string | undefined;
     if (this.quarantineWriter) {
       await this.quarantineWriter.commit();
@@ -153,7 +157,7 @@ export class DayOutputs {
       day: this.day,
       sources,
       counts: this.counts,
-      canonical: { key: this.canonicalKey, uri: this.canonical ? areas.canonical.uri(this.canonicalKey) : '', sha256: this.hash.digest(), bytes: size },
+      canonical: { key: this.canonicalKey, uri: this.canonical ? areas.canonical.uri(this.canonicalKey) : '', sha256, bytes: size },
       ...(quarantineUri ? { quarantine: quarantineUri } : {}),
     };
   }

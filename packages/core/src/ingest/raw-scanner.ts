@@ -94,6 +94,9 @@ function same(b: Uint8Array, s: number, key: string): boolean {
  * "take the general path", never "invalid".
  */
 export function scanRawLine(b: Uint8Array, s: number, e: number, out: RawScan): boolean {
+  // Most producers write the canonical form itself: match it literal by literal first.
+  const fast = scanCanonicalLine(b, s, e, out);
+  if (fast !== UNSURE) return fast === 1;
   const start = out.start;
   const end = out.end;
   let i = s;
@@ -193,6 +196,113 @@ export function scanRawLine(b: Uint8Array, s: number, e: number, out: RawScan): 
   if ((seen & (1 << F_RANK)) === 0) start[F_RANK] = -1;
   out.canonical = plain;
   return scanTimestamp(b, start[F_TS]!, end[F_TS]!, out);
+}
+
+/** {@link scanCanonicalLine} could not tell: take the general scanner. */
+const UNSURE = -1;
+
+const lit = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const C_OPEN = lit('{"v":1,"ts":"');
+const C_TENANT = lit('","tenant":"');
+const C_SURFACE = lit('","surface":"');
+const C_SESSION = lit('","session_id":"');
+const C_ITEM = lit('","item_id":"');
+const C_USER = lit(',"user_id":"');
+const C_REQUEST = lit(',"request_id":"');
+const C_RANK = lit(',"rank":');
+/** The required string fields in canonical order, and the literal after each but the last. */
+const C_FIELDS = [F_TS, F_TENANT, F_SURFACE, F_SESSION, F_ITEM] as const;
+const C_NEXT = [C_TENANT, C_SURFACE, C_SESSION, C_ITEM] as const;
+
+/** Whether `b[i..)` starts with `want` (within `e`). */
+function lits(b: Uint8Array, i: number, e: number, want: Uint8Array): boolean {
+  if (i + want.length > e) return false;
+  for (let k = 0; k < want.length; k++) if (b[i + k] !== want[k]) return false;
+  return true;
+}
+
+/**
+ * The end of a plain string value starting at `i` (the index of its closing
+ * quote): printable ASCII without quote or backslash, not empty, no space at
+ * either end. -1 when the value is anything else.
+ */
+function plainValue(b: Uint8Array, i: number, e: number): number {
+  const vs = i;
+  for (;;) {
+    if (i >= e) return -1;
+    const c = b[i]!;
+    if (c === Q) break;
+    if (c < 0x20 || c > 0x7e || c === BS) return -1;
+    i++;
+  }
+  if (i === vs || b[vs] === 0x20 || b[i - 1] === 0x20) return -1;
+  return i;
+}
+
+/**
+ * The line in exactly its canonical form (keys in canonical order, no
+ * whitespace, optional fields present only when not empty): 1 when it is a
+ * valid event (fields in `out`, `out.canonical` set), 0 when its timestamp
+ * is not of the plain form (the general scanner would find the same fields
+ * and say the same: take the `JSON.parse` path), {@link UNSURE} for anything
+ * else, which the general scanner then reads.
+ */
+function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): number {
+  const start = out.start;
+  const end = out.end;
+  if (!lits(b, s, e, C_OPEN)) return UNSURE;
+  let i = s + C_OPEN.length;
+  for (let f = 0; f < 5; f++) {
+    const ve = plainValue(b, i, e);
+    if (ve < 0) return UNSURE;
+    start[C_FIELDS[f]!] = i;
+    end[C_FIELDS[f]!] = ve;
+    i = ve;
+    if (f < 4) {
+      const lit = C_NEXT[f]!;
+      if (!lits(b, i, e, lit)) return UNSURE;
+      i += lit.length;
+    }
+  }
+  // At the item's closing quote.
+  i++;
+  start[F_USER] = -1;
+  start[F_REQUEST] = -1;
+  start[F_RANK] = -1;
+  if (lits(b, i, e, C_USER)) {
+    i += C_USER.length;
+    const ve = plainValue(b, i, e);
+    if (ve < 0) return UNSURE;
+    start[F_USER] = i;
+    end[F_USER] = ve;
+    i = ve + 1;
+  }
+  if (lits(b, i, e, C_REQUEST)) {
+    i += C_REQUEST.length;
+    const ve = plainValue(b, i, e);
+    if (ve < 0) return UNSURE;
+    start[F_REQUEST] = i;
+    end[F_REQUEST] = ve;
+    i = ve + 1;
+  }
+  if (lits(b, i, e, C_RANK)) {
+    i += C_RANK.length;
+    const ds = i;
+    const c = b[i]!;
+    if (c === 0x30) i++;
+    else if (c >= 0x31 && c <= 0x39) {
+      i++;
+      while (i < e && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+      if (i - ds > 15) return UNSURE;
+    } else return UNSURE;
+    start[F_RANK] = ds;
+    end[F_RANK] = i;
+  }
+  if (i !== e - 1 || b[i] !== 0x7d) return UNSURE;
+  start[F_V] = s + 5;
+  end[F_V] = s + 6;
+  out.canonical = true;
+  return scanTimestamp(b, start[F_TS]!, end[F_TS]!, out) ? 1 : 0;
 }
 
 const NANO_SCALE = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];

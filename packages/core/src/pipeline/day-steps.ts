@@ -1,7 +1,7 @@
 import { formatUtcSeconds, type InputPartition } from '@recsys/contracts';
 import type { DayPhase, PipelineEnv } from '../pipeline-env.js';
 import type { EventTable } from '../compute/event-table.js';
-import { computeArtifacts, type BuiltArtifact } from '../compute/artifacts.js';
+import { computeArtifactsOnPool, type BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ingestDay, type IngestPartOutcome, type IngestReport } from '../ingest/ingest-day.js';
 import { keys } from '../keys.js';
@@ -81,7 +81,7 @@ export async function computeDayStep(
     beforeStage?.();
     return { staged: await stageArtifacts(env, w.target, w.built, w.inputs), inputs: w.inputs, window: w.report };
   }
-  const built = computeArtifacts(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog }, env.blobFormat);
+  const built = await computeArtifactsOnPool(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog }, env.blobFormat, env.computePool);
   beforeStage?.();
   return { staged: await stageArtifacts(env, target, built, inputs), inputs: [...inputs] };
 }

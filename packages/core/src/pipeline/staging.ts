@@ -211,10 +211,11 @@ async function claimBuiltAt(storage: ObjectStorage, key: string, version: string
 /** Streams a blob into `key`; with `exclusive`, keeps an existing object. Returns the bytes' hash and size. */
 async function writeStaged(env: PipelineEnv, storage: ObjectStorage, key: string, artifact: BuiltArtifact, exclusive: boolean): Promise<{ sha256: string; size: number; written: boolean }> {
   const writer = await storage.writer(key);
-  const hash = env.sha256();
+  // Known when the blob is the kept hashed bytes plus its build (finishArtifact hashed them once for both).
+  const hash = artifact.sha256 === undefined ? env.sha256() : undefined;
   try {
     for await (const chunk of artifact.blob()) {
-      hash.update(chunk);
+      hash?.update(chunk);
       await writer.write(chunk);
     }
   } catch (error) {
@@ -222,7 +223,7 @@ async function writeStaged(env: PipelineEnv, storage: ObjectStorage, key: string
     throw error;
   }
   const { size, written } = await writer.commit({ exclusive });
-  return { sha256: hash.digest(), size, written };
+  return { sha256: hash ? hash.digest() : artifact.sha256!, size, written };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecsysError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
-import type { ObjectStorage } from '../ports.js';
+import type { ObjectStorage, ObjectWriter } from '../ports.js';
 import { portableSha256 } from '../sha256-portable.js';
 
 /*
@@ -57,6 +57,17 @@ function sha(data: Uint8Array): string {
   const hash = portableSha256();
   hash.update(data);
   return hash.digest();
+}
+
+/**
+ * A commit result without its optional hash, after checking that hash: the
+ * SHA-256 of `written` when the writer reports one, absent otherwise.
+ */
+function checkedCommit(w: ObjectWriter, result: { size: number; written: boolean; sha256?: string }, written: Uint8Array | string): { size: number; written: boolean } {
+  const { sha256, ...rest } = result;
+  if (w.reportsSha256) expect(sha256).toBe(sha(typeof written === 'string' ? encoder.encode(written) : written));
+  else expect(sha256).toBeUndefined();
+  return rest;
 }
 
 function expectUsageError(error: unknown) {
@@ -159,7 +170,7 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
       await w.write('line 1\n');
       await w.write(encoder.encode('line 2\n'));
       expect(await s.stat('w/obj.jsonl')).toBeUndefined();
-      expect(await w.commit()).toEqual({ size: 14, written: true });
+      expect(checkedCommit(w, await w.commit(), 'line 1\nline 2\n')).toEqual({ size: 14, written: true });
       expect(text(await s.get('w/obj.jsonl'))).toBe('line 1\nline 2\n');
 
       const replace = await s.writer('w/obj.jsonl');
@@ -179,17 +190,17 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
       expect(await s.stat('w/never.jsonl')).toBeUndefined();
 
       const empty = await s.writer('w/empty.jsonl');
-      expect(await empty.commit()).toEqual({ size: 0, written: true });
+      expect(checkedCommit(empty, await empty.commit(), '')).toEqual({ size: 0, written: true });
       expect(await s.stat('w/empty.jsonl')).toEqual({ key: 'w/empty.jsonl', size: 0 });
     });
 
     it('writer: commit({exclusive}) creates only when the key is absent', async () => {
       const first = await s.writer('w/excl.json');
       await first.write('first');
-      expect(await first.commit({ exclusive: true })).toEqual({ size: 5, written: true });
+      expect(checkedCommit(first, await first.commit({ exclusive: true }), 'first')).toEqual({ size: 5, written: true });
       const second = await s.writer('w/excl.json');
       await second.write('second!');
-      expect(await second.commit({ exclusive: true })).toEqual({ size: 7, written: false });
+      expect(checkedCommit(second, await second.commit({ exclusive: true }), 'second!')).toEqual({ size: 7, written: false });
       expect(text(await s.get('w/excl.json'))).toBe('first');
     });
 
@@ -199,7 +210,7 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
       const w = await s.writer('w/large.bin');
       for (let i = 0; i < size; i += 1 << 20) await w.write(data.subarray(i, i + (1 << 20)));
       expect(await s.stat('w/large.bin')).toBeUndefined();
-      expect(await w.commit()).toEqual({ size, written: true });
+      expect(checkedCommit(w, await w.commit(), data)).toEqual({ size, written: true });
       const back = await collect(await s.read('w/large.bin'));
       expect(back?.length).toBe(size);
       expect(sha(back!)).toBe(sha(data));

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { EventTable, resolveLimits } from '../internal.js';
+import { blobText, computeArtifacts, finishArtifact } from './artifacts.js';
+import { coocPayloadOnPool, emitCoocRange, type CoocRangeJob, type CoocRangeResult, type CoocRowPool } from './cooc-threads.js';
+import { JsonBytes, type PayloadSource } from './emit.js';
+
+const sha256 = () => {
+  const h = createHash('sha256');
+  return { update: (d: string | Uint8Array) => void h.update(d), digest: () => h.digest('hex') };
+};
+const target = { scope: { tenant: 't', surface: 's' }, segment: 'default', window: { start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' } };
+const builtAt = '2026-01-02T00:00:00Z';
+
+/** `[session, item]` pairs → an event table; item ids include non-ASCII and escaped characters. */
+function table(events: readonly (readonly [number, number])[]): EventTable {
+  const t = new EventTable();
+  const names = ['i', 'é', 'a<b', 'q"', 'Z', '😀', 'x y'];
+  events.forEach(([s, i], k) => t.add({ ts: `2026-01-01T00:00:${String(k % 60).padStart(2, '0')}Z`, tenant: 't', surface: 's', session_id: `s${s}`, item_id: `${names[i % names.length]}${i}` }));
+  return t;
+}
+
+/**
+ * A pool that runs ranges on this thread but finishes them in the order
+ * given by `delays` (the ranges of a real pool finish in any order).
+ */
+function fakePool(size: number, delays: readonly number[]): CoocRowPool & { ranges: [number, number][] } {
+  let k = 0;
+  const ranges: [number, number][] = [];
+  return {
+    size,
+    ranges,
+    emitCoocRange(job: CoocRangeJob, from: number, to: number): Promise<CoocRangeResult> {
+      ranges.push([from, to]);
+      const result = emitCoocRange(job, from, to);
+      return new Promise((resolve) => setTimeout(() => resolve(result), delays[k++ % delays.length]!));
+    },
+  };
+}
+
+function written(member: PayloadSource, pretty: boolean): string {
+  const out = new JsonBytes();
+  for (const _ of member.write(out, pretty));
+  return Buffer.concat(out.end()).toString('utf8');
+}
+
+describe('cooc rows on a pool of threads', () => {
+  test('property: any number of ranges, finishing in any order, gives the bytes and version of the single-thread build', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 25 })), { maxLength: 250 }),
+        fc.oneof(fc.integer({ min: 1, max: 30 }), fc.constant(1_000_000)),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 12 }),
+        async (events, maxRows, maxNeighbors, minSupport, parts, delays) => {
+          const t = table(events);
+          const limits = resolveLimits({ max_items_per_artifact: maxRows, max_neighbors_per_item: maxNeighbors, min_cooc_support: minSupport });
+          const ranks = t.items.utf8Ranks();
+          const pool = fakePool(2, delays);
+          const payload = await coocPayloadOnPool(t, ranks, limits, pool, { minWork: 0, parts });
+          const [single] = computeArtifacts(t, ['cooc'], target, limits, builtAt, sha256);
+          const threaded = finishArtifact('cooc', target, payload, builtAt, sha256);
+          expect(threaded.version).toBe(single!.version);
+          expect(blobText(threaded)).toBe(blobText(single!));
+          expect(threaded.rows).toBe(single!.rows);
+          // The ranges cover the rows in order, once.
+          const covered = pool.ranges.flatMap(([from, to]) => Array.from({ length: to - from }, (_, k) => from + k));
+          expect(covered).toEqual(Array.from({ length: covered.length }, (_, k) => k));
+          // After the threads' bytes are used once, the member writes again (and pretty) from the rows, alike.
+          const [pretty] = computeArtifacts(t, ['cooc'], target, limits, builtAt, sha256, {}, 'pretty');
+          const member = (payload.members as PayloadSource[])[0]!;
+          expect(written(member, false)).toBe(blobText(single!).slice(blobText(single!).indexOf('"neighbors":') + 12, blobText(single!).indexOf(',"build":')));
+          expect(blobText(finishArtifact('cooc', target, payload, builtAt, sha256, 'pretty'))).toBe(blobText(pretty!));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('rows are split into ranges of equal work, and small days use no threads', async () => {
+    // 40 sessions of items h0..h5 plus one light item each: the 6 rows of h0..h5 (first in row order) are
+    // ~85 % of the work, so by work the first of two ranges ends within them (by row count it would hold 23 rows).
+    const t = new EventTable();
+    for (let s = 0; s < 40; s++) for (const item of ['h0', 'h1', 'h2', 'h3', 'h4', 'h5', `l${10 + s}`]) t.add({ ts: '2026-01-01T00:00:00Z', tenant: 't', surface: 's', session_id: `s${s}`, item_id: item });
+    const limits = resolveLimits({ max_items_per_artifact: 1_000_000 });
+    const pool = fakePool(2, [0]);
+    await coocPayloadOnPool(t, t.items.utf8Ranks(), limits, pool, { minWork: 0, parts: 2 });
+    expect(pool.ranges.length).toBe(2);
+    expect(pool.ranges[0]![1]).toBeLessThanOrEqual(4);
+    const idle = fakePool(2, [0]);
+    const payload = await coocPayloadOnPool(t, t.items.utf8Ranks(), limits, idle);
+    expect(idle.ranges).toEqual([]);
+    expect(payload.rows).toBe(46);
+  });
+});
