@@ -36,3 +36,13 @@ export function signalsKillHook(): (() => void) | undefined {
     process.kill(process.pid, 'SIGKILL');
   };
 }
+
+/**
+ * Test-only memory budget: `RECSYS_TEST_MEMORY_BUDGET=<bytes>` replaces
+ * `memory_budget` without its 64 MiB floor, so a test day of a few events
+ * takes the spilled path. Unset in production.
+ */
+export function testMemoryBudget(): number | undefined {
+  const spec = process.env.RECSYS_TEST_MEMORY_BUDGET;
+  return spec ? Number(spec) : undefined;
+}

@@ -1,5 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ConfigError, systemClock, type Clock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
 import { FsObjectStorage } from '@recsys/storage-fs';
 import { nodeSha256, WorkerComputePool, WorkerParsePool } from '@recsys/runtime-node';
@@ -7,7 +9,7 @@ import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
 import { openRawSource, openSignalsSink } from './pg-support.js';
-import { signalsKillHook } from './test-hooks.js';
+import { signalsKillHook, testMemoryBudget } from './test-hooks.js';
 import { interruptOnSignals, terminalProgress, type TerminalProgress } from './interrupt.js';
 
 /** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
@@ -64,6 +66,10 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
   // Compute has its own threads (they start only for a day big enough to need them).
   const computePool = workers === 0 ? undefined : new WorkerComputePool(workers);
   if (computePool) onClose(() => computePool.close());
+  const identity = runIdentity();
+  // One folder per command, created only if something spills, removed when the command ends (also on failure).
+  const scratchDir = join(config.scratchDir, `recsys-scratch-${identity.runId}`);
+  onClose(() => rm(scratchDir, { recursive: true, force: true }));
   return {
     areas,
     limits: config.limits,
@@ -71,8 +77,9 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
     blobFormat: config.blobFormat,
     clock: testClock() ?? systemClock,
     logger,
-    identity: runIdentity(),
+    identity,
     sha256: nodeSha256,
+    spill: { memoryBudget: testMemoryBudget() ?? config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { noSync: true }) },
     parsePool: pool,
     computePool,
     rawSource: openRawSource(config.postgres, logger),

@@ -257,6 +257,8 @@ describe('gc', () => {
     expect(real.code, real.stderr).toBe(0);
     expect(real.stdout).toMatch(new RegExp(`deleted demo/home popularity +${day2.popularity.slice(0, 12)}`));
     expect(real.stdout).toMatch(/gc: deleted 2 versions/);
+    // Each kept version is counted once, under the rule that keeps it: here the two served ones.
+    expect(real.stdout).toMatch(/demo\/home: 2 deleted; kept 2 \(2 referenced by the manifest or history\)/);
     // The served versions are untouched; history references to the collected ones are explained.
     const verify = await cli(['verify', '--config', w.config], w.opts);
     expect(verify.code, verify.stdout).toBe(0);

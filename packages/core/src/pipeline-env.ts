@@ -83,4 +83,12 @@ export interface PipelineEnv {
    * the signal's reason after removing its temporary files.
    */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Memory budget and local scratch storage (config `memory_budget`,
+   * `scratch_dir`; DESIGN §7): an ingest whose duplicate table would take
+   * more than a quarter of `memoryBudget` bytes spills it to `scratch`
+   * instead (`SpilledDedupe`). Without it everything stays in memory.
+   * @since 0.5.0
+   */
+  readonly spill?: { readonly memoryBudget: number; readonly scratch: ObjectStorage } | undefined;
 }

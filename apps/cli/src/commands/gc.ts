@@ -16,6 +16,22 @@ const GcFlags = OptionalScopeFlags.extend({
   dryRun: z.boolean().optional(),
 }).transform(withScope);
 
+/**
+ * Each kept version is counted once, under the first rule that keeps it
+ * (newest, then referenced, then young), so the served version is usually
+ * among the newest and "referenced" counts only the older ones still cited.
+ */
+function keptSummary(k: GcReport['scopes'][number]['kept']): string {
+  const total = k.newest + k.referenced + k.young + k.undated;
+  const reasons = [
+    k.newest > 0 ? `${k.newest} among the newest` : '',
+    k.referenced > 0 ? `${k.referenced} referenced by the manifest or history` : '',
+    k.young > 0 ? `${k.young} too young` : '',
+    k.undated > 0 ? `${k.undated} without a readable publish time` : '',
+  ].filter(Boolean);
+  return `kept ${total}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`;
+}
+
 function print(report: GcReport): void {
   const verb = report.dry_run ? 'would delete' : 'deleted';
   for (const s of report.scopes) {
@@ -24,8 +40,7 @@ function print(report: GcReport): void {
     }
     for (const d of s.spared) out(`kept   ${s.tenant}/${s.surface} ${pad(d.key ?? d.type, 14)} ${short(d.version)}  (a publish or rollback started using it while gc ran)`);
     for (const p of s.deleted_parts ?? []) out(`${verb} ${s.tenant}/${s.surface} ingest parts of ${p.day} (${p.parts} parts, ${p.objects} objects, ${p.bytes} bytes): the day is published from its shard partitions`);
-    const k = s.kept;
-    out(`${s.tenant}/${s.surface}: ${s.deleted.length} ${verb}; kept ${k.referenced} referenced, ${k.newest} newest, ${k.young} too young, ${k.undated} undatable`);
+    out(`${s.tenant}/${s.surface}: ${s.deleted.length} ${verb}; ${keptSummary(s.kept)}`);
   }
   out(`gc${report.dry_run ? ' (dry run: nothing deleted)' : ''}: ${verb} ${report.deleted_versions} version${report.deleted_versions === 1 ? '' : 's'}, ${report.deleted_bytes} bytes`);
 }

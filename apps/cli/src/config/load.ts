@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { tmpdir, totalmem } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, resolveLimits, resolveVolumeAnomaly, type Limits, type VolumeAnomalyConfig } from '@recsys/core';
 import { loadPgSupport } from '../pg-support.js';
-import { ConfigFileSchema, GO_ONLY_KEYS, KNOWN_KEYS, type StoreConfig, type ConfigFile } from './schema.js';
+import { ConfigFileSchema, GO_ONLY_KEYS, KNOWN_KEYS, MIN_MEMORY_BUDGET, SIZE_PATTERN, type StoreConfig, type ConfigFile } from './schema.js';
 import { locateJsonSyntaxError } from './json-error.js';
 import { resolvePostgres, type PostgresConfig } from './postgres.js';
 import { didYouMean } from './suggest.js';
@@ -37,6 +38,10 @@ export interface ResolvedConfig {
   readonly volumeAnomaly: VolumeAnomalyConfig;
   /** `blob_format` (`compact` when absent). */
   readonly blobFormat: 'compact' | 'pretty';
+  /** `memory_budget` in bytes (a quarter of the machine's memory, 256 MiB–2 GiB, when absent). */
+  readonly memoryBudget: number;
+  /** `scratch_dir`, absolute (the system's temporary folder when absent). */
+  readonly scratchDir: string;
   /** `window_days` (1 when absent). */
   readonly windowDays: number;
   /** The service's database: raw source and/or signals sink (DESIGN §8). */
@@ -197,8 +202,32 @@ function resolveConfig(config: ConfigFile, file: string | undefined, base: strin
     // The embedded default reads the bundled samples: tiny days whose volume swings are not traffic.
     volumeAnomaly: file === undefined ? resolveVolumeAnomaly({ enabled: false }) : resolveVolumeAnomaly(config.gates?.volume_anomaly),
     blobFormat: config.blob_format ?? 'compact',
+    memoryBudget: config.memory_budget === undefined ? defaultMemoryBudget() : parseSize('memory_budget', config.memory_budget),
+    scratchDir: config.scratch_dir === undefined ? tmpdir() : abs(config.scratch_dir),
     windowDays: config.window_days ?? 1,
     postgres,
     warnings,
   };
+}
+
+const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
+
+/** Bytes of a size setting (`2GiB`, `512MiB`, `1.5GB`, or a whole number of bytes). */
+export function parseSize(key: string, value: number | string): number {
+  if (typeof value === 'number') return value;
+  const m = SIZE_PATTERN.exec(value)!;
+  const bytes = Math.floor(Number(m[1]) * UNITS[m[2] ?? 'B']!);
+  if (bytes < MIN_MEMORY_BUDGET) throw new ConfigError(key, `must be at least 64MiB (got ${JSON.stringify(value)} = ${bytes} bytes)`);
+  return bytes;
+}
+
+/**
+ * A quarter of the memory this process may use (the container's limit when
+ * there is one, else the machine's), between 256 MiB and 2 GiB: the rest is
+ * for other processes of the pod and the page cache.
+ */
+export function defaultMemoryBudget(): number {
+  const constrained = process.constrainedMemory?.() ?? 0;
+  const machine = constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+  return Math.min(2 * 2 ** 30, Math.max(256 * 2 ** 20, Math.floor(machine / 4)));
 }

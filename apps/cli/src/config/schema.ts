@@ -71,6 +71,12 @@ export type DbConfig = z.infer<typeof DbSchema>;
  * unchanged; unknown top-level sections are ignored with a warning, while
  * typos inside the sections we use are errors.
  */
+/** Smallest `memory_budget` accepted (64 MiB): below it nothing useful fits. */
+export const MIN_MEMORY_BUDGET = 64 * 1024 * 1024;
+
+/** A size: a number with an optional binary or decimal unit. */
+export const SIZE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/;
+
 export const ConfigFileSchema = z.looseObject({
   out_dir: z.string().min(1).optional(),
   raw_events_dir: z.string().min(1).optional(),
@@ -112,6 +118,15 @@ export const ConfigFileSchema = z.looseObject({
    * Never changes a version.
    */
   blob_format: z.enum(['compact', 'pretty']).optional(),
+  /**
+   * Memory budget of one process (ours; DESIGN §7): bytes, or a size such as
+   * `"2GiB"`, `"512MiB"`. An ingest whose duplicate table would take more than
+   * a quarter of it spills the table to `scratch_dir`. Default: a quarter of
+   * the machine's (or container's) memory, between 256 MiB and 2 GiB.
+   */
+  memory_budget: z.union([z.int().min(MIN_MEMORY_BUDGET), z.string().regex(SIZE_PATTERN, 'must be a size such as "2GiB", "512MiB" or a number of bytes')]).optional(),
+  /** Local folder for spill files (ours; DESIGN §7); default: the system's temporary folder. Removed after each command. */
+  scratch_dir: z.string().min(1).optional(),
   /** Each day's artifacts cover the N days ending with it (ours; DESIGN §9); default 1. */
   window_days: z.int().min(1).max(MAX_WINDOW_DAYS).optional(),
   /** The service's database for signals (DESIGN §8.2). */

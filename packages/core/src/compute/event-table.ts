@@ -79,6 +79,25 @@ export class EventTable {
     this.itemCounts.reserve(this.items.size);
   }
 
+  /**
+   * Removes the rows `from + i` whose bit i is set in `marked` (byte
+   * i >> 3, LSB first): the duplicates found after the fact by a spilled
+   * dedupe (rows before `from` belong to earlier days).
+   * Their ids stay interned: a duplicate shares its session, item and user
+   * with the event it duplicates.
+   */
+  removeMarked(marked: Uint8Array, from = 0): void {
+    const item = this.item.view();
+    for (let i = from; i < item.length; i++) if ((marked[(i - from) >>> 3]! >>> ((i - from) & 7)) & 1) this.itemCounts.increment(item[i]!, -1);
+    this.item.removeMarked(marked, from);
+    this.session.removeMarked(marked, from);
+    if (this.hasUsers) this.user.removeMarked(marked, from);
+    if (this.hasInstants) {
+      this.secondsMs.removeMarked(marked, from);
+      this.nanos.removeMarked(marked, from);
+    }
+  }
+
   /** Appends an event whose ids are already interned in this table. */
   addRow(session: number, item: number, user: number, secondsMs: number, nanos: number): void {
     this.item.push(item);

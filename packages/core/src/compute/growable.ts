@@ -30,6 +30,11 @@ export class U32Column {
   view(): Uint32Array {
     return this.data.subarray(0, this.length);
   }
+
+  /** Removes the rows `from + i` whose bit i is set in `marked` (byte i >> 3, LSB first), keeping the order of the rest. */
+  removeMarked(marked: Uint8Array, from = 0): void {
+    this.length = compactMarked(this.data, this.length, marked, from);
+  }
 }
 
 /** Counts per dense integer id, growing with the id space. */
@@ -88,4 +93,20 @@ export class F64Column {
   view(): Float64Array {
     return this.data.subarray(0, this.length);
   }
+
+  /** Removes the rows `from + i` whose bit i is set in `marked`, keeping the order of the rest. */
+  removeMarked(marked: Uint8Array, from = 0): void {
+    this.length = compactMarked(this.data, this.length, marked, from);
+  }
+}
+
+/** Moves the unmarked rows of `data[from, length)` forward in place; returns the new length. */
+function compactMarked(data: Uint32Array | Float64Array, length: number, marked: Uint8Array, from: number): number {
+  let to = from;
+  for (let i = from; i < length; i++) {
+    const bit = i - from;
+    if ((marked[bit >>> 3]! >>> (bit & 7)) & 1) continue;
+    data[to++] = data[i]!;
+  }
+  return to;
 }

@@ -53,6 +53,9 @@ export class DayOutputs {
   private readonly quarantineArea: ObjectStorage;
   private readonly maxEvents: number;
 
+  /** Where the lines go before duplicates are known (spilled dedupe); `finish` copies the kept ones to the partition. */
+  private spool: { readonly storage: ObjectStorage; readonly key: string; writer: ObjectWriter | undefined } | undefined;
+
   private constructor(
     private readonly env: PipelineEnv,
     private readonly day: string,
@@ -70,6 +73,17 @@ export class DayOutputs {
   /** Opens the writers; `partitionKey` defaults to the day's canonical partition. */
   static async open(env: PipelineEnv, scope: Scope, day: string, partitionKey = keys.canonicalPartition(scope, day)): Promise<DayOutputs> {
     return new DayOutputs(env, day, scope, partitionKey, await env.areas.canonical.writer(partitionKey), undefined);
+  }
+
+  /**
+   * Sends the canonical lines to `spool` (local scratch) until `finish`,
+   * which copies every line not marked as a duplicate to the partition:
+   * for a dedupe that decides after the whole day was read
+   * ({@link SpilledDedupe}). The `max_events_per_run` guardrail is then
+   * checked on the deduplicated count, at `finish`.
+   */
+  async spoolTo(storage: ObjectStorage, key: string): Promise<void> {
+    this.spool = { storage, key, writer: await storage.writer(key) };
   }
 
   /**
@@ -107,7 +121,7 @@ export class DayOutputs {
   /** Counts one accepted event (guardrail `max_events_per_run`). */
   accepted(): void {
     // Runs once per event: compare here, build the error's detail only when it is thrown.
-    if (++this.counts.accepted > this.maxEvents) checkLimit(this.env.limits, 'max_events_per_run', this.counts.accepted, `day ${this.day}`);
+    if (++this.counts.accepted > this.maxEvents && !this.spool) checkLimit(this.env.limits, 'max_events_per_run', this.counts.accepted, `day ${this.day}`);
   }
 
   /**
@@ -115,7 +129,7 @@ export class DayOutputs {
    * calls of {@link accepted} (the error names the first event over the limit).
    */
   acceptedMany(n: number): void {
-    if (this.counts.accepted + n > this.maxEvents) {
+    if (this.counts.accepted + n > this.maxEvents && !this.spool) {
       this.counts.accepted = this.maxEvents;
       this.accepted();
     }
@@ -124,8 +138,53 @@ export class DayOutputs {
 
   /** Appends canonical bytes or text. */
   async write(data: string | Uint8Array): Promise<void> {
+    if (this.spool) return this.spool.writer!.write(data);
     this.hash?.update(data);
     await this.canonical!.write(data);
+  }
+
+  /**
+   * Copies the spooled lines to the partition, skipping line i when bit i
+   * of `duplicates.dropped` is set, and counts those as duplicates.
+   */
+  private async unspool(duplicates: { readonly dropped: Uint8Array; readonly count: number }): Promise<void> {
+    const spool = this.spool!;
+    this.spool = undefined;
+    const spooled = spool.writer!;
+    spool.writer = undefined;
+    await spooled.commit();
+    try {
+      const stream = await spool.storage.read(spool.key);
+      if (!stream) throw new Error(`spooled partition ${spool.storage.uri(spool.key)} disappeared before it was copied`);
+      const { dropped } = duplicates;
+      // `line`: the line that starts or continues at `pos`; one cut by a chunk's end keeps its number in the next chunk.
+      let line = 0;
+      for await (const chunk of stream) {
+        if (duplicates.count === 0) {
+          await this.write(chunk);
+          continue;
+        }
+        let runStart = 0;
+        let pos = 0;
+        for (;;) {
+          const nl = chunk.indexOf(10, pos);
+          const end = nl === -1 ? chunk.length : nl + 1;
+          if ((dropped[line >>> 3]! >>> (line & 7)) & 1) {
+            if (pos > runStart) await this.write(chunk.subarray(runStart, pos));
+            runStart = end;
+          }
+          if (nl === -1) break;
+          line++;
+          pos = end;
+        }
+        if (runStart < chunk.length) await this.write(chunk.subarray(runStart));
+      }
+    } finally {
+      await spool.storage.delete(spool.key);
+    }
+    this.counts.accepted -= duplicates.count;
+    this.counts.duplicates += duplicates.count;
+    if (this.counts.accepted > this.maxEvents) checkLimit(this.env.limits, 'max_events_per_run', this.counts.accepted, `day ${this.day}`);
   }
 
   private async flushQuarantine(): Promise<void> {
@@ -136,9 +195,10 @@ export class DayOutputs {
     await this.quarantineWriter.write(text);
   }
 
-  /** Commits both outputs and returns the report. */
-  async finish(sources: string[]): Promise<IngestReport> {
+  /** Commits both outputs and returns the report; `duplicates`: what a spilled dedupe found (with {@link spoolTo}). */
+  async finish(sources: string[], duplicates?: { readonly dropped: Uint8Array; readonly count: number }): Promise<IngestReport> {
     const { areas, logger } = this.env;
+    if (this.spool) await this.unspool(duplicates ?? { dropped: new Uint8Array(0), count: 0 });
     await this.flushQuarantine();
     const committed = this.canonical ? await this.canonical.commit() : { size: 0, sha256: undefined };
     const size = committed.size;
@@ -164,6 +224,10 @@ export class DayOutputs {
 
   /** Discards both outputs (the previous partition and quarantine stay). */
   async abort(): Promise<void> {
+    if (this.spool) {
+      await this.spool.writer?.abort().catch(() => {});
+      await this.spool.storage.delete(this.spool.key).catch(() => {});
+    }
     await this.canonical?.abort().catch(() => {});
     await this.quarantineWriter?.abort().catch(() => {});
   }

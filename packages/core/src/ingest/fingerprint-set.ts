@@ -30,8 +30,7 @@ export class FingerprintSet {
   readonly key: FingerprintKey;
 
   constructor(initialCapacity = 1 << 16, key: FingerprintKey = randomFingerprintKey()) {
-    let cap = 1;
-    while (cap * MAX_LOAD < initialCapacity) cap <<= 1;
+    const cap = slotsFor(initialCapacity);
     this.slots = new Uint32Array(cap * 4);
     this.mask = cap - 1;
     this.limit = Math.floor(cap * MAX_LOAD);
@@ -40,6 +39,11 @@ export class FingerprintSet {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Bytes a table sized for `entries` holds (what the constructor allocates for that capacity). */
+  static bytesFor(entries: number): number {
+    return slotsFor(entries) * 16;
   }
 
   /** Bytes held by the table (16 per slot, at most {@link MAX_LOAD} of the slots used). */
@@ -118,6 +122,13 @@ export class FingerprintSet {
  * (1.07 GB instead of 2.1 GB at 50M events).
  */
 const MAX_LOAD = 0.75;
+
+/** Slots (a power of two) for `entries` at most {@link MAX_LOAD} full. */
+function slotsFor(entries: number): number {
+  let cap = 1;
+  while (cap * MAX_LOAD < entries) cap *= 2;
+  return cap;
+}
 
 /** The 64-bit key of the keyed fingerprint part, as two 32-bit words. @since 0.1.0 */
 export type FingerprintKey = readonly [number, number];

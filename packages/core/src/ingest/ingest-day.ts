@@ -12,6 +12,7 @@ import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from
 import type { ObjectStorage, ParsePool } from '../ports.js';
 import { openRawPiece, planRawParts, type RawPartPlan, type RawPiece } from './raw-parts.js';
 import { BucketOutputs, type BucketInfo } from './bucket-outputs.js';
+import { SpilledDedupe, dedupePlan } from './spilled-dedupe.js';
 
 export type { IngestCounts, IngestReport } from './day-outputs.js';
 
@@ -174,7 +175,17 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   // Sized for the raw bytes so the table seldom grows while it is largest. Raw events are ~100–200 bytes; guessing
   // low (160) costs at most one doubling, guessing high would hold up to twice the memory all day. Unknown sizes start small.
   const rawBytes = pieces.reduce((sum, p) => sum + (p.range ? p.range.end - p.range.start : (p.input.size ?? 0)), 0);
-  const seen = new FingerprintSet(Math.max(1 << 16, Math.floor(rawBytes / 160)), fpKey);
+  const expectedEvents = Math.floor(rawBytes / 160);
+  // Past the memory budget the duplicate table goes to local scratch and duplicates are removed after the day is read.
+  const dedupe = buckets ? ({ spill: false } as const) : dedupePlan(expectedEvents, env.spill?.memoryBudget);
+  // The random key makes the prefix unique to this ingest (two runs may share a scratch folder).
+  const spillPrefix = `ingest-${day}-${fpKey[0].toString(16)}${fpKey[1].toString(16)}`;
+  const seen = dedupe.spill ? new SpilledDedupe(env.spill!.scratch, spillPrefix, dedupe.partitions) : new FingerprintSet(Math.max(1 << 16, expectedEvents), fpKey);
+  if (dedupe.spill) {
+    await out.spoolTo(env.spill!.scratch, `${spillPrefix}/partition.jsonl`);
+    logger.info({ day, expected_events: expectedEvents, memory_budget: env.spill!.memoryBudget, partitions: dedupe.partitions, scratch: env.spill!.scratch.location }, 'duplicate table spilled to scratch (past a quarter of the memory budget)');
+  }
+  const rowBase = table?.length ?? 0;
   const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
@@ -289,6 +300,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
     if (otherShard > 0) counts.other_shard = (counts.other_shard ?? 0) + otherShard;
     out.acceptedMany(kept);
     if (prevEnd > runStart) await out.write(r.canonical.subarray(runStart, prevEnd));
+    if (seen instanceof SpilledDedupe) await seen.flush();
   };
 
   try {
@@ -335,7 +347,19 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   } catch (error) {
     await out.abort();
     await buckets?.abort();
+    if (seen instanceof SpilledDedupe) await seen.abort();
     throw error;
+  }
+  if (seen instanceof SpilledDedupe) {
+    try {
+      const duplicates = await seen.resolve();
+      if (table && duplicates.count > 0) table.removeMarked(duplicates.dropped, rowBase);
+      if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
+      return await out.finish(inputs.map((s) => s.uri), duplicates);
+    } catch (error) {
+      await out.abort();
+      throw error;
+    }
   }
   if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
   if (!buckets) return out.finish(inputs.map((s) => s.uri));
