@@ -79,7 +79,7 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
     logger,
     identity,
     sha256: nodeSha256,
-    spill: { memoryBudget: testMemoryBudget() ?? config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { noSync: true }) },
+    spill: { memoryBudget: testMemoryBudget() ?? config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { scratch: true }) },
     parsePool: pool,
     computePool,
     rawSource: openRawSource(config.postgres, logger),

@@ -13,7 +13,7 @@ export { compareUtf8 } from './utf8-order.js';
 export { splitLines, MAX_LINE_BYTES, type RawLine } from './ingest/line-splitter.js';
 export { checkRawEvent, canonicalLine, type RawEventResult } from './ingest/raw-event.js';
 export { FingerprintSet, randomFingerprintKey, type FingerprintKey } from './ingest/fingerprint-set.js';
-export { SpilledDedupe, dedupePlan } from './ingest/spilled-dedupe.js';
+export { SpilledDedupe, dedupePlan, type SpilledDuplicates } from './ingest/spilled-dedupe.js';
 export { daysWithoutRawInput, noRawInputError, rawSourcesForDay, openRawSource, rawInputsForDay, isRecordReject, type RawSourceFile } from './ingest/raw-source.js';
 export { ingestDayReference, inProcessParsePool } from './ingest/ingest-day.js';
 export { parseChunk, transferables, LocalDictionary, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';

@@ -320,3 +320,19 @@ test('nodeSha256 hashes incrementally', () => {
   h.update(new TextEncoder().encode('c'));
   expect(h.digest()).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
+
+describe('scratch storage', () => {
+  test('streams are committed atomically but not hashed (no SHA-256 reported); a durable storage reports it', async () => {
+    const scratch = new FsObjectStorage(join(root, 'scratch'), { scratch: true });
+    const w = await scratch.writer('spill/a.bin');
+    expect(w.reportsSha256).toBe(false);
+    await w.write('abc');
+    expect(await scratch.get('spill/a.bin')).toBeUndefined();
+    expect(await w.commit()).toEqual({ size: 3, written: true });
+    expect(text(await scratch.get('spill/a.bin'))).toBe('abc');
+    const durable = await storage.writer('b.txt');
+    expect(durable.reportsSha256).toBe(true);
+    await durable.write('abc');
+    expect((await durable.commit()).sha256).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+});

@@ -18,6 +18,14 @@ export interface FsObjectStorageOptions {
   readonly staleLockMs?: number;
   /** Skip fsync (tests on tmpfs); never in production. */
   readonly noSync?: boolean;
+  /**
+   * Scratch files that live only as long as the process (spill files): no
+   * fsync, and streamed writes are neither hashed nor read back before they
+   * are committed; their reader checks what it needs (record and line
+   * counts). Never for data that outlives the process.
+   * @since 0.6.0
+   */
+  readonly scratch?: boolean;
   /** How long a compare-and-swap waits for a held lock before failing with a `conflict` (default `staleLockMs` + 30 s). */
   readonly lockTimeoutMs?: number;
   /** A temp file older than this is a killed writer's, whatever its host (default 24 h). */
@@ -65,6 +73,7 @@ export class FsObjectStorage implements ObjectStorage {
   readonly root: string;
   readonly location: string;
   private readonly sync: boolean;
+  private readonly scratch: boolean;
   private readonly hooks: FsStorageHooks;
   /** Temp files, their sweeping, and the rename/link that makes a write visible. */
   private readonly files: DurableFiles;
@@ -77,7 +86,8 @@ export class FsObjectStorage implements ObjectStorage {
     this.root = resolve(root);
     this.location = this.root;
     const staleLockMs = options.staleLockMs ?? DEFAULT_STALE_LOCK_MS;
-    this.sync = !options.noSync;
+    this.sync = !options.noSync && !options.scratch;
+    this.scratch = options.scratch === true;
     this.hooks = options.hooks ?? {};
     this.files = new DurableFiles({ root: this.root, sync: this.sync, hostTag: this.hostTag, tempMaxAgeMs: options.tempMaxAgeMs ?? 24 * 3_600_000, hooks: this.hooks });
     this.locks = new FsLock(this.files, { staleLockMs, lockTimeoutMs: options.lockTimeoutMs ?? staleLockMs + 30_000 });
@@ -238,7 +248,7 @@ export class FsObjectStorage implements ObjectStorage {
     await this.files.ensureDir(dirname(path));
     const temp = this.files.tempName(path);
     const handle = await open(temp, 'wx');
-    const hash = createHash('sha256');
+    const hash = this.scratch ? undefined : createHash('sha256');
     let size = 0;
     let done = false;
     const discard = async () => {
@@ -247,7 +257,7 @@ export class FsObjectStorage implements ObjectStorage {
     };
     return {
       // The bytes are hashed here to check the file before it replaces anything; callers reuse that hash.
-      reportsSha256: true,
+      reportsSha256: !this.scratch,
       write: async (chunk) => {
         const bytes = toBytes(chunk);
         try {
@@ -257,26 +267,27 @@ export class FsObjectStorage implements ObjectStorage {
           await discard();
           throw error;
         }
-        hash.update(bytes);
+        hash?.update(bytes);
         size += bytes.byteLength;
       },
       commit: async (options) => {
         if (done) throw new Error('writer already finished');
         done = true;
-        const sha256 = hash.digest('hex');
+        const sha256 = hash?.digest('hex');
         try {
           if (this.sync) await handle.sync();
           await handle.close();
-          await this.files.checkWritten(temp, key, size, sha256);
+          if (sha256 !== undefined) await this.files.checkWritten(temp, key, size, sha256);
         } catch (error) {
           await discard();
           throw error;
         }
+        const hashed = sha256 === undefined ? {} : { sha256 };
         if (!options?.exclusive) {
           await this.files.publishTemp(temp, path, key);
-          return { size, written: true, sha256 };
+          return { size, written: true, ...hashed };
         }
-        return { size, written: await this.files.publishExclusive(temp, path, key), sha256 };
+        return { size, written: await this.files.publishExclusive(temp, path, key), ...hashed };
       },
       abort: async () => {
         if (done) return;

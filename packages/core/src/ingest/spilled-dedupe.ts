@@ -1,3 +1,4 @@
+import { RecsysError } from '../errors.js';
 import type { ObjectStorage, ObjectWriter } from '../ports.js';
 import { FingerprintSet } from './fingerprint-set.js';
 
@@ -5,6 +6,16 @@ import { FingerprintSet } from './fingerprint-set.js';
 const WORDS = 5;
 /** Records buffered per partition before they are handed to its writer (160 KiB). */
 const DEFAULT_BUFFER_RECORDS = 8192;
+
+/** What {@link SpilledDedupe.resolve} found. @since 0.6.0 */
+export interface SpilledDuplicates {
+  /** Bit `seq` (byte seq >> 3, LSB first) set for each event that duplicates an earlier one. */
+  readonly dropped: Uint8Array;
+  /** How many bits are set. */
+  readonly count: number;
+  /** Events recorded (the spooled partition's lines). */
+  readonly events: number;
+}
 
 /**
  * Exact duplicate removal for days whose fingerprint table would not fit
@@ -113,7 +124,7 @@ export class SpilledDedupe {
    * duplicates of an earlier one: bit `seq` of `dropped` (LSB first) is set
    * for each, `count` of them. Deletes the spill files.
    */
-  async resolve(): Promise<{ readonly dropped: Uint8Array; readonly count: number }> {
+  async resolve(): Promise<SpilledDuplicates> {
     await this.flush();
     const dropped = new Uint8Array(Math.ceil(this.seq / 8));
     let count = 0;
@@ -140,7 +151,7 @@ export class SpilledDedupe {
     } finally {
       await this.abort();
     }
-    return { dropped, count };
+    return { dropped, count, events: this.seq };
   }
 
   private async readBack(partition: number, decide: (words: Uint32Array, records: number) => void): Promise<void> {
@@ -148,7 +159,7 @@ export class SpilledDedupe {
     this.writers[partition] = undefined;
     await writer.commit();
     const stream = await this.storage.read(this.key(partition));
-    if (!stream) throw new Error(`spill file ${this.storage.uri(this.key(partition))} disappeared before it was read back`);
+    if (!stream) throw new RecsysError('integrity', `spill file ${this.storage.uri(this.key(partition))} disappeared before it was read back`, { key: this.key(partition) });
     const recordBytes = WORDS * 4;
     // Chunks end anywhere; a record cut in two is completed from the next chunk.
     const carry = new Uint8Array(recordBytes);
@@ -180,7 +191,7 @@ export class SpilledDedupe {
         carried = rest;
       }
     }
-    if (expected !== 0 || carried !== 0) throw new Error(`spill file ${this.storage.uri(this.key(partition))} is truncated: ${expected} records missing`);
+    if (expected !== 0 || carried !== 0) throw new RecsysError('integrity', `spill file ${this.storage.uri(this.key(partition))} is truncated: ${expected} records missing`, { key: this.key(partition), missing: expected });
   }
 
   /** Discards the spill files (also after {@link resolve}). */
