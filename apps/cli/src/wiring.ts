@@ -79,7 +79,7 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
     logger,
     identity,
     sha256: nodeSha256,
-    spill: { memoryBudget: testMemoryBudget() ?? config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { scratch: true }) },
+    spill: { memoryBudget: testMemoryBudget() ?? config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { scratch: true }), memoryInUse: () => process.memoryUsage.rss() },
     parsePool: pool,
     computePool,
     rawSource: openRawSource(config.postgres, logger),

@@ -87,8 +87,10 @@ export interface PipelineEnv {
    * Memory budget and local scratch storage (config `memory_budget`,
    * `scratch_dir`; DESIGN §7): an ingest whose duplicate table would take
    * more than a quarter of `memoryBudget` bytes spills it to `scratch`
-   * instead (`SpilledDedupe`). Without it everything stays in memory.
+   * instead (`SpilledDedupe`); compute keeps to one thread when its threads
+   * would not fit next to `memoryInUse()` (the process's resident bytes).
+   * Without it everything stays in memory.
    * @since 0.5.0
    */
-  readonly spill?: { readonly memoryBudget: number; readonly scratch: ObjectStorage } | undefined;
+  readonly spill?: { readonly memoryBudget: number; readonly scratch: ObjectStorage; readonly memoryInUse?: (() => number) | undefined } | undefined;
 }

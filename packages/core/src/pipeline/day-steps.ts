@@ -11,6 +11,7 @@ import { CheckpointStore } from '../registry/registry.js';
 import { artifactTargetOf, targetOf, type JobPlan } from './plan.js';
 import { buildWindowArtifacts, ownDayAggregate, type WindowReport } from './window-artifacts.js';
 import { stageArtifacts, writeIngestReport, type StagedArtifact } from './staging.js';
+import { computePoolWithin } from '../compute/threads-budget.js';
 
 /*
  * The per-day steps that `run` composes in one pass and each job-mode step
@@ -81,7 +82,7 @@ export async function computeDayStep(
     beforeStage?.();
     return { staged: await stageArtifacts(env, w.target, w.built, w.inputs), inputs: w.inputs, window: w.report };
   }
-  const built = await computeArtifactsOnPool(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog }, env.blobFormat, env.computePool);
+  const built = await computeArtifactsOnPool(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog }, env.blobFormat, computePoolWithin(env, table.length));
   beforeStage?.();
   return { staged: await stageArtifacts(env, target, built, inputs), inputs: [...inputs] };
 }
