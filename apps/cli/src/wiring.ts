@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, systemClock, type Clock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
 import { FsObjectStorage } from '@recsys/storage-fs';
-import { nodeSha256, WorkerComputePool, WorkerParsePool, WorkerThreads } from '@recsys/runtime-node';
+import { nodeSha256, WorkerComputePool, WorkerParsePool } from '@recsys/runtime-node';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
@@ -61,12 +61,11 @@ export function runIdentity(): RunIdentity {
 export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClose: (close: () => Promise<void>) => void): Promise<PipelineEnv> {
   const areas = await openAreas(config, logger);
   const workers = workerCount();
-  // One set of threads parses during ingest and counts cooc rows during compute: a second set would cost
-  // its own start-up, JIT warm-up and heaps (they start only for a day big enough to need them).
-  const threads = workers === 0 ? undefined : new WorkerThreads(workers);
-  if (threads) onClose(() => threads.close());
-  const pool = threads && new WorkerParsePool(threads);
-  const computePool = threads && new WorkerComputePool(threads);
+  const pool = workers === 0 ? undefined : new WorkerParsePool(workers);
+  if (pool) onClose(() => pool.close());
+  // Compute has its own threads (they start only for a day big enough to need them).
+  const computePool = workers === 0 ? undefined : new WorkerComputePool(workers);
+  if (computePool) onClose(() => computePool.close());
   const identity = runIdentity();
   // One folder per command, created only if something spills, removed when the command ends (also on failure).
   const scratchDir = join(config.scratchDir, `recsys-scratch-${identity.runId}`);

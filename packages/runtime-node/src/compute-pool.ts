@@ -1,37 +1,29 @@
+import { availableParallelism } from 'node:os';
 import type { CoocRangeJob, CoocRangeResult, CoocRowPool } from '@recsys/core';
-import { WorkerThreads, defaultWorkerCount } from './worker-threads.js';
+import { WorkerSlots } from './worker-slots.js';
 
 /**
- * Counts and writes cooc row ranges on worker threads (core's pure
- * `emitCoocRange`). The job's arrays live in shared memory, so posting them
- * shares them with the worker; the results' buffers are transferred back.
- * A range goes to the worker with the fewest ranges in flight. Workers
- * start on the first range (days too small for threads never start them)
- * and do not keep the process alive while idle. Built on
- * {@link WorkerThreads} shared with the parse pool (the CLI does), compute
- * reuses ingest's threads; built with a size, it owns (and closes) its own.
+ * Counts and writes cooc row ranges on worker threads (`compute-worker.js`,
+ * which runs core's pure `emitCoocRange`). The job's arrays live in shared
+ * memory, so posting them shares them with the worker; the results' buffers
+ * are transferred back. A range goes to the worker with the fewest ranges
+ * in flight. Workers start on the first range (days too small for threads
+ * never start them) and do not keep the process alive while idle. Whoever
+ * creates the pool closes it.
  * @since 0.4.0
  */
 export class WorkerComputePool implements CoocRowPool {
-  private readonly threads: WorkerThreads;
-  private readonly owned: boolean;
+  private readonly slots: WorkerSlots<CoocRangeResult>;
 
-  constructor(threads: number | WorkerThreads = defaultWorkerCount()) {
-    this.owned = typeof threads === 'number';
-    this.threads = typeof threads === 'number' ? new WorkerThreads(threads) : threads;
-  }
-
-  /** Threads that work at the same time. */
-  get size(): number {
-    return this.threads.size;
+  constructor(readonly size = Math.max(1, Math.min(8, availableParallelism()))) {
+    this.slots = new WorkerSlots(new URL('./compute-worker.js', import.meta.url), size, 'compute', 'least-busy');
   }
 
   emitCoocRange(job: CoocRangeJob, from: number, to: number): Promise<CoocRangeResult> {
-    return this.threads.slots.request<CoocRangeResult>({ kind: 'cooc', job, from, to }, [], 'least-busy', 'compute');
+    return this.slots.request({ job, from, to });
   }
 
-  /** Ends the pool's own threads (shared threads are their owner's to close). */
-  async close(): Promise<void> {
-    if (this.owned) await this.threads.close();
+  close(): Promise<void> {
+    return this.slots.close();
   }
 }

@@ -1,11 +1,9 @@
 /**
  * The Node.js runtime of recsys-pipelines: implementations of
  * `@recsys/core` ports that need Node (worker threads, `node:crypto`).
- * Whoever creates a {@link WorkerParsePool}, {@link WorkerComputePool} or
- * {@link WorkerThreads} (the threads both pools can share) closes it.
+ * Whoever creates a {@link WorkerParsePool} or {@link WorkerComputePool} closes it.
  * @packageDocumentation
  */
 export { WorkerParsePool } from './parse-pool.js';
 export { WorkerComputePool } from './compute-pool.js';
-export { WorkerThreads } from './worker-threads.js';
 export { nodeSha256 } from './sha256.js';

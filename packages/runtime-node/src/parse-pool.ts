@@ -1,24 +1,21 @@
+import { availableParallelism } from 'node:os';
 import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult, type ParsePool } from '@recsys/core/internal';
-import { WorkerThreads, defaultWorkerCount } from './worker-threads.js';
+import { WorkerSlots } from './worker-slots.js';
 
 /**
  * Parses raw chunks on worker threads (one dictionary per worker, chunks
- * assigned round-robin). Workers start lazily: the first chunk of a stream
- * is parsed on the main thread, so small inputs (tests, the sample data)
- * never pay for threads. Built on {@link WorkerThreads} shared with a
- * compute pool, it leaves them to their owner; built with a size, it owns
- * (and closes) threads of its own.
+ * assigned round-robin so each worker's results stay in submission order).
+ * Workers start lazily: the first chunk of a stream is parsed on the main
+ * thread, so small inputs (tests, the sample data) never pay for threads.
  */
 export class WorkerParsePool implements ParsePool {
-  private readonly threads: WorkerThreads;
-  private readonly owned: boolean;
+  private readonly slots: WorkerSlots<ChunkResult>;
   private readonly local = new LocalDictionary(0);
   private localStream: string | undefined;
 
-  constructor(threads: number | WorkerThreads = defaultWorkerCount()) {
+  constructor(size = Math.max(1, Math.min(8, availableParallelism()))) {
     // Dictionary 0 is the main thread's; worker i owns dictionary i + 1.
-    this.owned = typeof threads === 'number';
-    this.threads = typeof threads === 'number' ? new WorkerThreads(threads) : threads;
+    this.slots = new WorkerSlots(new URL('./parse-worker.js', import.meta.url), size, 'parse', 'round-robin', (i) => ({ dictId: i + 1 }));
   }
 
   parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult> {
@@ -28,11 +25,10 @@ export class WorkerParsePool implements ParsePool {
       return Promise.resolve(parseChunk(chunk, ctx, this.local));
     }
     const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
-    return this.threads.slots.request<ChunkResult>({ kind: 'parse', chunk: owned, ctx }, [owned.buffer as ArrayBuffer], 'round-robin', 'parse');
+    return this.slots.request({ chunk: owned, ctx }, [owned.buffer as ArrayBuffer]);
   }
 
-  /** Ends the pool's own threads (shared threads are their owner's to close). */
-  async close(): Promise<void> {
-    if (this.owned) await this.threads.close();
+  close(): Promise<void> {
+    return this.slots.close();
   }
 }

@@ -4,8 +4,6 @@ import { RecsysError } from '@recsys/core';
 interface Pending<R> {
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
-  /** Names the pool in errors (`parse`, `compute`): pools that share the workers name their own requests. */
-  what: string;
 }
 
 interface Slot<R> {
@@ -50,24 +48,20 @@ export class WorkerSlots<R> {
     private readonly workerData: (index: number) => unknown = () => undefined,
   ) {}
 
-  /**
-   * Posts `message` (plus its id) to a worker and resolves with its reply's
-   * result. Pools that share these workers pass their own choice of worker
-   * and name (for errors); a request's result type is its pool's.
-   */
-  request<T extends R = R>(message: object, transfer: readonly Transferable[] = [], choice: SlotChoice = this.choice, what: string = this.what): Promise<T> {
+  /** Posts `message` (plus its id) to a worker and resolves with its reply's result. */
+  request(message: object, transfer: readonly Transferable[] = []): Promise<R> {
     if (this.slots.length === 0) this.start();
-    const slot = this.pick(choice);
+    const slot = this.pick();
     const id = ++this.ids;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
-      slot.pending.set(id, { resolve: resolve as (r: R) => void, reject, what });
+      slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ ...message, id }, transfer as Transferable[]);
     });
   }
 
-  private pick(choice: SlotChoice): Slot<R> {
-    if (choice === 'round-robin') return this.slots[this.next++ % this.slots.length]!;
+  private pick(): Slot<R> {
+    if (this.choice === 'round-robin') return this.slots[this.next++ % this.slots.length]!;
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
     return slot;
@@ -82,12 +76,12 @@ export class WorkerSlots<R> {
         if (!p) return;
         pending.delete(msg.id);
         if (pending.size === 0) worker.unref();
-        if (msg.error) p.reject(new RecsysError('runtime', `${p.what} worker failed: ${msg.error.message}`, { stack: msg.error.stack }));
+        if (msg.error) p.reject(new RecsysError('runtime', `${this.what} worker failed: ${msg.error.message}`, { stack: msg.error.stack }));
         else p.resolve(msg.result as R);
       });
       const fail = (error: unknown) => {
         for (const p of pending.values()) {
-          p.reject(new RecsysError('runtime', `${p.what} worker died: ${(error as Error)?.message ?? error}`, {}, { cause: error }));
+          p.reject(new RecsysError('runtime', `${this.what} worker died: ${(error as Error)?.message ?? error}`, {}, { cause: error }));
         }
         pending.clear();
       };

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, expect, test } from 'vitest';
 import { blobText, computeArtifacts, finishArtifact } from '@recsys/core';
 import { EventTable, coocPayloadOnPool, resolveLimits } from '@recsys/core/internal';
-// The built package: the pool starts its workers from dist/worker.js.
+// The built package: the pool starts its workers from dist/compute-worker.js.
 import { WorkerComputePool, nodeSha256 } from '../dist/index.js';
 
 const target = { scope: { tenant: 't', surface: 's' }, segment: 'default', window: { start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' } };

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { LocalDictionary, parseChunk, randomFingerprintKey, type ChunkContext } from '@recsys/core/internal';
-// The built package: the pool starts its workers from dist/worker.js.
+// The built package: the pool starts its workers from dist/parse-worker.js.
 import { WorkerParsePool, nodeSha256 } from '../dist/index.js';
 
 const encoder = new TextEncoder();
