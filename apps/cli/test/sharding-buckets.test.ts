@@ -52,7 +52,7 @@ describe('compute --shard refuses a bad bucket by name', () => {
 
   test('a changed byte, a truncation', async () => {
     const data = readFileSync(bucket(1, 1));
-    data[data.length - 30] ^= 1; // inside the last block's lines
+    data[data.length - 30] = data[data.length - 30]! ^ 1; // inside the last block's lines
     writeFileSync(bucket(1, 1), data);
     let r = await compute(1);
     expect(r.code).toBe(1);
