@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { EventTable } from '../compute/event-table.js';
-import { coocRowObjects, coocRowsFromPairs, countSessionPairs } from '../compute/cooc.js';
+import { countSessionPairs } from '../compute/cooc.js';
 import { DEFAULT_LIMITS, resolveLimits } from '../limits.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { shardOfSession } from '../shard.js';
@@ -277,38 +277,6 @@ describe('partial files', () => {
     expect(merged.events).toBe(5);
     expect(merged.sessions).toBe(3);
     expect(merged.counts.accepted).toBe(10);
-  });
-
-  test('merging only the kept rows\' pairs (rowsOnly) gives the same cooc rows as summing every pair', async () => {
-    const storage = new MemoryStorage('partials');
-    const item = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'é', '😀', 'i10', 'i9', 'z');
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), item), { maxLength: 80 }),
-        fc.integer({ min: 1, max: 4 }),
-        fc.integer({ min: 1, max: 6 }),
-        fc.integer({ min: 1, max: 3 }),
-        async (events, n, maxRows, minSupport) => {
-          const limits = resolveLimits({ max_items_per_artifact: maxRows, min_cooc_support: minSupport, max_neighbors_per_item: 3 });
-          const keys: string[] = [];
-          const headers = [];
-          for (let j = 0; j < n; j++) {
-            const t = table(events.filter(([s]) => shardOfSession(`s${s}`, n) === j).map(([s, i]) => [`s${s}`, i]));
-            keys.push(`${j}-of-${n}`);
-            headers.push(await writePartial(storage, `${j}-of-${n}`, headerInput(j, n), t, limits));
-          }
-          const rowsOf = (m: Awaited<ReturnType<typeof mergePartials>>) =>
-            coocRowObjects(coocRowsFromPairs({ names: m.items.values, counts: m.exposures.data, ranks: m.items.utf8Ranks() }, m.pairs, limits));
-          const all = await mergePartials(storage, keys, headers);
-          const kept = await mergePartials(storage, keys, headers, { rowsOnly: limits });
-          expect(kept.items.values).toEqual(all.items.values);
-          expect([...kept.exposures.data.subarray(0, kept.items.size)]).toEqual([...all.exposures.data.subarray(0, all.items.size)]);
-          expect(rowsOf(kept)).toEqual(rowsOf(all));
-          expect(kept.pairs.size).toBeLessThanOrEqual(all.pairs.size);
-        },
-      ),
-      { numRuns: 300 },
-    );
   });
 
   test('config hash changes with the result-shaping limits only', () => {

@@ -10,7 +10,6 @@ import { PairCounter } from '../compute/pair-counter.js';
 import { invertRanks } from '../compute/order-keys.js';
 import { concatBytes } from '../bytes.js';
 import { kindOf } from '../compute/kinds.js';
-import { rankByExposure } from '../compute/popularity.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { ShardSpec } from '../shard.js';
 import { CountsSchema } from './staging.js';
@@ -573,88 +572,24 @@ export interface MergedPartials {
   readonly inputs: InputPartition[];
 }
 
-/** Options of {@link mergePartials}. @since 0.6.0 */
-export interface MergeOptions {
-  /**
-   * Keep only the pairs the day's cooc rows need: when `max_items_per_artifact`
-   * cuts the rows, those of an item outside the kept rows are never read by
-   * `coocRowsFromPairs`, so they are not summed (the result is the same).
-   * Costs a second read of the partials; saves summing every pair of the day
-   * in a hash table. Not for window aggregates, which keep every pair.
-   */
-  readonly rowsOnly?: Pick<Limits, 'max_items_per_artifact'>;
-}
-
 /**
  * Sums the partials of one window, in shard order (the headers must have
  * been checked to form a complete, consistent set).
  * @since 0.1.0
  */
-export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[], options: MergeOptions = {}): Promise<MergedPartials> {
+export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[]): Promise<MergedPartials> {
   const items = new Interner();
   const exposures = new U32Counts();
-  const totalPairs = headers.reduce((sum, h) => sum + h.pairs, 0);
+  // Sized for every partial's pairs at once (an upper bound: a pair seen by k shards is counted k times), so the table
+  // does not grow — and rehash — while it is largest.
+  const pairs = new PairCounter(Math.max(1 << 16, headers.reduce((sum, h) => sum + h.pairs, 0)));
   let events = 0;
   let sessions = 0;
   const inputs: InputPartition[] = [];
-  // With a row cut: a first pass finds the items with a row (in any pair) and their exposures, which decide the kept rows.
-  let keep: Uint8Array | undefined;
-  const maxRows = options.rowsOnly?.max_items_per_artifact;
-  if (maxRows !== undefined && totalPairs > 0 && headers.reduce((sum, h) => sum + h.items, 0) > maxRows) {
-    let hasRow = new Uint8Array(1024);
-    for (const key of partialKeys) {
-      let local: number[] = [];
-      await readPartial(storage, key, {
-        item(index, itemId, n) {
-          const id = items.intern(itemId);
-          local[index] = id;
-          exposures.increment(id, n);
-        },
-        pair(a, b) {
-          const x = local[a]!;
-          const y = local[b]!;
-          const top = x > y ? x : y;
-          if (top >= hasRow.length) {
-            const bigger = new Uint8Array(Math.max(hasRow.length * 2, top + 1));
-            bigger.set(hasRow);
-            hasRow = bigger;
-          }
-          hasRow[x] = 1;
-          hasRow[y] = 1;
-        },
-      });
-      local = [];
-    }
-    const n = items.size;
-    let rows = 0;
-    for (let i = 0; i < n; i++) rows += hasRow[i] ?? 0;
-    if (rows > maxRows) {
-      // The rows coocRowsFromPairs keeps: the most exposed items with a row.
-      const byExposure = rankByExposure({ names: items.values, counts: exposures.data, ranks: items.utf8Ranks() }).ids;
-      keep = new Uint8Array(n);
-      for (let k = 0, kept = 0; k < byExposure.length && kept < maxRows; k++) {
-        const id = byExposure[k]!;
-        if (hasRow[id]) {
-          keep[id] = 1;
-          kept++;
-        }
-      }
-    }
-  }
-  const firstPass = items.size > 0;
-  // Sized for every partial's pairs at once (an upper bound: a pair seen by k shards is counted k times), so the table
-  // does not grow — and rehash — while it is largest. With kept rows only, it starts small and grows as needed.
-  const pairs = new PairCounter(keep ? 1 << 16 : Math.max(1 << 16, totalPairs));
   for (const key of partialKeys) {
     let local: number[] = [];
     const header = await readPartial(storage, key, {
       item(index, itemId, n) {
-        if (firstPass) {
-          const id = items.lookup(itemId);
-          if (id === undefined) throw new IntegrityError(`partial ${storage.uri(key)} changed while merging (item ${JSON.stringify(itemId)} is new); merge again`, { uri: storage.uri(key) });
-          local[index] = id;
-          return;
-        }
         const id = items.intern(itemId);
         local[index] = id;
         exposures.increment(id, n);
@@ -662,7 +597,6 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
       pair(a, b, n) {
         const x = local[a]!;
         const y = local[b]!;
-        if (keep && keep[x] === 0 && keep[y] === 0) return;
         if (x < y) pairs.add(x, y, n);
         else pairs.add(y, x, n);
       },

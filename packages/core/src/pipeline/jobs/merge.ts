@@ -62,10 +62,8 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
     const parts = partCount !== undefined ? await readPartSet(env, plan.scope, day, partCount, 'merge') : undefined;
     if (parts) await assembleQuarantine(env, plan.scope, day, parts);
     const merged: { set: CheckedPartials; merged: MergedPartials }[] = [];
-    // Window aggregates keep every pair of the day; a day's own cooc artifact needs only its kept rows' pairs.
-    const rowsOnly = plan.windowDays !== undefined && plan.windowDays > 1 ? undefined : env.limits;
     for (const set of checked.get(day)!) {
-      const m = await mergePartials(env.areas.objects, set.keys, set.headers, kindOf(set.type)?.sharded?.pairs && rowsOnly ? { rowsOnly } : {});
+      const m = await mergePartials(env.areas.objects, set.keys, set.headers);
       checkCanonicalGate(day, m.counts, env.limits);
       checkDayLimits(day, { events: m.events, sessions: m.sessions, items: m.items.size }, env.limits);
       merged.push({ set, merged: m });
