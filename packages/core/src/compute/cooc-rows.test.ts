@@ -129,8 +129,8 @@ describe('cooc rows from the runs', () => {
     );
   });
 
-  test('a range whose neighbours outgrow the first guess grows and keeps every neighbour', () => {
-    // One session of 120 items: 120 rows of 100 kept neighbours, more than the first guess of 64 per row.
+  test('a range of long sessions holds every kept neighbour, in arrays of exactly that size', () => {
+    // One session of 120 items: 120 rows of 100 kept neighbours (119 reached) each.
     const t = table(Array.from({ length: 120 }, (_, i) => [0, i] as const));
     const ranks = t.items.utf8Ranks();
     const idOfRank = invertRanks(ranks);
@@ -138,6 +138,7 @@ describe('cooc rows from the runs', () => {
     const range = coocRowRange(runs, ranks, idOfRank, { min_cooc_support: 1, max_neighbors_per_item: 100 }, 0, runs.rowIds.length);
     expect(range.nbr.length).toBe(120 * 100);
     expect(range.cnt.length).toBe(120 * 100);
+    expect(range.nbr.buffer.byteLength).toBe(120 * 100 * 4);
     expect([...range.len]).toEqual(Array(120).fill(100));
     expect(coocRowObjects(computeCoocRows(t, ranks, resolveLimits({ max_neighbors_per_item: 100 })))).toEqual(referenceRows(t, 100, 1));
   });

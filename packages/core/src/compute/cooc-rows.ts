@@ -148,7 +148,18 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
   let touched = new Uint32Array(1024);
   let tc = new Uint32Array(1024);
   const len = new Uint32Array(to - from);
-  let nbr = new Uint32Array(Math.max(16, Math.min((to - from) * Math.min(maxNeighbors, 64), 1 << 24)));
+  // Sized from an upper bound on what the rows keep (per row: the items of its sessions but itself, at most
+  // max_neighbors_per_item, at most every other item), so the arrays do not grow: growing holds the old and
+  // the new array at once, and this runs at compute's memory peak. Cheap: a row's walk stops at the cut.
+  const most = Math.min(maxNeighbors, ranks.length - 1);
+  let bound = 0;
+  for (let r = from; r < to; r++) {
+    const x = rowIds[r]!;
+    let reach = 0;
+    for (let k = invStart[x]!; k < invStart[x + 1]! && reach < most; k++) reach += runStart[invSessions[k]! + 1]! - runStart[invSessions[k]!]! - 1;
+    bound += Math.min(reach, most);
+  }
+  let nbr = new Uint32Array(Math.max(16, bound));
   let cnt = new Uint32Array(nbr.length);
   let out = 0;
   for (let r = from; r < to; r++) {
