@@ -1,0 +1,17 @@
+import { parentPort, type Transferable } from 'node:worker_threads';
+
+/**
+ * The worker side of {@link WorkerSlots}: answers each request with its
+ * handler's result (its buffers transferred, not copied) or with the error
+ * it threw, under the request's id.
+ */
+export function serveRequests<M extends { id: number }, R>(handle: (msg: M) => R, transfer: (result: R) => Transferable[]): void {
+  parentPort!.on('message', (msg: M) => {
+    try {
+      const result = handle(msg);
+      parentPort!.postMessage({ id: msg.id, result }, transfer(result));
+    } catch (error) {
+      parentPort!.postMessage({ id: msg.id, error: error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) } });
+    }
+  });
+}
