@@ -162,6 +162,14 @@ export type Sha256Factory = () => Sha256;
  */
 export interface ParsePool {
   parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult>;
+  /**
+   * Called between streams, when a day's raw input has all been parsed: a
+   * pool may end its threads to give their memory back to compute (the
+   * next stream starts with empty dictionaries anyway). Never called with
+   * a parse in flight.
+   * @since 0.4.0
+   */
+  idle?(): Promise<void>;
 }
 
 // Raw sources other than JSON Lines files (DESIGN §8.1).

@@ -28,6 +28,12 @@ export class WorkerParsePool implements ParsePool {
     return this.slots.request({ chunk: owned, ctx }, [owned.buffer as ArrayBuffer]);
   }
 
+  /** Ends the worker threads until the next stream needs them (their heaps go back to the system). */
+  idle(): Promise<void> {
+    this.localStream = undefined;
+    return this.slots.close();
+  }
+
   close(): Promise<void> {
     return this.slots.close();
   }

@@ -1,9 +1,11 @@
+import { readdirSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { LocalDictionary, parseChunk, randomFingerprintKey, type ChunkContext } from '@recsys/core/internal';
 // The built package: the pool starts its workers from dist/parse-worker.js.
 import { WorkerParsePool, nodeSha256 } from '../dist/index.js';
 
 const encoder = new TextEncoder();
+const threads = () => readdirSync('/proc/self/task').length;
 const line = (session: string, item: string, second: number) =>
   JSON.stringify({ v: 1, ts: `2026-01-01T00:00:${String(second).padStart(2, '0')}Z`, tenant: 'demo', surface: 'home', session_id: session, item_id: item });
 
@@ -29,4 +31,24 @@ test('nodeSha256 hashes incrementally', () => {
   h.update('ab');
   h.update(encoder.encode('c'));
   expect(h.digest()).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
+
+test('idle() ends the workers; the next stream starts fresh ones and parses exactly as before', async () => {
+  const pool = new WorkerParsePool(2);
+  const fpKey = randomFingerprintKey();
+  const chunks = [0, 1, 2].map((c) => encoder.encode(`${line(`s${c}`, 'A', c)}\n${line(`s${c}`, `B${c}`, c)}\n`));
+  const parseStream = (stream: string) => Promise.all(chunks.map((chunk) => pool.parse(chunk.slice(), { stream, tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey })));
+  try {
+    const before = await parseStream('day-1');
+    const withWorkers = threads();
+    await pool.idle();
+    // Both worker threads are gone (Linux: one entry per thread of this process).
+    expect(threads()).toBe(withWorkers - 2);
+    const after = await parseStream('day-2');
+    // Same dictionaries in the same order, and the workers' dictionaries start empty again.
+    expect(after.map((r) => r.dictId)).toEqual([0, 1, 2]);
+    expect(after.map((r) => ({ ...r }))).toEqual(before.map((r) => ({ ...r })));
+  } finally {
+    await pool.close();
+  }
 });

@@ -9,9 +9,11 @@
 // are its own; the critical path is the slowest ingest + the slowest
 // compute + merge + publish, as when each task has its own pod.
 //
-//   node tooling/bench/src/scaleout.mjs [--events 5000000] [--shards 1,2,4] [--core 0] [--json out.json]
+//   node tooling/bench/src/scaleout.mjs [--events 5000000] [--shards 1,2,4] [--core 0] [--json out.json] [--dir DIR]
 //
-// The raw day is generated once per size under .bench/scaleout/ (deterministic).
+// The raw day is generated once per size under DIR (default .bench/scaleout/ of
+// this checkout; deterministic): point --dir at another checkout's folder to
+// reuse its 728 MB day instead of generating it again.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -36,13 +38,13 @@ if (process.argv[2] === '--child') {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { events: { type: 'string', default: '5000000' }, shards: { type: 'string', default: '1,2,4' }, core: { type: 'string', default: '0' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { dir: { type: 'string' }, events: { type: 'string', default: '5000000' }, shards: { type: 'string', default: '1,2,4' }, core: { type: 'string', default: '0' }, json: { type: 'string' } } });
   const root = join(dirname(self), '../../..');
   const bin = join(root, 'apps/cli/dist/bin.js');
   const events = Number(values.events);
   const day = '2026-01-01';
   const base = join(root, '.bench/scaleout');
-  const raw = join(base, `raw-${events}`);
+  const raw = join(values.dir ?? base, `raw-${events}`);
   const rawFile = join(raw, `bench/home/exposure.${day}.jsonl`);
   if (!existsSync(rawFile)) {
     console.error(`generating ${events} events → ${raw}`);

@@ -1,5 +1,7 @@
 import type { ObjectStorage, ObjectWriter, Sha256, Sha256Factory } from '../ports.js';
 import { concatBytes } from '../bytes.js';
+import { Interner } from '../compute/interner.js';
+import { BucketEncoder, bucketHeaderBytes, type BucketHeader } from '../pipeline/bucket-format.js';
 
 /** One written session-hash bucket of an ingest part. @since 0.4.0 */
 export interface BucketInfo {
@@ -15,9 +17,12 @@ export interface BucketInfo {
 const FLUSH_BYTES = 1 << 20;
 
 /**
- * The n session-hash buckets of one ingest part: canonical JSON Lines, each
- * bucket written atomically (nothing is visible until `finish`; `abort`
- * leaves the previous buckets in place). Events are appended in input order.
+ * The n session-hash buckets of one ingest part, in format `recsys-bucket/2`
+ * (pipeline/bucket-format.ts: the events' interned ids and their canonical
+ * lines), each bucket written atomically (nothing is visible until
+ * `finish`; `abort` leaves the previous buckets in place). Events are
+ * appended in input order: {@link row} for each event's ids, then
+ * {@link write} for its line (in runs).
  */
 export class BucketOutputs {
   private readonly writers: (ObjectWriter | undefined)[];
@@ -27,13 +32,18 @@ export class BucketOutputs {
   readonly events: number[];
   readonly duplicates: number[];
   private readonly bytes: number[];
+  private readonly encoders: BucketEncoder[];
+  /** The part's item ids (every bucket numbers the ones it uses itself). */
+  readonly items = new Interner();
 
   constructor(
     private readonly storage: ObjectStorage,
     private readonly keyOf: (bucket: number) => string,
     readonly count: number,
     sha256: Sha256Factory,
+    private readonly header: Omit<BucketHeader, 'format' | 'bucket'>,
   ) {
+    this.encoders = Array.from({ length: count }, () => new BucketEncoder());
     this.writers = new Array<ObjectWriter | undefined>(count).fill(undefined);
     this.pending = Array.from({ length: count }, () => []);
     this.pendingBytes = new Array<number>(count).fill(0);
@@ -43,7 +53,17 @@ export class BucketOutputs {
     this.bytes = new Array<number>(count).fill(0);
   }
 
-  /** Appends one or more whole canonical lines (copied: the caller's buffer may be reused). */
+  /** Bucket `bucket`'s id of a session. */
+  session(bucket: number, name: string): number {
+    return this.encoders[bucket]!.session(name);
+  }
+
+  /** Appends one event's ids (its line follows with {@link write}). */
+  row(bucket: number, session: number, partItem: number): void {
+    this.encoders[bucket]!.row(session, partItem, this.items.values);
+  }
+
+  /** Appends one or more whole canonical lines (copied: the caller's buffer may be reused), after their {@link row}s. */
   async write(bucket: number, lines: Uint8Array, events: number): Promise<void> {
     this.events[bucket]! += events;
     this.pending[bucket]!.push(lines.slice());
@@ -54,13 +74,25 @@ export class BucketOutputs {
   private async flush(bucket: number): Promise<void> {
     const parts = this.pending[bucket]!;
     if (parts.length === 0) return;
-    const size = this.pendingBytes[bucket]!;
-    const data = concatBytes(parts, size);
+    const lines = concatBytes(parts, this.pendingBytes[bucket]!);
     this.pending[bucket] = [];
     this.pendingBytes[bucket] = 0;
+    const encoder = this.encoders[bucket]!;
+    if (encoder.rows !== this.events[bucket]! - encoder.total) throw new Error(`bucket ${bucket}: ${encoder.rows} rows for ${this.events[bucket]! - encoder.total} lines`);
+    await this.out(bucket, encoder.block(lines));
+  }
+
+  private async out(bucket: number, data: Uint8Array): Promise<void> {
+    let writer = this.writers[bucket];
+    if (!writer) {
+      writer = this.writers[bucket] = await this.storage.writer(this.keyOf(bucket));
+      const head = bucketHeaderBytes({ ...this.header, bucket });
+      this.hashes[bucket]!.update(head);
+      this.bytes[bucket]! += head.length;
+      await writer.write(head);
+    }
     this.hashes[bucket]!.update(data);
-    this.bytes[bucket]! += size;
-    const writer = (this.writers[bucket] ??= await this.storage.writer(this.keyOf(bucket)));
+    this.bytes[bucket]! += data.length;
     await writer.write(data);
   }
 
@@ -69,9 +101,8 @@ export class BucketOutputs {
     const out: BucketInfo[] = [];
     for (let b = 0; b < this.count; b++) {
       await this.flush(b);
-      const writer = this.writers[b];
-      if (writer) await writer.commit();
-      else await this.storage.put(this.keyOf(b), new Uint8Array(0));
+      await this.out(b, this.encoders[b]!.trailer());
+      await this.writers[b]!.commit();
       out.push({ key: this.keyOf(b), events: this.events[b]!, duplicates: this.duplicates[b]!, bytes: this.bytes[b]!, sha256: this.hashes[b]!.digest() });
     }
     return out;

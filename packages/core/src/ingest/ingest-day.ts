@@ -168,7 +168,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   const plan = part ? planRawParts(inputs, part.count) : undefined;
   const pieces: RawPiece[] = plan ? plan.parts[part!.index]! : inputs.map((input) => ({ input }));
   const out = part ? DayOutputs.openPart(env, scope, day, { storage: part.storage, key: part.quarantineKey }) : await DayOutputs.open(env, scope, day, options.partitionKey);
-  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.sha256) : undefined;
+  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.sha256, { tenant: scope.tenant, surface: scope.surface, day, part: { index: part.index, count: part.count } }) : undefined;
   const pieceStats: { uri: string; start?: number; end?: number; lines: number; bytes: number }[] = [];
   const counts = out.counts;
   const fpKey = randomFingerprintKey();
@@ -190,6 +190,8 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
   const translate = new Map<number, { items: number[]; users: number[] }>();
+  // The same for an ingest part: parser dictionary → the part's item ids (BucketOutputs.items).
+  const bucketItems = new Map<number, number[]>();
   const shard = options.shard;
 
   const merge = async (source: string, lineBase: number, r: ChunkResult) => {
@@ -208,8 +210,14 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       if (table.hasUsers) for (const v of r.newUsers) t.users.push(table.users.intern(v));
     }
     if (buckets) {
-      // Sessions are numbered per chunk, so the bucket of each local session is computed once per chunk.
+      // Sessions are numbered per chunk, so the bucket of each local session (and its id there) is found once per chunk.
       const bucketOf = Uint16Array.from(r.newSessions, (v) => shardOfSession(v, buckets.count));
+      const sessionIds = Uint32Array.from(r.newSessions, (v, k) => buckets.session(bucketOf[k]!, v));
+      // Items are numbered per parser dictionary: map each to the part's id once.
+      let partItems = bucketItems.get(r.dictId);
+      if (!partItems) bucketItems.set(r.dictId, (partItems = []));
+      for (const v of r.newItems) partItems.push(buckets.items.intern(v));
+      const { session, item } = r;
       let runStart = 0;
       let runBucket = -1;
       let runEvents = 0;
@@ -231,6 +239,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
             runEvents = 0;
             runStart = prevEnd;
           }
+          buckets.row(b, sessionIds[session[k]!]!, partItems[item[k]!]!);
           runBucket = b;
           runEvents++;
         }

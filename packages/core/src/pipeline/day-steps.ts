@@ -53,9 +53,12 @@ export async function ingestDayStep(env: PipelineEnv, plan: Pick<JobPlan, 'scope
     const scope = plan.scope;
     const part = { index: shard.index, count: shard.count, storage: env.areas.artifacts, bucketKey: (j: number) => keys.ingestPartBucket(scope, day, shard, j), quarantineKey: keys.ingestPartQuarantine(scope, day, shard) };
     const outcome = await ingestDay(env, scope, day, table, { pool: env.parsePool, part });
+    await env.parsePool?.idle?.();
     return { report: outcome, reportKey: await writePartReport(env, scope, outcome, shard), ...(outcome.part ? { part: outcome.part } : {}) };
   }
   const report = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
+  // The parse threads' heaps are not needed again before the next day's ingest.
+  await env.parsePool?.idle?.();
   const reportKey = await writeIngestReport(env, plan.scope, report);
   return { report, reportKey };
 }

@@ -3,13 +3,14 @@ import { concatBytes } from '../bytes.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
 import type { PipelineEnv } from '../pipeline-env.js';
-import type { ShardSpec } from '../shard.js';
+import { shardOfSession, type ShardSpec } from '../shard.js';
 import { CountsSchema, json, readIngestReport, readJson, writeIngestReport } from './staging.js';
 import type { IngestCounts, IngestDayOutcome, IngestReport } from '../ingest/ingest-day.js';
-import { FingerprintSet } from '../ingest/fingerprint-set.js';
+import { FP, FingerprintSet, fingerprintBytes } from '../ingest/fingerprint-set.js';
 import { EventTable } from '../compute/event-table.js';
 import { CanonicalLineChecker, type PartitionSummary } from './canonical-reader.js';
-import { LineBlocks, forEachLine } from './canonical-lines.js';
+import { forEachLine } from './canonical-lines.js';
+import { BucketDecoder, BucketFormatError, type BucketBlock } from './bucket-format.js';
 import type { RejectReason } from '../ingest/raw-event.js';
 
 /*
@@ -17,8 +18,10 @@ import type { RejectReason } from '../ingest/raw-event.js';
  *
  *   ingest --shard i/n   reads part i of the day's raw input (raw-parts.ts) and
  *                        writes, in the staging area,
- *                          _parts/<day>/<i>-of-<n>/bucket-<j>.jsonl   (j < n) its
- *                              events of the sessions with fnv1a32 % n == j;
+ *                          _parts/<day>/<i>-of-<n>/bucket-<j>.bin   (j < n) its
+ *                              events of the sessions with fnv1a32 % n == j
+ *                              (bucket-format.ts: ids interned per bucket, plus
+ *                              the canonical lines);
  *                          _parts/<day>/<i>-of-<n>/quarantine.jsonl  its rejects;
  *                          _parts/<day>/<i>-of-<n>.json              the part report,
  *                              written last (a part without it does not exist).
@@ -36,12 +39,20 @@ import type { RejectReason } from '../ingest/raw-event.js';
  * kept shard j's sessions.
  */
 
+/** Version of ingest part reports (2: buckets in format `recsys-bucket/2`). @since 0.6.0 */
+export const PART_REPORT_VERSION = 2;
+
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const count = z.int().min(0);
 
-/** The report of one ingest part. @since 0.4.0 */
+/**
+ * The report of one ingest part. Version 2 since the buckets are in format
+ * `recsys-bucket/2` (bucket-format.ts); parts of version 1 (JSON Lines
+ * buckets) are refused by name: re-run those ingest parts.
+ * @since 0.4.0
+ */
 export const PartReportSchema = z.strictObject({
-  v: z.literal(1),
+  v: z.literal(PART_REPORT_VERSION),
   tenant: z.string(),
   surface: z.string(),
   day: z.string(),
@@ -57,6 +68,9 @@ export const PartReportSchema = z.strictObject({
   quarantine: z.string().optional(),
 });
 
+/** A part report of any version: an older one is named, not reported as malformed. */
+const VersionedPartReportSchema = z.union([PartReportSchema, z.looseObject({ v: z.int().min(1).max(PART_REPORT_VERSION - 1) })]);
+
 /** A stored part report. @since 0.4.0 */
 export type PartReport = Omit<z.infer<typeof PartReportSchema>, 'counts'> & { readonly counts: IngestCounts };
 
@@ -64,7 +78,7 @@ export type PartReport = Omit<z.infer<typeof PartReportSchema>, 'counts'> & { re
 export async function writePartReport(env: PipelineEnv, scope: Scope, outcome: IngestDayOutcome, part: ShardSpec): Promise<string> {
   const p = outcome.part!;
   const report: PartReport = {
-    v: 1,
+    v: PART_REPORT_VERSION,
     tenant: scope.tenant,
     surface: scope.surface,
     day: outcome.day,
@@ -90,16 +104,24 @@ export async function readPartSet(env: PipelineEnv, scope: Scope, day: string, n
   const storage = env.areas.artifacts;
   const problems: string[] = [];
   const reports: (PartReport | undefined)[] = [];
+  const stale = new Set<number>();
   for (let i = 0; i < n; i++) {
     const key = keys.ingestPart(scope, day, { index: i, count: n });
-    const r = (await readJson(storage, key, PartReportSchema, 'ingest part report')) as PartReport | undefined;
+    const read = (await readJson(storage, key, VersionedPartReportSchema, 'ingest part report')) as PartReport | { v: number } | undefined;
+    if (read && read.v !== PART_REPORT_VERSION) {
+      problems.push(`ingest part ${i}-of-${n}.json is of version ${read.v} (buckets in format recsys-bucket/${read.v}, written by an earlier release), not ${PART_REPORT_VERSION}`);
+      reports.push(undefined);
+      stale.add(i);
+      continue;
+    }
+    const r = read as PartReport | undefined;
     reports.push(r);
     if (!r) continue;
     const name = `${i}-of-${n}.json`;
     if (r.part.index !== i || r.part.count !== n) problems.push(`ingest part ${name} holds part ${r.part.index}/${r.part.count}, not ${i}/${n} as its name says`);
     if (r.tenant !== scope.tenant || r.surface !== scope.surface || r.day !== day) problems.push(`ingest part ${name} is of ${r.tenant}/${r.surface} ${r.day}`);
   }
-  if (reports.every((r) => r === undefined)) return undefined;
+  if (reports.every((r) => r === undefined) && stale.size === 0) return undefined;
   const seen = new Map<number, number[]>();
   reports.forEach((r, i) => {
     if (r) seen.set(r.part.index, [...(seen.get(r.part.index) ?? []), i]);
@@ -107,7 +129,7 @@ export async function readPartSet(env: PipelineEnv, scope: Scope, day: string, n
   for (const [index, names] of [...seen].sort((a, b) => a[0] - b[0])) {
     if (names.length > 1) problems.push(`duplicate ingest part ${index}: ${names.map((i) => `${i}-of-${n}.json`).join(' and ')} both hold it`);
   }
-  const missing = reports.flatMap((r, i) => (r ? [] : [i]));
+  const missing = reports.flatMap((r, i) => (r || stale.has(i) ? [] : [i]));
   if (missing.length > 0) problems.push(`missing ingest part${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${n}`);
   const present = reports.filter((r): r is PartReport => r !== undefined);
   const listing = (r: PartReport) => JSON.stringify(r.inputs);
@@ -135,6 +157,7 @@ function sumCounts(parts: readonly PartReport[]): IngestCounts {
 }
 
 const FLUSH_BYTES = 1 << 20;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What one pass over a shard's buckets saw (see {@link assembleShard}). @since 0.4.0 */
 export interface AssembledShard {
@@ -193,6 +216,9 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
     await writer.write(data);
   };
   const encoder = new TextEncoder();
+  // The buckets carry each event's session and item ids; a table that also keeps users or instants
+  // (no shardable artifact needs them today) takes the slower way through the canonical lines.
+  const fromLines = into.hasUsers || into.hasInstants;
   try {
     for (const p of parts) {
       const bucket = p.buckets[j]!;
@@ -202,12 +228,16 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
       const notOurs = (detail: string): never => {
         throw new IntegrityError(`bucket ${uri} of ingest part ${p.part.index}/${p.part.count}: ${detail}; re-run that ingest part`, { uri });
       };
-      const checker = new CanonicalLineChecker({ scope, day, shard, check: 'fast', table: into, fail: (line, _gate, detail) => notOurs(`line ${line}: ${detail}`) });
+      const decoder = new BucketDecoder({ tenant: scope.tenant, surface: scope.surface, day, part: p.part, bucket: j });
       const check = env.sha256();
-      const blocks = new LineBlocks();
       let events = 0;
+      // This bucket's ids → the table's: one lookup per distinct id, not per event.
+      const sessionIds: number[] = [];
+      const itemIds: number[] = [];
+      const checker = fromLines ? new CanonicalLineChecker({ scope, day, shard, check: 'fast', table: into, fail: (line, _gate, detail) => notOurs(`line ${line}: ${detail}`) }) : undefined;
+      let lineNo = 0;
       let kept: string[] | undefined;
-      const onLine = (text: string, lineNo: number) => {
+      const onLine = (text: string, n: number) => {
         events++;
         if (seen && !seen.addText(text)) {
           crossDuplicates++;
@@ -215,31 +245,96 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
           return;
         }
         kept?.push(text);
-        checker.line(text, lineNo);
+        checker!.line(text, n);
       };
-      const take = async (block: ReturnType<LineBlocks['push']>) => {
-        if (!block) return;
-        if ('problem' in block) return checker.bad(block.lineNo, block.problem);
-        kept = undefined;
-        // Lines before the first duplicate of the block are collected once one turns up.
-        let before = 0;
-        const first = blocks.lineNo + 1;
-        blocks.lineNo += forEachLine(block.text, first, (text, lineNo) => {
-          const wasClean = kept === undefined;
-          onLine(text, lineNo);
-          if (wasClean && kept !== undefined) kept = [...splitBlock(block.text, before), ...(kept as string[])];
-          else if (kept === undefined) before++;
-        });
-        const out = kept === undefined ? block.bytes : encoder.encode((kept as string[]).map((l) => l + '\n').join(''));
+      const emit = async (out: Uint8Array) => {
+        if (out.length === 0) return;
         pending.push(out);
         pendingBytes += out.length;
         if (pendingBytes >= FLUSH_BYTES) await flush();
       };
-      for await (const chunk of stream) {
-        check.update(chunk);
-        await take(blocks.push(chunk));
+      const takeLines = async (lines: Uint8Array) => {
+        let text: string;
+        try {
+          text = strictUtf8.decode(lines);
+        } catch {
+          return notOurs('lines are not UTF-8');
+        }
+        kept = undefined;
+        // Lines before the first duplicate of the block are collected once one turns up.
+        let before = 0;
+        lineNo += forEachLine(text, lineNo + 1, (line, n) => {
+          const wasClean = kept === undefined;
+          onLine(line, n);
+          if (wasClean && kept !== undefined) kept = [...splitBlock(text, before), ...(kept as string[])];
+          else if (kept === undefined) before++;
+        });
+        await emit(kept === undefined ? lines : encoder.encode((kept as string[]).map((l) => l + '\n').join('')));
+      };
+      const take = async (block: BucketBlock) => {
+        if (checker) return takeLines(block.lines);
+        for (const name of block.newSessions) {
+          let id = into.sessions.lookup(name);
+          if (id === undefined) {
+            if (shardOfSession(name, shard.count) !== j) notOurs(`session ${JSON.stringify(name)} belongs to shard ${shardOfSession(name, shard.count)} of ${shard.count}, not ${j}`);
+            id = into.sessions.intern(name);
+          }
+          sessionIds.push(id);
+        }
+        for (const name of block.newItems) itemIds.push(into.items.lookup(name) ?? into.items.intern(name));
+        into.reserve(block.events);
+        const tItem = into.item.data;
+        const tSession = into.session.data;
+        const itemCounts = into.itemCounts.data;
+        const { session, item, lines } = block;
+        let rows = into.item.length;
+        if (!seen) {
+          for (let k = 0; k < block.events; k++) {
+            const it = itemIds[item[k]!]!;
+            tItem[rows] = it;
+            itemCounts[it]!++;
+            tSession[rows++] = sessionIds[session[k]!]!;
+          }
+          events += block.events;
+          await emit(lines);
+        } else {
+          // Exact duplicates across parts: each line's fingerprint (under this task's own key).
+          let at = 0;
+          let runStart = 0;
+          for (let k = 0; k < block.events; k++) {
+            const end = lines.indexOf(10, at);
+            if (end < 0) notOurs(`a block holds fewer lines than its ${block.events} events`);
+            fingerprintBytes(lines, at, end, seen.key);
+            if (!seen.add(FP[0]!, FP[1]!, FP[2]!, FP[3]!)) {
+              crossDuplicates++;
+              await emit(lines.subarray(runStart, at));
+              runStart = end + 1;
+            } else {
+              const it = itemIds[item[k]!]!;
+              tItem[rows] = it;
+              itemCounts[it]!++;
+              tSession[rows++] = sessionIds[session[k]!]!;
+            }
+            at = end + 1;
+          }
+          if (at !== lines.length) notOurs(`a block holds more lines than its ${block.events} events`);
+          events += block.events;
+          // Runs of kept lines are views of the block: copied when the block was cut.
+          await emit(runStart === 0 ? lines : lines.slice(runStart));
+        }
+        into.item.length = rows;
+        into.session.length = rows;
+      };
+      try {
+        for await (const chunk of stream) {
+          check.update(chunk);
+          for (const block of decoder.push(chunk)) await take(block);
+        }
+        decoder.end();
+      } catch (error) {
+        if (error instanceof BucketFormatError) notOurs(error.message);
+        throw error;
       }
-      await take(blocks.end());
       if (check.digest() !== bucket.sha256 || events !== bucket.events) {
         throw new IntegrityError(`bucket ${uri} is not what ingest part ${p.part.index}/${p.part.count} wrote (${events} events; its report says ${bucket.events}); re-run that ingest part`, { uri });
       }

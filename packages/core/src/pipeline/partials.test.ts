@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { EventTable } from '../compute/event-table.js';
 import { countSessionPairs } from '../compute/cooc.js';
@@ -103,6 +104,31 @@ describe('shard flags', () => {
 });
 
 describe('partial files', () => {
+  test('pairs counted row by row while writing (compute --shard) give the very bytes of the pair table', async () => {
+    const storage = new MemoryStorage('partials');
+    const item = fc.oneof(fc.constantFrom('a', 'b', 'c', 'é', '😀', '\uffff', 'i10', 'i9'), fc.string({ minLength: 1, maxLength: 3 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), item), { maxLength: 120 }), async (events) => {
+        const t = table(events.map(([s, i]) => [`s${s}`, i]));
+        const a = await writePartial(storage, 'table', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
+        const b = await writePartial(storage, 'rows', headerInput(0, 1), t, DEFAULT_LIMITS);
+        expect(b).toEqual(a);
+        expect(decode(storage.objects.get('rows')!.data)).toBe(decode(storage.objects.get('table')!.data));
+        expect([...storage.objects.get('rows')!.data]).toEqual([...storage.objects.get('table')!.data]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('counting pairs row by row trips max_items_per_session on the same session as the pair table, and writes nothing', async () => {
+    const storage = new MemoryStorage('partials');
+    const t = table([['s1', 'a'], ['s2', 'a'], ['s2', 'b'], ['s2', 'c'], ['s3', 'a'], ['s3', 'b'], ['s3', 'c'], ['s3', 'd']]);
+    const limits = resolveLimits({ max_items_per_session: 3 });
+    expect(() => countSessionPairs(t, limits)).toThrow(/session "s3"/);
+    await expect(writePartial(storage, 'rows', headerInput(0, 1), t, limits)).rejects.toThrow(/max_items_per_session.*session "s3"|session "s3".*max_items_per_session/);
+    expect(storage.objects.has('rows')).toBe(false);
+  });
+
   test('round trip: items in UTF-8 order with exposures, each session pair once with a < b', async () => {
     const storage = new MemoryStorage('partials');
     // 😀 (U+1F600) sorts after \uffff in UTF-8 but before it in UTF-16.

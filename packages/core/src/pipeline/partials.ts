@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InputPartitionSchema, type ArtifactType, type InputPartition } from '@recsys/contracts';
 import { IntegrityError } from '../errors.js';
-import type { Limits } from '../limits.js';
+import { checkLimit, type Limits } from '../limits.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import type { EventTable } from '../compute/event-table.js';
 import { Interner } from '../compute/interner.js';
@@ -139,35 +139,25 @@ export type PartialHeaderInput = Omit<PartialHeader, 'items' | 'pairs' | 'events
 
 /**
  * Writes a shard's partial aggregate: item exposures of `table` and, for
- * cooc, the session pair counts in `pairs`. Deterministic bytes for the same
- * partition. Returns the header written.
+ * cooc, the session pair counts: from `pairs` when it is a pair table, or,
+ * given the limits, counted here row by row from the sessions (no pair
+ * table: see {@link sessionPairRows}; the same bytes, several times less
+ * CPU and memory). Deterministic bytes for the same partition. Returns the
+ * header written.
  * @since 0.1.0
  */
-export async function writePartial(storage: ObjectStorage, key: string, input: PartialHeaderInput, table: EventTable, pairs?: PairCounter): Promise<PartialHeader> {
+export async function writePartial(storage: ObjectStorage, key: string, input: PartialHeaderInput, table: EventTable, pairs?: PairCounter | Limits): Promise<PartialHeader> {
   const names = table.items.values;
   const n = names.length;
   const ranks = table.items.utf8Ranks();
   const idOfRank = invertRanks(ranks);
-  const p = pairs?.size ?? 0;
-  // Pairs grouped by the rank of their lower item (a counting sort in two passes over the table: counts per group,
-  // then each pair's higher rank and count into its group's slots); each group is then sorted by the higher rank.
-  const start = new Uint32Array(n + 1);
-  pairs?.forEach((x, y) => {
-    const rx = ranks[x]!;
-    const ry = ranks[y]!;
-    start[(rx < ry ? rx : ry) + 1]!++;
+  // The pair section, as chunks: counted before anything is written (a limit may trip), and the header says how many.
+  const body: Uint8Array[] = [];
+  const sink = new VarintWriter(async (chunk) => {
+    body.push(chunk);
   });
-  for (let r = 0; r < n; r++) start[r + 1]! += start[r]!;
-  const fill = start.slice(0, n);
-  const his = new Uint32Array(p);
-  const cnts = new Uint32Array(p);
-  pairs?.forEach((x, y, c) => {
-    const rx = ranks[x]!;
-    const ry = ranks[y]!;
-    const at = fill[rx < ry ? rx : ry]!++;
-    his[at] = rx < ry ? ry : rx;
-    cnts[at] = c;
-  });
+  const p = pairs === undefined ? 0 : pairs instanceof PairCounter ? await pairSectionOfTable(pairs, ranks, sink) : await sessionPairRows(table, ranks, pairs, sink);
+  await sink.flush();
   const header: PartialHeader = { ...input, events: table.length, sessions: table.sessions.size, items: n, pairs: p };
 
   const writer = await storage.writer(key);
@@ -183,33 +173,159 @@ export async function writePartial(storage: ObjectStorage, key: string, input: P
       out.bytes(name);
       if (out.varint(counts.get(id))) await out.flush();
     }
-    // A group's counts by higher rank while its ranks are sorted (within a group every higher rank is distinct).
-    const countOf = new Uint32Array(n);
-    let prevA = -1;
-    for (let a = 0; a < n; a++) {
-      const from = start[a]!;
-      const to = start[a + 1]!;
-      if (from === to) continue;
-      for (let i = from; i < to; i++) countOf[his[i]!] = cnts[i]!;
-      his.subarray(from, to).sort();
-      out.varint(a - prevA);
-      out.varint(to - from);
-      prevA = a;
-      let prevB = a;
-      for (let i = from; i < to; i++) {
-        const b = his[i]!;
-        out.varint(b - prevB);
-        prevB = b;
-        if (out.varint(countOf[b]!)) await out.flush();
-      }
-    }
     await out.flush();
+    for (const chunk of body) await writer.write(chunk);
   } catch (error) {
     await writer.abort();
     throw error;
   }
   await writer.commit();
   return header;
+}
+
+/** The pair section from a pair table (see the format above); returns the number of pairs. */
+async function pairSectionOfTable(pairs: PairCounter, ranks: Uint32Array, out: VarintWriter): Promise<number> {
+  const n = ranks.length;
+  const p = pairs.size;
+  // Pairs grouped by the rank of their lower item (a counting sort in two passes over the table: counts per group,
+  // then each pair's higher rank and count into its group's slots); each group is then sorted by the higher rank.
+  const start = new Uint32Array(n + 1);
+  pairs.forEach((x, y) => {
+    const rx = ranks[x]!;
+    const ry = ranks[y]!;
+    start[(rx < ry ? rx : ry) + 1]!++;
+  });
+  for (let r = 0; r < n; r++) start[r + 1]! += start[r]!;
+  const fill = start.slice(0, n);
+  const his = new Uint32Array(p);
+  const cnts = new Uint32Array(p);
+  pairs.forEach((x, y, c) => {
+    const rx = ranks[x]!;
+    const ry = ranks[y]!;
+    const at = fill[rx < ry ? rx : ry]!++;
+    his[at] = rx < ry ? ry : rx;
+    cnts[at] = c;
+  });
+  // A group's counts by higher rank while its ranks are sorted (within a group every higher rank is distinct).
+  const countOf = new Uint32Array(n);
+  let prevA = -1;
+  for (let a = 0; a < n; a++) {
+    const from = start[a]!;
+    const to = start[a + 1]!;
+    if (from === to) continue;
+    for (let i = from; i < to; i++) countOf[his[i]!] = cnts[i]!;
+    his.subarray(from, to).sort();
+    out.varint(a - prevA);
+    out.varint(to - from);
+    prevA = a;
+    let prevB = a;
+    for (let i = from; i < to; i++) {
+      const b = his[i]!;
+      out.varint(b - prevB);
+      prevB = b;
+      if (out.varint(countOf[b]!)) await out.flush();
+    }
+  }
+  return p;
+}
+
+/**
+ * The pair section counted row by row, in rank space (item ids replaced by
+ * their UTF-8 rank): each session's distinct items once, ascending; for
+ * each item a, the sessions it is in give, through a dense counter, the
+ * sessions it shares with every item b > a after it in those sessions.
+ * Every pair occurrence is counted once, as by the pair table, but into an
+ * array instead of a hash table, and the groups come out in the order the
+ * format wants (a ascending), so nothing is sorted but each group's b.
+ * Trips `max_items_per_session` on the first session (in session id order)
+ * with too many distinct items, as `countSessionPairs` does.
+ * Returns the number of pairs.
+ */
+async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Limits, out: VarintWriter): Promise<number> {
+  const n = ranks.length;
+  const sessions = table.sessions.size;
+  const itemOf = table.item.view();
+  const sessionOf = table.session.view();
+  // Rows grouped by session (counting sort over the dense session ids).
+  const start = new Uint32Array(sessions + 1);
+  for (let i = 0; i < sessionOf.length; i++) start[sessionOf[i]! + 1]!++;
+  for (let s = 0; s < sessions; s++) start[s + 1]! += start[s]!;
+  const fill = start.slice(0, sessions);
+  const runs = new Uint32Array(itemOf.length);
+  for (let i = 0; i < sessionOf.length; i++) runs[fill[sessionOf[i]!]!++] = ranks[itemOf[i]!]!;
+  // Each session's distinct ranks, ascending, compacted in place (sessions of fewer than two distinct items dropped).
+  const runStart = new Uint32Array(sessions + 1);
+  let w = 0;
+  let kept = 0;
+  for (let s = 0; s < sessions; s++) {
+    const from = start[s]!;
+    const to = start[s + 1]!;
+    if (to - from < 2) continue;
+    const items = runs.subarray(from, to).sort();
+    let m = 0;
+    for (let k = 0; k < items.length; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
+    checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
+    if (m < 2) continue;
+    runStart[kept] = w;
+    runs.copyWithin(w, from, from + m);
+    w += m;
+    kept++;
+  }
+  runStart[kept] = w;
+  // For each rank a: the stretches [after a, end of its session) of every session holding a with something after it.
+  const invStart = new Uint32Array(n + 1);
+  for (let s = 0; s < kept; s++) for (let k = runStart[s]!; k < runStart[s + 1]! - 1; k++) invStart[runs[k]! + 1]!++;
+  for (let a = 0; a < n; a++) invStart[a + 1]! += invStart[a]!;
+  const at = invStart.slice(0, n);
+  const invFrom = new Uint32Array(invStart[n]!);
+  const invTo = new Uint32Array(invStart[n]!);
+  for (let s = 0; s < kept; s++) {
+    const end = runStart[s + 1]!;
+    for (let k = runStart[s]!; k < end - 1; k++) {
+      const slot = at[runs[k]!]!++;
+      invFrom[slot] = k + 1;
+      invTo[slot] = end;
+    }
+  }
+  const counts = new Uint32Array(n);
+  let touched = new Uint32Array(1024);
+  let pairs = 0;
+  let prevA = -1;
+  for (let a = 0; a < n; a++) {
+    const from = invStart[a]!;
+    const to = invStart[a + 1]!;
+    if (from === to) continue;
+    let t = 0;
+    for (let k = from; k < to; k++) {
+      const stop = invTo[k]!;
+      for (let j = invFrom[k]!; j < stop; j++) {
+        const b = runs[j]!;
+        if (counts[b]!++ === 0) {
+          if (t === touched.length) {
+            const bigger = new Uint32Array(t * 2);
+            bigger.set(touched);
+            touched = bigger;
+          }
+          touched[t++] = b;
+        }
+      }
+    }
+    const group = touched.subarray(0, t).sort();
+    out.varint(a - prevA);
+    out.varint(t);
+    prevA = a;
+    let prevB = a;
+    for (let k = 0; k < t; k++) {
+      const b = group[k]!;
+      out.varint(b - prevB);
+      prevB = b;
+      const c = counts[b]!;
+      counts[b] = 0;
+      if (out.varint(c)) await out.flush();
+    }
+    pairs += t;
+  }
+  return pairs;
 }
 
 function parseHeaderLine(storage: ObjectStorage, key: string, text: string | undefined): PartialHeader {

@@ -4,7 +4,6 @@ import { keys } from '../../keys.js';
 import type { PipelineEnv } from '../../pipeline-env.js';
 import { EventTable } from '../../compute/event-table.js';
 import { eventTableNeeds, kindOf } from '../../compute/kinds.js';
-import { countSessionPairs } from '../../compute/cooc.js';
 import { checkCanonicalGate, checkTableLimits } from '../../validate/gates.js';
 import type { ShardSpec } from '../../shard.js';
 import type { IngestCounts } from '../../ingest/ingest-day.js';
@@ -62,7 +61,8 @@ async function writePartials(env: PipelineEnv, plan: JobPlan, shard: ShardSpec, 
   const partials: PartialResult[] = [];
   for (const type of plan.types) {
     const key = keys.partial(plan.scope, plan.segment, type, windowFolderOf(target.window), shard);
-    const pairs = kindOf(type)!.sharded!.pairs ? countSessionPairs(table, env.limits) : undefined;
+    // Pair counts are counted row by row while the partial is written (no pair table).
+    const pairs = kindOf(type)!.sharded!.pairs ? env.limits : undefined;
     const header = await writePartial(
       env.areas.objects,
       key,

@@ -1,0 +1,139 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { concatBytes } from '../bytes.js';
+import { BUCKET_FORMAT, BucketDecoder, BucketEncoder, BucketFormatError, bucketHeaderBytes, type BucketBlock } from './bucket-format.js';
+
+const HEAD = { tenant: 'demo', surface: 'home', day: '2026-01-01', part: { index: 1, count: 3 }, bucket: 2 };
+const enc = new TextEncoder();
+
+interface Ev {
+  session: string;
+  item: string;
+}
+
+const line = (e: Ev, k: number) => `{"v":1,"ts":"2026-01-01T00:00:${String(k % 60).padStart(2, '0')}Z","session_id":${JSON.stringify(e.session)},"item_id":${JSON.stringify(e.item)}}\n`;
+
+/** A whole bucket of `blocks` (each a list of events), as ingest writes it: ids interned per bucket. */
+function encode(blocks: Ev[][], head = HEAD): Uint8Array {
+  const items: string[] = [];
+  const partItem = new Map<string, number>();
+  const e = new BucketEncoder();
+  const out: Uint8Array[] = [bucketHeaderBytes(head)];
+  let k = 0;
+  for (const block of blocks) {
+    let text = '';
+    for (const ev of block) {
+      let it = partItem.get(ev.item);
+      if (it === undefined) {
+        partItem.set(ev.item, (it = items.length));
+        items.push(ev.item);
+      }
+      e.row(e.session(ev.session), it, items);
+      text += line(ev, k++);
+    }
+    out.push(e.block(enc.encode(text)));
+  }
+  out.push(e.trailer());
+  return concatBytes(out);
+}
+
+/** Decodes `bytes` fed in chunks of `size`; the events with their names resolved, and the lines. */
+function decode(bytes: Uint8Array, size: number, head = HEAD): { events: Ev[]; lines: string } {
+  const d = new BucketDecoder(head);
+  const sessions: string[] = [];
+  const items: string[] = [];
+  const events: Ev[] = [];
+  let lines = '';
+  const take = (b: BucketBlock) => {
+    sessions.push(...b.newSessions);
+    items.push(...b.newItems);
+    for (let k = 0; k < b.events; k++) events.push({ session: sessions[b.session[k]!]!, item: items[b.item[k]!]! });
+    lines += new TextDecoder().decode(b.lines);
+  };
+  for (let at = 0; at < bytes.length; at += size) for (const b of d.push(bytes.slice(at, at + size))) take(b);
+  const n = d.end();
+  expect(n).toBe(events.length);
+  return { events, lines };
+}
+
+const id = fc.oneof(fc.constantFrom('a', 'b', 'ü', '😀x', 's-1', ''), fc.string({ minLength: 1, maxLength: 6 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 4 }));
+const blocksArb = fc.array(fc.array(fc.record({ session: id, item: id }), { minLength: 1, maxLength: 12 }), { maxLength: 5 });
+
+describe(`bucket format ${BUCKET_FORMAT}`, () => {
+  test('round trip: the events (ids by name, in order) and their lines come back, whatever the chunk size', () => {
+    fc.assert(
+      fc.property(blocksArb, fc.integer({ min: 1, max: 64 }), (blocks, size) => {
+        const bytes = encode(blocks);
+        const all = blocks.flat();
+        const got = decode(bytes, size);
+        expect(got.events).toEqual(all);
+        expect(got.lines).toBe(all.map((e, k) => line(e, k)).join(''));
+      }),
+    );
+  });
+
+  test('the layout: header line, block heads, dictionary, columns (0 = same session), lines, trailer', () => {
+    const bytes = encode([[{ session: 's', item: 'x' }, { session: 's', item: 'y' }, { session: 't', item: 'x' }]]);
+    const text = new TextDecoder().decode(bytes);
+    const nl = bytes.indexOf(10);
+    expect(JSON.parse(text.slice(0, nl))).toEqual({ format: 'recsys-bucket/2', ...HEAD });
+    const view = new DataView(bytes.buffer, nl + 1);
+    const lineBytes = enc.encode(line({ session: 's', item: 'x' }, 0) + line({ session: 's', item: 'y' }, 1) + line({ session: 't', item: 'x' }, 2)).length;
+    expect([0, 4, 8, 12, 16, 20].map((o) => view.getUint32(o, true))).toEqual([3, 2, 2, 4 + 4, 6, lineBytes]);
+    const body = bytes.subarray(nl + 1 + 24);
+    expect([...body.subarray(0, 8)]).toEqual([1, 1, 1, 1, ...enc.encode('stxy')]);
+    // session 0 (+1), item 0; same session, item 1; session 1 (+1), item 0
+    expect([...body.subarray(8, 14)]).toEqual([1, 0, 0, 1, 2, 0]);
+    const trailer = new DataView(bytes.buffer, bytes.length - 16);
+    expect([0, 4, 8, 12].map((o) => trailer.getUint32(o, true))).toEqual([0, 3, 2, 2]);
+  });
+
+  test('an empty bucket is a header and a trailer', () => {
+    expect(decode(encode([]), 7)).toEqual({ events: [], lines: '' });
+  });
+
+  test('truncation at every cut is refused (never read as a shorter bucket)', () => {
+    const bytes = encode([
+      [{ session: 's1', item: 'ä' }, { session: 's1', item: 'b' }],
+      [{ session: 's2', item: 'b' }],
+    ]);
+    for (let cut = 0; cut < bytes.length; cut++) {
+      for (const size of [1, 5, 1 << 20]) expect(() => decode(bytes.subarray(0, cut), size), `cut ${cut}`).toThrow(BucketFormatError);
+    }
+    expect(decode(bytes, 3).events.length).toBe(3);
+  });
+
+  test('trailing bytes, a changed count, an id out of range are refused', () => {
+    const bytes = encode([[{ session: 's1', item: 'a' }, { session: 's2', item: 'b' }]]);
+    expect(() => decode(concatBytes([bytes, new Uint8Array([0])]), 4)).toThrow(/after the end/);
+    const nl = bytes.indexOf(10);
+    const bad = (mutate: (b: Uint8Array) => void) => {
+      const copy = bytes.slice();
+      mutate(copy);
+      return () => decode(copy, 1 << 20);
+    };
+    // the trailer's event count
+    expect(bad((b) => (b[b.length - 12] = 9))).toThrow(/trailer says 9 events/);
+    // the second event's item id (dictionary: 4 lengths + "s1s2ab" = 10 bytes; columns: 1 0 2 1)
+    expect(bad((b) => (b[nl + 1 + 24 + 10 + 3] = 7))).toThrow(/item id 7 out of range/);
+    expect(bad((b) => (b[nl + 1 + 24 + 10 + 2] = 9))).toThrow(/session id 8 out of range/);
+    expect(bad((b) => (b[nl + 1 + 24 + 10] = 0))).toThrow(/first event of the block repeats a session/);
+    // the block's column length
+    expect(bad((b) => (b[nl + 1 + 16] = 3))).toThrow(BucketFormatError);
+  });
+
+  test('another format, version or bucket is refused by name', () => {
+    const v1 = enc.encode('{"v":1,"ts":"2026-01-01T00:00:00Z","tenant":"demo","surface":"home","session_id":"s","item_id":"i"}\n');
+    expect(() => decode(v1, 8)).toThrow(/format recsys-bucket\/1 \(canonical JSON Lines\)/);
+    const v3 = concatBytes([enc.encode(JSON.stringify({ format: 'recsys-bucket/3', ...HEAD }) + '\n'), encode([]).subarray(bucketHeaderBytes(HEAD).length)]);
+    expect(() => decode(v3, 8)).toThrow(/format "recsys-bucket\/3", not recsys-bucket\/2/);
+    expect(() => decode(enc.encode('garbage\n'), 8)).toThrow(/has no recsys-bucket\/2 header/);
+    expect(() => decode(new Uint8Array(0), 8)).toThrow(/empty/);
+    const other = encode([[{ session: 's', item: 'i' }]], { ...HEAD, bucket: 0 });
+    expect(() => decode(other, 8)).toThrow(/holds bucket 0 of ingest part 1\/3, not bucket 2 of part 1\/3 as its name says/);
+    const otherPart = encode([[{ session: 's', item: 'i' }]], { ...HEAD, part: { index: 0, count: 3 } });
+    expect(() => decode(otherPart, 8)).toThrow(/of ingest part 0\/3/);
+    const otherDay = encode([[{ session: 's', item: 'i' }]], { ...HEAD, day: '2026-01-02' });
+    expect(() => decode(otherDay, 8)).toThrow(/holds demo\/home 2026-01-02/);
+  });
+});

@@ -1,0 +1,422 @@
+import { concatBytes } from '../bytes.js';
+
+/*
+ * The session-hash buckets of ingest parts (pipeline/ingest-parts.ts), format
+ * `recsys-bucket/2`. Format 1 was the bucket's canonical JSON Lines alone:
+ * every compute task parsed them back and interned every id again, about 40 %
+ * of its CPU (docs/how-to/scale-out.md, "What dividing the work costs").
+ * Format 2 carries the ids already interned, so compute maps each distinct
+ * id once per bucket instead of parsing each event, and still carries the
+ * canonical lines, which compute copies into the shard's canonical partition
+ * (the partition stays byte for byte what it was).
+ *
+ *   line 1     header (BucketHeader) as JSON + "\n": format, scope, day,
+ *              ingest part i/n and the bucket j it is;
+ *   blocks     each: six little-endian u32: events (≥ 1), new sessions, new
+ *              items, dictionary bytes, column bytes, line bytes; then
+ *     dictionary  varint UTF-8 byte lengths of the new session ids, then of
+ *                 the new item ids, then their bytes, in that order (ids are
+ *                 numbered 0, 1, … in first-seen order per bucket, so a
+ *                 block names only the ids first used in it);
+ *     columns     per event: session (0 = the previous event's, else id + 1;
+ *                 the first event of a block never 0), item id: varints;
+ *     lines       the events' canonical lines, each ending in "\n", in the
+ *                 order of the columns;
+ *   trailer    u32 0 (no more blocks), then u32 events, sessions and items
+ *              of the whole bucket. Nothing follows it.
+ *
+ * Users and instants are not carried: no shardable artifact reads them; a
+ * table that needs them parses the lines instead (ingest-parts.ts).
+ * The part report names every bucket's SHA-256 and event count; the header
+ * and trailer make a bucket that is truncated, misplaced or of another
+ * format fail by name even before its hash is checked.
+ */
+
+/** Format tag of ingest-part buckets. @since 0.6.0 */
+export const BUCKET_FORMAT = 'recsys-bucket/2';
+
+/** Line 1 of a bucket. @since 0.6.0 */
+export interface BucketHeader {
+  readonly format: typeof BUCKET_FORMAT;
+  readonly tenant: string;
+  readonly surface: string;
+  readonly day: string;
+  readonly part: { readonly index: number; readonly count: number };
+  readonly bucket: number;
+}
+
+/** A bucket that cannot be read: what is wrong with it (the caller names the bucket). @since 0.6.0 */
+export class BucketFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BucketFormatError';
+  }
+}
+
+const BLOCK_HEAD = 24;
+const TRAILER = 16;
+const MAX_HEADER = 64 * 1024;
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The header line of a bucket (the same bytes for the same fields). */
+export function bucketHeaderBytes(h: Omit<BucketHeader, 'format'>): Uint8Array {
+  const header: BucketHeader = { format: BUCKET_FORMAT, tenant: h.tenant, surface: h.surface, day: h.day, part: { index: h.part.index, count: h.part.count }, bucket: h.bucket };
+  return encoder.encode(JSON.stringify(header) + '\n');
+}
+
+/** A growable byte buffer for varints. */
+class Bytes {
+  buf = new Uint8Array(1 << 12);
+  at = 0;
+  varint(v: number): void {
+    if (this.at + 5 > this.buf.length) this.grow(5);
+    const buf = this.buf;
+    let at = this.at;
+    while (v >= 0x80) {
+      buf[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[at++] = v;
+    this.at = at;
+  }
+  bytes(b: Uint8Array): void {
+    if (this.at + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+  private grow(more: number): void {
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.at + more));
+    bigger.set(this.buf.subarray(0, this.at));
+    this.buf = bigger;
+  }
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.at);
+    this.at = 0;
+    return out;
+  }
+}
+
+/**
+ * Encodes one bucket block by block (the writer side of the format): ids are
+ * interned per bucket, each block names the ids first used in it.
+ * @since 0.6.0
+ */
+export class BucketEncoder {
+  private readonly sessions = new Map<string, number>();
+  /** Part-wide item id → this bucket's item id + 1 (0: not yet used here). */
+  private itemIds = new Int32Array(1024);
+  private itemCount = 0;
+  private newSessions: string[] = [];
+  private newItems: string[] = [];
+  private readonly cols = new Bytes();
+  private prevSession = -1;
+  /** Events of the open block. */
+  rows = 0;
+  /** Events of the whole bucket. */
+  total = 0;
+
+  /** This bucket's id of a session (a new one is named in the open block). */
+  session(name: string): number {
+    let id = this.sessions.get(name);
+    if (id === undefined) {
+      id = this.sessions.size;
+      this.sessions.set(name, id);
+      this.newSessions.push(name);
+    }
+    return id;
+  }
+
+  /** Appends one event's ids: its session (from {@link session}) and its part-wide item id and name. */
+  row(session: number, partItem: number, itemNames: readonly string[]): void {
+    if (partItem >= this.itemIds.length) {
+      const bigger = new Int32Array(Math.max(this.itemIds.length * 2, partItem + 1));
+      bigger.set(this.itemIds);
+      this.itemIds = bigger;
+    }
+    let item = this.itemIds[partItem]! - 1;
+    if (item < 0) {
+      item = this.itemCount++;
+      this.itemIds[partItem] = item + 1;
+      this.newItems.push(itemNames[partItem]!);
+    }
+    const cols = this.cols;
+    cols.varint(session === this.prevSession ? 0 : session + 1);
+    cols.varint(item);
+    this.prevSession = session;
+    this.rows++;
+  }
+
+  /** The open block with its `lines` (the canonical lines of its events, in order); empty when it has no events. */
+  block(lines: Uint8Array): Uint8Array {
+    if (this.rows === 0) {
+      if (lines.length > 0) throw new Error('bucket block: lines without events');
+      return new Uint8Array(0);
+    }
+    const names = [...this.newSessions, ...this.newItems].map((s) => encoder.encode(s));
+    const dict = new Bytes();
+    for (const b of names) dict.varint(b.length);
+    for (const b of names) dict.bytes(b);
+    const dictBytes = dict.take();
+    const colBytes = this.cols.take();
+    const head = new Uint8Array(BLOCK_HEAD);
+    const view = new DataView(head.buffer);
+    view.setUint32(0, this.rows, true);
+    view.setUint32(4, this.newSessions.length, true);
+    view.setUint32(8, this.newItems.length, true);
+    view.setUint32(12, dictBytes.length, true);
+    view.setUint32(16, colBytes.length, true);
+    view.setUint32(20, lines.length, true);
+    const out = concatBytes([head, dictBytes, colBytes, lines]);
+    this.total += this.rows;
+    this.rows = 0;
+    this.newSessions = [];
+    this.newItems = [];
+    this.prevSession = -1;
+    return out;
+  }
+
+  /** The trailer (after the last block). */
+  trailer(): Uint8Array {
+    const out = new Uint8Array(TRAILER);
+    const view = new DataView(out.buffer);
+    view.setUint32(4, this.total, true);
+    view.setUint32(8, this.sessions.size, true);
+    view.setUint32(12, this.itemCount, true);
+    return out;
+  }
+}
+
+/** One decoded block. @since 0.6.0 */
+export interface BucketBlock {
+  readonly events: number;
+  /** Session ids first used in this block (their ids follow those of earlier blocks). */
+  readonly newSessions: readonly string[];
+  /** Item ids first used in this block. */
+  readonly newItems: readonly string[];
+  /** Each event's bucket session id. */
+  readonly session: Uint32Array;
+  /** Each event's bucket item id. */
+  readonly item: Uint32Array;
+  /** The events' canonical lines, each ending in "\n". */
+  readonly lines: Uint8Array;
+}
+
+/**
+ * Reads a bucket from a stream of chunks: {@link push} returns the blocks a
+ * chunk completes, {@link end} checks that the bucket ended where its trailer
+ * says. Throws {@link BucketFormatError} on anything that is not a complete
+ * bucket of the expected header: another format (an older `recsys-bucket`,
+ * or format 1's JSON Lines), another part or bucket, a truncation anywhere,
+ * ids out of range, trailing bytes.
+ * @since 0.6.0
+ */
+export class BucketDecoder {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** Bytes needed before the next unit can be read (at least). */
+  private need = 1;
+  private header: BucketHeader | undefined;
+  private ended = false;
+  private sessions = 0;
+  private items = 0;
+  private events = 0;
+
+  constructor(private readonly expected: Omit<BucketHeader, 'format'>) {}
+
+  /** The blocks completed by `chunk`. */
+  push(chunk: Uint8Array): BucketBlock[] {
+    // Chunks are gathered until the next unit (header, block, trailer) is complete, then joined once:
+    // joining on every chunk would copy a block once per chunk it spans.
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.need) return [];
+    const fresh = this.pending.length > 1;
+    const data = fresh ? concatBytes(this.pending, this.pendingBytes) : chunk;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const out: BucketBlock[] = [];
+    let at = 0;
+    this.need = 1;
+    if (!this.header) {
+      const nl = data.indexOf(10);
+      if (nl < 0) {
+        if (data.length > MAX_HEADER) this.headerError(data);
+        this.keep(data, 0, fresh);
+        return out;
+      }
+      this.header = this.readHeader(data.subarray(0, nl));
+      at = nl + 1;
+    }
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    while (!this.ended) {
+      const left = data.length - at;
+      if (left < 4) {
+        this.need = 4;
+        break;
+      }
+      const events = view.getUint32(at, true);
+      if (events === 0) {
+        if (left < TRAILER) {
+          this.need = TRAILER;
+          break;
+        }
+        this.readTrailer(view, at);
+        at += TRAILER;
+        this.ended = true;
+        break;
+      }
+      if (left < BLOCK_HEAD) {
+        this.need = BLOCK_HEAD;
+        break;
+      }
+      const size = BLOCK_HEAD + view.getUint32(at + 12, true) + view.getUint32(at + 16, true) + view.getUint32(at + 20, true);
+      if (left < size) {
+        this.need = size;
+        break;
+      }
+      out.push(this.readBlock(data, view, at, fresh));
+      at += size;
+    }
+    if (this.ended && at < data.length) throw new BucketFormatError(`${data.length - at} bytes after the end of the bucket`);
+    if (at < data.length) this.keep(data, at, fresh);
+    return out;
+  }
+
+  private keep(data: Uint8Array, from: number, fresh: boolean): void {
+    // A view of the caller's chunk is copied: producers may reuse their buffers.
+    const rest = fresh ? data.subarray(from) : data.slice(from);
+    this.pending = [rest];
+    this.pendingBytes = rest.length;
+  }
+
+  /** Checks that the bucket was complete. Returns its event count. */
+  end(): number {
+    const rest = concatBytes(this.pending, this.pendingBytes);
+    if (!this.header) {
+      if (rest.length === 0) throw new BucketFormatError('empty (not even a header)');
+      this.headerError(rest);
+    }
+    if (!this.ended) throw new BucketFormatError(`truncated (${this.events} events read, no trailer)`);
+    return this.events;
+  }
+
+  private headerError(data: Uint8Array): never {
+    // Format 1 buckets were canonical JSON Lines: their first line is an event.
+    const start = new TextDecoder().decode(data.subarray(0, 200));
+    if (start.startsWith('{"v":1,')) throw new BucketFormatError(`is in format recsys-bucket/1 (canonical JSON Lines) of an earlier version, not ${BUCKET_FORMAT}`);
+    throw new BucketFormatError(`has no ${BUCKET_FORMAT} header`);
+  }
+
+  private readHeader(line: Uint8Array): BucketHeader {
+    let h: Partial<BucketHeader> & { v?: unknown };
+    try {
+      h = JSON.parse(utf8.decode(line)) as typeof h;
+    } catch {
+      return this.headerError(line);
+    }
+    if (typeof h !== 'object' || h === null) return this.headerError(line);
+    if (h.format !== BUCKET_FORMAT) {
+      if (h.v === 1) return this.headerError(line);
+      throw new BucketFormatError(`is in format ${JSON.stringify(h.format ?? null)}, not ${BUCKET_FORMAT}`);
+    }
+    const e = this.expected;
+    if (h.tenant !== e.tenant || h.surface !== e.surface || h.day !== e.day) throw new BucketFormatError(`holds ${String(h.tenant)}/${String(h.surface)} ${String(h.day)}, not ${e.tenant}/${e.surface} ${e.day}`);
+    if (h.part?.index !== e.part.index || h.part.count !== e.part.count || h.bucket !== e.bucket) {
+      throw new BucketFormatError(`holds bucket ${String(h.bucket)} of ingest part ${String(h.part?.index)}/${String(h.part?.count)}, not bucket ${e.bucket} of part ${e.part.index}/${e.part.count} as its name says (a copy of another bucket)`);
+    }
+    return h as BucketHeader;
+  }
+
+  private readTrailer(view: DataView, at: number): void {
+    const events = view.getUint32(at + 4, true);
+    const sessions = view.getUint32(at + 8, true);
+    const items = view.getUint32(at + 12, true);
+    if (events !== this.events || sessions !== this.sessions || items !== this.items) {
+      throw new BucketFormatError(`trailer says ${events} events, ${sessions} sessions, ${items} items; the blocks hold ${this.events}, ${this.sessions}, ${this.items}`);
+    }
+  }
+
+  private readBlock(data: Uint8Array, view: DataView, at: number, fresh: boolean): BucketBlock {
+    const events = view.getUint32(at, true);
+    const nSessions = view.getUint32(at + 4, true);
+    const nItems = view.getUint32(at + 8, true);
+    const dictLen = view.getUint32(at + 12, true);
+    const colLen = view.getUint32(at + 16, true);
+    const lineLen = view.getUint32(at + 20, true);
+    let p = at + BLOCK_HEAD;
+    const dictEnd = p + dictLen;
+    const bad = (what: string): never => {
+      throw new BucketFormatError(`block at event ${this.events}: ${what}`);
+    };
+    // Varint reader bounded by `end` (ids and lengths are below 2^32).
+    let end = dictEnd;
+    const varint = (): number => {
+      let v = 0;
+      let shift = 0;
+      for (;;) {
+        if (p >= end) return bad('truncated varint');
+        const b = data[p++]!;
+        if (shift === 28 && b > 0x0f) return bad('varint too large');
+        v += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) return v;
+        shift += 7;
+      }
+    };
+    const names = nSessions + nItems;
+    if (names > dictLen) bad('more dictionary entries than bytes');
+    const lengths = new Array<number>(names);
+    let textBytes = 0;
+    for (let k = 0; k < names; k++) textBytes += lengths[k] = varint();
+    if (p + textBytes !== dictEnd) bad('dictionary lengths do not add up');
+    const strings = new Array<string>(names);
+    if (names > 0) {
+      let text: string;
+      try {
+        text = utf8.decode(data.subarray(p, dictEnd));
+      } catch {
+        return bad('dictionary is not UTF-8');
+      }
+      if (text.length === textBytes) {
+        // ASCII only (the usual case): one decode, byte lengths are string lengths.
+        let s = 0;
+        for (let k = 0; k < names; k++) strings[k] = text.slice(s, (s += lengths[k]!));
+      } else {
+        let s = p;
+        for (let k = 0; k < names; k++) {
+          try {
+            strings[k] = utf8.decode(data.subarray(s, (s += lengths[k]!)));
+          } catch {
+            return bad('dictionary is not UTF-8');
+          }
+        }
+      }
+    }
+    p = dictEnd;
+    end = dictEnd + colLen;
+    const sessionsKnown = this.sessions + nSessions;
+    const itemsKnown = this.items + nItems;
+    const session = new Uint32Array(events);
+    const item = new Uint32Array(events);
+    let prev = -1;
+    for (let k = 0; k < events; k++) {
+      const s = varint();
+      const it = varint();
+      if (s === 0) {
+        if (prev < 0) bad('first event of the block repeats a session');
+      } else prev = s - 1;
+      if (prev >= sessionsKnown) bad(`session id ${prev} out of range`);
+      if (it >= itemsKnown) bad(`item id ${it} out of range`);
+      session[k] = prev;
+      item[k] = it;
+    }
+    if (p !== end) bad('column bytes do not match the event count');
+    const lines = data.subarray(end, end + lineLen);
+    if (lineLen === 0 || lines[lineLen - 1] !== 10) bad('lines do not end with a newline');
+    this.sessions = sessionsKnown;
+    this.items = itemsKnown;
+    this.events += events;
+    // The lines are handed on (written to the partition after later chunks arrive): never a view of the caller's chunk.
+    return { events, newSessions: strings.slice(0, nSessions), newItems: strings.slice(nSessions), session, item, lines: fresh ? lines : lines.slice() };
+  }
+}

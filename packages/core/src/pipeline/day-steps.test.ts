@@ -1,0 +1,44 @@
+import { expect, test } from 'vitest';
+import { EventTable, inProcessParsePool, type ParsePool } from '../internal.js';
+import { testEnv } from '../testing/fixtures.js';
+import { ingestDayStep } from './day-steps.js';
+
+const scope = { tenant: 'demo', surface: 'home' };
+const DAY = '2026-01-01';
+const line = (session: string, item: string) => JSON.stringify({ v: 1, ts: `${DAY}T10:00:00Z`, tenant: 'demo', surface: 'home', session_id: session, item_id: item });
+
+/** A pool that parses on this thread and records what the pipeline asked of it. */
+function recordingPool(withIdle: boolean): ParsePool & { calls: string[] } {
+  const inner = inProcessParsePool();
+  const calls: string[] = [];
+  return {
+    calls,
+    parse: (chunk, ctx) => {
+      calls.push(`parse ${ctx.stream}`);
+      return inner.parse(chunk, ctx);
+    },
+    ...(withIdle ? { idle: () => Promise.resolve(void calls.push('idle')) } : {}),
+  };
+}
+
+test("the parse pool is told it is idle once the day's raw input is parsed, before anything else runs", async () => {
+  const env = testEnv();
+  await env.areas.raw.put(`demo/home/exposure.${DAY}.jsonl`, [line('s1', 'A'), line('s1', 'B'), 'not json', line('s2', 'A')].join('\n') + '\n');
+  const pool = recordingPool(true);
+  const table = new EventTable();
+  const { report } = await ingestDayStep({ ...env, parsePool: pool }, { scope }, DAY, table);
+  expect(report.counts).toMatchObject({ read: 4, accepted: 3, rejected: 1 });
+  expect(pool.calls.at(-1)).toBe('idle');
+  expect(pool.calls.filter((c) => c === 'idle')).toHaveLength(1);
+  expect(pool.calls.filter((c) => c.startsWith('parse')).length).toBeGreaterThan(0);
+  expect(table.length).toBe(3);
+});
+
+test('a pool without idle() works unchanged', async () => {
+  const env = testEnv();
+  await env.areas.raw.put(`demo/home/exposure.${DAY}.jsonl`, `${line('s1', 'A')}\n`);
+  const pool = recordingPool(false);
+  const { report } = await ingestDayStep({ ...env, parsePool: pool }, { scope }, DAY, new EventTable());
+  expect(report.counts).toMatchObject({ read: 1, accepted: 1 });
+  expect(pool.calls).not.toContain('idle');
+});
