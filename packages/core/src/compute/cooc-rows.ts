@@ -54,40 +54,55 @@ const plainU32: U32Alloc = (n) => new Uint32Array(n);
 export const sharedU32: U32Alloc = (n) => new Uint32Array(new SharedArrayBuffer(n * 4));
 
 /**
- * Builds the session runs of a day's events. Trips `max_items_per_session`
- * on the first session (in session id order) with too many distinct items,
- * like the pair counting did. With `keep`, only the rows of items in `keep`
- * are listed (the `max_items_per_artifact` cut); their counts stay exact,
- * since every session of a kept item is indexed.
+ * Each session's items, repeats included, session after session (see
+ * `itemsBySession`): session `s`'s are `items[start[s] .. start[s + 1])`.
+ * @since 0.6.0
+ */
+export interface SessionItems {
+  readonly items: Uint32Array;
+  readonly start: Uint32Array;
+}
+
+/**
+ * Builds the session runs of a day's events from its items grouped by
+ * session, which it consumes: each session's distinct items are written in
+ * place over `grouped.items`, which then holds the runs (as a view, in plain
+ * memory, when they fill at least half of it; copied otherwise, and always
+ * copied into `alloc`'s memory when that is not plain). So the runs cost no
+ * second array of the day's events at their peak. Trips
+ * `max_items_per_session` on the first session (in session id order) with
+ * too many distinct items, like the pair counting did. With `keep`, only
+ * the rows of items in `keep` are listed (the `max_items_per_artifact`
+ * cut); their counts stay exact, since every session of a kept item is
+ * indexed.
  * @since 0.4.0
  */
-export function sessionRuns(table: EventTable, limits: Limits, idOfRank: Uint32Array, grouped: { order: Uint32Array; start: Uint32Array }, keep?: Uint8Array, alloc: U32Alloc = plainU32): SessionRuns {
-  const { order, start } = grouped;
+export function sessionRuns(table: EventTable, limits: Limits, idOfRank: Uint32Array, grouped: SessionItems, keep?: Uint8Array, alloc: U32Alloc = plainU32): SessionRuns {
+  const { items: scratch, start } = grouped;
   const sessions = table.sessions.size;
-  const itemOf = table.item.view();
   const n = table.items.size;
-  // First pass: distinct items per session, written in place over a copy of the order (never longer).
   const runStart = alloc(sessions + 1);
-  const scratch = new Uint32Array(itemOf.length);
-  let runItems: Uint32Array = scratch;
+  // Compacted in place: a session's distinct items never start after its own items do (w <= from).
   let w = 0;
   for (let s = 0; s < sessions; s++) {
     const from = start[s]!;
     const to = start[s + 1]!;
     runStart[s] = w;
     if (to - from < 2) continue;
-    const base = w;
-    for (let k = from; k < to; k++) runItems[w++] = itemOf[order[k]!]!;
-    const items = runItems.subarray(base, w).sort();
+    const items = scratch.subarray(from, to).sort();
     let m = 0;
-    for (let k = 0; k < items.length; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
+    for (let k = 0; k < items.length; k++) if (k === 0 || items[k] !== items[k - 1]) scratch[w + m++] = items[k]!;
     checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
     // A session of one distinct item makes no pair and gives no row.
-    w = m < 2 ? base : base + m;
+    if (m >= 2) w += m;
   }
   runStart[sessions] = w;
-  runItems = alloc(w);
-  runItems.set(scratch.subarray(0, w));
+  let runItems: Uint32Array;
+  if (alloc === plainU32 && w * 2 >= scratch.length) runItems = scratch.subarray(0, w);
+  else {
+    runItems = alloc(w);
+    runItems.set(scratch.subarray(0, w));
+  }
   // Inverse index by a counting sort over items.
   const invStart = alloc(n + 1);
   for (let k = 0; k < w; k++) invStart[runItems[k]! + 1]!++;
@@ -133,7 +148,18 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
   let touched = new Uint32Array(1024);
   let tc = new Uint32Array(1024);
   const len = new Uint32Array(to - from);
-  let nbr = new Uint32Array(Math.max(16, Math.min((to - from) * Math.min(maxNeighbors, 64), 1 << 24)));
+  // Sized from an upper bound on what the rows keep (per row: the items of its sessions but itself, at most
+  // max_neighbors_per_item, at most every other item), so the arrays do not grow: growing holds the old and
+  // the new array at once, and this runs at compute's memory peak. Cheap: a row's walk stops at the cut.
+  const most = Math.min(maxNeighbors, ranks.length - 1);
+  let bound = 0;
+  for (let r = from; r < to; r++) {
+    const x = rowIds[r]!;
+    let reach = 0;
+    for (let k = invStart[x]!; k < invStart[x + 1]! && reach < most; k++) reach += runStart[invSessions[k]! + 1]! - runStart[invSessions[k]!]! - 1;
+    bound += Math.min(reach, most);
+  }
+  let nbr = new Uint32Array(Math.max(16, bound));
   let cnt = new Uint32Array(nbr.length);
   let out = 0;
   for (let r = from; r < to; r++) {
@@ -173,7 +199,8 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
     sortTopByCountThenRank(ids, cs, ranks, idOfRank, maxNeighbors);
     const keepN = Math.min(m, maxNeighbors);
     if (out + keepN > nbr.length) {
-      const size = Math.max(nbr.length * 2, out + keepN);
+      // 1.5x, not 2x: the old and new arrays are held together while copying, and this runs at compute's peak.
+      const size = Math.max(Math.ceil(nbr.length * 1.5), out + keepN);
       const n2 = new Uint32Array(size);
       n2.set(nbr.subarray(0, out));
       nbr = n2;
@@ -186,7 +213,9 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
     out += keepN;
     len[r - from] = keepN;
   }
-  return { len, nbr: nbr.slice(0, out), cnt: cnt.slice(0, out) };
+  // A view when little is unused: copying would hold both arrays at once.
+  const exact = out * 8 >= nbr.length * 7;
+  return { len, nbr: exact ? nbr.subarray(0, out) : nbr.slice(0, out), cnt: exact ? cnt.subarray(0, out) : cnt.slice(0, out) };
 }
 
 /**

@@ -79,6 +79,8 @@ export async function computeDayStep(
 ): Promise<ComputedDay> {
   const target = targetOf(plan, day);
   const builtAt = formatUtcSeconds(env.clock.now().getTime());
+  // The table is complete: its session map (millions of entries on a big day) is not read by compute.
+  table.sessions.releaseLookups();
   if (plan.windowDays !== undefined && plan.windowDays > 1) {
     // Over the window: the day's own untruncated aggregate (stored) plus the stored ones of the other days.
     const w = await buildWindowArtifacts(env, target, day, plan.windowDays, plan.types, { inputs, aggregate: ownDayAggregate(env, day, table, plan.types) }, builtAt);

@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { EventTable, resolveLimits } from '../internal.js';
+import { coocRowObjects, computeCoocRows, itemsBySession } from './cooc.js';
+import { coocRowRange, sessionRuns, sharedU32, type SessionRuns } from './cooc-rows.js';
+import { invertRanks } from './order-keys.js';
+
+/** `[session, item]` pairs → an event table (one event per pair, in order); item names are not in id order. */
+function table(events: readonly (readonly [number, number])[]): EventTable {
+  const t = new EventTable();
+  events.forEach(([s, i], k) => t.add({ ts: `2026-01-01T00:00:${String(k % 60).padStart(2, '0')}Z`, tenant: 't', surface: 's', session_id: `s${s}`, item_id: `${'zyxw'[i % 4]}${i}` }));
+  return t;
+}
+
+/** The runs as plain arrays, built the obvious way from the table's columns (no counting sorts, no in-place writes). */
+function referenceRuns(t: EventTable, keep?: Uint8Array): { [K in keyof SessionRuns]: number[] } {
+  const bySession = new Map<number, Set<number>>();
+  const session = t.session.view();
+  const item = t.item.view();
+  for (let i = 0; i < t.length; i++) {
+    if (!bySession.has(session[i]!)) bySession.set(session[i]!, new Set());
+    bySession.get(session[i]!)!.add(item[i]!);
+  }
+  const runStart: number[] = [];
+  const runItems: number[] = [];
+  const sessionsOf = new Map<number, number[]>();
+  for (let s = 0; s < t.sessions.size; s++) {
+    runStart.push(runItems.length);
+    const items = [...(bySession.get(s) ?? [])].sort((a, b) => a - b);
+    if (items.length < 2) continue;
+    runItems.push(...items);
+    for (const x of items) (sessionsOf.get(x) ?? sessionsOf.set(x, []).get(x)!).push(s);
+  }
+  runStart.push(runItems.length);
+  const invStart = [0];
+  const invSessions: number[] = [];
+  for (let x = 0; x < t.items.size; x++) {
+    invSessions.push(...(sessionsOf.get(x) ?? []));
+    invStart.push(invSessions.length);
+  }
+  const idOfRank = invertRanks(t.items.utf8Ranks());
+  const rowIds = [...idOfRank].filter((x) => sessionsOf.has(x) && (!keep || keep[x]));
+  return { runStart, runItems, invStart, invSessions, rowIds };
+}
+
+const plain = (runs: SessionRuns) => ({
+  runStart: [...runs.runStart],
+  runItems: [...runs.runItems],
+  invStart: [...runs.invStart],
+  invSessions: [...runs.invSessions],
+  rowIds: [...runs.rowIds],
+});
+
+// Sessions of one event (or one repeated item) make the runs fill less than half the grouped items (a copy);
+// long sessions make them fill more (a view over the grouped items).
+const events = fc.oneof(
+  fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 12 })), { maxLength: 250 }),
+  fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 30 })), { maxLength: 250 }),
+  fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 3 })), { maxLength: 250 }),
+);
+
+describe('session runs built in place over the items grouped by session', () => {
+  test('property: the same runs as grouping the columns naively, in plain and in shared memory, with and without a row cut', () => {
+    fc.assert(
+      fc.property(events, fc.boolean(), fc.option(fc.uint8Array({ minLength: 31, maxLength: 31, max: 1 })), (evs, shared, keep) => {
+        const t = table(evs);
+        const limits = resolveLimits({});
+        const idOfRank = invertRanks(t.items.utf8Ranks());
+        const keepIds = keep ?? undefined;
+        const runs = sessionRuns(t, limits, idOfRank, itemsBySession(t), keepIds, shared ? sharedU32 : undefined);
+        expect(plain(runs)).toEqual(referenceRuns(t, keepIds));
+        if (shared) for (const a of Object.values(runs)) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test('the grouped items hold each session’s items, repeats included', () => {
+    const t = table([[3, 1], [1, 2], [3, 1], [2, 0], [1, 5], [3, 4]]);
+    const { items, start } = itemsBySession(t);
+    const names = (from: number, to: number) => [...items.subarray(from, to)].map((id) => t.items.values[id]).sort();
+    // Sessions are numbered as first seen: s3 → 0, s1 → 1, s2 → 2.
+    expect([...start]).toEqual([0, 3, 5, 6]);
+    expect(names(0, 3)).toEqual(['y1', 'y1', 'z4']);
+    expect(names(3, 5)).toEqual(['x2', 'y5']);
+    expect(names(5, 6)).toEqual(['z0']);
+  });
+
+  test('max_items_per_session trips on the first session over it, naming it', () => {
+    const t = table([[0, 1], [0, 2], [1, 1], [1, 2], [1, 3], [1, 3], [2, 1], [2, 2], [2, 3], [2, 4]]);
+    const limits = resolveLimits({ max_items_per_session: 2 });
+    expect(() => sessionRuns(t, limits, invertRanks(t.items.utf8Ranks()), itemsBySession(t))).toThrow(/s1/);
+  });
+});
+
+/** Cooc rows counted the obvious way: pairs of distinct items per session, in a map. */
+function referenceRows(t: EventTable, maxNeighbors: number, minSupport: number) {
+  const bySession = new Map<string, Set<string>>();
+  for (let i = 0; i < t.length; i++) {
+    const s = t.sessions.values[t.session.view()[i]!]!;
+    if (!bySession.has(s)) bySession.set(s, new Set());
+    bySession.get(s)!.add(t.items.values[t.item.view()[i]!]!);
+  }
+  const counts = new Map<string, Map<string, number>>();
+  for (const items of bySession.values()) {
+    for (const x of items) for (const y of items) if (x !== y) (counts.get(x) ?? counts.set(x, new Map()).get(x)!).set(y, ((counts.get(x)?.get(y)) ?? 0) + 1);
+  }
+  const utf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return [...counts.keys()].sort(utf8).map((x) => ({
+    item_id: x,
+    items: [...counts.get(x)!]
+      .filter(([, c]) => c >= minSupport)
+      .sort(([a, ca], [b, cb]) => cb - ca || utf8(a, b))
+      .slice(0, maxNeighbors)
+      .map(([item_id, count]) => ({ item_id, count })),
+  }));
+}
+
+describe('cooc rows from the runs', () => {
+  test('property: the rows of counting pairs in a map, whatever the ranges and neighbour cut', () => {
+    fc.assert(
+      fc.property(events, fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 }), (evs, maxNeighbors, minSupport, parts) => {
+        const t = table(evs);
+        const limits = resolveLimits({ max_neighbors_per_item: maxNeighbors, min_cooc_support: minSupport });
+        const rows = coocRowObjects(computeCoocRows(t, t.items.utf8Ranks(), limits, parts));
+        expect(rows).toEqual(referenceRows(t, maxNeighbors, minSupport));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a range of long sessions holds every kept neighbour, in arrays of exactly that size', () => {
+    // One session of 120 items: 120 rows of 100 kept neighbours (119 reached) each.
+    const t = table(Array.from({ length: 120 }, (_, i) => [0, i] as const));
+    const ranks = t.items.utf8Ranks();
+    const idOfRank = invertRanks(ranks);
+    const runs = sessionRuns(t, resolveLimits({}), idOfRank, itemsBySession(t));
+    const range = coocRowRange(runs, ranks, idOfRank, { min_cooc_support: 1, max_neighbors_per_item: 100 }, 0, runs.rowIds.length);
+    expect(range.nbr.length).toBe(120 * 100);
+    expect(range.cnt.length).toBe(120 * 100);
+    expect(range.nbr.buffer.byteLength).toBe(120 * 100 * 4);
+    expect([...range.len]).toEqual(Array(120).fill(100));
+    expect(coocRowObjects(computeCoocRows(t, ranks, resolveLimits({ max_neighbors_per_item: 100 })))).toEqual(referenceRows(t, 100, 1));
+  });
+});
