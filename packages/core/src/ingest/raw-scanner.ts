@@ -44,6 +44,18 @@ export class RawScan {
   /** Epoch ms of the timestamp's whole second, and nanoseconds within it. */
   secondsMs = 0;
   nanos = 0;
+  /** A view of the last scanned buffer, to compare literals four bytes at a time. */
+  view: DataView = new DataView(new ArrayBuffer(0));
+  private viewOf: Uint8Array | undefined;
+
+  /** The view of `b` (made once per buffer: a block's lines share it). */
+  viewFor(b: Uint8Array): DataView {
+    if (this.viewOf !== b) {
+      this.viewOf = b;
+      this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return this.view;
+  }
 }
 
 const Q = 0x22; // "
@@ -201,7 +213,18 @@ export function scanRawLine(b: Uint8Array, s: number, e: number, out: RawScan): 
 /** {@link scanCanonicalLine} could not tell: take the general scanner. */
 const UNSURE = -1;
 
-const lit = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+/** A literal of the canonical form: its bytes, and the same as little-endian 32-bit words (what a DataView reads) plus the 0–3 bytes left. */
+interface Lit {
+  readonly length: number;
+  readonly words: Int32Array;
+  readonly bytes: Uint8Array;
+}
+const lit = (text: string): Lit => {
+  const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+  const words = new Int32Array(bytes.length >> 2);
+  for (let w = 0; w < words.length; w++) words[w] = bytes[4 * w]! | (bytes[4 * w + 1]! << 8) | (bytes[4 * w + 2]! << 16) | (bytes[4 * w + 3]! << 24);
+  return { length: bytes.length, words, bytes };
+};
 const C_OPEN = lit('{"v":1,"ts":"');
 const C_TENANT = lit('","tenant":"');
 const C_SURFACE = lit('","surface":"');
@@ -214,10 +237,18 @@ const C_RANK = lit(',"rank":');
 const C_FIELDS = [F_TS, F_TENANT, F_SURFACE, F_SESSION, F_ITEM] as const;
 const C_NEXT = [C_TENANT, C_SURFACE, C_SESSION, C_ITEM] as const;
 
-/** Whether `b[i..)` starts with `want` (within `e`). */
-function lits(b: Uint8Array, i: number, e: number, want: Uint8Array): boolean {
+/**
+ * Whether `b[i..)` starts with `want` (within `e`). Most of a canonical
+ * line is these literals (~90 of ~136 bytes): compared a word at a time
+ * through the buffer's DataView, a quarter of the byte-by-byte loads.
+ */
+function lits(b: Uint8Array, view: DataView, i: number, e: number, want: Lit): boolean {
   if (i + want.length > e) return false;
-  for (let k = 0; k < want.length; k++) if (b[i + k] !== want[k]) return false;
+  const words = want.words;
+  let at = i;
+  for (let w = 0; w < words.length; w++, at += 4) if (view.getInt32(at, true) !== words[w]) return false;
+  const bytes = want.bytes;
+  for (let k = words.length << 2; k < bytes.length; k++, at++) if (b[at] !== bytes[k]) return false;
   return true;
 }
 
@@ -250,7 +281,8 @@ function plainValue(b: Uint8Array, i: number, e: number): number {
 function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): number {
   const start = out.start;
   const end = out.end;
-  if (!lits(b, s, e, C_OPEN)) return UNSURE;
+  const view = out.viewFor(b);
+  if (!lits(b, view, s, e, C_OPEN)) return UNSURE;
   let i = s + C_OPEN.length;
   for (let f = 0; f < 5; f++) {
     const ve = plainValue(b, i, e);
@@ -260,7 +292,7 @@ function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): n
     i = ve;
     if (f < 4) {
       const lit = C_NEXT[f]!;
-      if (!lits(b, i, e, lit)) return UNSURE;
+      if (!lits(b, view, i, e, lit)) return UNSURE;
       i += lit.length;
     }
   }
@@ -269,7 +301,7 @@ function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): n
   start[F_USER] = -1;
   start[F_REQUEST] = -1;
   start[F_RANK] = -1;
-  if (lits(b, i, e, C_USER)) {
+  if (lits(b, view, i, e, C_USER)) {
     i += C_USER.length;
     const ve = plainValue(b, i, e);
     if (ve < 0) return UNSURE;
@@ -277,7 +309,7 @@ function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): n
     end[F_USER] = ve;
     i = ve + 1;
   }
-  if (lits(b, i, e, C_REQUEST)) {
+  if (lits(b, view, i, e, C_REQUEST)) {
     i += C_REQUEST.length;
     const ve = plainValue(b, i, e);
     if (ve < 0) return UNSURE;
@@ -285,7 +317,7 @@ function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): n
     end[F_REQUEST] = ve;
     i = ve + 1;
   }
-  if (lits(b, i, e, C_RANK)) {
+  if (lits(b, view, i, e, C_RANK)) {
     i += C_RANK.length;
     const ds = i;
     const c = b[i]!;
