@@ -8,6 +8,7 @@ import { Interner } from '../compute/interner.js';
 import { U32Counts } from '../compute/growable.js';
 import { PairCounter } from '../compute/pair-counter.js';
 import { invertRanks } from '../compute/order-keys.js';
+import { itemsBySession } from '../compute/cooc.js';
 import { concatBytes } from '../bytes.js';
 import { kindOf } from '../compute/kinds.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
@@ -244,15 +245,9 @@ async function pairSectionOfTable(pairs: PairCounter, ranks: Uint32Array, out: V
 async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Limits, out: VarintWriter): Promise<number> {
   const n = ranks.length;
   const sessions = table.sessions.size;
-  const itemOf = table.item.view();
-  const sessionOf = table.session.view();
-  // Rows grouped by session (counting sort over the dense session ids).
-  const start = new Uint32Array(sessions + 1);
-  for (let i = 0; i < sessionOf.length; i++) start[sessionOf[i]! + 1]!++;
-  for (let s = 0; s < sessions; s++) start[s + 1]! += start[s]!;
-  const fill = start.slice(0, sessions);
-  const runs = new Uint32Array(itemOf.length);
-  for (let i = 0; i < sessionOf.length; i++) runs[fill[sessionOf[i]!]!++] = ranks[itemOf[i]!]!;
+  // Items grouped by session, then turned into their ranks in place.
+  const { items: runs, start } = itemsBySession(table);
+  for (let i = 0; i < runs.length; i++) runs[i] = ranks[runs[i]!]!;
   // Each session's distinct ranks, ascending, compacted in place (sessions of fewer than two distinct items dropped).
   const runStart = new Uint32Array(sessions + 1);
   let w = 0;
