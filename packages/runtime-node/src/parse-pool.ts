@@ -3,10 +3,17 @@ import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult, type 
 import { WorkerSlots } from './worker-slots.js';
 
 /**
- * Parses raw chunks on worker threads (one dictionary per worker, chunks
- * assigned round-robin so each worker's results stay in submission order).
- * Workers start lazily: the first chunk of a stream is parsed on the main
- * thread, so small inputs (tests, the sample data) never pay for threads.
+ * Parses raw chunks on worker threads (one dictionary per worker). Workers
+ * start lazily, on a stream's second chunk, so small inputs (tests, the
+ * sample data) never pay for threads; until one of them says it is ready
+ * (a worker loads its modules first: a few hundred ms on a busy machine),
+ * chunks are parsed on the calling thread instead of waiting for it. Then
+ * each chunk goes to the ready worker with the fewest chunks in flight.
+ *
+ * Any assignment of chunks to dictionaries gives the same ingest: a worker
+ * answers its chunks in the order it got them, the calling thread parses
+ * them at once, and the merge takes results in submission order, so each
+ * dictionary's new values arrive in the order it found them.
  */
 export class WorkerParsePool implements ParsePool {
   private readonly slots: WorkerSlots<ChunkResult>;
@@ -14,8 +21,8 @@ export class WorkerParsePool implements ParsePool {
   private localStream: string | undefined;
 
   constructor(size = Math.max(1, Math.min(8, availableParallelism()))) {
-    // Dictionary 0 is the main thread's; worker i owns dictionary i + 1.
-    this.slots = new WorkerSlots(new URL('./parse-worker.js', import.meta.url), size, 'parse', 'round-robin', (i) => ({ dictId: i + 1 }));
+    // Dictionary 0 is the calling thread's; worker i owns dictionary i + 1.
+    this.slots = new WorkerSlots(new URL('./parse-worker.js', import.meta.url), size, 'parse', 'least-busy-ready', (i) => ({ dictId: i + 1 }));
   }
 
   parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult> {
@@ -24,8 +31,17 @@ export class WorkerParsePool implements ParsePool {
       this.localStream = ctx.stream;
       return Promise.resolve(parseChunk(chunk, ctx, this.local));
     }
+    if (this.slots.ready === 0) {
+      void this.slots.warm();
+      return Promise.resolve(parseChunk(chunk, ctx, this.local));
+    }
     const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
     return this.slots.request({ chunk: owned, ctx }, [owned.buffer as ArrayBuffer]);
+  }
+
+  /** Starts the worker threads now; resolves when they are ready to parse (tests, or a caller that knows a big stream is coming). */
+  warm(): Promise<void> {
+    return this.slots.warm();
   }
 
   /** Ends the worker threads until the next stream needs them (their heaps go back to the system). */

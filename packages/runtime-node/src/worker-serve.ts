@@ -3,7 +3,8 @@ import { parentPort, type Transferable } from 'node:worker_threads';
 /**
  * The worker side of {@link WorkerSlots}: answers each request with its
  * handler's result (its buffers transferred, not copied) or with the error
- * it threw, under the request's id.
+ * it threw, under the request's id. Says `ready` once first: its modules
+ * are loaded by the time this runs (a pool can parse elsewhere until then).
  */
 export function serveRequests<M extends { id: number }, R>(handle: (msg: M) => R, transfer: (result: R) => Transferable[]): void {
   parentPort!.on('message', (msg: M) => {
@@ -14,4 +15,5 @@ export function serveRequests<M extends { id: number }, R>(handle: (msg: M) => R
       parentPort!.postMessage({ id: msg.id, error: error instanceof Error ? { message: error.message, stack: error.stack } : { message: String(error) } });
     }
   });
+  parentPort!.postMessage({ ready: true });
 }

@@ -56,3 +56,48 @@ test('a worker that exits fails every request it owed, and close() then a reques
     await slots.close();
   }
 });
+
+const readyScript = new URL('./fixtures/ready-worker.mjs', import.meta.url);
+
+test('warm() starts the workers without a request and resolves when each said ready', async () => {
+  const slots = new WorkerSlots<Reply>(readyScript, 2, 'echo', 'least-busy-ready', (i) => ({ tag: `w${i}` }));
+  try {
+    expect(slots.ready).toBe(0);
+    await slots.warm();
+    expect(slots.ready).toBe(2);
+    expect((await slots.request({ n: 3 })).n).toBe(6);
+  } finally {
+    await slots.close();
+  }
+  expect(slots.ready).toBe(0);
+});
+
+test('least-busy-ready sends requests only to workers that said ready, the least busy first', async () => {
+  // Worker 1 never says ready: with worker 0 ready, every request goes to worker 0.
+  const slots = new WorkerSlots<Reply>(readyScript, 2, 'echo', 'least-busy-ready', (i) => ({ tag: `w${i}`, ready: i === 0 }));
+  try {
+    const warmed = slots.warm();
+    while (slots.ready === 0) await new Promise((r) => setTimeout(r, 5));
+    const replies = await Promise.all([1, 2, 3].map((n) => slots.request({ n })));
+    expect(replies.map((r) => r.tag)).toEqual(['w0', 'w0', 'w0']);
+    expect(slots.ready).toBe(1);
+    // warm() waits for both workers; closing settles it.
+    await slots.close();
+    await warmed;
+  } finally {
+    await slots.close();
+  }
+});
+
+test('a worker that dies before it is ready settles warm() and is not counted ready', async () => {
+  const slots = new WorkerSlots<Reply>(script, 1, 'echo', 'least-busy-ready');
+  try {
+    const warmed = slots.warm();
+    // The echo fixture never says ready; make it exit.
+    await expect(slots.request({ exit: 2 })).rejects.toMatchObject({ kind: 'runtime' });
+    await warmed;
+    expect(slots.ready).toBe(0);
+  } finally {
+    await slots.close();
+  }
+});

@@ -1,5 +1,4 @@
 import type { ObjectStorage, ObjectWriter, Sha256, Sha256Factory } from '../ports.js';
-import { concatBytes } from '../bytes.js';
 import { Interner } from '../compute/interner.js';
 import { BucketEncoder, bucketHeaderBytes, type BucketHeader } from '../pipeline/bucket-format.js';
 
@@ -26,9 +25,11 @@ const FLUSH_BYTES = 1 << 20;
  */
 export class BucketOutputs {
   private readonly writers: (ObjectWriter | undefined)[];
-  private readonly pending: Uint8Array[][];
+  /** Each bucket's lines of its open block so far (a buffer reused block after block) and their length. */
+  private readonly pending: Uint8Array[];
   private readonly pendingBytes: number[];
-  private readonly hashes: Sha256[];
+  /** Our own hash of each bucket, unless its writer reports one. */
+  private readonly hashes: (Sha256 | undefined)[];
   readonly events: number[];
   readonly duplicates: number[];
   private readonly bytes: number[];
@@ -40,14 +41,14 @@ export class BucketOutputs {
     private readonly storage: ObjectStorage,
     private readonly keyOf: (bucket: number) => string,
     readonly count: number,
-    sha256: Sha256Factory,
+    private readonly sha256: Sha256Factory,
     private readonly header: Omit<BucketHeader, 'format' | 'bucket'>,
   ) {
     this.encoders = Array.from({ length: count }, () => new BucketEncoder());
     this.writers = new Array<ObjectWriter | undefined>(count).fill(undefined);
-    this.pending = Array.from({ length: count }, () => []);
+    this.pending = Array.from({ length: count }, () => new Uint8Array(0));
     this.pendingBytes = new Array<number>(count).fill(0);
-    this.hashes = Array.from({ length: count }, () => sha256());
+    this.hashes = new Array<Sha256 | undefined>(count).fill(undefined);
     this.events = new Array<number>(count).fill(0);
     this.duplicates = new Array<number>(count).fill(0);
     this.bytes = new Array<number>(count).fill(0);
@@ -63,35 +64,56 @@ export class BucketOutputs {
     this.encoders[bucket]!.row(session, partItem, this.items.values);
   }
 
-  /** Appends one or more whole canonical lines (copied: the caller's buffer may be reused), after their {@link row}s. */
-  async write(bucket: number, lines: Uint8Array, events: number): Promise<void> {
+  /**
+   * Appends one or more whole canonical lines, after their {@link row}s.
+   * Returns a promise only when they close the bucket's block and it is
+   * being written: the caller awaits it (then, and only then, it may reuse
+   * `lines`; they are copied before anything else happens). Most runs are a
+   * line or two (n > 1), so the usual path is a copy into the bucket's
+   * buffer and no await.
+   */
+  write(bucket: number, lines: Uint8Array, events: number): Promise<void> | undefined {
     this.events[bucket]! += events;
-    this.pending[bucket]!.push(lines.slice());
-    this.pendingBytes[bucket]! += lines.length;
-    if (this.pendingBytes[bucket]! >= FLUSH_BYTES) await this.flush(bucket);
+    const at = this.pendingBytes[bucket]!;
+    const bytes = at + lines.length;
+    if (bytes >= FLUSH_BYTES) return this.flush(bucket, lines);
+    let buf = this.pending[bucket]!;
+    if (bytes > buf.length) {
+      const bigger = new Uint8Array(Math.min(FLUSH_BYTES, Math.max(buf.length * 2, bytes, 1 << 16)));
+      bigger.set(buf.subarray(0, at));
+      this.pending[bucket] = buf = bigger;
+    }
+    buf.set(lines, at);
+    this.pendingBytes[bucket] = bytes;
+    return undefined;
   }
 
-  private async flush(bucket: number): Promise<void> {
-    const parts = this.pending[bucket]!;
-    if (parts.length === 0) return;
-    const lines = concatBytes(parts, this.pendingBytes[bucket]!);
-    this.pending[bucket] = [];
+  /**
+   * Writes the bucket's open block, with `closing` (the run that filled it) after the buffered lines. The
+   * block is built, and the lines copied into it, before this returns, so the buffer is reused right away.
+   */
+  private flush(bucket: number, closing?: Uint8Array): Promise<void> {
+    const at = this.pendingBytes[bucket]!;
+    if (at === 0 && !closing) return Promise.resolve();
     this.pendingBytes[bucket] = 0;
     const encoder = this.encoders[bucket]!;
     if (encoder.rows !== this.events[bucket]! - encoder.total) throw new Error(`bucket ${bucket}: ${encoder.rows} rows for ${this.events[bucket]! - encoder.total} lines`);
-    await this.out(bucket, encoder.block(lines));
+    const buffered = this.pending[bucket]!.subarray(0, at);
+    return this.out(bucket, encoder.block(closing ? [buffered, closing] : [buffered]));
   }
 
   private async out(bucket: number, data: Uint8Array): Promise<void> {
     let writer = this.writers[bucket];
     if (!writer) {
       writer = this.writers[bucket] = await this.storage.writer(this.keyOf(bucket));
+      // A writer that hashes what it writes anyway (fs) reports the hash: every byte is hashed once, not twice.
+      if (!writer.reportsSha256) this.hashes[bucket] = this.sha256();
       const head = bucketHeaderBytes({ ...this.header, bucket });
-      this.hashes[bucket]!.update(head);
+      this.hashes[bucket]?.update(head);
       this.bytes[bucket]! += head.length;
       await writer.write(head);
     }
-    this.hashes[bucket]!.update(data);
+    this.hashes[bucket]?.update(data);
     this.bytes[bucket]! += data.length;
     await writer.write(data);
   }
@@ -102,8 +124,11 @@ export class BucketOutputs {
     for (let b = 0; b < this.count; b++) {
       await this.flush(b);
       await this.out(b, this.encoders[b]!.trailer());
-      await this.writers[b]!.commit();
-      out.push({ key: this.keyOf(b), events: this.events[b]!, duplicates: this.duplicates[b]!, bytes: this.bytes[b]!, sha256: this.hashes[b]!.digest() });
+      const committed = await this.writers[b]!.commit();
+      const hash = this.hashes[b];
+      const sha256 = hash ? hash.digest() : committed.sha256;
+      if (sha256 === undefined) throw new Error(`the writer of ${this.keyOf(b)} promised the bucket's SHA-256 and returned none`);
+      out.push({ key: this.keyOf(b), events: this.events[b]!, duplicates: this.duplicates[b]!, bytes: this.bytes[b]!, sha256 });
     }
     return out;
   }

@@ -65,36 +65,38 @@ export function bucketHeaderBytes(h: Omit<BucketHeader, 'format'>): Uint8Array {
   return encoder.encode(JSON.stringify(header) + '\n');
 }
 
-/** A growable byte buffer for varints. */
+/** A growable byte buffer for varints (a block's columns). */
 class Bytes {
   buf = new Uint8Array(1 << 12);
   at = 0;
   varint(v: number): void {
-    if (this.at + 5 > this.buf.length) this.grow(5);
-    const buf = this.buf;
-    let at = this.at;
-    while (v >= 0x80) {
-      buf[at++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
+    if (this.at + 5 > this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf.subarray(0, this.at));
+      this.buf = bigger;
     }
-    buf[at++] = v;
-    this.at = at;
+    this.at = putVarint(this.buf, this.at, v);
   }
-  bytes(b: Uint8Array): void {
-    if (this.at + b.length > this.buf.length) this.grow(b.length);
-    this.buf.set(b, this.at);
-    this.at += b.length;
+}
+
+/** Bytes of `v` as a varint. */
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v >>>= 7;
+    n++;
   }
-  private grow(more: number): void {
-    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.at + more));
-    bigger.set(this.buf.subarray(0, this.at));
-    this.buf = bigger;
+  return n;
+}
+
+/** Writes `v` as a varint at `at`; returns the position after it. */
+function putVarint(buf: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    buf[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
   }
-  take(): Uint8Array {
-    const out = this.buf.slice(0, this.at);
-    this.at = 0;
-    return out;
-  }
+  buf[at++] = v;
+  return at;
 }
 
 /**
@@ -147,32 +149,78 @@ export class BucketEncoder {
     this.rows++;
   }
 
-  /** The open block with its `lines` (the canonical lines of its events, in order); empty when it has no events. */
-  block(lines: Uint8Array): Uint8Array {
+  /**
+   * The open block with its `lines` (the canonical lines of its events, in
+   * order, as one array or as consecutive pieces); empty when it has no
+   * events. The block is built in one allocation and `lines` are copied into
+   * it once (they are not kept: the caller may reuse them).
+   */
+  block(lines: Uint8Array | readonly Uint8Array[]): Uint8Array {
+    const pieces = lines instanceof Uint8Array ? [lines] : lines;
+    let lineBytes = 0;
+    for (const p of pieces) lineBytes += p.length;
     if (this.rows === 0) {
-      if (lines.length > 0) throw new Error('bucket block: lines without events');
+      if (lineBytes > 0) throw new Error('bucket block: lines without events');
       return new Uint8Array(0);
     }
-    const names = [...this.newSessions, ...this.newItems].map((s) => encoder.encode(s));
-    const dict = new Bytes();
-    for (const b of names) dict.varint(b.length);
-    for (const b of names) dict.bytes(b);
-    const dictBytes = dict.take();
-    const colBytes = this.cols.take();
-    const head = new Uint8Array(BLOCK_HEAD);
-    const view = new DataView(head.buffer);
-    view.setUint32(0, this.rows, true);
-    view.setUint32(4, this.newSessions.length, true);
-    view.setUint32(8, this.newItems.length, true);
-    view.setUint32(12, dictBytes.length, true);
-    view.setUint32(16, colBytes.length, true);
-    view.setUint32(20, lines.length, true);
-    const out = concatBytes([head, dictBytes, colBytes, lines]);
+    const sessions = this.newSessions;
+    const items = this.newItems;
+    const colBytes = this.cols.at;
+    // The names' bytes: one encode of all of them when they are ASCII (the usual case, where a name's
+    // byte length is its string length), else name by name (a lone surrogate is then replaced within
+    // its own name, as the decoder's lengths require).
+    const text = sessions.join('') + items.join('');
+    let lengthBytes = 0;
+    for (const s of sessions) lengthBytes += varintSize(s.length);
+    for (const s of items) lengthBytes += varintSize(s.length);
+    let out = this.layout(lengthBytes + text.length, colBytes, lineBytes);
+    let at = BLOCK_HEAD;
+    for (const s of sessions) at = putVarint(out, at, s.length);
+    for (const s of items) at = putVarint(out, at, s.length);
+    const { read, written } = encoder.encodeInto(text, out.subarray(at, at + text.length));
+    if (read === text.length && written === text.length) {
+      at += written;
+    } else {
+      const names = [...sessions, ...items].map((s) => encoder.encode(s));
+      lengthBytes = 0;
+      let textBytes = 0;
+      for (const b of names) {
+        lengthBytes += varintSize(b.length);
+        textBytes += b.length;
+      }
+      out = this.layout(lengthBytes + textBytes, colBytes, lineBytes);
+      at = BLOCK_HEAD;
+      for (const b of names) at = putVarint(out, at, b.length);
+      for (const b of names) {
+        out.set(b, at);
+        at += b.length;
+      }
+    }
+    out.set(this.cols.buf.subarray(0, colBytes), at);
+    at += colBytes;
+    for (const p of pieces) {
+      out.set(p, at);
+      at += p.length;
+    }
+    this.cols.at = 0;
     this.total += this.rows;
     this.rows = 0;
     this.newSessions = [];
     this.newItems = [];
     this.prevSession = -1;
+    return out;
+  }
+
+  /** A block of these sizes with its head filled in. */
+  private layout(dictBytes: number, colBytes: number, lineBytes: number): Uint8Array {
+    const out = new Uint8Array(BLOCK_HEAD + dictBytes + colBytes + lineBytes);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, this.rows, true);
+    view.setUint32(4, this.newSessions.length, true);
+    view.setUint32(8, this.newItems.length, true);
+    view.setUint32(12, dictBytes, true);
+    view.setUint32(16, colBytes, true);
+    view.setUint32(20, lineBytes, true);
     return out;
   }
 

@@ -1,0 +1,111 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { MemoryStorage } from '../testing/memory-storage.js';
+import { sha256 } from '../testing/fixtures.js';
+import type { ObjectStorage } from '../ports.js';
+import { BucketDecoder } from '../pipeline/bucket-format.js';
+import { BucketOutputs } from './bucket-outputs.js';
+
+const HEAD = { tenant: 'demo', surface: 'home', day: '2026-01-01', part: { index: 0, count: 1 } };
+const enc = new TextEncoder();
+const hex = (b: Uint8Array) => {
+  const h = sha256();
+  h.update(b);
+  return h.digest();
+};
+
+/** Memory storage whose writers report the SHA-256 of what they were given, as the fs adapter does. */
+function reporting(storage: MemoryStorage, lie = false): ObjectStorage {
+  return new Proxy(storage, {
+    get(target, prop, receiver) {
+      if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
+      return async (key: string) => {
+        const w = await target.writer(key);
+        const h = sha256();
+        return {
+          reportsSha256: true,
+          write: async (chunk: string | Uint8Array) => {
+            h.update(chunk);
+            await w.write(chunk);
+          },
+          commit: async (o?: { exclusive?: boolean }) => ({ ...(await w.commit(o)), sha256: lie ? '0'.repeat(64) : h.digest() }),
+          abort: () => w.abort(),
+        };
+      };
+    },
+  });
+}
+
+interface Ev {
+  session: string;
+  item: string;
+  bucket: number;
+}
+
+/** Writes `events` (in runs of one bucket, as ingest does) through a BucketOutputs, scribbling over every buffer it handed over. */
+async function writeAll(storage: ObjectStorage, events: Ev[], count: number) {
+  const out = new BucketOutputs(storage, (b) => `p/bucket-${b}.bin`, count, sha256, HEAD);
+  const lines: string[] = [];
+  let k = 0;
+  while (k < events.length) {
+    const b = events[k]!.bucket;
+    let text = '';
+    let n = 0;
+    for (; k < events.length && events[k]!.bucket === b; k++, n++) {
+      const e = events[k]!;
+      out.row(b, out.session(b, e.session), out.items.intern(e.item));
+      // Long lines so that blocks close in the middle of a run and on the run that reaches 1 MiB.
+      const line = `{"k":${k},"s":${JSON.stringify(e.session)},"pad":"${'x'.repeat((k * 7919) % 500_000)}"}\n`;
+      text += line;
+      lines[k] = line;
+    }
+    const buf = enc.encode(text);
+    await out.write(b, buf, n);
+    buf.fill(0x21); // the caller may reuse its buffer once write returns
+  }
+  return { info: await out.finish(), lines };
+}
+
+const evArb = (count: number) => fc.array(fc.record({ session: fc.constantFrom('a', 'b', 'ü', 's-1'), item: fc.constantFrom('x', 'y', 'é'), bucket: fc.integer({ min: 0, max: count - 1 }) }), { maxLength: 30, size: 'max' });
+
+describe('BucketOutputs', () => {
+  test('each bucket holds its events and lines whatever the caller does with its buffers; its SHA-256 is of the stored bytes, own or reported', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }).chain((count) => fc.tuple(fc.constant(count), evArb(count), fc.boolean())),
+        async ([count, events, report]) => {
+          const memory = new MemoryStorage('parts');
+          const { info, lines } = await writeAll(report ? reporting(memory) : memory, events, count);
+          expect(info).toHaveLength(count);
+          for (let b = 0; b < count; b++) {
+            const stored = memory.objects.get(`p/bucket-${b}.bin`)!.data;
+            expect(info[b]!.sha256).toBe(hex(stored));
+            expect(info[b]!.bytes).toBe(stored.length);
+            const mine = events.map((e, k) => ({ ...e, k })).filter((e) => e.bucket === b);
+            expect(info[b]!.events).toBe(mine.length);
+            const d = new BucketDecoder({ ...HEAD, bucket: b });
+            const sessions: string[] = [];
+            const items: string[] = [];
+            const got: { session: string; item: string }[] = [];
+            let text = '';
+            for (const block of d.push(stored)) {
+              sessions.push(...block.newSessions);
+              items.push(...block.newItems);
+              for (let k = 0; k < block.events; k++) got.push({ session: sessions[block.session[k]!]!, item: items[block.item[k]!]! });
+              text += new TextDecoder().decode(block.lines);
+            }
+            expect(d.end()).toBe(mine.length);
+            expect(got).toEqual(mine.map((e) => ({ session: e.session, item: e.item })));
+            expect(text).toBe(mine.map((e) => lines[e.k]).join(''));
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  test("a writer's reported SHA-256 is the one the part report names (the bytes are not hashed a second time)", async () => {
+    const { info } = await writeAll(reporting(new MemoryStorage('parts'), true), [{ session: 'a', item: 'x', bucket: 0 }], 1);
+    expect(info[0]!.sha256).toBe('0'.repeat(64));
+  });
+});
