@@ -2,6 +2,7 @@
 // reads them: a bucket that is missing, a copy of another bucket, changed,
 // truncated, or of an earlier format is refused by name (nothing is
 // computed from it), and a part of the earlier report version too.
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -62,6 +63,19 @@ describe('compute --shard refuses a bad bucket by name', () => {
     r = await compute(1);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bucket-1\.bin of ingest part 1\/2: truncated/);
+  });
+
+  test("a bucket of another shard's sessions, consistent with its part report", async () => {
+    // Bucket 1 of part 0 relabelled as bucket 0 (header and part report), so only its sessions give it away.
+    const data = Buffer.from(readFileSync(bucket(0, 1)).toString('latin1').replace('"bucket":1}', '"bucket":0}'), 'latin1');
+    writeFileSync(bucket(0, 0), data);
+    const path = join(PARTS, '0-of-2.json');
+    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { events: number; bytes: number; sha256: string }[] };
+    report.buckets[0] = { ...report.buckets[0]!, events: report.buckets[1]!.events, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    writeFileSync(path, JSON.stringify(report));
+    const r = await compute(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bucket-0\.bin of ingest part 0\/2: session "s\d" belongs to shard 1 of 2, not 0; re-run that ingest part/);
   });
 
   test('a bucket of the earlier JSON Lines format', async () => {

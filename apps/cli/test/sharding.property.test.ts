@@ -4,6 +4,7 @@
 // n ∈ {1, 2, 3, 7}. Core is called in process over FsObjectStorage in temp
 // folders (the same code the CLI runs, minus process start-up), with a fixed
 // clock so built_at matches too.
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -150,6 +151,12 @@ describe('sharded ingest + compute → merge equals the single-process run', () 
           const full = readFileSync(join(single, 'canonical/t/s/exposures', `${DAY}.jsonl`), 'utf8').split('\n').filter(Boolean).sort();
           const parts = Array.from({ length: n }, (_, i) => readFileSync(join(sharded, 'canonical/t/s/exposures', `${DAY}.shard-${i}-of-${n}.jsonl`), 'utf8').split('\n').filter(Boolean)).flat().sort();
           expect(parts).toEqual(full);
+          // Each shard's ingest report names its partition's SHA-256 and size (taken from the fs writer, which hashes anyway).
+          for (let i = 0; i < n; i++) {
+            const partition = readFileSync(join(sharded, 'canonical/t/s/exposures', `${DAY}.shard-${i}-of-${n}.jsonl`));
+            const report = JSON.parse(readFileSync(join(sharded, 'artifacts/t/s/_ingest', `${DAY}.shard-${i}-of-${n}.json`), 'utf8')) as { canonical: { sha256: string; bytes: number } };
+            expect(report.canonical).toMatchObject({ sha256: createHash('sha256').update(partition).digest('hex'), bytes: partition.length });
+          }
           // The merge writes the day's quarantine from the ingest parts: the very bytes of the single process.
           const quarantine = (root: string) => {
             try {

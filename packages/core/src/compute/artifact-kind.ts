@@ -3,7 +3,7 @@ import type { Limits } from '../limits.js';
 import type { Scope } from '../keys.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { EventTable } from './event-table.js';
-import type { PairCounter } from './pair-counter.js';
+import type { PairCounts } from './sorted-pairs.js';
 import type { PayloadSource } from './emit.js';
 import type { ItemExposure } from './popularity.js';
 
@@ -43,7 +43,7 @@ export interface MergedAggregates {
   /** Exposures per merged item id, with UTF-8 ranks. */
   readonly exposure: ItemExposure;
   /** Session pair counts by merged item id (kinds with `pairs`). */
-  readonly pairs: PairCounter;
+  readonly pairs: PairCounts;
 }
 
 /** How a kind is computed in shards and merged (sharded runs, docs/how-to/scale-out.md). @since 0.1.0 */

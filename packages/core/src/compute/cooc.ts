@@ -3,7 +3,8 @@ import { checkLimit } from '../limits.js';
 import type { EventTable } from './event-table.js';
 import { PairCounter } from './pair-counter.js';
 import { nameBytes, writeIdCountArray, writeName, type JsonBytes, type NameBytes, type PayloadSource } from './emit.js';
-import { invertRanks, sortByCountThenRank } from './order-keys.js';
+import { invertRanks, sortTopByCountThenRank } from './order-keys.js';
+import type { PairCounts } from './sorted-pairs.js';
 import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionItems, type SessionRuns, type U32Alloc } from './cooc-rows.js';
 import { rankByExposure, type ItemCount, type ItemExposure } from './popularity.js';
 
@@ -143,32 +144,14 @@ function keptRows(table: EventTable, exposure: ItemExposure, grouped: SessionIte
  * identical bytes.
  * @since 0.1.0
  */
-export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounter, limits: Limits): CoocRows {
+export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, limits: Limits): CoocRows {
   const { names, ranks } = exposure;
   const n = names.length;
   const hasRow = new Uint8Array(n);
-  const degree = new Uint32Array(n + 1);
-  const minSupport = limits.min_cooc_support;
-  pairs.forEach((x, y, c) => {
+  pairs.forEach((x, y) => {
     hasRow[x] = 1;
     hasRow[y] = 1;
-    if (c >= minSupport) {
-      degree[x + 1]!++;
-      degree[y + 1]!++;
-    }
   });
-  for (let i = 0; i < n; i++) degree[i + 1]! += degree[i]!;
-  const fill = degree.slice(0, n);
-  const nbr = new Uint32Array(degree[n]!);
-  const cnt = new Uint32Array(degree[n]!);
-  pairs.forEach((x, y, c) => {
-    if (c < minSupport) return;
-    nbr[fill[x]!] = y;
-    cnt[fill[x]!++] = c;
-    nbr[fill[y]!] = x;
-    cnt[fill[y]!++] = c;
-  });
-
   let rowCount = 0;
   for (let i = 0; i < n; i++) rowCount += hasRow[i]!;
   if (rowCount > limits.max_items_per_artifact) {
@@ -185,6 +168,30 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounter, li
     for (let i = 0; i < n; i++) if (!keep[i]) hasRow[i] = 0;
     rowCount = kept;
   }
+  // Neighbour lists of the kept rows only (the rows are chosen first): with the default 1000 rows of a day of
+  // 200k items, a fraction of the pairs, and no list is built for a row that is cut.
+  const minSupport = limits.min_cooc_support;
+  const degree = new Uint32Array(n + 1);
+  pairs.forEach((x, y, c) => {
+    if (c < minSupport) return;
+    if (hasRow[x]) degree[x + 1]!++;
+    if (hasRow[y]) degree[y + 1]!++;
+  });
+  for (let i = 0; i < n; i++) degree[i + 1]! += degree[i]!;
+  const fill = degree.slice(0, n);
+  const nbr = new Uint32Array(degree[n]!);
+  const cnt = new Uint32Array(degree[n]!);
+  pairs.forEach((x, y, c) => {
+    if (c < minSupport) return;
+    if (hasRow[x]) {
+      nbr[fill[x]!] = y;
+      cnt[fill[x]!++] = c;
+    }
+    if (hasRow[y]) {
+      nbr[fill[y]!] = x;
+      cnt[fill[y]!++] = c;
+    }
+  });
   // Rows in UTF-8 order of their item id: walk ids by rank.
   const idOfRank = invertRanks(ranks);
   const rowIds = new Uint32Array(rowCount);
@@ -198,7 +205,8 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounter, li
     const id = rowIds[row]!;
     const from = degree[id]!;
     const to = degree[id + 1]!;
-    sortByCountThenRank(nbr.subarray(from, to), cnt.subarray(from, to), ranks, idOfRank);
+    // Only the kept neighbours need ordering: a popular item's row has tens of thousands of candidates.
+    sortTopByCountThenRank(nbr.subarray(from, to), cnt.subarray(from, to), ranks, idOfRank, maxNeighbors);
     start[row] = from;
     len[row] = Math.min(to - from, maxNeighbors);
   }

@@ -6,6 +6,7 @@ import type { EventTable } from './event-table.js';
 import { Interner } from './interner.js';
 import { U32Counts } from './growable.js';
 import { PairCounter } from './pair-counter.js';
+import { SortedPairs, type PairCounts } from './sorted-pairs.js';
 import { invertRanks } from './order-keys.js';
 import type { ItemExposure } from './popularity.js';
 import { countingSort } from './counting-sort.js';
@@ -70,7 +71,7 @@ export function dayAggregateOf(day: string, table: EventTable, pairs: PairCounte
  * gives each id's exposures, `pairs` the session pair counts by id.
  * @since 0.3.0
  */
-export function dayAggregateOfCounts(day: string, itemIds: Interner, counts: { get(id: number): number }, pairs: PairCounter | undefined, events: number, sessions: number): DayAggregate {
+export function dayAggregateOfCounts(day: string, itemIds: Interner, counts: { get(id: number): number }, pairs: PairCounts | undefined, events: number, sessions: number): DayAggregate {
   const names = itemIds.values;
   const n = names.length;
   const ranks = itemIds.utf8Ranks();
@@ -79,7 +80,10 @@ export function dayAggregateOfCounts(day: string, itemIds: Interner, counts: { g
   const exposures = new Uint32Array(n);
   for (let r = 0; r < n; r++) exposures[r] = counts.get(idOfRank[r]!);
   let dayPairs: DayPairs | undefined;
-  if (pairs) {
+  if (pairs instanceof SortedPairs && ranks.every((rank, id) => rank === id)) {
+    // Ids are ranks (the shard merge's items) and the pairs are sorted by them: already the stored order.
+    dayPairs = { a: pairs.x, b: pairs.y, sessions: pairs.counts };
+  } else if (pairs) {
     const p = pairs.size;
     const lo = new Uint32Array(p);
     const hi = new Uint32Array(p);

@@ -55,7 +55,7 @@ async function writeAll(storage: ObjectStorage, events: Ev[], count: number) {
       const e = events[k]!;
       out.row(b, out.session(b, e.session), out.items.intern(e.item));
       // Long lines so that blocks close in the middle of a run and on the run that reaches 1 MiB.
-      const line = `{"k":${k},"s":${JSON.stringify(e.session)},"pad":"${'x'.repeat((k * 7919) % 300_000)}"}\n`;
+      const line = `{"k":${k},"s":${JSON.stringify(e.session)},"pad":"${'x'.repeat((k * 7919) % 500_000)}"}\n`;
       text += line;
       lines[k] = line;
     }
@@ -66,7 +66,7 @@ async function writeAll(storage: ObjectStorage, events: Ev[], count: number) {
   return { info: await out.finish(), lines };
 }
 
-const evArb = (count: number) => fc.array(fc.record({ session: fc.constantFrom('a', 'b', 'ü', 's-1'), item: fc.constantFrom('x', 'y', 'é'), bucket: fc.integer({ min: 0, max: count - 1 }) }), { maxLength: 40 });
+const evArb = (count: number) => fc.array(fc.record({ session: fc.constantFrom('a', 'b', 'ü', 's-1'), item: fc.constantFrom('x', 'y', 'é'), bucket: fc.integer({ min: 0, max: count - 1 }) }), { maxLength: 30, size: 'max' });
 
 describe('BucketOutputs', () => {
   test('each bucket holds its events and lines whatever the caller does with its buffers; its SHA-256 is of the stored bytes, own or reported', async () => {

@@ -25,7 +25,8 @@ const FLUSH_BYTES = 1 << 20;
  */
 export class BucketOutputs {
   private readonly writers: (ObjectWriter | undefined)[];
-  private readonly pending: Uint8Array[][];
+  /** Each bucket's lines of its open block so far (a buffer reused block after block) and their length. */
+  private readonly pending: Uint8Array[];
   private readonly pendingBytes: number[];
   /** Our own hash of each bucket, unless its writer reports one. */
   private readonly hashes: (Sha256 | undefined)[];
@@ -45,7 +46,7 @@ export class BucketOutputs {
   ) {
     this.encoders = Array.from({ length: count }, () => new BucketEncoder());
     this.writers = new Array<ObjectWriter | undefined>(count).fill(undefined);
-    this.pending = Array.from({ length: count }, () => []);
+    this.pending = Array.from({ length: count }, () => new Uint8Array(0));
     this.pendingBytes = new Array<number>(count).fill(0);
     this.hashes = new Array<Sha256 | undefined>(count).fill(undefined);
     this.events = new Array<number>(count).fill(0);
@@ -63,30 +64,42 @@ export class BucketOutputs {
     this.encoders[bucket]!.row(session, partItem, this.items.values);
   }
 
-  /** Appends one or more whole canonical lines (copied: the caller's buffer may be reused), after their {@link row}s. */
-  async write(bucket: number, lines: Uint8Array, events: number): Promise<void> {
+  /**
+   * Appends one or more whole canonical lines, after their {@link row}s.
+   * Returns a promise only when they close the bucket's block and it is
+   * being written: the caller awaits it (then, and only then, it may reuse
+   * `lines`; they are copied before anything else happens). Most runs are a
+   * line or two (n > 1), so the usual path is a copy into the bucket's
+   * buffer and no await.
+   */
+  write(bucket: number, lines: Uint8Array, events: number): Promise<void> | undefined {
     this.events[bucket]! += events;
-    const pending = this.pending[bucket]!;
-    const bytes = this.pendingBytes[bucket]! + lines.length;
-    if (bytes < FLUSH_BYTES) {
-      pending.push(lines.slice());
-      this.pendingBytes[bucket] = bytes;
-      return;
+    const at = this.pendingBytes[bucket]!;
+    const bytes = at + lines.length;
+    if (bytes >= FLUSH_BYTES) return this.flush(bucket, lines);
+    let buf = this.pending[bucket]!;
+    if (bytes > buf.length) {
+      const bigger = new Uint8Array(Math.min(FLUSH_BYTES, Math.max(buf.length * 2, bytes, 1 << 16)));
+      bigger.set(buf.subarray(0, at));
+      this.pending[bucket] = buf = bigger;
     }
-    // This run closes the block: it is copied into the block directly (the block copies it before any await),
-    // not kept first. A whole chunk of one bucket (n = 1) is so copied once, not three times.
-    pending.push(lines);
-    await this.flush(bucket);
+    buf.set(lines, at);
+    this.pendingBytes[bucket] = bytes;
+    return undefined;
   }
 
-  private async flush(bucket: number): Promise<void> {
-    const parts = this.pending[bucket]!;
-    if (parts.length === 0) return;
-    this.pending[bucket] = [];
+  /**
+   * Writes the bucket's open block, with `closing` (the run that filled it) after the buffered lines. The
+   * block is built, and the lines copied into it, before this returns, so the buffer is reused right away.
+   */
+  private flush(bucket: number, closing?: Uint8Array): Promise<void> {
+    const at = this.pendingBytes[bucket]!;
+    if (at === 0 && !closing) return Promise.resolve();
     this.pendingBytes[bucket] = 0;
     const encoder = this.encoders[bucket]!;
     if (encoder.rows !== this.events[bucket]! - encoder.total) throw new Error(`bucket ${bucket}: ${encoder.rows} rows for ${this.events[bucket]! - encoder.total} lines`);
-    await this.out(bucket, encoder.block(parts));
+    const buffered = this.pending[bucket]!.subarray(0, at);
+    return this.out(bucket, encoder.block(closing ? [buffered, closing] : [buffered]));
   }
 
   private async out(bucket: number, data: Uint8Array): Promise<void> {

@@ -247,7 +247,9 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
           out.accepted();
           // Consecutive events of one bucket are written as one run of bytes.
           if (runEvents > 0 && b !== runBucket) {
-            await buckets.write(runBucket, r.canonical.subarray(runStart, prevEnd), runEvents);
+            // Awaited only when it writes a block: an await per run (often one line) costs more than the copy.
+            const written = buckets.write(runBucket, r.canonical.subarray(runStart, prevEnd), runEvents);
+            if (written) await written;
             runEvents = 0;
             runStart = prevEnd;
           }

@@ -9,6 +9,8 @@ import { shardOfSession } from '../shard.js';
 import { MemoryStorage } from '../testing/memory-storage.js';
 import { PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
 import { parseShardCount, resolveShard } from './plan.js';
+import { compareUtf8 } from '../utf8-order.js';
+import { dayAggregateOf, dayAggregateOfCounts } from '../compute/day-aggregate.js';
 
 const sha256 = () => {
   const h = createHash('sha256');
@@ -277,6 +279,77 @@ describe('partial files', () => {
     expect(merged.events).toBe(5);
     expect(merged.sessions).toBe(3);
     expect(merged.counts.accepted).toBe(10);
+  });
+
+  test('merging n shards gives the items in UTF-8 order (ids are ranks) and the pairs of the whole day, sorted', async () => {
+    const storage = new ChunkedStorage('partials');
+    const item = fc.oneof(fc.constantFrom('a', 'b', 'c', 'é', '😀', '\uffff', 'i10', 'i9'), fc.string({ minLength: 1, maxLength: 3 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), item), { maxLength: 120 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(1, 3, 4096), async (events, n, chunk) => {
+        storage.chunk = chunk;
+        const day = events.map(([s, i]): [string, string] => [`s${s}`, i]);
+        const keys: string[] = [];
+        const headers = [];
+        for (let k = 0; k < n; k++) {
+          const t = table(day.filter(([s]) => shardOfSession(s, n) === k));
+          keys.push(`${k}-of-${n}.json`);
+          headers.push(await writePartial(storage, keys[k]!, headerInput(k, n), t, DEFAULT_LIMITS));
+        }
+        const merged = await mergePartials(storage, keys, headers);
+        const whole = table(day);
+        const names = merged.items.values;
+        expect(names).toEqual([...whole.items.values].sort(compareUtf8));
+        expect([...merged.ranks]).toEqual(names.map((_, id) => id));
+        expect(names.map((_, id) => merged.exposures.get(id))).toEqual(names.map((name) => whole.itemCounts.get(whole.items.lookup(name)!)));
+        const want: string[] = [];
+        countSessionPairs(whole, DEFAULT_LIMITS).forEach((x, y, c) => {
+          const [p, q] = [whole.items.values[x]!, whole.items.values[y]!].sort(compareUtf8);
+          want.push(`${names.indexOf(p!)},${names.indexOf(q!)}:${c}`);
+        });
+        const got: string[] = [];
+        merged.pairs.forEach((x, y, c) => got.push(`${x},${y}:${c}`));
+        // In (a, b) order, as the day aggregate stores them.
+        const byRank = (u: string, v: string) => {
+          const [a, b] = u.split(':')[0]!.split(',').map(Number);
+          const [c, d] = v.split(':')[0]!.split(',').map(Number);
+          return a! - c! || b! - d!;
+        };
+        expect(got).toEqual(want.sort(byRank));
+        expect(merged.events).toBe(day.length);
+        // The day aggregate of a sharded window takes the merged pairs as they are: the same as from the whole day's table.
+        const aggregate = dayAggregateOfCounts('2026-01-01', merged.items, merged.exposures, merged.pairs, merged.events, merged.sessions);
+        expect(aggregate).toEqual(dayAggregateOf('2026-01-01', whole, countSessionPairs(whole, DEFAULT_LIMITS)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('merging refuses a partial whose items are not in UTF-8 order; reading its items only stops before the pairs', async () => {
+    const storage = new MemoryStorage('partials');
+    const t = table([
+      ['s1', 'a'],
+      ['s1', 'b'],
+    ]);
+    const header = await writePartial(storage, 'good', headerInput(0, 1), t, DEFAULT_LIMITS);
+    const data = storage.objects.get('good')!.data;
+    const body = data.indexOf(10) + 1;
+    // Items "a" and "b" (length, byte, exposures), then the pair (0, 1) in 1 session.
+    expect([...data.subarray(body)]).toEqual([1, 0x61, 1, 1, 0x62, 1, 1, 1, 1, 1]);
+    await storage.put('swapped', new Uint8Array([...data.subarray(0, body), 1, 0x62, 1, 1, 0x61, 1, 1, 1, 1, 1]));
+    await expect(mergePartials(storage, ['swapped'], [header])).rejects.toThrow(/partial s3:\/\/partials\/swapped: item "a" \(entry 1\) is not after the previous one in UTF-8 order/);
+    await expect(mergePartials(storage, ['swapped'], [header])).rejects.toThrow(IntegrityError);
+    await storage.put('twice', new Uint8Array([...data.subarray(0, body), 1, 0x61, 1, 1, 0x61, 1, 1, 1, 1, 1]));
+    await expect(mergePartials(storage, ['twice'], [header])).rejects.toThrow(/item "a" \(entry 1\) is not after/);
+    await expect(mergePartials(storage, ['good'], [header])).resolves.toMatchObject({ events: 2 });
+    // A cut pair section: refused when read whole, not when only the items are read.
+    await storage.put('cut', data.subarray(0, data.length - 1));
+    await expect(readPartial(storage, 'cut', { item() {}, pair() {} })).rejects.toThrow(/truncated/);
+    const items: string[] = [];
+    const pairs: number[] = [];
+    await expect(readPartial(storage, 'cut', { item: (_i, id) => items.push(id), pair: (a) => pairs.push(a) }, { itemsOnly: true })).resolves.toEqual(header);
+    expect(items).toEqual(['a', 'b']);
+    expect(pairs).toEqual([]);
+    await expect(mergePartials(storage, ['cut'], [header])).rejects.toThrow(/truncated/);
   });
 
   test('config hash changes with the result-shaping limits only', () => {

@@ -7,6 +7,7 @@ import type { EventTable } from '../compute/event-table.js';
 import { Interner } from '../compute/interner.js';
 import { U32Counts } from '../compute/growable.js';
 import { PairCounter } from '../compute/pair-counter.js';
+import { SortedPairMerge, type SortedPairs } from '../compute/sorted-pairs.js';
 import { invertRanks } from '../compute/order-keys.js';
 import { itemsBySession } from '../compute/cooc.js';
 import { concatBytes } from '../bytes.js';
@@ -368,10 +369,11 @@ export interface PartialVisitor {
 /**
  * Streams a whole partial into `visitor`, checking every entry (indices in
  * range and ascending, counts ≥ 1, varints of at most 32 bits) and the entry
- * totals announced by the header.
+ * totals announced by the header. With `itemsOnly`, stops reading once the
+ * items are in (the pair section is neither read nor checked).
  * @since 0.1.0
  */
-export async function readPartial(storage: ObjectStorage, key: string, visitor: PartialVisitor): Promise<PartialHeader> {
+export async function readPartial(storage: ObjectStorage, key: string, visitor: PartialVisitor, options: { readonly itemsOnly?: boolean } = {}): Promise<PartialHeader> {
   const uri = storage.uri(key);
   const stream = await storage.read(key);
   if (!stream) throw new IntegrityError(`partial ${uri} disappeared while merging`, { uri });
@@ -396,9 +398,12 @@ export async function readPartial(storage: ObjectStorage, key: string, visitor: 
       data = data.subarray(nl + 1);
     }
     const buf = rest.length === 0 ? data : concatBytes([rest, data]);
-    rest = buf.subarray(body!.decode(buf));
+    rest = buf.subarray(body!.decode(buf, options.itemsOnly === true));
+    // Returning from the loop closes the stream.
+    if (options.itemsOnly && body!.itemsDone) return header;
   }
   if (!header) throw new IntegrityError(`partial ${uri} ${headerBytes.length > 0 ? 'has no valid header (no end of line)' : 'is empty'}`, { uri });
+  if (options.itemsOnly && body!.itemsDone) return header;
   body!.finish(rest.length);
   return header;
 }
@@ -452,8 +457,13 @@ class BodyDecoder {
     return -1;
   }
 
-  /** Decodes every whole entry of `buf`; returns where the first incomplete one starts. */
-  decode(buf: Uint8Array): number {
+  /** True once every item of the header has been decoded. */
+  get itemsDone(): boolean {
+    return this.items === this.header.items;
+  }
+
+  /** Decodes every whole entry of `buf` (with `itemsOnly`, no pair); returns where the first incomplete one starts. */
+  decode(buf: Uint8Array, itemsOnly = false): number {
     const h = this.header;
     const visitor = this.visitor;
     const end = buf.length;
@@ -474,6 +484,7 @@ class BodyDecoder {
       visitor.item(this.items++, id, exposures);
       p = this.next;
     }
+    if (itemsOnly) return this.consumed(buf, p);
     const items = h.items;
     let a = this.a;
     let left = this.left;
@@ -555,10 +566,13 @@ class BodyDecoder {
 
 /** The combined counts of a complete set of partials. @since 0.1.0 */
 export interface MergedPartials {
+  /** The day's item ids, interned in UTF-8 byte order: an item's id is its rank. */
   readonly items: Interner;
+  /** `ranks[id]` of {@link items} (the identity, since ids are ranks). @since 0.7.0 */
+  readonly ranks: Uint32Array;
   readonly exposures: U32Counts;
-  /** Session pair counts by merged item id (cooc). */
-  readonly pairs: PairCounter;
+  /** Session pair counts by merged item id (cooc), sorted by (a, b). */
+  readonly pairs: SortedPairs;
   readonly events: number;
   readonly sessions: number;
   /** The day's ingest counts: lines/rejects as seen by every shard, accepted and duplicates summed. */
@@ -569,37 +583,76 @@ export interface MergedPartials {
 
 /**
  * Sums the partials of one window, in shard order (the headers must have
- * been checked to form a complete, consistent set).
+ * been checked to form a complete, consistent set). First the item sections
+ * of every partial (not their pairs) give the day's items in UTF-8 order;
+ * then each partial's pairs, mapped to those ranks, are already sorted
+ * (every shard lists its items in the same order), so they are summed by a
+ * streaming merge ({@link SortedPairMerge}) instead of a hash table. A
+ * partial whose items are not in strictly ascending UTF-8 order (or whose
+ * items changed between the two reads) is refused as an integrity error:
+ * its pairs could not be merged in order.
  * @since 0.1.0
  */
 export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[]): Promise<MergedPartials> {
+  const seen = new Interner();
+  const seenExposures = new U32Counts();
+  const hasPairs = headers.map((h) => h.pairs > 0);
+  for (let k = 0; k < partialKeys.length; k++) {
+    // A partial without pairs is whole once its items are in: read (and checked) completely here.
+    await readPartial(
+      storage,
+      partialKeys[k]!,
+      {
+        item(_index, itemId, n) {
+          seenExposures.increment(seen.intern(itemId), n);
+        },
+        pair() {},
+      },
+      { itemsOnly: hasPairs[k]! },
+    );
+  }
+  // Ids in rank order, so that ids compare as the UTF-8 order of the item ids do.
+  const idOfRank = invertRanks(seen.utf8Ranks());
+  const n = idOfRank.length;
   const items = new Interner();
   const exposures = new U32Counts();
-  // Sized for every partial's pairs at once (an upper bound: a pair seen by k shards is counted k times), so the table
-  // does not grow — and rehash — while it is largest.
-  const pairs = new PairCounter(Math.max(1 << 16, headers.reduce((sum, h) => sum + h.pairs, 0)));
+  exposures.reserve(n);
+  const ranks = new Uint32Array(n);
+  for (let r = 0; r < n; r++) {
+    const id = idOfRank[r]!;
+    items.intern(seen.values[id]!);
+    exposures.data[r] = seenExposures.get(id);
+    ranks[r] = r;
+  }
+  const merge = new SortedPairMerge();
   let events = 0;
   let sessions = 0;
   const inputs: InputPartition[] = [];
-  for (const key of partialKeys) {
-    let local: number[] = [];
-    const header = await readPartial(storage, key, {
-      item(index, itemId, n) {
-        const id = items.intern(itemId);
-        local[index] = id;
-        exposures.increment(id, n);
-      },
-      pair(a, b, n) {
-        const x = local[a]!;
-        const y = local[b]!;
-        if (x < y) pairs.add(x, y, n);
-        else pairs.add(y, x, n);
-      },
-    });
-    local = [];
+  for (let k = 0; k < partialKeys.length; k++) {
+    const key = partialKeys[k]!;
+    const header = headers[k]!;
     events += header.events;
     sessions += header.sessions;
     inputs.push(...header.inputs);
+    if (!hasPairs[k]) continue;
+    const uri = storage.uri(key);
+    const local = new Uint32Array(header.items);
+    let prev = -1;
+    merge.begin(header.pairs);
+    await readPartial(storage, key, {
+      item(index, itemId) {
+        const rank = items.lookup(itemId);
+        if (rank === undefined) throw new IntegrityError(`partial ${uri} changed while merging: item ${JSON.stringify(itemId)} was not in it at first`, { uri });
+        if (rank <= prev) throw new IntegrityError(`partial ${uri}: item ${JSON.stringify(itemId)} (entry ${index}) is not after the previous one in UTF-8 order`, { uri });
+        if (index >= local.length) throw new IntegrityError(`partial ${uri} changed while merging: more items than its header said`, { uri });
+        local[index] = rank;
+        prev = rank;
+      },
+      pair(a, b, c) {
+        if (!merge.add(local[a]!, local[b]!, c)) throw new IntegrityError(`partial ${uri}: pair (${a}, ${b}) is out of order`, { uri });
+      },
+    });
+    merge.end();
   }
   const first = headers[0]!.counts;
   const counts: IngestCounts = {
@@ -611,7 +664,7 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     rejected: first.rejected,
     rejected_by_reason: { ...first.rejected_by_reason },
   };
-  return { items, exposures, pairs, events, sessions, counts, inputs };
+  return { items, ranks, exposures, pairs: merge.result(), events, sessions, counts, inputs };
 }
 
 /** Parses `<i>-of-<n>.json` (the last part of a partial key). @since 0.1.0 */

@@ -86,7 +86,7 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
       staged.push(...(await stageArtifacts(env, w.target, w.built, w.inputs, { shards })));
     } else {
       for (const { set, merged: m } of merged) {
-        const exposure: ItemExposure = { names: m.items.values, counts: m.exposures.data, ranks: m.items.utf8Ranks() };
+        const exposure: ItemExposure = { names: m.items.values, counts: m.exposures.data, ranks: m.ranks };
         const payload = kindOf(set.type)!.sharded!.merge({ exposure, pairs: m.pairs }, env.limits);
         const built = finishArtifact(set.type, target, payload, builtAt, env.sha256, env.blobFormat);
         staged.push(...(await stageArtifacts(env, target, [built], m.inputs, { shards: set.keys.length })));
