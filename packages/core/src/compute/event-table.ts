@@ -1,6 +1,7 @@
 import { parseRfc3339 } from '@recsys/contracts';
 import type { CanonicalEvent } from '../ingest/raw-event.js';
 import { F64Column, U32Column, U32Counts } from './growable.js';
+import { ByteInterner } from '../ingest/byte-interner.js';
 import { Interner } from './interner.js';
 
 /** No user on this event. */
@@ -28,7 +29,12 @@ export function instantOf(ts: string): { secondsMs: number; nanos: number } {
  */
 export class EventTable {
   readonly items = new Interner();
-  readonly sessions = new Interner();
+  /**
+   * Sessions by their UTF-8 bytes, without a string each (a day has
+   * millions; only error messages ask for names): ingest interns them by
+   * the hash the parse worker computed under this dictionary's key.
+   */
+  readonly sessions = new ByteInterner({ strings: false });
   readonly users = new Interner();
   readonly session = new U32Column();
   readonly item = new U32Column();

@@ -22,6 +22,12 @@ export interface ChunkContext {
   readonly day: string;
   /** Key of the keyed fingerprint part, the same for every chunk of the stream (see FingerprintSet). */
   readonly fpKey: FingerprintKey;
+  /**
+   * Key of the sessions' hashes ({@link ChunkResult.sessionHashes}): the
+   * merging thread's session dictionary's, so it interns each session by
+   * the hash computed here (default [0, 0]).
+   */
+  readonly sessionKey?: readonly [number, number];
 }
 
 /** A rejected line of a chunk (`line` is 1-based within the chunk). @since 0.1.0 */
@@ -57,8 +63,16 @@ export interface ChunkResult {
   readonly user: Uint32Array;
   readonly secondsMs: Float64Array;
   readonly nanos: Uint32Array;
-  /** The chunk's sessions in local-id order (session ids are local to one chunk). */
-  readonly newSessions: string[];
+  /**
+   * The chunk's sessions in local-id order (session ids are local to one
+   * chunk), as UTF-8 bytes: session k is `sessionBytes[sessionEnds[k-1] ..
+   * sessionEnds[k])` (from 0 for k = 0), its hash under
+   * {@link ChunkContext.sessionKey} `sessionHashes[k]` (see
+   * {@link chunkSessionNames} for strings).
+   */
+  readonly sessionBytes: Uint8Array;
+  readonly sessionEnds: Uint32Array;
+  readonly sessionHashes: Uint32Array;
   readonly newItems: string[];
   readonly newUsers: string[];
 }
@@ -71,7 +85,8 @@ export interface ChunkResult {
  */
 export class LocalDictionary {
   private stream = '';
-  private sessions = new ByteInterner();
+  private sessionKey: readonly [number, number] = [0, 0];
+  private sessions = new ByteInterner({ key: this.sessionKey, strings: false });
   private items = new ByteInterner();
   private users = new ByteInterner();
   private sentItems = 0;
@@ -86,11 +101,12 @@ export class LocalDictionary {
 
   constructor(readonly id: number) {}
 
-  /** Starts over for a new stream (day). */
-  use(stream: string): void {
+  /** Starts over for a new stream (day); sessions are hashed under `sessionKey`. */
+  use(stream: string, sessionKey: readonly [number, number] = [0, 0]): void {
     if (stream === this.stream) return;
     this.stream = stream;
-    this.sessions = new ByteInterner();
+    this.sessionKey = sessionKey;
+    this.sessions = new ByteInterner({ key: sessionKey, strings: false });
     this.items = new ByteInterner();
     this.users = new ByteInterner();
     this.sentItems = 0;
@@ -137,17 +153,19 @@ export class LocalDictionary {
    * Values interned since the last call. Sessions are per chunk: their local
    * ids restart with every chunk (a session rarely spans chunks, and keeping
    * every session of the day in each worker would duplicate the main
-   * thread's biggest dictionary), so all of a chunk's sessions are "new".
+   * thread's biggest dictionary), so all of a chunk's sessions are "new",
+   * and go as bytes, not strings.
    */
-  takeNew(): { sessions: string[]; items: string[]; users: string[] } {
+  takeNew(): { sessions: { bytes: Uint8Array; ends: Uint32Array; hashes: Uint32Array }; items: string[]; users: string[] } {
     const out = {
-      sessions: this.sessions.values,
+      sessions: this.sessions.bytesSince(0),
       items: this.items.values.slice(this.sentItems),
       users: this.users.values.slice(this.sentUsers),
     };
     this.sentItems = this.items.size;
     this.sentUsers = this.users.size;
-    this.sessions = new ByteInterner();
+    // The arrays behind `out.sessions` belong to the result now (they may be transferred).
+    this.sessions = new ByteInterner({ key: this.sessionKey, strings: false });
     this.lastSessionId = -1;
     this.lastUserId = -1;
     return out;
@@ -323,7 +341,7 @@ const scan = new RawScan();
  * @since 0.1.0
  */
 export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary, options: ParseChunkOptions = {}): ChunkResult {
-  dict.use(ctx.stream);
+  dict.use(ctx.stream, ctx.sessionKey);
   dict.begin();
   const useScanner = options.scanner !== false;
   const want = bytesOf(ctx);
@@ -493,7 +511,9 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     user: c.user.subarray(0, n),
     secondsMs: c.secondsMs.subarray(0, n),
     nanos: c.nanos.subarray(0, n),
-    newSessions: fresh.sessions,
+    sessionBytes: fresh.sessions.bytes,
+    sessionEnds: fresh.sessions.ends,
+    sessionHashes: fresh.sessions.hashes,
     newItems: fresh.items,
     newUsers: fresh.users,
   };
@@ -501,5 +521,20 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
 
 /** The buffers of a result that can be transferred between threads without copying. @since 0.1.0 */
 export function transferables(result: ChunkResult): ArrayBuffer[] {
-  return [result.canonical, result.ends, result.fp, result.session, result.item, result.user, result.secondsMs, result.nanos].map((a) => a.buffer as ArrayBuffer);
+  const arrays = [result.canonical, result.ends, result.fp, result.session, result.item, result.user, result.secondsMs, result.nanos, result.sessionBytes, result.sessionEnds, result.sessionHashes];
+  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+}
+
+const names = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** A chunk's sessions as strings, in local-id order (for paths that need names: buckets, shards). @since 0.7.0 */
+export function chunkSessionNames(result: Pick<ChunkResult, 'sessionBytes' | 'sessionEnds'>): string[] {
+  const { sessionBytes: bytes, sessionEnds: ends } = result;
+  const out: string[] = new Array<string>(ends.length);
+  let from = 0;
+  for (let k = 0; k < ends.length; k++) {
+    out[k] = names.decode(bytes.subarray(from, ends[k]!));
+    from = ends[k]!;
+  }
+  return out;
 }

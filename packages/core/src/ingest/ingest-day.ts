@@ -8,7 +8,7 @@ import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitt
 import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
-import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
+import { LocalDictionary, chunkSessionNames, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 import type { ObjectStorage, ParsePool } from '../ports.js';
 import { openRawPiece, planRawParts, type RawPartPlan, type RawPiece } from './raw-parts.js';
 import { BucketOutputs, type BucketInfo } from './bucket-outputs.js';
@@ -186,7 +186,9 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
     logger.info({ day, expected_events: expectedEvents, memory_budget: env.spill!.memoryBudget, partitions: dedupe.partitions, scratch: env.spill!.scratch.location }, 'duplicate table spilled to scratch (past a quarter of the memory budget)');
   }
   const rowBase = table?.length ?? 0;
-  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey };
+  // Sessions are hashed where they are parsed, under the key of the table's session dictionary, which interns them by that hash.
+  const sessionKey = table?.sessions.key ?? randomFingerprintKey();
+  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey, sessionKey };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
   const translate = new Map<number, { items: number[]; users: number[] }>();
@@ -202,17 +204,27 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
     const fp = r.fp;
     let t = translate.get(r.dictId);
     if (!t) translate.set(r.dictId, (t = { items: [], users: [] }));
-    let sessions: number[] | undefined;
+    let sessions: Uint32Array | undefined;
     if (table) {
-      sessions = r.newSessions.map((v) => table.sessions.intern(v));
+      // The chunk's sessions by their bytes and the worker's hash: no string per session.
+      const { sessionBytes, sessionEnds, sessionHashes } = r;
+      const dict = table.sessions;
+      sessions = new Uint32Array(sessionEnds.length);
+      let from = 0;
+      for (let k = 0; k < sessionEnds.length; k++) {
+        const to = sessionEnds[k]!;
+        sessions[k] = dict.internHashed(sessionBytes, from, to, sessionHashes[k]!);
+        from = to;
+      }
       for (const v of r.newItems) t.items.push(table.items.intern(v));
       // A table without the user column (no requested artifact reads users) keeps no user dictionary either.
       if (table.hasUsers) for (const v of r.newUsers) t.users.push(table.users.intern(v));
     }
     if (buckets) {
       // Sessions are numbered per chunk, so the bucket of each local session (and its id there) is found once per chunk.
-      const bucketOf = Uint16Array.from(r.newSessions, (v) => shardOfSession(v, buckets.count));
-      const sessionIds = Uint32Array.from(r.newSessions, (v, k) => buckets.session(bucketOf[k]!, v));
+      const newSessions = chunkSessionNames(r);
+      const bucketOf = Uint16Array.from(newSessions, (v) => shardOfSession(v, buckets.count));
+      const sessionIds = Uint32Array.from(newSessions, (v, k) => buckets.session(bucketOf[k]!, v));
       // Items are numbered per parser dictionary: map each to the part's id once.
       let partItems = bucketItems.get(r.dictId);
       if (!partItems) bucketItems.set(r.dictId, (partItems = []));
@@ -250,7 +262,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       if (runEvents > 0) await buckets.write(runBucket, r.canonical.subarray(runStart, prevEnd), runEvents);
       return;
     }
-    const shardOk = shard ? Uint8Array.from(r.newSessions, (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
+    const shardOk = shard ? Uint8Array.from(chunkSessionNames(r), (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
     // The per-event loop of the main thread: locals and typed arrays only. Kept events go straight into the
     // table's columns (room reserved once per chunk) and are counted once per chunk.
     const { ends, session, item, user, secondsMs, nanos } = r;
