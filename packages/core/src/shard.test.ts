@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { shardOfSession } from './shard.js';
+import { shardOfSession, shardOfSessionBytes } from './shard.js';
+import { chunkSessionShards } from './ingest/chunk-parser.js';
 
 // The known values are in pipeline/partials.test.ts ("shard function").
 describe('shardOfSession', () => {
@@ -18,4 +19,25 @@ describe('shardOfSession', () => {
       { numRuns: 1000 },
     );
   });
+
+  test('property: the bytes form (ingest hashes the parse workers\' session bytes) gives the same shard, wherever the bytes sit', () => {
+    const utf8 = new TextEncoder();
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', 'é', '\ud800', '😀')), { maxLength: 12 }), fc.integer({ min: 1, max: 4096 }), (ids, n) => {
+        const encoded = ids.map((id) => utf8.encode(id));
+        const ends = new Uint32Array(encoded.length);
+        const bytes = new Uint8Array(encoded.reduce((sum, b) => sum + b.length, 0));
+        let at = 0;
+        encoded.forEach((b, k) => {
+          bytes.set(b, at);
+          at += b.length;
+          ends[k] = at;
+        });
+        ids.forEach((id, k) => expect(shardOfSessionBytes(bytes, k === 0 ? 0 : ends[k - 1]!, ends[k]!, n)).toBe(shardOfSession(id, n)));
+        expect([...chunkSessionShards({ sessionBytes: bytes, sessionEnds: ends }, n)]).toEqual(ids.map((id) => shardOfSession(id, n)));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
+

@@ -23,18 +23,25 @@ export function shardOfSession(sessionId: string, count: number): number {
   let h = 0x811c9dc5;
   for (let k = 0; k < sessionId.length; k++) {
     const c = sessionId.charCodeAt(k);
-    if (c >= 0x80) return shardOfUtf8(sessionId, count);
+    if (c >= 0x80) {
+      const bytes = utf8.encode(sessionId);
+      return shardOfSessionBytes(bytes, 0, bytes.length, count);
+    }
     h ^= c;
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0) % count;
 }
 
-/** {@link shardOfSession} over the encoded bytes (ids that are not ASCII). */
-function shardOfUtf8(sessionId: string, count: number): number {
+/**
+ * {@link shardOfSession} of the session whose UTF-8 bytes are
+ * `bytes[from..to)`: ingest has them from the parse workers and hashes
+ * them as they are, with no string made to be hashed.
+ */
+export function shardOfSessionBytes(bytes: Uint8Array, from: number, to: number, count: number): number {
   let h = 0x811c9dc5;
-  for (const byte of utf8.encode(sessionId)) {
-    h ^= byte;
+  for (let k = from; k < to; k++) {
+    h ^= bytes[k]!;
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0) % count;

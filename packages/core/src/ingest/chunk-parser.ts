@@ -1,3 +1,4 @@
+import { shardOfSessionBytes } from '../shard.js';
 import { NO_USER } from '../compute/event-table.js';
 import { FP, fingerprintBytes, type FingerprintKey } from './fingerprint-set.js';
 import { ByteInterner } from './byte-interner.js';
@@ -538,3 +539,19 @@ export function chunkSessionNames(result: Pick<ChunkResult, 'sessionBytes' | 'se
   }
   return out;
 }
+
+/**
+ * The shard (of `count`, at most 4096) of each of a chunk's sessions, in local-id order: hashed from
+ * their bytes as they came from the parser ({@link shardOfSessionBytes}), no string made for it.
+ */
+export function chunkSessionShards(result: Pick<ChunkResult, 'sessionBytes' | 'sessionEnds'>, count: number): Uint16Array {
+  const { sessionBytes: bytes, sessionEnds: ends } = result;
+  const out = new Uint16Array(ends.length);
+  let from = 0;
+  for (let k = 0; k < ends.length; k++) {
+    out[k] = shardOfSessionBytes(bytes, from, ends[k]!, count);
+    from = ends[k]!;
+  }
+  return out;
+}
+

@@ -8,7 +8,7 @@ import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitt
 import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
-import { LocalDictionary, chunkSessionNames, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
+import { LocalDictionary, chunkSessionNames, chunkSessionShards, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 import type { ObjectStorage, ParsePool } from '../ports.js';
 import { openRawPiece, planRawParts, type RawPartPlan, type RawPiece } from './raw-parts.js';
 import { BucketOutputs, type BucketInfo } from './bucket-outputs.js';
@@ -222,9 +222,8 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
     }
     if (buckets) {
       // Sessions are numbered per chunk, so the bucket of each local session (and its id there) is found once per chunk.
-      const newSessions = chunkSessionNames(r);
-      const bucketOf = Uint16Array.from(newSessions, (v) => shardOfSession(v, buckets.count));
-      const sessionIds = Uint32Array.from(newSessions, (v, k) => buckets.session(bucketOf[k]!, v));
+      const bucketOf = chunkSessionShards(r, buckets.count);
+      const sessionIds = Uint32Array.from(chunkSessionNames(r), (v, k) => buckets.session(bucketOf[k]!, v));
       // Items are numbered per parser dictionary: map each to the part's id once.
       let partItems = bucketItems.get(r.dictId);
       if (!partItems) bucketItems.set(r.dictId, (partItems = []));
@@ -262,7 +261,7 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       if (runEvents > 0) await buckets.write(runBucket, r.canonical.subarray(runStart, prevEnd), runEvents);
       return;
     }
-    const shardOk = shard ? Uint8Array.from(chunkSessionNames(r), (v) => (shardOfSession(v, shard.count) === shard.index ? 1 : 0)) : undefined;
+    const shardOk = shard ? chunkSessionShards(r, shard.count).map((b) => (b === shard.index ? 1 : 0)) : undefined;
     // The per-event loop of the main thread: locals and typed arrays only. Kept events go straight into the
     // table's columns (room reserved once per chunk) and are counted once per chunk.
     const { ends, session, item, user, secondsMs, nanos } = r;
