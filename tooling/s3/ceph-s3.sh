@@ -259,9 +259,20 @@ EOF
   print_env
 }
 
+# start and stop of one instance (one $DIR) run one at a time: two test files may start the
+# same private server at once, and each would otherwise find the other's half-made state
+# "stale" and delete it. The lock sits beside $DIR (stop deletes $DIR); flock -o keeps it
+# out of the daemons start leaves running, so it is released when this script exits.
+locked() {
+  if [ -z "${CEPH_S3_LOCKED:-}" ]; then
+    command -v flock >/dev/null || die "flock (util-linux) is needed"
+    CEPH_S3_LOCKED=1 exec flock -o -w 900 "${DIR%/}.lock" bash "${BASH_SOURCE[0]}" "$@"
+  fi
+}
+
 case ${1:-start} in
-  start) start ;;
-  stop) stop ;;
+  start) locked start; start ;;
+  stop) locked stop; stop ;;
   env) healthy || { log "not running"; exit 1; }; print_env ;;
   status) if healthy; then log "running at $ENDPOINT"; else log "not running"; exit 1; fi ;;
   *) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;

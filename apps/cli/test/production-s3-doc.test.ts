@@ -36,7 +36,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (env) for (const bucket of [RAW_BUCKET, BUCKET]) sh(`aws s3 rb --force "s3://${bucket}" >/dev/null`, tempDir());
-  await server?.stop();
 }, 120_000);
 
 /** A command run as the tutorial's reader would, after its setup. */

@@ -50,7 +50,6 @@ afterAll(async () => {
     }
     await client.send(new sdk.DeleteBucketCommand({ Bucket: bucket }));
   }
-  await server?.stop();
 }, 120_000);
 
 /** A deterministic day: sessions of 1–8 events over 300 items, some exact duplicates and a few bad lines. */
