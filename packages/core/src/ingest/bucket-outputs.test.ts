@@ -48,7 +48,8 @@ interface Ev {
 /**
  * Writes `events` through a BucketOutputs as ingest does: in chunks of `chunk` events, each chunk's
  * sessions named once as UTF-8 bytes with their keyed hash (as the parse workers send them), then its
- * events in runs of one bucket; every buffer handed over is scribbled over afterwards.
+ * events in runs of one bucket; every buffer handed over is scribbled over afterwards, except the runs
+ * that close a block (written as they are).
  */
 async function writeAll(storage: ObjectStorage, events: Ev[], count: number, chunk = 5) {
   const out = new BucketOutputs(storage, (b) => `p/bucket-${b}.bin`, count, sha256, HEAD);
@@ -83,8 +84,9 @@ async function writeAll(storage: ObjectStorage, events: Ev[], count: number, chu
         lines[k] = line;
       }
       const buf = enc.encode(text);
-      await out.write(b, buf, n);
-      buf.fill(0x21); // the caller may reuse its buffer once write returns
+      const written = out.write(b, buf, n);
+      if (written) await written; // a run that closes a block is the writer's now
+      else buf.fill(0x21); // the others were copied: the caller may reuse its buffer
     }
   }
   return { info: await out.finish(), lines };

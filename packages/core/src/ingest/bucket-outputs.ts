@@ -105,10 +105,12 @@ export class BucketOutputs {
   /**
    * Appends one or more whole canonical lines, after their {@link row}s.
    * Returns a promise only when they close the bucket's block and it is
-   * being written: the caller awaits it (then, and only then, it may reuse
-   * `lines`; they are copied before anything else happens). Most runs are a
-   * line or two (n > 1), so the usual path is a copy into the bucket's
-   * buffer and no await.
+   * being written: the caller awaits it, and never changes `lines` again
+   * (that run is handed to the writer as it is, not copied: with n = 1 it is
+   * a whole parse chunk, and a writer may keep it until commit). Otherwise
+   * they are copied into the bucket's buffer before this returns, and the
+   * caller may reuse them: most runs are a line or two (n > 1), so the usual
+   * path is that copy and no await.
    */
   write(bucket: number, lines: Uint8Array, events: number): Promise<void> | undefined {
     this.events[bucket]! += events;
@@ -127,8 +129,9 @@ export class BucketOutputs {
   }
 
   /**
-   * Writes the bucket's open block, with `closing` (the run that filled it) after the buffered lines. The
-   * block is built, and the lines copied into it, before this returns, so the buffer is reused right away.
+   * Writes the bucket's open block, with `closing` (the run that filled it, written as it is) after the
+   * buffered lines. The buffered lines are copied into the block before this returns, so the buffer is
+   * reused right away.
    */
   private flush(bucket: number, closing?: Uint8Array): Promise<void> {
     const at = this.pendingBytes[bucket]!;
@@ -137,10 +140,10 @@ export class BucketOutputs {
     const encoder = this.encoders[bucket]!;
     if (encoder.rows !== this.events[bucket]! - encoder.total) throw new Error(`bucket ${bucket}: ${encoder.rows} rows for ${this.events[bucket]! - encoder.total} lines`);
     const buffered = this.pending[bucket]!.subarray(0, at);
-    return this.out(bucket, encoder.block(closing ? [buffered, closing] : [buffered]));
+    return this.out(bucket, encoder.block(buffered, closing));
   }
 
-  private async out(bucket: number, data: Uint8Array): Promise<void> {
+  private async out(bucket: number, pieces: readonly Uint8Array[]): Promise<void> {
     let writer = this.writers[bucket];
     if (!writer) {
       writer = this.writers[bucket] = await this.storage.writer(this.keyOf(bucket));
@@ -151,9 +154,11 @@ export class BucketOutputs {
       this.bytes[bucket]! += head.length;
       await writer.write(head);
     }
-    this.hashes[bucket]?.update(data);
-    this.bytes[bucket]! += data.length;
-    await writer.write(data);
+    for (const data of pieces) {
+      this.hashes[bucket]?.update(data);
+      this.bytes[bucket]! += data.length;
+      await writer.write(data);
+    }
   }
 
   /** Commits every bucket (an empty one too, so each compute task finds its bucket). */
@@ -161,7 +166,7 @@ export class BucketOutputs {
     const out: BucketInfo[] = [];
     for (let b = 0; b < this.count; b++) {
       await this.flush(b);
-      await this.out(b, this.encoders[b]!.trailer());
+      await this.out(b, [this.encoders[b]!.trailer()]);
       const committed = await this.writers[b]!.commit();
       const hash = this.hashes[b];
       const sha256 = hash ? hash.digest() : committed.sha256;
