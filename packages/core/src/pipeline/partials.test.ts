@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, resolveLimits } from '../limits.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { shardOfSession } from '../shard.js';
 import { MemoryStorage } from '../testing/memory-storage.js';
-import { PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
+import { PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialItems, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
 import { parseShardCount, resolveShard } from './plan.js';
 import { compareUtf8 } from '../utf8-order.js';
 import { dayAggregateOf, dayAggregateOfCounts } from '../compute/day-aggregate.js';
@@ -117,6 +117,41 @@ describe('partial files', () => {
         expect(b).toEqual(a);
         expect(decode(storage.objects.get('rows')!.data)).toBe(decode(storage.objects.get('table')!.data));
         expect([...storage.objects.get('rows')!.data]).toEqual([...storage.objects.get('table')!.data]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('the item section made once per shard: each id in UTF-8 order, its UTF-8 length, bytes and exposures, whatever the id', async () => {
+    const storage = new MemoryStorage('partials');
+    const varint = (v: number): number[] => {
+      const out: number[] = [];
+      for (; v >= 0x80; v = Math.floor(v / 128)) out.push((v & 0x7f) | 0x80);
+      return [...out, v];
+    };
+    // Long ids (a length varint of two bytes from 128 bytes on), non-ASCII, lone surrogates (encoded as U+FFFD).
+    const id = fc.oneof(
+      fc.string({ minLength: 1, maxLength: 4 }),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }),
+      fc.string({ minLength: 40, maxLength: 200 }),
+      fc.constantFrom('\ud800', 'a\udc00', 'é'.repeat(42), 'é'.repeat(43), 'x'.repeat(127), 'x'.repeat(128), '😀'.repeat(40)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), id), { minLength: 1, maxLength: 40 }), async (events) => {
+        const t = table(events.map(([s, i]) => [`s${s}`, i]));
+        const items = partialItems(t);
+        const names = t.items.values;
+        const order = names.map((_, k) => k).sort((a, b) => compareUtf8(names[a]!, names[b]!));
+        const expected = order.flatMap((k) => {
+          const bytes = [...new TextEncoder().encode(names[k]!)];
+          return [...varint(bytes.length), ...bytes, ...varint(t.itemCounts.get(k))];
+        });
+        expect([...items.section]).toEqual(expected);
+        order.forEach((k, r) => expect(items.ranks[k]).toBe(r));
+        // A partial written with the shared section is the one written without it.
+        await writePartial(storage, 'own', headerInput(0, 1), t, DEFAULT_LIMITS);
+        await writePartial(storage, 'shared', headerInput(0, 1), t, DEFAULT_LIMITS, items);
+        expect([...storage.objects.get('shared')!.data]).toEqual([...storage.objects.get('own')!.data]);
       }),
       { numRuns: 300 },
     );

@@ -140,19 +140,77 @@ export type PartialHeader = Omit<z.infer<typeof PartialHeaderSchema>, 'counts'> 
 export type PartialHeaderInput = Omit<PartialHeader, 'items' | 'pairs' | 'events' | 'sessions'>;
 
 /**
- * Writes a shard's partial aggregate: item exposures of `table` and, for
- * cooc, the session pair counts: from `pairs` when it is a pair table, or,
- * given the limits, counted here row by row from the sessions (no pair
- * table: see {@link sessionPairRows}; the same bytes, several times less
- * CPU and memory). Deterministic bytes for the same partition. Returns the
- * header written.
- * @since 0.1.0
+ * A shard's item section (see the format above: per item in UTF-8 order of
+ * the ids, its length, bytes and exposures) and the items' UTF-8 ranks. Every
+ * partial of a shard counts the same table, so its partials share one: the
+ * ranks and the encoded names are computed once per shard, not per type.
+ * @since 0.7.0
  */
-export async function writePartial(storage: ObjectStorage, key: string, input: PartialHeaderInput, table: EventTable, pairs?: PairCounter | Limits): Promise<PartialHeader> {
+export interface PartialItems {
+  /** `ranks[id]`: the item's position in UTF-8 order of the ids. */
+  readonly ranks: Uint32Array;
+  /** The encoded item section. */
+  readonly section: Uint8Array;
+}
+
+/**
+ * The item section of `table`'s partials (see {@link PartialItems}).
+ * @since 0.7.0
+ */
+export function partialItems(table: EventTable): PartialItems {
   const names = table.items.values;
   const n = names.length;
   const ranks = table.items.utf8Ranks();
   const idOfRank = invertRanks(ranks);
+  const counts = table.itemCounts;
+  let units = 0;
+  for (let id = 0; id < n; id++) units += names[id]!.length;
+  // At most 3 bytes per UTF-16 unit, and two varints of at most 5 bytes per item.
+  const out = new Uint8Array(units * 3 + n * 10);
+  const utf8 = new TextEncoder();
+  let at = 0;
+  const varint = (v: number) => {
+    while (v >= 0x80) {
+      out[at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    out[at++] = v;
+  };
+  for (let r = 0; r < n; r++) {
+    const id = idOfRank[r]!;
+    const name = names[id]!;
+    // The length comes first: when it is known to fit one byte (ids under 43 units), the name is encoded
+    // right after it; otherwise it is encoded past the worst-case length varint and moved back.
+    if (name.length * 3 < 0x80) {
+      const written = utf8.encodeInto(name, out.subarray(at + 1)).written;
+      out[at] = written;
+      at += 1 + written;
+    } else {
+      const written = utf8.encodeInto(name, out.subarray(at + 5)).written;
+      const from = at + 5;
+      varint(written);
+      out.copyWithin(at, from, from + written);
+      at += written;
+    }
+    varint(counts.get(id));
+  }
+  return { ranks, section: out.subarray(0, at) };
+}
+
+/**
+ * Writes a shard's partial aggregate: item exposures of `table` and, for
+ * cooc, the session pair counts: from `pairs` when it is a pair table, or,
+ * given the limits, counted here row by row from the sessions (no pair
+ * table: see {@link sessionPairRows}; the same bytes, several times less
+ * CPU and memory). Deterministic bytes for the same partition. `items` is
+ * `table`'s item section, when the caller writes several partials of it.
+ * Returns the header written.
+ * @since 0.1.0
+ */
+export async function writePartial(storage: ObjectStorage, key: string, input: PartialHeaderInput, table: EventTable, pairs?: PairCounter | Limits, items: PartialItems = partialItems(table)): Promise<PartialHeader> {
+  const n = table.items.size;
+  const { ranks, section } = items;
+  if (ranks.length !== n) throw new Error(`the item section of ${n} items was made for ${ranks.length}`);
   // The pair section, as chunks: counted before anything is written (a limit may trip), and the header says how many.
   const body: Uint8Array[] = [];
   const sink = new VarintWriter(async (chunk) => {
@@ -163,19 +221,9 @@ export async function writePartial(storage: ObjectStorage, key: string, input: P
   const header: PartialHeader = { ...input, events: table.length, sessions: table.sessions.size, items: n, pairs: p };
 
   const writer = await storage.writer(key);
-  const out = new VarintWriter((chunk) => writer.write(chunk));
-  const utf8 = new TextEncoder();
   try {
-    out.bytes(utf8.encode(JSON.stringify(header) + '\n'));
-    const counts = table.itemCounts;
-    for (let r = 0; r < n; r++) {
-      const id = idOfRank[r]!;
-      const name = utf8.encode(names[id]!);
-      out.varint(name.length);
-      out.bytes(name);
-      if (out.varint(counts.get(id))) await out.flush();
-    }
-    await out.flush();
+    await writer.write(new TextEncoder().encode(JSON.stringify(header) + '\n'));
+    for (let at = 0; at < section.length; at += FLUSH_BYTES) await writer.write(section.subarray(at, at + FLUSH_BYTES));
     for (const chunk of body) await writer.write(chunk);
   } catch (error) {
     await writer.abort();
@@ -260,7 +308,8 @@ async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Li
     const items = runs.subarray(from, to).sort();
     let m = 0;
     for (let k = 0; k < items.length; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
-    checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
+    // The message (the session's name) only when the limit trips: building it for every session cost more than the check.
+    if (m > limits.max_items_per_session) checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
     if (m < 2) continue;
     runStart[kept] = w;
     runs.copyWithin(w, from, from + m);
