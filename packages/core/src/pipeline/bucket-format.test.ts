@@ -17,6 +17,7 @@ const line = (e: Ev, k: number) => `{"v":1,"ts":"2026-01-01T00:00:${String(k % 6
 function encode(blocks: Ev[][], head = HEAD): Uint8Array {
   const items: string[] = [];
   const partItem = new Map<string, number>();
+  const sessions = new Map<string, number>();
   const e = new BucketEncoder();
   const out: Uint8Array[] = [bucketHeaderBytes(head)];
   let k = 0;
@@ -28,7 +29,12 @@ function encode(blocks: Ev[][], head = HEAD): Uint8Array {
         partItem.set(ev.item, (it = items.length));
         items.push(ev.item);
       }
-      e.row(e.session(ev.session), it, items);
+      let s = sessions.get(ev.session);
+      if (s === undefined) {
+        const bytes = enc.encode(ev.session);
+        sessions.set(ev.session, (s = e.newSession(bytes, 0, bytes.length)));
+      }
+      e.row(s, it, items);
       text += line(ev, k++);
     }
     out.push(e.block(enc.encode(text)));

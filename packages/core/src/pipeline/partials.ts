@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { InputPartitionSchema, type ArtifactType, type InputPartition } from '@recsys/contracts';
 import { IntegrityError } from '../errors.js';
-import { checkLimit, type Limits } from '../limits.js';
+import { checkLimit } from '../check-limit.js';
+import type { Limits } from '../limits.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import type { EventTable } from '../compute/event-table.js';
 import { Interner } from '../compute/interner.js';
