@@ -24,6 +24,12 @@ export interface VersionedObject {
 /** Result of a conditional write. @since 0.1.0 */
 export type ConditionalPutResult = 'written' | 'conflict';
 
+/** Options of {@link ObjectStorage.writer}. @since 0.8.0 */
+export interface WriterOptions {
+  /** The SHA-256 (lower-case hex) of the bytes that will be written, when the caller knows it. */
+  readonly sha256?: string | undefined;
+}
+
 /** An atomic streaming write: nothing is visible under the key until `commit`. @since 0.1.0 */
 export interface ObjectWriter {
   /**
@@ -85,8 +91,15 @@ export interface ObjectStorage {
    * (`null`: only if it does not exist). The compare and the write are atomic.
    */
   putIfGeneration(key: string, data: string | Uint8Array, generation: string | null): Promise<ConditionalPutResult>;
-  /** Opens an atomic streaming writer for large objects. */
-  writer(key: string): Promise<ObjectWriter>;
+  /**
+   * Opens an atomic streaming writer for large objects. `options.sha256`:
+   * the SHA-256 the bytes will have, when the caller knows it (a blob whose
+   * hash was derived as it was built). A backend that checks what it stored
+   * checks it against that hash instead of hashing the bytes as they stream
+   * (`commit` then fails when they differ, and reports that hash); others
+   * may ignore it. @since 0.8.0 (options)
+   */
+  writer(key: string, options?: WriterOptions): Promise<ObjectWriter>;
   /**
    * Creates `key` (exclusively: an existing object is kept, `written`
    * false) with the bytes of `sourceKey` in `source`, without passing them

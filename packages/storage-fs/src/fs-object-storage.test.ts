@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -208,6 +209,40 @@ describe('writer', () => {
     await w.write('new\n');
     await w.abort();
     expect(await tree(root)).toEqual({ 'part.jsonl': 'old\n' });
+  });
+
+  test('given the SHA-256 the bytes will have, the stored file is checked against it (not hashed as written)', async () => {
+    const abc = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+    const right = await storage.writer('blob.json', { sha256: abc });
+    await right.write('a');
+    await right.write('bc');
+    expect(await right.commit({ exclusive: true })).toEqual({ size: 3, written: true, sha256: abc });
+    expect(text(await storage.get('blob.json'))).toBe('abc');
+
+    // A caller whose hash is not that of its bytes: nothing replaces the object, no temp file stays.
+    await storage.put('other.json', 'old');
+    const wrong = await storage.writer('other.json', { sha256: abc });
+    await wrong.write('abd');
+    const error = await wrong.commit().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecsysError);
+    expect((error as RecsysError).kind).toBe('integrity');
+    expect((error as Error).message).toContain(`${abc} was written`);
+    expect(await tree(root)).toEqual({ 'blob.json': 'abc', 'other.json': 'old' });
+  });
+
+  test('what a writer reports and stores is its chunks, whatever their sizes (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 3000 }), { maxLength: 12 }), async (chunks) => {
+        const w = await storage.writer('p.bin');
+        for (const chunk of chunks) await w.write(chunk);
+        const all = Buffer.concat(chunks);
+        const { sha256, size } = await w.commit();
+        expect(size).toBe(all.length);
+        expect(sha256).toBe(createHash('sha256').update(all).digest('hex'));
+        expect(Buffer.from((await storage.get('p.bin'))!).equals(all)).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 

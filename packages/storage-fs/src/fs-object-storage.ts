@@ -3,7 +3,7 @@ import { link, open, readFile, readdir, realpath, stat, unlink, type FileHandle 
 import { hostname } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type VersionedObject } from '@recsys/core';
+import { UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type VersionedObject, type WriterOptions } from '@recsys/core';
 import { DurableFiles } from './durable-file.js';
 import { FsLock } from './fs-lock.js';
 import { ioError, isErr, sha256 } from './fs-support.js';
@@ -243,12 +243,15 @@ export class FsObjectStorage implements ObjectStorage {
     return current ? sha256(current) : null;
   }
 
-  async writer(key: string): Promise<ObjectWriter> {
+  async writer(key: string, options?: WriterOptions): Promise<ObjectWriter> {
     const path = this.pathOf(key);
     await this.files.ensureDir(dirname(path));
     const temp = this.files.tempName(path);
     const handle = await open(temp, 'wx');
-    const hash = this.scratch ? undefined : createHash('sha256');
+    // The file is checked against the caller's hash when it has one (a blob hashed as it was built):
+    // hashing the bytes here as well would only say that they are the bytes we were given.
+    const expected = this.scratch ? undefined : options?.sha256;
+    const hash = this.scratch || expected !== undefined ? undefined : createHash('sha256');
     let size = 0;
     let done = false;
     const discard = async () => {
@@ -260,20 +263,23 @@ export class FsObjectStorage implements ObjectStorage {
       reportsSha256: !this.scratch,
       write: async (chunk) => {
         const bytes = toBytes(chunk);
+        // Hashed while the write(2) runs on the thread pool: both only read the bytes, which the caller
+        // leaves alone until this resolves.
+        const writing = this.files.writeAll(handle, bytes, key);
+        hash?.update(bytes);
         try {
-          await this.files.writeAll(handle, bytes, key);
+          await writing;
         } catch (error) {
           done = true;
           await discard();
           throw error;
         }
-        hash?.update(bytes);
         size += bytes.byteLength;
       },
       commit: async (options) => {
         if (done) throw new Error('writer already finished');
         done = true;
-        const sha256 = hash?.digest('hex');
+        const sha256 = expected ?? hash?.digest('hex');
         try {
           if (this.sync) await handle.sync();
           await handle.close();

@@ -131,6 +131,19 @@ describe(`bucket format ${BUCKET_FORMAT}`, () => {
     expect(bad((b) => (b[nl + 1 + 16] = 3))).toThrow(BucketFormatError);
   });
 
+  test('ids of several varint bytes decode the same in long blocks, and a varint over 32 bits is refused there too', () => {
+    // 30 000 sessions and 40 000 items: ids of one, two and three varint bytes, in columns long enough for the inline decoding.
+    const events: Ev[] = Array.from({ length: 40_000 }, (_, k) => ({ session: `s${k % 30_000}`, item: `i${(k * 7919) % 40_000}` }));
+    const bytes = encode([events.slice(0, 25_000), events.slice(25_000)]);
+    for (const size of [1 << 20, 4093]) expect(decode(bytes, size).events).toEqual(events);
+    // The first event's session of the first block, as five varint bytes holding more than 32 bits.
+    const head = bytes.indexOf(10) + 1;
+    const columns = head + 24 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(head + 12, true);
+    const copy = bytes.slice();
+    copy.set([0xff, 0xff, 0xff, 0xff, 0x1f], columns);
+    expect(() => decode(copy, 1 << 20)).toThrow(/varint too large/);
+  });
+
   test('another format, version or bucket is refused by name', () => {
     const v1 = enc.encode('{"v":1,"ts":"2026-01-01T00:00:00Z","tenant":"demo","surface":"home","session_id":"s","item_id":"i"}\n');
     expect(() => decode(v1, 8)).toThrow(/format recsys-bucket\/1 \(canonical JSON Lines\)/);

@@ -110,3 +110,23 @@ describe('two runs of the same window at once', () => {
     await checkAgreement(env, 'sequential');
   });
 });
+
+describe('the blob hash known from the build', () => {
+  test('staging and publishing hand it to the storage writer, which may check the stored bytes against it', async () => {
+    const env = testEnv();
+    const seen: Array<{ key: string; sha256: string | undefined }> = [];
+    for (const storage of [env.objects, env.areas.artifacts as MemoryStorage]) {
+      const writer = storage.writer.bind(storage);
+      storage.writer = (key, options) => {
+        seen.push({ key, sha256: options?.sha256 });
+        return writer(key, options);
+      };
+    }
+    const built = [popularity(env, { A: 3, B: 2, C: 1 }), cooc(env, ['A', 'B', 'C'])];
+    await runOnce(env, env.testClock.ms, env);
+    // Staged blobs, then the published ones (copied through: the memory storage cannot link).
+    expect(seen.map((w) => w.key.split('/').slice(-3, -1).join('/').replace(/^default\//, ''))).toEqual(['popularity/2026-01-01_2026-01-02', 'cooc/2026-01-01_2026-01-02', 'home/popularity', 'home/cooc']);
+    expect(built[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(seen.map((w) => w.sha256)).toEqual([built[0]!.sha256, built[1]!.sha256, built[0]!.sha256, built[1]!.sha256]);
+  });
+});

@@ -210,8 +210,9 @@ async function claimBuiltAt(storage: ObjectStorage, key: string, version: string
 
 /** Streams a blob into `key`; with `exclusive`, keeps an existing object. Returns the bytes' hash and size. */
 async function writeStaged(env: PipelineEnv, storage: ObjectStorage, key: string, artifact: BuiltArtifact, exclusive: boolean): Promise<{ sha256: string; size: number; written: boolean }> {
-  const writer = await storage.writer(key);
-  // Known when the blob is the kept hashed bytes plus its build (finishArtifact hashed them once for both).
+  // Known when the blob is the kept hashed bytes plus its build (finishArtifact hashed them once for both);
+  // a storage that checks the stored file checks it against that hash rather than hashing the bytes again.
+  const writer = await storage.writer(key, { sha256: artifact.sha256 });
   const hash = artifact.sha256 === undefined ? env.sha256() : undefined;
   try {
     for await (const chunk of artifact.blob()) {

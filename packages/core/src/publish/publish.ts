@@ -67,7 +67,7 @@ async function writeBlob(env: PipelineEnv, key: string, built: BuiltArtifact): P
     const copied = await objects.copyFrom(built.stored.storage, built.stored.key, key);
     if (copied) return { written: copied.written, sha256: built.sha256, size: copied.size };
   }
-  const writer = await env.areas.objects.writer(key);
+  const writer = await env.areas.objects.writer(key, { sha256: built.sha256 });
   // A staged blob's hash is known: the read-back below checks the stored bytes against it, so copying needn't hash.
   const hash = built.sha256 === undefined ? env.sha256() : undefined;
   let sha256: string;

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
 import { isStorageKey } from '../keys.js';
-import type { ConditionalPutResult, ObjectInfo, ObjectStorage, ObjectWriter, VersionedObject } from '../ports.js';
+import type { ConditionalPutResult, ObjectInfo, ObjectStorage, ObjectWriter, VersionedObject, WriterOptions } from '../ports.js';
 
 const encoder = new TextEncoder();
 
@@ -127,7 +127,8 @@ export class MemoryStorage implements ObjectStorage {
     return 'written';
   }
 
-  async writer(key: string): Promise<ObjectWriter> {
+  // The expected SHA-256 (`options.sha256`) is not checked here: nothing is hashed, nothing reports one.
+  async writer(key: string, _options?: WriterOptions): Promise<ObjectWriter> {
     checked(key);
     const chunks: Uint8Array[] = [];
     let size = 0;
