@@ -3,7 +3,7 @@ import { kindOf } from '../compute/kinds.js';
 import type { Sha256, Sha256Factory } from '../ports.js';
 import { ArtifactSyntaxError, contractError } from './artifact-errors.js';
 import type { LexerHandler } from './artifact-lexer.js';
-import { isCanonicalBatch } from './canonical-bytes.js';
+import { canonicalElementEnd, isCanonicalBatch } from './canonical-bytes.js';
 import { fastCanonical } from './fast-canonical.js';
 
 /*
@@ -54,13 +54,16 @@ export class PayloadCheck implements LexerHandler {
   private readonly stored: Sha256;
   private readonly canon: Sha256;
   private payloadKey: string | undefined;
-  private maxRow = 0;
+  /** The longest `items` list seen (an object, for the element scanner to count into). */
+  private readonly rowStats = { maxRow: 0 };
   private rowsChecked = false;
   private headerAtPayload: string | undefined;
   private validateHeader: Record<string, unknown> | undefined;
   private prefix = '';
   private suffix = '';
   private batchesHashed = 0;
+  /** The lexer's scanner of canonical elements (see `LexerHandler.element`), when batches can be hashed as stored. */
+  element: ((bytes: Uint8Array, at: number) => number) | undefined;
 
   constructor(
     sha256: Sha256Factory,
@@ -83,6 +86,11 @@ export class PayloadCheck implements LexerHandler {
     const probe = safeParseArtifact(miniArtifact(this.validateHeader, payloadKey, [], BLANK_BUILD));
     this.rowsChecked = probe.success && kindOf(probe.data.artifact_type)?.payloadKey === payloadKey;
     if (!probe.success || !this.rowsChecked) return;
+    const type = probe.data.artifact_type;
+    if (this.bytePath && (type === 'cooc' || type === 'popularity')) {
+      const cooc = type === 'cooc';
+      this.element = (bytes, at) => canonicalElementEnd(cooc, bytes, at, this.rowStats);
+    }
     const empty = serializeForVersion(probe.data);
     const open = `"${payloadKey}":[`;
     const at = empty.lastIndexOf(`${open}],"build":`) + open.length;
@@ -91,13 +99,18 @@ export class PayloadCheck implements LexerHandler {
     this.canon.update(this.prefix);
   }
 
-  batch(bytes: Uint8Array, first: number, last: number, at: number): void {
+  batch(bytes: Uint8Array, first: number, last: number, at: number, canonical = false): void {
     const payloadKey = this.payloadKey!;
     if (this.rowsChecked && this.bytePath) {
+      // Every element was checked canonical by `element` as the lexer read it (its longest row counted then).
+      if (canonical && this.element !== undefined) {
+        this.hash(bytes);
+        return;
+      }
       // Stored in canonical form already (a compact blob): the bytes are their own slice of the hashed text.
-      const stats = { maxRow: this.maxRow };
+      const stats = { maxRow: this.rowStats.maxRow };
       if (isCanonicalBatch(String(this.validateHeader!.artifact_type), bytes, stats)) {
-        this.maxRow = stats.maxRow;
+        this.rowStats.maxRow = stats.maxRow;
         this.hash(bytes);
         return;
       }
@@ -109,10 +122,10 @@ export class PayloadCheck implements LexerHandler {
       throw new ArtifactSyntaxError(`${payloadKey} elements ${first}..${last}: ${(error as Error).message}`, at);
     }
     if (this.rowsChecked) {
-      const stats = { maxRow: this.maxRow };
+      const stats = { maxRow: this.rowStats.maxRow };
       const fast = fastCanonical(String(this.validateHeader!.artifact_type), parsed, stats);
       if (fast !== undefined) {
-        this.maxRow = stats.maxRow;
+        this.rowStats.maxRow = stats.maxRow;
         this.hash(fast);
         return;
       }
@@ -120,7 +133,7 @@ export class PayloadCheck implements LexerHandler {
     if (payloadKey !== 'items') {
       for (const row of parsed) {
         const items = (row as { items?: unknown } | null)?.items;
-        if (Array.isArray(items) && items.length > this.maxRow) this.maxRow = items.length;
+        if (Array.isArray(items) && items.length > this.rowStats.maxRow) this.rowStats.maxRow = items.length;
       }
     }
     if (!this.rowsChecked) return;
@@ -145,6 +158,6 @@ export class PayloadCheck implements LexerHandler {
   /** Ends the check (call once, after the whole source was read). */
   finish(): PayloadCheckResult {
     if (this.rowsChecked) this.canon.update(this.suffix);
-    return { maxRow: this.maxRow, rowsChecked: this.rowsChecked, headerAtPayload: this.headerAtPayload, canonical: this.rowsChecked ? this.canon.digest() : undefined, sha256: this.stored.digest() };
+    return { maxRow: this.rowStats.maxRow, rowsChecked: this.rowsChecked, headerAtPayload: this.headerAtPayload, canonical: this.rowsChecked ? this.canon.digest() : undefined, sha256: this.stored.digest() };
   }
 }
