@@ -246,6 +246,14 @@ describe('scanArtifact', () => {
     );
   });
 
+  test('megabytes before the payload (not a blob we wrote) are hashed as they come, with the same results', async () => {
+    const a = await withVersion(cooc(20, 3));
+    const compact = serializeArtifact(a, { format: 'compact' });
+    const bytes = encoder.encode(`{${' '.repeat(5 << 20)}${compact.slice(1)}`);
+    const scan = await scanArtifact(source(bytes, 1 << 20), { sha256: portableSha256 });
+    expect(scan).toMatchObject({ computedVersion: a.build.version, rows: 20, maxRow: 3, sha256: sha(bytes), size: bytes.length });
+  });
+
   test('property: hashing canonical batches as stored gives the parsing path\'s version, rows and longest row for any ids and counts', async () => {
     const id = fc.oneof(fc.string({ minLength: 1, maxLength: 6 }), fc.stringMatching(/^[a-z0-9 <>&\\"-]{1,5}$/), fc.constantFrom('é', '\u2028', ' a', 'a ', 'x'));
     const row = fc.record({ item_id: id, items: fc.array(fc.record({ item_id: id, count: fc.oneof(fc.nat(), fc.constant(2 ** 53 - 1), fc.constant(1e15)) }), { maxLength: 4 }) });
