@@ -82,7 +82,8 @@ export function countSessionPairs(table: EventTable, limits: Limits, pairs?: Pai
     const items = distinct.subarray(0, n).sort();
     let m = 0;
     for (let k = 0; k < n; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
-    checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
+    // The message names the session (every session's name decoded): only built when the limit trips.
+    if (m > limits.max_items_per_session) checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
     if (keep) {
       for (let x = 0; x < m; x++) {
         const kx = keep[items[x]!]!;
