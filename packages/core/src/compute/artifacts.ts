@@ -6,7 +6,7 @@ import type { EventTable } from './event-table.js';
 import { artifactBytes, BLANK_BUILD_TAIL, BLANK_BUILD_TAIL_BYTES, compactBlobFromHashed, compactBuildTail, valuePayload, type ArtifactHeader, type BlobFormat, type PayloadSource } from './emit.js';
 import type { ArtifactInputs, ArtifactTarget, Payload } from './artifact-kind.js';
 import { kindOf } from './kinds.js';
-import { coocPayloadOnPool, type CoocRowPool } from './cooc-threads.js';
+import { coocPayloadOnPool, coocUsesThreads, type CoocRowPool } from './cooc-threads.js';
 
 export type { ArtifactTarget, Payload, ArtifactInputs, BuildContext, PayloadBuilder } from './artifact-kind.js';
 
@@ -151,6 +151,8 @@ export async function computeArtifactsOnPool(
   format: BlobFormat = 'compact',
   pool?: CoocRowPool,
 ): Promise<BuiltArtifact[]> {
+  // The threads start loading now, while this thread ranks the items and builds what comes before cooc's rows.
+  if (pool && types.includes('cooc') && coocUsesThreads(table.length)) pool.warm?.();
   const ranks = table.items.utf8Ranks();
   const built: BuiltArtifact[] = [];
   for (const type of types) {
