@@ -132,6 +132,9 @@ export async function coocPayloadOnPool(table: EventTable, ranks: Uint32Array, l
   // A few ranges per thread, of equal work: a range that turns out slower does not leave the other threads idle.
   const ranges = rowRanges(runs, options.parts ?? pool.size * 3);
   const results = await Promise.all(ranges.map(([from, to]) => pool.emitCoocRange(job, from, to)));
-  const rows = joinRowRanges(names, runs.rowIds, results);
-  return { members: [coocPayload(rows, results.flatMap((r) => r.bytes))], rows: rows.rowIds.length };
+  // Joined only if the payload is written again from its rows (the pretty form): the compact bytes are enough for the rest.
+  const bytes = results.flatMap((r) => r.bytes);
+  // Not `results`: the closure must not hold the bytes once they are written.
+  const counted = results.map(({ len, nbr, cnt }) => ({ len, nbr, cnt }));
+  return { members: [coocPayload(() => joinRowRanges(names, runs.rowIds, counted), bytes)], rows: runs.rowIds.length };
 }

@@ -359,35 +359,45 @@ export function compactCoocRows(
  * The `neighbors` member of a cooc artifact. With `compact`, the compact
  * bytes of every row, in row order, already written (by worker threads):
  * the first compact write uses them as they are (and lets them go); any
- * later write, and the pretty form, writes from `rows`.
+ * later write, and the pretty form, writes from `rows`, which may be given
+ * as a function called only then (joining the threads' ranges is then
+ * skipped when the compact bytes are all that is written).
  * @since 0.1.0
  */
-export function coocPayload(rows: CoocRows, compact?: readonly Uint8Array[]): PayloadSource {
-  const { rowIds } = rows;
+export function coocPayload(rows: CoocRows | (() => CoocRows), compact?: readonly Uint8Array[]): PayloadSource {
+  let joined = typeof rows === 'function' ? undefined : rows;
+  const rowsOf = () => (joined ??= (rows as () => CoocRows)());
   let written = compact;
   return {
     key: 'neighbors',
     *write(out, pretty) {
-      const names = nameBytes(rows.names);
-      if (rowIds.length === 0) {
-        out.text('[]');
-        return;
-      }
-      out.text('[');
       if (!pretty && written) {
+        // Row 0 has no leading comma: the rows' bytes between brackets are the array, also when there are none.
         const chunks = written;
         written = undefined;
+        out.text('[');
         for (const chunk of chunks) {
           out.chunk(chunk);
           if (out.ready) yield;
         }
-      } else if (!pretty) {
+        out.text(']');
+        return;
+      }
+      const all = rowsOf();
+      const { rowIds } = all;
+      if (rowIds.length === 0) {
+        out.text('[]');
+        return;
+      }
+      const names = nameBytes(all.names);
+      out.text('[');
+      if (!pretty) {
         // Blocks of rows, so that chunks are handed on as they fill.
         for (let r = 0; r < rowIds.length; r += 4096) {
-          for (const chunk of compactCoocRows(names, rowIds, rows, r, Math.min(rowIds.length, r + 4096))) out.chunk(chunk);
+          for (const chunk of compactCoocRows(names, rowIds, all, r, Math.min(rowIds.length, r + 4096))) out.chunk(chunk);
           if (out.ready) yield;
         }
-      } else yield* writeCoocRows(out, pretty, names, rowIds, rows, 0, rowIds.length);
+      } else yield* writeCoocRows(out, pretty, names, rowIds, all, 0, rowIds.length);
       out.text(pretty ? '\n  ]' : ']');
     },
   };
