@@ -1,3 +1,4 @@
 import { packageBuild } from '@recsys/tsup-config';
 
-export default packageBuild({ entry: ['src/index.ts'], platform: 'neutral' });
+// `./codec` is the zod-free subset (timestamps, Go JSON escaping) for hot paths that start often.
+export default packageBuild({ entry: ['src/index.ts', 'src/codec.ts'], platform: 'neutral' });

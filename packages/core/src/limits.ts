@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { LimitExceededError } from './errors.js';
 
 const positiveInt = z.int().min(0);
 
@@ -81,10 +80,4 @@ export function resolveLimits(config: LimitsConfig = {}): Limits {
     out[key] = value;
   }
   return out as unknown as Limits;
-}
-
-/** Throws `LimitExceededError` (exit 4) when `observed` exceeds the limit. @since 0.1.0 */
-export function checkLimit(limits: Limits, limit: keyof Limits, observed: number, detail = ''): void {
-  const allowed = limits[limit];
-  if (observed > allowed) throw new LimitExceededError(limit, observed, allowed, detail);
 }

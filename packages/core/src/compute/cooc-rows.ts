@@ -1,5 +1,5 @@
 import type { Limits } from '../limits.js';
-import { checkLimit } from '../limits.js';
+import { checkLimit } from '../check-limit.js';
 import type { EventTable } from './event-table.js';
 import { sortTopByCountThenRank } from './order-keys.js';
 

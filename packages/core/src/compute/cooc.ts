@@ -1,5 +1,5 @@
 import type { Limits } from '../limits.js';
-import { checkLimit } from '../limits.js';
+import { checkLimit } from '../check-limit.js';
 import type { EventTable } from './event-table.js';
 import { PairCounter } from './pair-counter.js';
 import { nameBytes, writeIdCountArray, writeName, type JsonBytes, type NameBytes, type PayloadSource } from './emit.js';

@@ -1,4 +1,4 @@
-import { goEscapeJson } from '@recsys/contracts';
+import { goEscapeJson } from '@recsys/contracts/codec';
 
 /**
  * Streaming JSON emission of artifacts, straight into UTF-8 byte chunks.

@@ -1,4 +1,4 @@
-import { parseRfc3339 } from '@recsys/contracts';
+import { parseRfc3339 } from '@recsys/contracts/codec';
 import type { CanonicalEvent } from '../ingest/raw-event.js';
 import { F64Column, U32Column, U32Counts } from './growable.js';
 import { ByteInterner } from '../ingest/byte-interner.js';

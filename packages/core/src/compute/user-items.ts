@@ -1,5 +1,5 @@
 import type { Limits } from '../limits.js';
-import { checkLimit } from '../limits.js';
+import { checkLimit } from '../check-limit.js';
 import { NO_USER, type EventTable } from './event-table.js';
 
 /** One scored item of a user. @since 0.1.0 */

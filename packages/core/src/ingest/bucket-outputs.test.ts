@@ -5,6 +5,9 @@ import { sha256 } from '../testing/fixtures.js';
 import type { ObjectStorage } from '../ports.js';
 import { BucketDecoder } from '../pipeline/bucket-format.js';
 import { BucketOutputs } from './bucket-outputs.js';
+import { ByteInterner } from './byte-interner.js';
+import { concatBytes } from '../bytes.js';
+import { shardOfSession } from '../shard.js';
 
 const HEAD = { tenant: 'demo', surface: 'home', day: '2026-01-01', part: { index: 0, count: 1 } };
 const enc = new TextEncoder();
@@ -42,40 +45,66 @@ interface Ev {
   bucket: number;
 }
 
-/** Writes `events` (in runs of one bucket, as ingest does) through a BucketOutputs, scribbling over every buffer it handed over. */
-async function writeAll(storage: ObjectStorage, events: Ev[], count: number) {
+/**
+ * Writes `events` through a BucketOutputs as ingest does: in chunks of `chunk` events, each chunk's
+ * sessions named once as UTF-8 bytes with their keyed hash (as the parse workers send them), then its
+ * events in runs of one bucket; every buffer handed over is scribbled over afterwards.
+ */
+async function writeAll(storage: ObjectStorage, events: Ev[], count: number, chunk = 5) {
   const out = new BucketOutputs(storage, (b) => `p/bucket-${b}.bin`, count, sha256, HEAD);
+  const hasher = new ByteInterner({ key: out.sessionKey });
   const lines: string[] = [];
-  let k = 0;
-  while (k < events.length) {
-    const b = events[k]!.bucket;
-    let text = '';
-    let n = 0;
-    for (; k < events.length && events[k]!.bucket === b; k++, n++) {
-      const e = events[k]!;
-      out.row(b, out.session(b, e.session), out.items.intern(e.item));
-      // Long lines so that blocks close in the middle of a run and on the run that reaches 1 MiB.
-      const line = `{"k":${k},"s":${JSON.stringify(e.session)},"pad":"${'x'.repeat((k * 7919) % 500_000)}"}\n`;
-      text += line;
-      lines[k] = line;
+  for (let c = 0; c < events.length; c += chunk) {
+    const part = events.slice(c, c + chunk);
+    const local = new Map<string, number>();
+    for (const e of part) if (!local.has(e.session)) local.set(e.session, local.size);
+    const names = [...local.keys()].map((v) => enc.encode(v));
+    const bytes = concatBytes(names);
+    const ends = new Uint32Array(names.length);
+    const hashes = new Uint32Array(names.length);
+    let at = 0;
+    names.forEach((v, j) => {
+      hashes[j] = hasher.hashOf(bytes, at, (at += v.length));
+      ends[j] = at;
+    });
+    const ids = out.sessions(bytes, ends, hashes, Uint16Array.from(local.keys(), (v) => shardOfSession(v, count)));
+    bytes.fill(0x21);
+    let k = c;
+    while (k < c + part.length) {
+      const b = events[k]!.bucket;
+      let text = '';
+      let n = 0;
+      for (; k < c + part.length && events[k]!.bucket === b; k++, n++) {
+        const e = events[k]!;
+        out.row(b, ids[local.get(e.session)!]!, out.items.intern(e.item));
+        // Long lines so that blocks close in the middle of a run and on the run that reaches 1 MiB.
+        const line = `{"k":${k},"s":${JSON.stringify(e.session)},"pad":"${'x'.repeat((k * 7919) % 500_000)}"}\n`;
+        text += line;
+        lines[k] = line;
+      }
+      const buf = enc.encode(text);
+      await out.write(b, buf, n);
+      buf.fill(0x21); // the caller may reuse its buffer once write returns
     }
-    const buf = enc.encode(text);
-    await out.write(b, buf, n);
-    buf.fill(0x21); // the caller may reuse its buffer once write returns
   }
   return { info: await out.finish(), lines };
 }
 
-const evArb = (count: number) => fc.array(fc.record({ session: fc.constantFrom('a', 'b', 'ü', 's-1'), item: fc.constantFrom('x', 'y', 'é'), bucket: fc.integer({ min: 0, max: count - 1 }) }), { maxLength: 30, size: 'max' });
+// A session's bucket is its shard (as in ingest): a session never shows up in two buckets.
+const evArb = (count: number) =>
+  fc.array(
+    fc.record({ session: fc.oneof(fc.constantFrom('a', 'b', 'ü', 's-1', '😀x'), fc.string({ minLength: 1, maxLength: 3 })), item: fc.constantFrom('x', 'y', 'é') }).map((e) => ({ ...e, bucket: shardOfSession(e.session, count) })),
+    { maxLength: 30, size: 'max' },
+  );
 
 describe('BucketOutputs', () => {
   test('each bucket holds its events and lines whatever the caller does with its buffers; its SHA-256 is of the stored bytes, own or reported', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 3 }).chain((count) => fc.tuple(fc.constant(count), evArb(count), fc.boolean())),
-        async ([count, events, report]) => {
+        fc.integer({ min: 1, max: 3 }).chain((count) => fc.tuple(fc.constant(count), evArb(count), fc.boolean(), fc.integer({ min: 1, max: 8 }))),
+        async ([count, events, report, chunk]) => {
           const memory = new MemoryStorage('parts');
-          const { info, lines } = await writeAll(report ? reporting(memory) : memory, events, count);
+          const { info, lines } = await writeAll(report ? reporting(memory) : memory, events, count, chunk);
           expect(info).toHaveLength(count);
           for (let b = 0; b < count; b++) {
             const stored = memory.objects.get(`p/bucket-${b}.bin`)!.data;
@@ -96,6 +125,8 @@ describe('BucketOutputs', () => {
             }
             expect(d.end()).toBe(mine.length);
             expect(got).toEqual(mine.map((e) => ({ session: e.session, item: e.item })));
+            // Each session named once, in first-seen order (a session's id is its place in the dictionary).
+            expect(sessions).toEqual([...new Set(mine.map((e) => e.session))]);
             expect(text).toBe(mine.map((e) => lines[e.k]).join(''));
           }
         },

@@ -1,5 +1,6 @@
 import type { ObjectStorage, ObjectWriter, Sha256, Sha256Factory } from '../ports.js';
 import { Interner } from '../compute/interner.js';
+import { ByteInterner } from './byte-interner.js';
 import { BucketEncoder, bucketHeaderBytes, type BucketHeader } from '../pipeline/bucket-format.js';
 
 /** One written session-hash bucket of an ingest part. @since 0.4.0 */
@@ -36,6 +37,12 @@ export class BucketOutputs {
   private readonly encoders: BucketEncoder[];
   /** The part's item ids (every bucket numbers the ones it uses itself). */
   readonly items = new Interner();
+  /**
+   * The part's sessions by their UTF-8 bytes, keyed as the parse workers
+   * hash them (no string per session), and each one's id in its bucket.
+   */
+  private readonly sessionDict: ByteInterner;
+  private bucketSession = new Uint32Array(1024);
 
   constructor(
     private readonly storage: ObjectStorage,
@@ -43,7 +50,9 @@ export class BucketOutputs {
     readonly count: number,
     private readonly sha256: Sha256Factory,
     private readonly header: Omit<BucketHeader, 'format' | 'bucket'>,
+    sessionKey?: readonly [number, number],
   ) {
+    this.sessionDict = new ByteInterner({ strings: false, ...(sessionKey ? { key: sessionKey } : {}) });
     this.encoders = Array.from({ length: count }, () => new BucketEncoder());
     this.writers = new Array<ObjectWriter | undefined>(count).fill(undefined);
     this.pending = Array.from({ length: count }, () => new Uint8Array(0));
@@ -54,9 +63,38 @@ export class BucketOutputs {
     this.bytes = new Array<number>(count).fill(0);
   }
 
-  /** Bucket `bucket`'s id of a session. */
-  session(bucket: number, name: string): number {
-    return this.encoders[bucket]!.session(name);
+  /** The key under which {@link sessions} expects the sessions' hashes. */
+  get sessionKey(): readonly [number, number] {
+    return this.sessionDict.key;
+  }
+
+  /**
+   * The bucket ids of a chunk's sessions: session k is the UTF-8 bytes
+   * `bytes[ends[k-1]..ends[k])` (from 0 for k = 0), its hash under
+   * {@link sessionKey} `hashes[k]` (ByteInterner.hashOf, as the parse
+   * workers send it), its bucket `bucketOf[k]`. A session new to the part is
+   * named in its bucket's open block.
+   */
+  sessions(bytes: Uint8Array, ends: Uint32Array, hashes: Uint32Array, bucketOf: Uint16Array): Uint32Array {
+    const dict = this.sessionDict;
+    const out = new Uint32Array(ends.length);
+    let from = 0;
+    for (let k = 0; k < ends.length; k++) {
+      const to = ends[k]!;
+      const known = dict.size;
+      const id = dict.internHashed(bytes, from, to, hashes[k]!);
+      if (id === known) {
+        if (id >= this.bucketSession.length) {
+          const bigger = new Uint32Array(this.bucketSession.length * 2);
+          bigger.set(this.bucketSession);
+          this.bucketSession = bigger;
+        }
+        this.bucketSession[id] = this.encoders[bucketOf[k]!]!.newSession(bytes, from, to);
+      }
+      out[k] = this.bucketSession[id]!;
+      from = to;
+    }
+    return out;
   }
 
   /** Appends one event's ids (its line follows with {@link write}). */

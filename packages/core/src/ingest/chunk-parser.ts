@@ -68,8 +68,8 @@ export interface ChunkResult {
    * The chunk's sessions in local-id order (session ids are local to one
    * chunk), as UTF-8 bytes: session k is `sessionBytes[sessionEnds[k-1] ..
    * sessionEnds[k])` (from 0 for k = 0), its hash under
-   * {@link ChunkContext.sessionKey} `sessionHashes[k]` (see
-   * {@link chunkSessionNames} for strings).
+   * {@link ChunkContext.sessionKey} `sessionHashes[k]` (ingest interns
+   * them by these bytes and hashes: no string per session).
    */
   readonly sessionBytes: Uint8Array;
   readonly sessionEnds: Uint32Array;
@@ -524,20 +524,6 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
 export function transferables(result: ChunkResult): ArrayBuffer[] {
   const arrays = [result.canonical, result.ends, result.fp, result.session, result.item, result.user, result.secondsMs, result.nanos, result.sessionBytes, result.sessionEnds, result.sessionHashes];
   return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
-}
-
-const names = new TextDecoder('utf-8', { ignoreBOM: true });
-
-/** A chunk's sessions as strings, in local-id order (for paths that need names: buckets, shards). @since 0.7.0 */
-export function chunkSessionNames(result: Pick<ChunkResult, 'sessionBytes' | 'sessionEnds'>): string[] {
-  const { sessionBytes: bytes, sessionEnds: ends } = result;
-  const out: string[] = new Array<string>(ends.length);
-  let from = 0;
-  for (let k = 0; k < ends.length; k++) {
-    out[k] = names.decode(bytes.subarray(from, ends[k]!));
-    from = ends[k]!;
-  }
-  return out;
 }
 
 /**

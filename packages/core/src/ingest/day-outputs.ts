@@ -1,6 +1,6 @@
 import type { PipelineEnv } from '../pipeline-env.js';
 import { keys, type Scope } from '../keys.js';
-import { checkLimit } from '../limits.js';
+import { checkLimit } from '../check-limit.js';
 import { RecsysError } from '../errors.js';
 import type { ObjectStorage, ObjectWriter, Sha256 } from '../ports.js';
 import type { RejectReason } from './raw-event.js';

@@ -1,4 +1,5 @@
-import { canonicalTimestampParts, type CanonicalExposure } from '@recsys/contracts';
+import type { CanonicalExposure } from '@recsys/contracts';
+import { canonicalTimestampParts } from '@recsys/contracts/codec';
 import { briefJson } from '../json-brief.js';
 
 /**

@@ -14,7 +14,7 @@
  * the two paths to the same results on generated and mutated lines.
  */
 
-import { parseRfc3339 } from '@recsys/contracts';
+import { parseRfc3339 } from '@recsys/contracts/codec';
 import { asciiString } from './byte-interner.js';
 
 /** Field slots of {@link RawScan}. */

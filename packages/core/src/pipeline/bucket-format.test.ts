@@ -17,6 +17,7 @@ const line = (e: Ev, k: number) => `{"v":1,"ts":"2026-01-01T00:00:${String(k % 6
 function encode(blocks: Ev[][], head = HEAD): Uint8Array {
   const items: string[] = [];
   const partItem = new Map<string, number>();
+  const sessions = new Map<string, number>();
   const e = new BucketEncoder();
   const out: Uint8Array[] = [bucketHeaderBytes(head)];
   let k = 0;
@@ -28,7 +29,12 @@ function encode(blocks: Ev[][], head = HEAD): Uint8Array {
         partItem.set(ev.item, (it = items.length));
         items.push(ev.item);
       }
-      e.row(e.session(ev.session), it, items);
+      let s = sessions.get(ev.session);
+      if (s === undefined) {
+        const bytes = enc.encode(ev.session);
+        sessions.set(ev.session, (s = e.newSession(bytes, 0, bytes.length)));
+      }
+      e.row(s, it, items);
       text += line(ev, k++);
     }
     out.push(e.block(enc.encode(text)));
@@ -120,6 +126,19 @@ describe(`bucket format ${BUCKET_FORMAT}`, () => {
     expect(bad((b) => (b[nl + 1 + 24 + 10] = 0))).toThrow(/first event of the block repeats a session/);
     // the block's column length
     expect(bad((b) => (b[nl + 1 + 16] = 3))).toThrow(BucketFormatError);
+  });
+
+  test('ids of several varint bytes decode the same in long blocks, and a varint over 32 bits is refused there too', () => {
+    // 30 000 sessions and 40 000 items: ids of one, two and three varint bytes, in columns long enough for the inline decoding.
+    const events: Ev[] = Array.from({ length: 40_000 }, (_, k) => ({ session: `s${k % 30_000}`, item: `i${(k * 7919) % 40_000}` }));
+    const bytes = encode([events.slice(0, 25_000), events.slice(25_000)]);
+    for (const size of [1 << 20, 4093]) expect(decode(bytes, size).events).toEqual(events);
+    // The first event's session of the first block, as five varint bytes holding more than 32 bits.
+    const head = bytes.indexOf(10) + 1;
+    const columns = head + 24 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(head + 12, true);
+    const copy = bytes.slice();
+    copy.set([0xff, 0xff, 0xff, 0xff, 0x1f], columns);
+    expect(() => decode(copy, 1 << 20)).toThrow(/varint too large/);
   });
 
   test('another format, version or bucket is refused by name', () => {

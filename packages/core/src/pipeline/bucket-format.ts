@@ -65,17 +65,27 @@ export function bucketHeaderBytes(h: Omit<BucketHeader, 'format'>): Uint8Array {
   return encoder.encode(JSON.stringify(header) + '\n');
 }
 
-/** A growable byte buffer for varints (a block's columns). */
+/** A growable byte buffer (a block's columns, its new sessions' lengths and bytes). */
 class Bytes {
   buf = new Uint8Array(1 << 12);
   at = 0;
   varint(v: number): void {
-    if (this.at + 5 > this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf.subarray(0, this.at));
-      this.buf = bigger;
-    }
+    if (this.at + 5 > this.buf.length) this.grow(5);
     this.at = putVarint(this.buf, this.at, v);
+  }
+  /** Appends `b[s..e)`. */
+  append(b: Uint8Array, s: number, e: number): void {
+    const len = e - s;
+    if (this.at + len > this.buf.length) this.grow(len);
+    const buf = this.buf;
+    let at = this.at;
+    for (let k = s; k < e; k++) buf[at++] = b[k]!;
+    this.at = at;
+  }
+  private grow(more: number): void {
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.at + more));
+    bigger.set(this.buf.subarray(0, this.at));
+    this.buf = bigger;
   }
 }
 
@@ -101,15 +111,22 @@ function putVarint(buf: Uint8Array, at: number, v: number): number {
 
 /**
  * Encodes one bucket block by block (the writer side of the format): ids are
- * interned per bucket, each block names the ids first used in it.
+ * numbered per bucket, each block names the ids first used in it. Sessions
+ * arrive as UTF-8 bytes, each once ({@link newSession}: the caller keeps the
+ * bucket's session dictionary, ingest one keyed by the parse workers'
+ * hashes), so no session becomes a string on the way.
  * @since 0.6.0
  */
 export class BucketEncoder {
-  private readonly sessions = new Map<string, number>();
+  /** Sessions of the whole bucket. */
+  private sessionCount = 0;
+  /** The open block's new sessions: how many, their byte lengths as varints, their bytes one after another. */
+  private newSessionCount = 0;
+  private readonly sessionLengths = new Bytes();
+  private readonly sessionBytes = new Bytes();
   /** Part-wide item id → this bucket's item id + 1 (0: not yet used here). */
   private itemIds = new Int32Array(1024);
   private itemCount = 0;
-  private newSessions: string[] = [];
   private newItems: string[] = [];
   private readonly cols = new Bytes();
   private prevSession = -1;
@@ -118,18 +135,20 @@ export class BucketEncoder {
   /** Events of the whole bucket. */
   total = 0;
 
-  /** This bucket's id of a session (a new one is named in the open block). */
-  session(name: string): number {
-    let id = this.sessions.get(name);
-    if (id === undefined) {
-      id = this.sessions.size;
-      this.sessions.set(name, id);
-      this.newSessions.push(name);
-    }
-    return id;
+  /**
+   * Names a session new to this bucket, whose UTF-8 bytes are `b[s..e)`, in
+   * the open block; returns its id (0, 1, … in the order they are named).
+   * The caller names each session once.
+   * @since 0.7.0
+   */
+  newSession(b: Uint8Array, s: number, e: number): number {
+    this.sessionLengths.varint(e - s);
+    this.sessionBytes.append(b, s, e);
+    this.newSessionCount++;
+    return this.sessionCount++;
   }
 
-  /** Appends one event's ids: its session (from {@link session}) and its part-wide item id and name. */
+  /** Appends one event's ids: its session (from {@link newSession}) and its part-wide item id and name. */
   row(session: number, partItem: number, itemNames: readonly string[]): void {
     if (partItem >= this.itemIds.length) {
       const bigger = new Int32Array(Math.max(this.itemIds.length * 2, partItem + 1));
@@ -163,34 +182,41 @@ export class BucketEncoder {
       if (lineBytes > 0) throw new Error('bucket block: lines without events');
       return new Uint8Array(0);
     }
-    const sessions = this.newSessions;
     const items = this.newItems;
     const colBytes = this.cols.at;
-    // The names' bytes: one encode of all of them when they are ASCII (the usual case, where a name's
+    const sLengths = this.sessionLengths.buf.subarray(0, this.sessionLengths.at);
+    const sBytes = this.sessionBytes.buf.subarray(0, this.sessionBytes.at);
+    // The items' bytes: one encode of all of them when they are ASCII (the usual case, where a name's
     // byte length is its string length), else name by name (a lone surrogate is then replaced within
     // its own name, as the decoder's lengths require).
-    const text = sessions.join('') + items.join('');
+    const text = items.join('');
     let lengthBytes = 0;
-    for (const s of sessions) lengthBytes += varintSize(s.length);
     for (const s of items) lengthBytes += varintSize(s.length);
-    let out = this.layout(lengthBytes + text.length, colBytes, lineBytes);
+    let out = this.layout(sLengths.length + lengthBytes + sBytes.length + text.length, colBytes, lineBytes);
     let at = BLOCK_HEAD;
-    for (const s of sessions) at = putVarint(out, at, s.length);
+    out.set(sLengths, at);
+    at += sLengths.length;
     for (const s of items) at = putVarint(out, at, s.length);
+    out.set(sBytes, at);
+    at += sBytes.length;
     const { read, written } = encoder.encodeInto(text, out.subarray(at, at + text.length));
     if (read === text.length && written === text.length) {
       at += written;
     } else {
-      const names = [...sessions, ...items].map((s) => encoder.encode(s));
+      const names = items.map((s) => encoder.encode(s));
       lengthBytes = 0;
       let textBytes = 0;
       for (const b of names) {
         lengthBytes += varintSize(b.length);
         textBytes += b.length;
       }
-      out = this.layout(lengthBytes + textBytes, colBytes, lineBytes);
+      out = this.layout(sLengths.length + lengthBytes + sBytes.length + textBytes, colBytes, lineBytes);
       at = BLOCK_HEAD;
+      out.set(sLengths, at);
+      at += sLengths.length;
       for (const b of names) at = putVarint(out, at, b.length);
+      out.set(sBytes, at);
+      at += sBytes.length;
       for (const b of names) {
         out.set(b, at);
         at += b.length;
@@ -203,9 +229,11 @@ export class BucketEncoder {
       at += p.length;
     }
     this.cols.at = 0;
+    this.sessionLengths.at = 0;
+    this.sessionBytes.at = 0;
+    this.newSessionCount = 0;
     this.total += this.rows;
     this.rows = 0;
-    this.newSessions = [];
     this.newItems = [];
     this.prevSession = -1;
     return out;
@@ -216,7 +244,7 @@ export class BucketEncoder {
     const out = new Uint8Array(BLOCK_HEAD + dictBytes + colBytes + lineBytes);
     const view = new DataView(out.buffer);
     view.setUint32(0, this.rows, true);
-    view.setUint32(4, this.newSessions.length, true);
+    view.setUint32(4, this.newSessionCount, true);
     view.setUint32(8, this.newItems.length, true);
     view.setUint32(12, dictBytes, true);
     view.setUint32(16, colBytes, true);
@@ -229,7 +257,7 @@ export class BucketEncoder {
     const out = new Uint8Array(TRAILER);
     const view = new DataView(out.buffer);
     view.setUint32(4, this.total, true);
-    view.setUint32(8, this.sessions.size, true);
+    view.setUint32(8, this.sessionCount, true);
     view.setUint32(12, this.itemCount, true);
     return out;
   }
@@ -448,8 +476,28 @@ export class BucketDecoder {
     const item = new Uint32Array(events);
     let prev = -1;
     for (let k = 0; k < events; k++) {
-      const s = varint();
-      const it = varint();
+      let s: number;
+      let it: number;
+      if (p + 10 <= end) {
+        // Both varints' bytes (at most 5 each) are surely here: decoded inline, without bounds checks per byte.
+        let x = data[p++]!;
+        s = x & 0x7f;
+        for (let shift = 7; x >= 0x80; shift += 7) {
+          x = data[p++]!;
+          if (shift === 28 && x > 0x0f) bad('varint too large');
+          s += (x & 0x7f) * 2 ** shift;
+        }
+        x = data[p++]!;
+        it = x & 0x7f;
+        for (let shift = 7; x >= 0x80; shift += 7) {
+          x = data[p++]!;
+          if (shift === 28 && x > 0x0f) bad('varint too large');
+          it += (x & 0x7f) * 2 ** shift;
+        }
+      } else {
+        s = varint();
+        it = varint();
+      }
       if (s === 0) {
         if (prev < 0) bad('first event of the block repeats a session');
       } else prev = s - 1;

@@ -157,6 +157,8 @@ function sumCounts(parts: readonly PartReport[]): IngestCounts {
 }
 
 const FLUSH_BYTES = 1 << 20;
+/** Cross-part fingerprints presized for at most this many events (a 256 MiB table). */
+const MAX_PRESIZED_EVENTS = 1 << 23;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What one pass over a shard's buckets saw (see {@link assembleShard}). @since 0.4.0 */
@@ -201,8 +203,10 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
   const writer = await env.areas.canonical.writer(partitionKey);
   // A writer that hashes what it writes anyway (fs) reports the hash: every byte is hashed once, not twice.
   const hash = writer.reportsSha256 ? undefined : env.sha256();
-  // Only needed across parts: with one part there is nothing to compare with.
-  const seen = parts.length > 1 ? new FingerprintSet() : undefined;
+  // Only needed across parts: with one part there is nothing to compare with. Sized for the shard's events as the part
+  // reports count them, so it does not grow (each growth re-inserts every entry); capped, as the reports are checked
+  // against their buckets only later (a larger shard grows past the cap as before).
+  const seen = parts.length > 1 ? new FingerprintSet(Math.min(parts.reduce((sum, p) => sum + p.buckets[j]!.events, 0), MAX_PRESIZED_EVENTS)) : undefined;
   let crossDuplicates = 0;
   let bytes = 0;
   let pending: Uint8Array[] = [];

@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, resolveLimits } from '../limits.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { shardOfSession } from '../shard.js';
 import { MemoryStorage } from '../testing/memory-storage.js';
-import { PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
+import { PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialItems, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
 import { parseShardCount, resolveShard } from './plan.js';
 import { compareUtf8 } from '../utf8-order.js';
 import { dayAggregateOf, dayAggregateOfCounts } from '../compute/day-aggregate.js';
@@ -117,6 +117,41 @@ describe('partial files', () => {
         expect(b).toEqual(a);
         expect(decode(storage.objects.get('rows')!.data)).toBe(decode(storage.objects.get('table')!.data));
         expect([...storage.objects.get('rows')!.data]).toEqual([...storage.objects.get('table')!.data]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('the item section made once per shard: each id in UTF-8 order, its UTF-8 length, bytes and exposures, whatever the id', async () => {
+    const storage = new MemoryStorage('partials');
+    const varint = (v: number): number[] => {
+      const out: number[] = [];
+      for (; v >= 0x80; v = Math.floor(v / 128)) out.push((v & 0x7f) | 0x80);
+      return [...out, v];
+    };
+    // Long ids (a length varint of two bytes from 128 bytes on), non-ASCII, lone surrogates (encoded as U+FFFD).
+    const id = fc.oneof(
+      fc.string({ minLength: 1, maxLength: 4 }),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }),
+      fc.string({ minLength: 40, maxLength: 200 }),
+      fc.constantFrom('\ud800', 'a\udc00', 'é'.repeat(42), 'é'.repeat(43), 'x'.repeat(127), 'x'.repeat(128), '😀'.repeat(40)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), id), { minLength: 1, maxLength: 40 }), async (events) => {
+        const t = table(events.map(([s, i]) => [`s${s}`, i]));
+        const items = partialItems(t);
+        const names = t.items.values;
+        const order = names.map((_, k) => k).sort((a, b) => compareUtf8(names[a]!, names[b]!));
+        const expected = order.flatMap((k) => {
+          const bytes = [...new TextEncoder().encode(names[k]!)];
+          return [...varint(bytes.length), ...bytes, ...varint(t.itemCounts.get(k))];
+        });
+        expect([...items.section]).toEqual(expected);
+        order.forEach((k, r) => expect(items.ranks[k]).toBe(r));
+        // A partial written with the shared section is the one written without it.
+        await writePartial(storage, 'own', headerInput(0, 1), t, DEFAULT_LIMITS);
+        await writePartial(storage, 'shared', headerInput(0, 1), t, DEFAULT_LIMITS, items);
+        expect([...storage.objects.get('shared')!.data]).toEqual([...storage.objects.get('own')!.data]);
       }),
       { numRuns: 300 },
     );
@@ -285,7 +320,7 @@ describe('partial files', () => {
     const storage = new ChunkedStorage('partials');
     const item = fc.oneof(fc.constantFrom('a', 'b', 'c', 'é', '😀', '\uffff', 'i10', 'i9'), fc.string({ minLength: 1, maxLength: 3 }));
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), item), { maxLength: 120 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(1, 3, 4096), async (events, n, chunk) => {
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), item), { maxLength: 120 }), fc.integer({ min: 1, max: 7 }), fc.constantFrom(1, 3, 4096), async (events, n, chunk) => {
         storage.chunk = chunk;
         const day = events.map(([s, i]): [string, string] => [`s${s}`, i]);
         const keys: string[] = [];
@@ -350,6 +385,67 @@ describe('partial files', () => {
     expect(items).toEqual(['a', 'b']);
     expect(pairs).toEqual([]);
     await expect(mergePartials(storage, ['cut'], [header])).rejects.toThrow(/truncated/);
+  });
+
+  test('merging refuses a partial whose items change between its two reads, a popularity partial out of order, and an id that is not UTF-8', async () => {
+    const t = table([
+      ['s1', 'a'],
+      ['s1', 'b'],
+    ]);
+    const scratch = new MemoryStorage('partials');
+    const header = await writePartial(scratch, 'good', headerInput(0, 1), t, DEFAULT_LIMITS);
+    const data = scratch.objects.get('good')!.data;
+    const body = data.indexOf(10) + 1;
+    // The second read finds "a" replaced by "c" (same length, same pairs).
+    const changed = new Uint8Array([...data.subarray(0, body), 1, 0x63, 1, 1, 0x64, 1, 1, 1, 1, 1]);
+    class Changing extends MemoryStorage {
+      reads = 0;
+      override async read(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+        if (this.reads++ === 0) return super.read(key);
+        return (async function* () {
+          yield changed;
+        })();
+      }
+    }
+    const storage = new Changing('partials');
+    await storage.put('p', data);
+    await expect(mergePartials(storage, ['p'], [header])).rejects.toThrow(/partial s3:\/\/partials\/p changed while merging/);
+    // A partial without pairs is read once: its items are checked for order all the same.
+    const plain = new MemoryStorage('partials');
+    await plain.put('pop', new Uint8Array([...data.subarray(0, body), 1, 0x62, 1, 1, 0x61, 1]));
+    await expect(mergePartials(plain, ['pop'], [{ ...header, pairs: 0 }])).rejects.toThrow(/partial s3:\/\/partials\/pop: item "a" \(entry 1\) is not after the previous one/);
+    // An id that is not UTF-8 (a lone continuation byte), named with its partial.
+    await plain.put('bad', new Uint8Array([...data.subarray(0, body), 1, 0x61, 1, 1, 0x80, 1, 1, 1, 1, 1]));
+    await expect(mergePartials(plain, ['bad'], [header])).rejects.toThrow(/partial s3:\/\/partials\/bad: item \(entry 1\) is not UTF-8/);
+    await expect(mergePartials(plain, ['bad'], [header])).rejects.toThrow(IntegrityError);
+  });
+
+  test('merging takes each id once however many partials hold it, and each partial its own items, whatever their bytes', async () => {
+    const storage = new MemoryStorage('partials');
+    // Ids of any bytes (non-ASCII, astral, long), spread over up to 9 partials with overlaps.
+    const id = fc.oneof(fc.constantFrom('a', 'ab', 'b', 'é', '😀', '\uffff', 'a\u0000'), fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), id), { maxLength: 12 }), { minLength: 1, maxLength: 9 }), async (shards) => {
+        const keys: string[] = [];
+        const headers = [];
+        for (let k = 0; k < shards.length; k++) {
+          keys.push(`${k}.json`);
+          headers.push(await writePartial(storage, keys[k]!, headerInput(k, shards.length), table(shards[k]!.map(([s, i]) => [`s${k}-${s}`, i])), DEFAULT_LIMITS));
+        }
+        const merged = await mergePartials(storage, keys, headers);
+        const all = shards.flat().map(([, i]) => i);
+        const distinct = [...new Set(all)].sort(compareUtf8);
+        expect(merged.items.values).toEqual(distinct);
+        expect(distinct.map((_, r) => merged.exposures.get(r))).toEqual(distinct.map((i) => all.filter((x) => x === i).length));
+        const whole = table(shards.flatMap((events, k) => events.map(([s, i]): [string, string] => [`s${k}-${s}`, i])));
+        const want: string[] = [];
+        countSessionPairs(whole, DEFAULT_LIMITS).forEach((x, y, c) => want.push([whole.items.values[x]!, whole.items.values[y]!].sort(compareUtf8).join('|') + `:${c}`));
+        const got: string[] = [];
+        merged.pairs.forEach((x, y, c) => got.push(`${distinct[x]}|${distinct[y]}:${c}`));
+        expect(got.sort()).toEqual(want.sort());
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('config hash changes with the result-shaping limits only', () => {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { InputPartitionSchema, type ArtifactType, type InputPartition } from '@recsys/contracts';
 import { IntegrityError } from '../errors.js';
-import { checkLimit, type Limits } from '../limits.js';
+import { checkLimit } from '../check-limit.js';
+import type { Limits } from '../limits.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import type { EventTable } from '../compute/event-table.js';
 import { Interner } from '../compute/interner.js';
@@ -140,19 +141,77 @@ export type PartialHeader = Omit<z.infer<typeof PartialHeaderSchema>, 'counts'> 
 export type PartialHeaderInput = Omit<PartialHeader, 'items' | 'pairs' | 'events' | 'sessions'>;
 
 /**
- * Writes a shard's partial aggregate: item exposures of `table` and, for
- * cooc, the session pair counts: from `pairs` when it is a pair table, or,
- * given the limits, counted here row by row from the sessions (no pair
- * table: see {@link sessionPairRows}; the same bytes, several times less
- * CPU and memory). Deterministic bytes for the same partition. Returns the
- * header written.
- * @since 0.1.0
+ * A shard's item section (see the format above: per item in UTF-8 order of
+ * the ids, its length, bytes and exposures) and the items' UTF-8 ranks. Every
+ * partial of a shard counts the same table, so its partials share one: the
+ * ranks and the encoded names are computed once per shard, not per type.
+ * @since 0.7.0
  */
-export async function writePartial(storage: ObjectStorage, key: string, input: PartialHeaderInput, table: EventTable, pairs?: PairCounter | Limits): Promise<PartialHeader> {
+export interface PartialItems {
+  /** `ranks[id]`: the item's position in UTF-8 order of the ids. */
+  readonly ranks: Uint32Array;
+  /** The encoded item section. */
+  readonly section: Uint8Array;
+}
+
+/**
+ * The item section of `table`'s partials (see {@link PartialItems}).
+ * @since 0.7.0
+ */
+export function partialItems(table: EventTable): PartialItems {
   const names = table.items.values;
   const n = names.length;
   const ranks = table.items.utf8Ranks();
   const idOfRank = invertRanks(ranks);
+  const counts = table.itemCounts;
+  let units = 0;
+  for (let id = 0; id < n; id++) units += names[id]!.length;
+  // At most 3 bytes per UTF-16 unit, and two varints of at most 5 bytes per item.
+  const out = new Uint8Array(units * 3 + n * 10);
+  const utf8 = new TextEncoder();
+  let at = 0;
+  const varint = (v: number) => {
+    while (v >= 0x80) {
+      out[at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    out[at++] = v;
+  };
+  for (let r = 0; r < n; r++) {
+    const id = idOfRank[r]!;
+    const name = names[id]!;
+    // The length comes first: when it is known to fit one byte (ids under 43 units), the name is encoded
+    // right after it; otherwise it is encoded past the worst-case length varint and moved back.
+    if (name.length * 3 < 0x80) {
+      const written = utf8.encodeInto(name, out.subarray(at + 1)).written;
+      out[at] = written;
+      at += 1 + written;
+    } else {
+      const written = utf8.encodeInto(name, out.subarray(at + 5)).written;
+      const from = at + 5;
+      varint(written);
+      out.copyWithin(at, from, from + written);
+      at += written;
+    }
+    varint(counts.get(id));
+  }
+  return { ranks, section: out.subarray(0, at) };
+}
+
+/**
+ * Writes a shard's partial aggregate: item exposures of `table` and, for
+ * cooc, the session pair counts: from `pairs` when it is a pair table, or,
+ * given the limits, counted here row by row from the sessions (no pair
+ * table: see {@link sessionPairRows}; the same bytes, several times less
+ * CPU and memory). Deterministic bytes for the same partition. `items` is
+ * `table`'s item section, when the caller writes several partials of it.
+ * Returns the header written.
+ * @since 0.1.0
+ */
+export async function writePartial(storage: ObjectStorage, key: string, input: PartialHeaderInput, table: EventTable, pairs?: PairCounter | Limits, items: PartialItems = partialItems(table)): Promise<PartialHeader> {
+  const n = table.items.size;
+  const { ranks, section } = items;
+  if (ranks.length !== n) throw new Error(`the item section of ${n} items was made for ${ranks.length}`);
   // The pair section, as chunks: counted before anything is written (a limit may trip), and the header says how many.
   const body: Uint8Array[] = [];
   const sink = new VarintWriter(async (chunk) => {
@@ -163,19 +222,9 @@ export async function writePartial(storage: ObjectStorage, key: string, input: P
   const header: PartialHeader = { ...input, events: table.length, sessions: table.sessions.size, items: n, pairs: p };
 
   const writer = await storage.writer(key);
-  const out = new VarintWriter((chunk) => writer.write(chunk));
-  const utf8 = new TextEncoder();
   try {
-    out.bytes(utf8.encode(JSON.stringify(header) + '\n'));
-    const counts = table.itemCounts;
-    for (let r = 0; r < n; r++) {
-      const id = idOfRank[r]!;
-      const name = utf8.encode(names[id]!);
-      out.varint(name.length);
-      out.bytes(name);
-      if (out.varint(counts.get(id))) await out.flush();
-    }
-    await out.flush();
+    await writer.write(new TextEncoder().encode(JSON.stringify(header) + '\n'));
+    for (let at = 0; at < section.length; at += FLUSH_BYTES) await writer.write(section.subarray(at, at + FLUSH_BYTES));
     for (const chunk of body) await writer.write(chunk);
   } catch (error) {
     await writer.abort();
@@ -260,7 +309,8 @@ async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Li
     const items = runs.subarray(from, to).sort();
     let m = 0;
     for (let k = 0; k < items.length; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
-    checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
+    // The message (the session's name) only when the limit trips: building it for every session cost more than the check.
+    if (m > limits.max_items_per_session) checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
     if (m < 2) continue;
     runStart[kept] = w;
     runs.copyWithin(w, from, from + m);
@@ -366,14 +416,20 @@ export interface PartialVisitor {
   pair(a: number, b: number, sessions: number): void;
 }
 
+/** Receives a partial's items as the ids' UTF-8 bytes `buf[at, at + len)` (see {@link readPartial}). @since 0.7.0 */
+export type ItemBytesVisitor = (index: number, buf: Uint8Array, at: number, len: number, exposures: number) => void;
+
 /**
  * Streams a whole partial into `visitor`, checking every entry (indices in
  * range and ascending, counts ≥ 1, varints of at most 32 bits) and the entry
  * totals announced by the header. With `itemsOnly`, stops reading once the
- * items are in (the pair section is neither read nor checked).
+ * items are in (the pair section is neither read nor checked). With
+ * `itemBytes`, items go there instead of to `visitor.item`, as the id's
+ * UTF-8 bytes (`buf[at, at + len)`, valid during the call only), neither
+ * decoded nor checked to be UTF-8: the caller does what it needs of that.
  * @since 0.1.0
  */
-export async function readPartial(storage: ObjectStorage, key: string, visitor: PartialVisitor, options: { readonly itemsOnly?: boolean } = {}): Promise<PartialHeader> {
+export async function readPartial(storage: ObjectStorage, key: string, visitor: PartialVisitor, options: { readonly itemsOnly?: boolean; readonly itemBytes?: ItemBytesVisitor } = {}): Promise<PartialHeader> {
   const uri = storage.uri(key);
   const stream = await storage.read(key);
   if (!stream) throw new IntegrityError(`partial ${uri} disappeared while merging`, { uri });
@@ -394,7 +450,7 @@ export async function readPartial(storage: ObjectStorage, key: string, visitor: 
       const line = concatBytes(headerBytes);
       header = parseHeaderLine(storage, key, new TextDecoder().decode(line));
       headerBytes = [];
-      body = new BodyDecoder(header, visitor, uri, line.length + 1);
+      body = new BodyDecoder(header, visitor, uri, line.length + 1, options.itemBytes);
       data = data.subarray(nl + 1);
     }
     const buf = rest.length === 0 ? data : concatBytes([rest, data]);
@@ -431,6 +487,7 @@ class BodyDecoder {
     private readonly visitor: PartialVisitor,
     private readonly uri: string,
     offset: number,
+    private readonly itemBytes?: ItemBytesVisitor,
   ) {
     this.offset = offset;
   }
@@ -475,6 +532,11 @@ class BodyDecoder {
       const exposures = this.varint(buf, at + len);
       if (exposures < 0) return this.consumed(buf, p);
       if (exposures === 0) this.bad(at + len, 'an item with 0 exposures');
+      if (this.itemBytes) {
+        this.itemBytes(this.items++, buf, at, len, exposures);
+        p = this.next;
+        continue;
+      }
       let id: string;
       try {
         id = this.utf8.decode(buf.subarray(at, at + len));
@@ -581,12 +643,169 @@ export interface MergedPartials {
   readonly inputs: InputPartition[];
 }
 
+/** One partial's items as read: the ids' UTF-8 bytes end to end, where each starts and ends, their exposures. */
+class ItemSection {
+  bytes = new Uint8Array(1 << 12);
+  /** Bytes used. */
+  size = 0;
+  /** Items read. */
+  count = 0;
+  /** `starts[i]`..`starts[i + 1]`: item i's bytes. */
+  starts: Uint32Array;
+  exposures: Uint32Array;
+
+  constructor(
+    readonly uri: string,
+    expected: number,
+  ) {
+    this.starts = new Uint32Array(expected + 1);
+    this.exposures = new Uint32Array(expected);
+  }
+
+  /** Appends item `index` (they come in order), refusing it unless its id is after the previous one in UTF-8 order. */
+  add(index: number, buf: Uint8Array, at: number, len: number, exposures: number): void {
+    const i = this.count;
+    if (index !== i) throw new Error(`items out of sequence: ${index} after ${i}`);
+    if (i === this.exposures.length) {
+      const starts = new Uint32Array(2 * i + 2);
+      starts.set(this.starts);
+      this.starts = starts;
+      const more = new Uint32Array(2 * i + 1);
+      more.set(this.exposures);
+      this.exposures = more;
+    }
+    if (this.size + len > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(2 * this.bytes.length, this.size + len));
+      bigger.set(this.bytes.subarray(0, this.size));
+      this.bytes = bigger;
+    }
+    const bytes = this.bytes;
+    const from = this.size;
+    bytes.set(buf.subarray(at, at + len), from);
+    if (i > 0 && compareBytes(bytes, this.starts[i - 1]!, from, bytes, from, from + len) >= 0) {
+      throw new IntegrityError(`partial ${this.uri}: item ${JSON.stringify(lenientUtf8.decode(buf.subarray(at, at + len)))} (entry ${index}) is not after the previous one in UTF-8 order`, { uri: this.uri });
+    }
+    this.size = from + len;
+    this.starts[i + 1] = this.size;
+    this.exposures[i] = exposures;
+    this.count = i + 1;
+  }
+}
+
+const lenientUtf8 = new TextDecoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** `a[aFrom, aTo)` against `b[bFrom, bTo)` in byte order (= UTF-8 order of the ids they hold). */
+function compareBytes(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Array, bFrom: number, bTo: number): number {
+  const n = Math.min(aTo - aFrom, bTo - bFrom);
+  for (let k = 0; k < n; k++) {
+    const d = a[aFrom + k]! - b[bFrom + k]!;
+    if (d !== 0) return d;
+  }
+  return aTo - aFrom - (bTo - bFrom);
+}
+
+/**
+ * The day's items from the partials' item sections, each already in UTF-8
+ * order: a k-way merge of their ids' bytes (byte order is UTF-8 order), with
+ * no string per entry and no hashing. Gives each partial's items' ranks among
+ * the day's items, the summed exposures and the day's ids, each decoded once.
+ */
+function mergeItemSections(sections: readonly ItemSection[]): { names: string[]; exposures: U32Counts; local: Uint32Array[]; bytes: Uint8Array; starts: Uint32Array } {
+  const k = sections.length;
+  let most = 0;
+  let room = 0;
+  for (const s of sections) {
+    most += s.count;
+    room += s.size;
+  }
+  const out = new Uint8Array(room);
+  const starts = new Uint32Array(most + 1);
+  const sums = new Uint32Array(most);
+  const local = sections.map((s) => new Uint32Array(s.count));
+  const pos = new Uint32Array(k);
+  // A binary heap of the sections with items left, by their next id.
+  const heap: number[] = [];
+  const before = (p: number, q: number): boolean => {
+    const a = sections[p]!;
+    const b = sections[q]!;
+    const c = compareBytes(a.bytes, a.starts[pos[p]!]!, a.starts[pos[p]! + 1]!, b.bytes, b.starts[pos[q]!]!, b.starts[pos[q]! + 1]!);
+    return c < 0 || (c === 0 && p < q);
+  };
+  const down = (at: number): void => {
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= heap.length) return;
+      const m = l + 1 < heap.length && before(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+      if (!before(heap[m]!, heap[at]!)) return;
+      [heap[m], heap[at]] = [heap[at]!, heap[m]!];
+      at = m;
+    }
+  };
+  for (let p = 0; p < k; p++) if (sections[p]!.count > 0) heap.push(p);
+  for (let at = (heap.length >> 1) - 1; at >= 0; at--) down(at);
+  let r = 0;
+  let size = 0;
+  while (heap.length > 0) {
+    const p = heap[0]!;
+    const s = sections[p]!;
+    const i = pos[p]!;
+    const from = s.starts[i]!;
+    const to = s.starts[i + 1]!;
+    // Equal ids come one after another: the same id as the last one out is the same item.
+    if (r === 0 || compareBytes(s.bytes, from, to, out, starts[r - 1]!, size) !== 0) {
+      out.set(s.bytes.subarray(from, to), size);
+      size += to - from;
+      starts[++r] = size;
+    }
+    local[p]![i] = r - 1;
+    sums[r - 1]! += s.exposures[i]!;
+    pos[p] = i + 1;
+    if (i + 1 === s.count) {
+      const last = heap.pop()!;
+      if (heap.length === 0) break;
+      heap[0] = last;
+    }
+    down(0);
+  }
+  const bytes = out.subarray(0, size);
+  const exposures = new U32Counts();
+  exposures.reserve(r);
+  exposures.data.set(sums.subarray(0, r));
+  const names = new Array<string>(r);
+  const notUtf8 = (rank: number): never => {
+    const p = local.findIndex((ranks) => ranks.includes(rank));
+    const uri = sections[p]!.uri;
+    throw new IntegrityError(`partial ${uri}: item (entry ${local[p]!.indexOf(rank)}) is not UTF-8`, { uri });
+  };
+  let text: string | undefined;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && text.length === size) {
+    // ASCII only (the usual case): one decode, byte offsets are string offsets.
+    for (let q = 0; q < r; q++) names[q] = text.slice(starts[q]!, starts[q + 1]!);
+  } else {
+    for (let q = 0; q < r; q++) {
+      try {
+        names[q] = strictUtf8.decode(bytes.subarray(starts[q]!, starts[q + 1]!));
+      } catch {
+        notUtf8(q);
+      }
+    }
+  }
+  return { names, exposures, local, bytes, starts: starts.subarray(0, r + 1) };
+}
+
 /**
  * Sums the partials of one window, in shard order (the headers must have
  * been checked to form a complete, consistent set). First the item sections
- * of every partial (not their pairs) give the day's items in UTF-8 order;
- * then each partial's pairs, mapped to those ranks, are already sorted
- * (every shard lists its items in the same order), so they are summed by a
+ * of every partial (not their pairs) give the day's items in UTF-8 order
+ * (a k-way merge of their ids' bytes, see {@link mergeItemSections}); then
+ * each partial's pairs, mapped to those ranks, are already sorted (every
+ * shard lists its items in the same order), so they are summed by a
  * streaming merge ({@link SortedPairMerge}) instead of a hash table. A
  * partial whose items are not in strictly ascending UTF-8 order (or whose
  * items changed between the two reads) is refused as an integrity error:
@@ -594,36 +813,22 @@ export interface MergedPartials {
  * @since 0.1.0
  */
 export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[]): Promise<MergedPartials> {
-  const seen = new Interner();
-  const seenExposures = new U32Counts();
   const hasPairs = headers.map((h) => h.pairs > 0);
+  const sections: ItemSection[] = [];
   for (let k = 0; k < partialKeys.length; k++) {
+    const key = partialKeys[k]!;
+    const section = new ItemSection(storage.uri(key), headers[k]!.items);
     // A partial without pairs is whole once its items are in: read (and checked) completely here.
-    await readPartial(
-      storage,
-      partialKeys[k]!,
-      {
-        item(_index, itemId, n) {
-          seenExposures.increment(seen.intern(itemId), n);
-        },
-        pair() {},
-      },
-      { itemsOnly: hasPairs[k]! },
-    );
+    await readPartial(storage, key, { item() {}, pair() {} }, { itemsOnly: hasPairs[k]!, itemBytes: (index, buf, at, len, n) => section.add(index, buf, at, len, n) });
+    sections.push(section);
   }
-  // Ids in rank order, so that ids compare as the UTF-8 order of the item ids do.
-  const idOfRank = invertRanks(seen.utf8Ranks());
-  const n = idOfRank.length;
+  const day = mergeItemSections(sections);
+  sections.length = 0;
+  const n = day.names.length;
   const items = new Interner();
-  const exposures = new U32Counts();
-  exposures.reserve(n);
+  for (const name of day.names) items.intern(name);
   const ranks = new Uint32Array(n);
-  for (let r = 0; r < n; r++) {
-    const id = idOfRank[r]!;
-    items.intern(seen.values[id]!);
-    exposures.data[r] = seenExposures.get(id);
-    ranks[r] = r;
-  }
+  for (let r = 0; r < n; r++) ranks[r] = r;
   const merge = new SortedPairMerge();
   let events = 0;
   let sessions = 0;
@@ -636,22 +841,31 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     inputs.push(...header.inputs);
     if (!hasPairs[k]) continue;
     const uri = storage.uri(key);
-    const local = new Uint32Array(header.items);
-    let prev = -1;
+    const local = day.local[k]!;
+    const { bytes, starts } = day;
+    const changed = (): never => {
+      throw new IntegrityError(`partial ${uri} changed while merging: its items are not those it held at first`, { uri });
+    };
     merge.begin(header.pairs);
-    await readPartial(storage, key, {
-      item(index, itemId) {
-        const rank = items.lookup(itemId);
-        if (rank === undefined) throw new IntegrityError(`partial ${uri} changed while merging: item ${JSON.stringify(itemId)} was not in it at first`, { uri });
-        if (rank <= prev) throw new IntegrityError(`partial ${uri}: item ${JSON.stringify(itemId)} (entry ${index}) is not after the previous one in UTF-8 order`, { uri });
-        if (index >= local.length) throw new IntegrityError(`partial ${uri} changed while merging: more items than its header said`, { uri });
-        local[index] = rank;
-        prev = rank;
+    const again = await readPartial(
+      storage,
+      key,
+      {
+        item() {},
+        pair(a, b, c) {
+          if (!merge.add(local[a]!, local[b]!, c)) throw new IntegrityError(`partial ${uri}: pair (${a}, ${b}) is out of order`, { uri });
+        },
       },
-      pair(a, b, c) {
-        if (!merge.add(local[a]!, local[b]!, c)) throw new IntegrityError(`partial ${uri}: pair (${a}, ${b}) is out of order`, { uri });
+      {
+        // The items were merged from the first read: each must be the one read then.
+        itemBytes(index, buf, at, len) {
+          if (index >= local.length) changed();
+          const r = local[index]!;
+          if (compareBytes(buf, at, at + len, bytes, starts[r]!, starts[r + 1]!) !== 0) changed();
+        },
       },
-    });
+    );
+    if (again.items !== local.length) changed();
     merge.end();
   }
   const first = headers[0]!.counts;
@@ -664,7 +878,7 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     rejected: first.rejected,
     rejected_by_reason: { ...first.rejected_by_reason },
   };
-  return { items, ranks, exposures, pairs: merge.result(), events, sessions, counts, inputs };
+  return { items, ranks, exposures: day.exposures, pairs: merge.result(), events, sessions, counts, inputs };
 }
 
 /** Parses `<i>-of-<n>.json` (the last part of a partial key). @since 0.1.0 */

@@ -1,7 +1,7 @@
 import { UTC_SECOND_PATTERN } from '@recsys/contracts';
 import { RecsysError, UsageError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
-import { checkLimit } from '../limits.js';
+import { checkLimit } from '../check-limit.js';
 import { dayWindow, daysInRange, nextDay, parseDayFlag } from '../days.js';
 import type { PipelineEnv } from '../pipeline-env.js';
 import { CheckpointStore } from '../registry/registry.js';

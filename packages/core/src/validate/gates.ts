@@ -1,7 +1,8 @@
 import { ContractValidationError, parseArtifact, verifyArtifactVersion, type ArtifactV1 } from '@recsys/contracts';
 import { ValidationGateError } from '../errors.js';
 import type { Limits } from '../limits.js';
-import { SERVICE_ARTIFACT_MAX_BYTES, checkLimit } from '../limits.js';
+import { checkLimit } from '../check-limit.js';
+import { SERVICE_ARTIFACT_MAX_BYTES } from '../limits.js';
 import type { EventTable } from '../compute/event-table.js';
 import type { ArtifactTarget } from '../compute/artifacts.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';

@@ -13,7 +13,7 @@ import { enterPhase, computeDayStep } from '../day-steps.js';
 import { loadRunCatalog } from '../run-catalog.js';
 import { readCanonicalPartition } from '../canonical-reader.js';
 import { readIngestReport, windowFolderOf, type StagedArtifact } from '../staging.js';
-import { PARTIAL_FORMAT, SHARD_HASH, partialConfigHash, partialLimits, writePartial } from '../partials.js';
+import { PARTIAL_FORMAT, SHARD_HASH, partialConfigHash, partialItems, partialLimits, writePartial } from '../partials.js';
 import { refuseFailedValidation } from '../validate-record.js';
 import { dayList, shardText } from './messages.js';
 
@@ -59,6 +59,8 @@ async function writePartials(env: PipelineEnv, plan: JobPlan, shard: ShardSpec, 
   const { table, report, input } = loaded;
   const target = targetOf(plan, day);
   const partials: PartialResult[] = [];
+  // Every type's partial lists the same items: their ranks and encoded names are made once.
+  const items = plan.types.length > 0 ? partialItems(table) : undefined;
   for (const type of plan.types) {
     const key = keys.partial(plan.scope, plan.segment, type, windowFolderOf(target.window), shard);
     // Pair counts are counted row by row while the partial is written (no pair table).
@@ -83,6 +85,7 @@ async function writePartials(env: PipelineEnv, plan: JobPlan, shard: ShardSpec, 
       },
       table,
       pairs,
+      items,
     );
     partials.push({ type, key, uri: env.areas.objects.uri(key), items: header.items, pairs: header.pairs });
   }
