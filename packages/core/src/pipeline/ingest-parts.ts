@@ -6,7 +6,8 @@ import type { PipelineEnv } from '../pipeline-env.js';
 import { shardOfSession, type ShardSpec } from '../shard.js';
 import { CountsSchema, json, readIngestReport, readJson, writeIngestReport } from './staging.js';
 import type { IngestCounts, IngestDayOutcome, IngestReport } from '../ingest/ingest-day.js';
-import { FP, FingerprintSet, fingerprintBytes } from '../ingest/fingerprint-set.js';
+import { FingerprintSet, fingerprintBytes } from '../ingest/fingerprint-set.js';
+import { CrossPartDuplicates } from './cross-part-duplicates.js';
 import { EventTable } from '../compute/event-table.js';
 import { CanonicalLineChecker, type PartitionSummary } from './canonical-reader.js';
 import { forEachLine } from './canonical-lines.js';
@@ -157,7 +158,7 @@ function sumCounts(parts: readonly PartReport[]): IngestCounts {
 }
 
 const FLUSH_BYTES = 1 << 20;
-/** Cross-part fingerprints presized for at most this many events (a 256 MiB table). */
+/** Cross-part fingerprint columns presized for at most this many events (160 MiB). */
 const MAX_PRESIZED_EVENTS = 1 << 23;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -203,10 +204,15 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
   const writer = await env.areas.canonical.writer(partitionKey);
   // A writer that hashes what it writes anyway (fs) reports the hash: every byte is hashed once, not twice.
   const hash = writer.reportsSha256 ? undefined : env.sha256();
-  // Only needed across parts: with one part there is nothing to compare with. Sized for the shard's events as the part
-  // reports count them, so it does not grow (each growth re-inserts every entry); capped, as the reports are checked
-  // against their buckets only later (a larger shard grows past the cap as before).
-  const seen = parts.length > 1 ? new FingerprintSet(Math.min(parts.reduce((sum, p) => sum + p.buckets[j]!.events, 0), MAX_PRESIZED_EVENTS)) : undefined;
+  // The buckets carry each event's session and item ids; a table that also keeps users or instants
+  // (no shardable artifact needs them today) takes the slower way through the canonical lines.
+  const fromLines = into.hasUsers || into.hasInstants;
+  // Duplicates are only possible across parts: with one part there is nothing to compare with. From the buckets'
+  // ids, only events of sessions that more than one part holds are looked up (cross-part-duplicates.ts); its columns
+  // are sized for the shard's events as the part reports count them, capped (the reports are checked against their
+  // buckets only later; a larger shard grows past the cap).
+  const seen = parts.length > 1 && !fromLines ? new CrossPartDuplicates(Math.min(parts.reduce((sum, p) => sum + p.buckets[j]!.events, 0), MAX_PRESIZED_EVENTS)) : undefined;
+  const seenLines = parts.length > 1 && fromLines ? new FingerprintSet() : undefined;
   let crossDuplicates = 0;
   let bytes = 0;
   let pending: Uint8Array[] = [];
@@ -224,9 +230,6 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
     await writer.write(data);
   };
   const encoder = new TextEncoder();
-  // The buckets carry each event's session and item ids; a table that also keeps users or instants
-  // (no shardable artifact needs them today) takes the slower way through the canonical lines.
-  const fromLines = into.hasUsers || into.hasInstants;
   try {
     for (const p of parts) {
       const bucket = p.buckets[j]!;
@@ -237,6 +240,8 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
         throw new IntegrityError(`bucket ${uri} of ingest part ${p.part.index}/${p.part.count}: ${detail}; re-run that ingest part`, { uri });
       };
       const decoder = new BucketDecoder({ tenant: scope.tenant, surface: scope.surface, day, part: p.part, bucket: j });
+      // Sessions already in the table are those of earlier parts.
+      seen?.startPart(into.sessions.size);
       const check = env.sha256();
       let events = 0;
       // This bucket's ids → the table's: one lookup per distinct id, not per event.
@@ -247,7 +252,7 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
       let kept: string[] | undefined;
       const onLine = (text: string, n: number) => {
         events++;
-        if (seen && !seen.addText(text)) {
+        if (seenLines && !seenLines.addText(text)) {
           crossDuplicates++;
           kept ??= [];
           return;
@@ -319,7 +324,8 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
             const end = lines.indexOf(10, at);
             if (end < 0) notOurs(`a block holds fewer lines than its ${block.events} events`);
             fingerprintBytes(lines, at, end, seen.key);
-            if (!seen.add(FP[0]!, FP[1]!, FP[2]!, FP[3]!)) {
+            const sessionId = sessionIds[session[k]!]!;
+            if (!seen.keep(sessionId)) {
               crossDuplicates++;
               await emit(lines.subarray(runStart, at));
               runStart = end + 1;
@@ -327,7 +333,7 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
               const it = itemIds[item[k]!]!;
               tItem[rows] = it;
               itemCounts[it]!++;
-              tSession[rows++] = sessionIds[session[k]!]!;
+              tSession[rows++] = sessionId;
             }
             at = end + 1;
           }
