@@ -26,18 +26,8 @@ export {
   type ArtifactType,
   type ManifestKeyParts,
 } from './artifact-types.js';
-export {
-  DAY_PATTERN,
-  RFC3339_PATTERN,
-  UTC_SECOND_PATTERN,
-  formatUtcSeconds,
-  isValidDay,
-  parseRfc3339,
-  toCanonicalTimestamp,
-  canonicalTimestampParts,
-  type CanonicalTimestampParts,
-  type ParsedTimestamp,
-} from './time.js';
+// The timestamp helpers and goEscapeJson: the zod-free subset, also its own entry (`./codec`).
+export * from './codec.js';
 export {
   CanonicalExposureSchema,
   RawExposureEventV1Schema,
@@ -75,6 +65,6 @@ export {
   type VersionRecordV1,
 } from './schemas/registry.js';
 export * from './parsers.js';
-export { goEscapeJson, orderArtifact, serializeArtifact, serializeForVersion } from './serialize.js';
+export { orderArtifact, serializeArtifact, serializeForVersion } from './serialize.js';
 export { computeArtifactVersion, sha256Hex, verifyArtifactVersion, type VersionCheck } from './version.js';
 export { CONTRACT_SCHEMAS, buildJsonSchemas, type ContractName } from './json-schema.js';

@@ -23,6 +23,11 @@ export class WorkerComputePool implements CoocRowPool {
     return this.slots.request({ job, from, to });
   }
 
+  /** Starts the threads now (they load their modules while the caller prepares the job). */
+  warm(): void {
+    void this.slots.warm();
+  }
+
   close(): Promise<void> {
     return this.slots.close();
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EventTable, resolveLimits } from '../internal.js';
-import { blobText, computeArtifacts, finishArtifact } from './artifacts.js';
+import { blobText, computeArtifacts, computeArtifactsOnPool, finishArtifact } from './artifacts.js';
 import { coocPayloadOnPool, emitCoocRange, type CoocRangeJob, type CoocRangeResult, type CoocRowPool } from './cooc-threads.js';
 import { JsonBytes, type PayloadSource } from './emit.js';
 
@@ -94,5 +94,36 @@ describe('cooc rows on a pool of threads', () => {
     const payload = await coocPayloadOnPool(t, t.items.utf8Ranks(), limits, idle);
     expect(idle.ranges).toEqual([]);
     expect(payload.rows).toBe(46);
+  });
+});
+
+describe('the pool warms up while the job is prepared', () => {
+  const order = (events: number) => {
+    const calls: string[] = [];
+    const pool = fakePool(2, [0]);
+    const run = pool.emitCoocRange.bind(pool);
+    const tracked: CoocRowPool = {
+      size: 2,
+      warm: () => void calls.push('warm'),
+      emitCoocRange: (job, from, to) => {
+        if (calls.at(-1) !== 'range') calls.push('range');
+        return run(job, from, to);
+      },
+    };
+    const t = new EventTable();
+    for (let k = 0; k < events; k++) t.add({ ts: '2026-01-01T00:00:00Z', tenant: 't', surface: 's', session_id: `s${k % 5000}`, item_id: `i${k % 41}` });
+    return { calls, tracked, t };
+  };
+
+  test('a day big enough for threads starts them before its first range; a small day never does', async () => {
+    const big = order(200_000);
+    await computeArtifactsOnPool(big.t, ['popularity', 'cooc'], target, resolveLimits({}), builtAt, sha256, {}, 'compact', big.tracked);
+    expect(big.calls).toEqual(['warm', 'range']);
+    const small = order(1000);
+    await computeArtifactsOnPool(small.t, ['popularity', 'cooc'], target, resolveLimits({}), builtAt, sha256, {}, 'compact', small.tracked);
+    expect(small.calls).toEqual([]);
+    const noCooc = order(200_000);
+    await computeArtifactsOnPool(noCooc.t, ['popularity'], target, resolveLimits({}), builtAt, sha256, {}, 'compact', noCooc.tracked);
+    expect(noCooc.calls).toEqual([]);
   });
 });

@@ -57,6 +57,12 @@ export interface CoocRowPool {
   /** Threads that work at the same time (how many ranges to split rows into, times a few). */
   readonly size: number;
   emitCoocRange(job: CoocRangeJob, from: number, to: number): Promise<CoocRangeResult>;
+  /**
+   * Optional: starts the threads now, so that they load while the caller
+   * prepares the job (the first range would start them otherwise).
+   * @since 0.8.0
+   */
+  warm?(): void;
 }
 
 /**
@@ -93,6 +99,11 @@ function sharedNames(names: NameBytes): NameBytes {
 /** Below this many events in a day, its rows are counted on the calling thread (no threads for small days). */
 export const COOC_THREADS_MIN_WORK = 200_000;
 
+/** Whether {@link coocPayloadOnPool} uses the pool's threads for a day of `events` events. @since 0.8.0 */
+export function coocUsesThreads(events: number, minWork = COOC_THREADS_MIN_WORK): boolean {
+  return events >= minWork;
+}
+
 /**
  * The `cooc` payload of a day counted and written on the pool's threads:
  * byte for byte the payload of the `cooc` kind's single-thread build
@@ -105,7 +116,7 @@ export async function coocPayloadOnPool(table: EventTable, ranks: Uint32Array, l
   const names = table.items.values;
   const exposure = { names, counts: table.itemCounts.data, ranks };
   const idOfRank = invertRanks(ranks);
-  const small = table.length < (options.minWork ?? COOC_THREADS_MIN_WORK);
+  const small = !coocUsesThreads(table.length, options.minWork);
   const runs = sessionRunsOf(table, exposure, limits, idOfRank, small ? undefined : sharedU32);
   if (small || runs.rowIds.length === 0) {
     const rows = joinRowRanges(names, runs.rowIds, [coocRowRange(runs, ranks, idOfRank, limits, 0, runs.rowIds.length)]);
@@ -121,6 +132,9 @@ export async function coocPayloadOnPool(table: EventTable, ranks: Uint32Array, l
   // A few ranges per thread, of equal work: a range that turns out slower does not leave the other threads idle.
   const ranges = rowRanges(runs, options.parts ?? pool.size * 3);
   const results = await Promise.all(ranges.map(([from, to]) => pool.emitCoocRange(job, from, to)));
-  const rows = joinRowRanges(names, runs.rowIds, results);
-  return { members: [coocPayload(rows, results.flatMap((r) => r.bytes))], rows: rows.rowIds.length };
+  // Joined only if the payload is written again from its rows (the pretty form): the compact bytes are enough for the rest.
+  const bytes = results.flatMap((r) => r.bytes);
+  // Not `results`: the closure must not hold the bytes once they are written.
+  const counted = results.map(({ len, nbr, cnt }) => ({ len, nbr, cnt }));
+  return { members: [coocPayload(() => joinRowRanges(names, runs.rowIds, counted), bytes)], rows: runs.rowIds.length };
 }

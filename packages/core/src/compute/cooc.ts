@@ -82,7 +82,8 @@ export function countSessionPairs(table: EventTable, limits: Limits, pairs?: Pai
     const items = distinct.subarray(0, n).sort();
     let m = 0;
     for (let k = 0; k < n; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
-    checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
+    // The message names the session (every session's name decoded): only built when the limit trips.
+    if (m > limits.max_items_per_session) checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
     if (keep) {
       for (let x = 0; x < m; x++) {
         const kx = keep[items[x]!]!;
@@ -358,35 +359,45 @@ export function compactCoocRows(
  * The `neighbors` member of a cooc artifact. With `compact`, the compact
  * bytes of every row, in row order, already written (by worker threads):
  * the first compact write uses them as they are (and lets them go); any
- * later write, and the pretty form, writes from `rows`.
+ * later write, and the pretty form, writes from `rows`, which may be given
+ * as a function called only then (joining the threads' ranges is then
+ * skipped when the compact bytes are all that is written).
  * @since 0.1.0
  */
-export function coocPayload(rows: CoocRows, compact?: readonly Uint8Array[]): PayloadSource {
-  const { rowIds } = rows;
+export function coocPayload(rows: CoocRows | (() => CoocRows), compact?: readonly Uint8Array[]): PayloadSource {
+  let joined = typeof rows === 'function' ? undefined : rows;
+  const rowsOf = () => (joined ??= (rows as () => CoocRows)());
   let written = compact;
   return {
     key: 'neighbors',
     *write(out, pretty) {
-      const names = nameBytes(rows.names);
-      if (rowIds.length === 0) {
-        out.text('[]');
-        return;
-      }
-      out.text('[');
       if (!pretty && written) {
+        // Row 0 has no leading comma: the rows' bytes between brackets are the array, also when there are none.
         const chunks = written;
         written = undefined;
+        out.text('[');
         for (const chunk of chunks) {
           out.chunk(chunk);
           if (out.ready) yield;
         }
-      } else if (!pretty) {
+        out.text(']');
+        return;
+      }
+      const all = rowsOf();
+      const { rowIds } = all;
+      if (rowIds.length === 0) {
+        out.text('[]');
+        return;
+      }
+      const names = nameBytes(all.names);
+      out.text('[');
+      if (!pretty) {
         // Blocks of rows, so that chunks are handed on as they fill.
         for (let r = 0; r < rowIds.length; r += 4096) {
-          for (const chunk of compactCoocRows(names, rowIds, rows, r, Math.min(rowIds.length, r + 4096))) out.chunk(chunk);
+          for (const chunk of compactCoocRows(names, rowIds, all, r, Math.min(rowIds.length, r + 4096))) out.chunk(chunk);
           if (out.ready) yield;
         }
-      } else yield* writeCoocRows(out, pretty, names, rowIds, rows, 0, rowIds.length);
+      } else yield* writeCoocRows(out, pretty, names, rowIds, all, 0, rowIds.length);
       out.text(pretty ? '\n  ]' : ']');
     },
   };

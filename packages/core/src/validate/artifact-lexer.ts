@@ -19,6 +19,9 @@ export const BATCH_BYTES = 1 << 20;
 /** A header value (or a single payload element) larger than this is not one we wrote. */
 const MAX_VALUE_BYTES = 64 << 20;
 
+/** What a handler's element scanner returns when the bytes end before the element does. */
+const TRUNCATED = -2;
+
 const WS = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /** What the lexer tells its caller as it reads. */
@@ -30,8 +33,18 @@ export interface LexerHandler {
   /**
    * Payload elements `first`..`last`: their JSON text, comma-separated,
    * `at` the stream offset just past them (only when `capturePayload`).
+   * `canonical`: every element of the batch passed {@link LexerHandler.element}
+   * and they are joined by single commas, nothing else.
    */
-  batch(bytes: Uint8Array, first: number, last: number, at: number): void;
+  batch(bytes: Uint8Array, first: number, last: number, at: number, canonical: boolean): void;
+  /**
+   * Optional, read when the payload starts: scans one payload element at
+   * `bytes[at..]` in the one form the handler hashes as stored (the
+   * canonical compact form), returning the index just past it, `TRUNCATED`
+   * (-2) when the bytes end first, or -1 when it is not in that form. The
+   * lexer then skips such an element without its own scan.
+   */
+  readonly element?: ((bytes: Uint8Array, at: number) => number) | undefined;
 }
 
 /** What one read of an artifact found. */
@@ -137,12 +150,19 @@ export async function lexArtifact(source: AsyncIterable<Uint8Array>, handler: Le
   let vEscape = false; // in a key
   let key = '';
   let valueIsPayload = false;
+  // The handler's scanner of canonical payload elements (see LexerHandler.element), once the payload starts.
+  let element: ((bytes: Uint8Array, at: number) => number) | undefined;
+  // The open batch holds only elements `element` accepted, joined by single commas.
+  let batchCanonical = false;
+  // The open batch's element was cut by a chunk end before `element` could tell: ended as soon as it is whole.
+  let straddler = false;
 
   const fail = (message: string, at: number): never => {
     throw new ArtifactSyntaxError(message, at);
   };
   const beginCapture = (at: number) => {
     capActive = true;
+    batchCanonical = element !== undefined;
     capParts = [];
     capStart = at;
     capBytes = 0;
@@ -166,7 +186,8 @@ export async function lexArtifact(source: AsyncIterable<Uint8Array>, handler: Le
   const flushBatch = (bytes: Uint8Array, at: number) => {
     const first = rows - batchElements;
     batchElements = 0;
-    handler.batch(bytes, first, rows - 1, at);
+    straddler = false;
+    handler.batch(bytes, first, rows - 1, at, batchCanonical);
   };
   const beginValue = (chunk: Uint8Array, i: number) => {
     const b = chunk[i]!;
@@ -179,6 +200,8 @@ export async function lexArtifact(source: AsyncIterable<Uint8Array>, handler: Le
     // A payload batch is one capture across elements (separators included); header mode keeps no payload bytes.
     if (valueIsPayload) {
       if (capturePayload && !capActive) beginCapture(i);
+      // Scanned here, not by `element`: the batch is no longer known canonical.
+      batchCanonical = false;
     } else beginCapture(i);
   };
   const endValue = (chunk: Uint8Array, end: number) => {
@@ -225,6 +248,8 @@ export async function lexArtifact(source: AsyncIterable<Uint8Array>, handler: Le
         continue;
       }
       if (WS(b)) {
+        // Whitespace inside a batch is not canonical text (between batches, no batch holds it).
+        if (capActive) batchCanonical = false;
         i++;
         continue;
       }
@@ -255,6 +280,7 @@ export async function lexArtifact(source: AsyncIterable<Uint8Array>, handler: Le
             }
             payloadKey = key;
             handler.start(key, header);
+            element = capturePayload ? handler.element : undefined;
             state = PAYLOAD_FIRST;
             break;
           }
@@ -276,12 +302,30 @@ export async function lexArtifact(source: AsyncIterable<Uint8Array>, handler: Le
             state = AFTER_VALUE;
             break;
           }
+          if (element !== undefined) {
+            // Most elements of a compact blob: scanned once, by the handler's scanner, which also checks them.
+            const end = element(chunk, i);
+            if (end >= 0) {
+              if (!capActive) beginCapture(i);
+              rows++;
+              batchElements++;
+              state = PAYLOAD_SEP;
+              i = end;
+              continue;
+            }
+            if (end === TRUNCATED) {
+              // Cut by the chunk's end: the canonical batch so far ends before it (its comma is the byte
+              // before), and this element, scanned as any other, goes alone in a batch of its own.
+              if (capActive && batchCanonical && i > 0 && batchElements > 0) flushBatch(takeCapture(chunk, i - 1), offset + i - 1);
+              straddler = true;
+            }
+          }
           valueIsPayload = true;
           beginValue(chunk, i);
           continue;
         case PAYLOAD_SEP:
           if (b === 0x2c) {
-            if (capActive && capBytes + (i - capStart) >= batchBytes) flushBatch(takeCapture(chunk, i), offset + i);
+            if (capActive && (straddler || capBytes + (i - capStart) >= batchBytes)) flushBatch(takeCapture(chunk, i), offset + i);
             state = PAYLOAD_NEXT;
           } else if (b === 0x5d) {
             if (capActive) flushBatch(takeCapture(chunk, i), offset + i);

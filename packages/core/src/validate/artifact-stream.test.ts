@@ -208,6 +208,52 @@ describe('scanArtifact', () => {
     );
   });
 
+  test('property: compact payloads cut into chunks anywhere, with or without whitespace after some commas, scan as the parsing path does', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.integer({ min: 1, max: 40 }),
+        fc.nat({ max: 6 }),
+        fc.array(fc.nat({ max: 4000 }), { maxLength: 12 }),
+        fc.array(fc.tuple(fc.nat({ max: 1000 }), fc.constantFrom(' ', '\n', '  ')), { maxLength: 3 }),
+        fc.constantFrom(1, 60, 300, 1 << 20),
+        async (pop, rows, per, cuts, spaces, batchBytes) => {
+          const a = await withVersion(pop ? popularity(rows) : cooc(rows, per, (k) => `i${k}`));
+          let text = serializeArtifact(a, { format: 'compact' });
+          const payloadAt = text.indexOf(pop ? '"items":[' : '"neighbors":[');
+          const commas: number[] = [];
+          for (let k = text.indexOf(',', payloadAt); k >= 0 && k < text.indexOf('],"build"'); k = text.indexOf(',', k + 1)) commas.push(k);
+          // Whitespace is valid JSON after any comma; it must keep its batch off the as-stored path.
+          const inserts = commas.length === 0 ? [] : spaces.map(([pick, ws]) => [commas[pick % commas.length]! + 1, ws] as const);
+          for (const [at, ws] of inserts.sort((x, y) => y[0] - x[0])) text = text.slice(0, at) + ws + text.slice(at);
+          const bytes = encoder.encode(text);
+          const bounds = [...new Set([0, ...cuts.map((c) => c % bytes.length), bytes.length])].sort((x, y) => x - y);
+          const chunked: ArtifactSource = async () =>
+            (async function* () {
+              for (let k = 1; k < bounds.length; k++) yield bytes.slice(bounds[k - 1], bounds[k]);
+            })();
+          const run = (bytePath: boolean) =>
+            scanArtifact(chunked, { batchBytes, bytePath }).then(
+              (s) => ({ version: s!.computedVersion, rows: s!.rows, maxRow: s!.maxRow, sha256: s!.sha256 }),
+              (e: unknown) => ({ error: String(e) }),
+            );
+          const fast = await run(true);
+          expect(fast).toEqual(await run(false));
+          expect(fast).toEqual({ version: a.build.version, rows, maxRow: pop ? 0 : per, sha256: sha(bytes) });
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  test('megabytes before the payload (not a blob we wrote) are hashed as they come, with the same results', async () => {
+    const a = await withVersion(cooc(20, 3));
+    const compact = serializeArtifact(a, { format: 'compact' });
+    const bytes = encoder.encode(`{${' '.repeat(5 << 20)}${compact.slice(1)}`);
+    const scan = await scanArtifact(source(bytes, 1 << 20), { sha256: portableSha256 });
+    expect(scan).toMatchObject({ computedVersion: a.build.version, rows: 20, maxRow: 3, sha256: sha(bytes), size: bytes.length });
+  });
+
   test('property: hashing canonical batches as stored gives the parsing path\'s version, rows and longest row for any ids and counts', async () => {
     const id = fc.oneof(fc.string({ minLength: 1, maxLength: 6 }), fc.stringMatching(/^[a-z0-9 <>&\\"-]{1,5}$/), fc.constantFrom('é', '\u2028', ' a', 'a ', 'x'));
     const row = fc.record({ item_id: id, items: fc.array(fc.record({ item_id: id, count: fc.oneof(fc.nat(), fc.constant(2 ** 53 - 1), fc.constant(1e15)) }), { maxLength: 4 }) });
