@@ -1,35 +1,88 @@
 // The server a suite talks to (S3, PostgreSQL), shared by the packages'
 // vitest global setups: the one named by an environment variable (CI, a
-// developer's own), else the throw-away one its tooling script starts, which
-// is stopped at teardown only if this setup started it.
+// developer's own), else the throw-away one its tooling script starts.
+//
+// Several test runs on one machine (two worktrees, a landing check beside a
+// developer's run) share that throw-away server, so each run holds a lease on
+// it while it runs: the last run to finish stops it, and only if a test run
+// started it (a server someone started by hand is left alone). Leases and the
+// start/stop decisions are taken under one flock, so a run that starts while
+// another stops waits and then starts the server again.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+// $1 script, $2 lease folder, $3 this run's pid. Prints the script's `export` lines.
+const ACQUIRE = `
+set -eu
+script=$1 leases=$2 me=$3
+mkdir -p "$leases"
+live=0
+for f in "$leases"/*; do
+  [ -e "$f" ] || continue
+  if kill -0 "\${f##*/}" 2>/dev/null; then live=1; else rm -f "$f"; fi
+done
+if bash "$script" status >/dev/null 2>&1; then
+  # Running with no live lease: started by hand, or left by a run that died. Not ours to stop.
+  [ "$live" = 1 ] || rm -f "$leases/.started-by-tests"
+  bash "$script" start
+else
+  bash "$script" start
+  touch "$leases/.started-by-tests"
+fi
+touch "$leases/$me"
+`;
+
+// $1 script, $2 lease folder, $3 this run's pid.
+const RELEASE = `
+set -eu
+script=$1 leases=$2 me=$3
+rm -f "$leases/$me"
+for f in "$leases"/*; do
+  [ -e "$f" ] || continue
+  kill -0 "\${f##*/}" 2>/dev/null && exit 0
+  rm -f "$f"
+done
+if [ -e "$leases/.started-by-tests" ]; then
+  rm -f "$leases/.started-by-tests"
+  bash "$script" stop
+fi
+`;
+
+/** The lease folder of one server instance: its script and the variables that select the instance. */
+function leaseDir(script, envPrefix) {
+  const instance = Object.entries(process.env)
+    .filter(([name]) => envPrefix !== undefined && name.startsWith(envPrefix))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  const id = createHash('sha256').update(JSON.stringify([script, instance])).digest('hex').slice(0, 16);
+  return join(tmpdir(), 'recsys-test-servers', `${basename(script, '.sh')}-${id}`);
+}
+
 /**
  * Makes sure the server is there and its `export NAME=value` lines are in
- * `process.env`; resolves to the teardown.
- * @param {{ script: string; envVar: string; what: string }} server
+ * `process.env`; resolves to the teardown, which stops the server when this
+ * was the last test run using it and a test run started it.
+ * @param {{ script: string; envVar: string; what: string; envPrefix?: string }} server
+ *   `envPrefix`: the variables that select the script's instance (ports, folders), e.g. `PG_TEST_`.
  * @returns {Promise<() => Promise<void>>}
  */
-export async function useTestServer({ script, envVar, what }) {
-  let startedHere = false;
-  if (!process.env[envVar]) {
-    const running = await run('bash', [script, 'status']).then(
-      () => true,
-      () => false,
-    );
-    let stdout;
-    try {
-      ({ stdout } = await run('bash', [script, 'start'], { timeout: 600_000, maxBuffer: 1 << 20 }));
-    } catch (error) {
-      throw new Error(`could not start ${what} (${script} start; needs root on Debian 12): ${error.stderr?.slice(-2000) ?? error.message}`);
-    }
-    startedHere = !running;
-    for (const m of stdout.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) process.env[m[1]] = m[2];
+export async function useTestServer({ script, envVar, what, envPrefix }) {
+  if (process.env[envVar]) return async () => {};
+  const leases = leaseDir(script, envPrefix);
+  const locked = (body) => ['-w', '1800', '-o', `${leases}.lock`, 'bash', '-c', body, 'lease', script, leases, String(process.pid)];
+  await run('mkdir', ['-p', join(leases, '..')]);
+  let stdout;
+  try {
+    ({ stdout } = await run('flock', locked(ACQUIRE), { timeout: 1_800_000, maxBuffer: 1 << 20 }));
+  } catch (error) {
+    throw new Error(`could not start ${what} (${script} start; needs root on Debian 12): ${error.stderr?.slice(-2000) ?? error.message}`);
   }
+  for (const m of stdout.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) process.env[m[1]] = m[2];
   return async () => {
-    if (startedHere) await run('bash', [script, 'stop'], { timeout: 60_000 });
+    await run('flock', locked(RELEASE), { timeout: 1_800_000 });
   };
 }

@@ -9,10 +9,11 @@ const SCRIPT = fileURLToPath(new URL('../../../tooling/s3/ceph-s3.sh', import.me
  * Provides the S3 server to the suites: the one named by S3_ENDPOINT (CI,
  * a developer's own), else the local Ceph RGW of tooling/s3/ceph-s3.sh,
  * started here (installed via apt on a fresh machine, as root) and stopped
- * at teardown only if this setup started it.
+ * at teardown by the last test run using it, if a test run started it
+ * (tooling/vitest-config/test-server.js).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const stop = await useTestServer({ script: SCRIPT, envVar: 'S3_ENDPOINT', what: 'the test S3 server' });
+  const stop = await useTestServer({ script: SCRIPT, envVar: 'S3_ENDPOINT', what: 'the test S3 server', envPrefix: 'CEPH_S3_' });
   const env: S3TestEnv = {
     endpoint: process.env.S3_ENDPOINT!,
     region: process.env.S3_REGION ?? 'us-east-1',
