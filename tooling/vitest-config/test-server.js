@@ -53,13 +53,17 @@ if [ -e "$leases/.started-by-tests" ]; then
 fi
 `;
 
-/** The lease folder of one server instance: its script and the variables that select the instance. */
+/**
+ * The lease folder of one server instance: the script's name (not its path: every clone and
+ * worktree on the machine starts the same instance) and the variables that select the instance.
+ */
 function leaseDir(script, envPrefix) {
   const instance = Object.entries(process.env)
     .filter(([name]) => envPrefix !== undefined && name.startsWith(envPrefix))
     .sort(([a], [b]) => (a < b ? -1 : 1));
-  const id = createHash('sha256').update(JSON.stringify([script, instance])).digest('hex').slice(0, 16);
-  return join(tmpdir(), 'recsys-test-servers', `${basename(script, '.sh')}-${id}`);
+  const name = basename(script, '.sh');
+  const id = createHash('sha256').update(JSON.stringify([name, instance])).digest('hex').slice(0, 16);
+  return join(tmpdir(), 'recsys-test-servers', `${name}-${id}`);
 }
 
 /**
