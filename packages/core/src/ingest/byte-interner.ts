@@ -157,24 +157,23 @@ export class ByteInterner {
     let v1 = this.k1;
     let v2 = 0x6c796765 ^ v0;
     let v3 = 0x74656462 ^ v1;
-    let i = s;
-    for (const stop = e - 3; i < stop; i += 4) {
-      const w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+    // Whole 4-byte words, then the last word: the 0–3 bytes left with the length byte above them.
+    const stop = e - 3;
+    for (let i = s; ; i += 4) {
+      let w: number;
+      if (i < stop) w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+      else {
+        w = ((e - s) & 0xff) << 24;
+        for (let shift = 0; i < e; i++, shift += 8) w |= b[i]! << shift;
+      }
       v3 ^= w;
       v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
       v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
       v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
       v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
       v0 ^= w;
+      if (i >= e) break;
     }
-    let w = ((e - s) & 0xff) << 24;
-    for (let shift = 0; i < e; i++, shift += 8) w |= b[i]! << shift;
-    v3 ^= w;
-    v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
-    v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
-    v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
-    v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
-    v0 ^= w;
     v2 ^= 0xff;
     for (let r = 0; r < 3; r++) {
       v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
