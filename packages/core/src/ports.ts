@@ -28,6 +28,18 @@ export type ConditionalPutResult = 'written' | 'conflict';
 export interface WriterOptions {
   /** The SHA-256 (lower-case hex) of the bytes that will be written, when the caller knows it. */
   readonly sha256?: string | undefined;
+  /**
+   * True when every reader of the object checks its bytes against the
+   * SHA-256 that `commit` reports (the caller records it, and its reader
+   * refuses other bytes by name before it uses them): an ingest part's
+   * buckets, checked by the compute task that reads them. A backend that
+   * reads what it stored back to check it (fs) then checks only the stored
+   * size, not every byte again: a bad copy is still refused, where it is
+   * read instead of where it is written. Only for such intermediates; final
+   * artifacts, canonical partitions and published blobs keep every check.
+   * @since 0.9.0
+   */
+  readonly verifiedByReader?: boolean | undefined;
 }
 
 /** An atomic streaming write: nothing is visible under the key until `commit`. @since 0.1.0 */

@@ -102,15 +102,23 @@ export class DurableFiles {
   }
 
   /**
+   * The temp file has the size of what was streamed (the part of
+   * {@link checkWritten} that reads no byte back).
+   */
+  async checkSize(temp: string, key: string, size: number): Promise<void> {
+    const stored = await stat(temp);
+    if (stored.size !== size) {
+      throw new RecsysError('integrity', `short write: ${join(this.o.root, key)} would hold ${stored.size} of the ${size} bytes written; nothing was replaced`, { key, root: this.o.root, size, stored: stored.size });
+    }
+  }
+
+  /**
    * The temp file holds exactly what was streamed: its size, then its
    * SHA-256 read back, equal what the writer was given. Catches a write the
    * filesystem acknowledged but did not keep before it replaces anything.
    */
   async checkWritten(temp: string, key: string, size: number, sha: string): Promise<void> {
-    const stored = await stat(temp);
-    if (stored.size !== size) {
-      throw new RecsysError('integrity', `short write: ${join(this.o.root, key)} would hold ${stored.size} of the ${size} bytes written; nothing was replaced`, { key, root: this.o.root, size, stored: stored.size });
-    }
+    await this.checkSize(temp, key, size);
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(temp, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
     const got = hash.digest('hex');

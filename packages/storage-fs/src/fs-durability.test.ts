@@ -83,6 +83,46 @@ describe('short writes', () => {
     expect(text(await good.get('part.jsonl'))).toBe('the good partition\n');
     expect(await readdir(root)).toEqual(['part.jsonl']);
   });
+
+  test('an object its reader verifies (verifiedByReader) is checked by size only: a changed byte is left to the reader', async () => {
+    const root = await tempDir();
+    // Keeps every byte count but flips the first byte of each write (a device that corrupts in place).
+    const flipping = new FsObjectStorage(root, {
+      noSync: true,
+      hooks: {
+        write: (handle, data, offset, length) => {
+          const copy = Buffer.from(data.subarray(offset, offset + length));
+          copy[0] = copy[0]! ^ 1;
+          return handle.write(copy, 0, length);
+        },
+      },
+    });
+    const given = payload(64);
+    const sha = createHash('sha256').update(given).digest('hex');
+    // Read back by default: refused before anything is visible.
+    const checked = await flipping.writer('checked.bin');
+    await checked.write(given);
+    const error = await checked.commit().catch((e: unknown) => e);
+    expect(RecsysError.isInstance(error) && error.kind).toBe('integrity');
+    expect((error as Error).message).toContain('write check failed');
+    // Not read back: committed with the hash of the bytes it was given, which its reader checks against.
+    const unchecked = await flipping.writer('unchecked.bin', { verifiedByReader: true });
+    await unchecked.write(given);
+    expect(await unchecked.commit()).toEqual({ size: 64, written: true, sha256: sha });
+    const stored = await flipping.get('unchecked.bin');
+    expect(createHash('sha256').update(stored!).digest('hex')).not.toBe(sha);
+    expect(await readdir(root)).toEqual(['unchecked.bin']);
+
+    // The size is still checked: bytes acknowledged but not kept are refused.
+    const lossy = new FsObjectStorage(root, {
+      noSync: true,
+      hooks: { write: async (handle, data, offset, length) => ({ bytesWritten: (await handle.write(data, offset, Math.ceil(length / 2))).bytesWritten > 0 ? length : 0 }) },
+    });
+    const short = await lossy.writer('short.bin', { verifiedByReader: true });
+    await short.write(given);
+    await expect(short.commit()).rejects.toThrow(/short write/);
+    expect(await readdir(root)).toEqual(['unchecked.bin']);
+  });
 });
 
 describe('temp files of killed writers', () => {

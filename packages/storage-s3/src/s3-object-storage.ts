@@ -157,6 +157,11 @@ export class S3ObjectStorage implements ObjectStorage {
     return conditionalPut(this.target, 'putIfGeneration', key, this.fullKey(key), data, generation);
   }
 
+  /**
+   * The writer reads nothing back to check it (an upload is checked by the
+   * service): `verifiedByReader` changes nothing here, and a known `sha256`
+   * is not needed.
+   */
   async writer(key: string): Promise<ObjectWriter> {
     const fullKey = this.fullKey(key);
     return openWriter(this.target, key, fullKey, {

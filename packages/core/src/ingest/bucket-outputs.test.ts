@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { MemoryStorage } from '../testing/memory-storage.js';
 import { sha256 } from '../testing/fixtures.js';
-import type { ObjectStorage } from '../ports.js';
+import type { ObjectStorage, WriterOptions } from '../ports.js';
 import { BucketDecoder } from '../pipeline/bucket-format.js';
 import { BucketOutputs } from './bucket-outputs.js';
 import { ByteInterner } from './byte-interner.js';
@@ -140,5 +140,21 @@ describe('BucketOutputs', () => {
   test("a writer's reported SHA-256 is the one the part report names (the bytes are not hashed a second time)", async () => {
     const { info } = await writeAll(reporting(new MemoryStorage('parts'), true), [{ session: 'a', item: 'x', bucket: 0 }], 1);
     expect(info[0]!.sha256).toBe('0'.repeat(64));
+  });
+
+  test('buckets are opened as objects their reader verifies (no read-back by the writer), every one of them', async () => {
+    const memory = new MemoryStorage('parts');
+    const opened: [string, WriterOptions | undefined][] = [];
+    const recording = new Proxy(memory, {
+      get(target, prop, receiver) {
+        if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
+        return (key: string, options?: WriterOptions) => {
+          opened.push([key, options]);
+          return target.writer(key, options);
+        };
+      },
+    });
+    await writeAll(recording, [{ session: 'a', item: 'x', bucket: shardOfSession('a', 3) }], 3);
+    expect(opened.sort()).toEqual([0, 1, 2].map((b) => [`p/bucket-${b}.bin`, { verifiedByReader: true }]));
   });
 });

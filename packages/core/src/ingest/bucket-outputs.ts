@@ -146,7 +146,9 @@ export class BucketOutputs {
   private async out(bucket: number, pieces: readonly Uint8Array[]): Promise<void> {
     let writer = this.writers[bucket];
     if (!writer) {
-      writer = this.writers[bucket] = await this.storage.writer(this.keyOf(bucket));
+      // The compute task checks every bucket against the SHA-256 recorded in the part report before it uses any of
+      // it (assembleShard), so the writer need not read the bucket back to check it as well.
+      writer = this.writers[bucket] = await this.storage.writer(this.keyOf(bucket), { verifiedByReader: true });
       // A writer that hashes what it writes anyway (fs) reports the hash: every byte is hashed once, not twice.
       if (!writer.reportsSha256) this.hashes[bucket] = this.sha256();
       const head = bucketHeaderBytes({ ...this.header, bucket });

@@ -221,6 +221,16 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
       expect(sha((await s.get('w/large.bin'))!)).toBe(sha(data));
     });
 
+    it('writer({ verifiedByReader }): the same object, size and reported hash as without it', async () => {
+      const size = options.largeBytes ?? 3 * 1024 * 1024 + 17;
+      const data = patternBytes(size, 11);
+      const w = await s.writer('w/verified.bin', { verifiedByReader: true });
+      for (let i = 0; i < size; i += 1 << 20) await w.write(data.subarray(i, i + (1 << 20)));
+      expect(await s.stat('w/verified.bin')).toBeUndefined();
+      expect(checkedCommit(w, await w.commit({ exclusive: true }), data)).toEqual({ size, written: true });
+      expect(sha((await s.get('w/verified.bin'))!)).toBe(sha(data));
+    });
+
     it('list: every key under a prefix, relative to the storage, in lexicographic order', async () => {
       const keys = ['ls/b/2.json', 'ls/a/1.json', 'ls/a/10.json', 'ls/a/2.json', 'ls/ab.json', 'ls/B.json', 'lsx/other.json'];
       for (const k of keys) await s.put(k, k);
