@@ -1,4 +1,5 @@
 import { parentPort, type Transferable } from 'node:worker_threads';
+import { settleDetachProtector } from './detach-protector.js';
 
 /**
  * The worker side of {@link WorkerSlots}: answers each request with its
@@ -7,6 +8,8 @@ import { parentPort, type Transferable } from 'node:worker_threads';
  * are loaded by the time this runs (a pool can parse elsewhere until then).
  */
 export function serveRequests<M extends { id: number }, R>(handle: (msg: M) => R, transfer: (result: R) => Transferable[]): void {
+  // Before the handler's code is compiled: its first reply transfers buffers (see detach-protector.ts).
+  settleDetachProtector();
   parentPort!.on('message', (msg: M) => {
     try {
       const result = handle(msg);

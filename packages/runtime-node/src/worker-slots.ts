@@ -1,5 +1,6 @@
 import { Worker, type Transferable } from 'node:worker_threads';
 import { RecsysError } from '@recsys/core';
+import { settleDetachProtector } from './detach-protector.js';
 
 interface Pending<R> {
   resolve: (r: R) => void;
@@ -61,7 +62,11 @@ export class WorkerSlots<R> {
     private readonly what: string,
     private readonly choice: SlotChoice,
     private readonly workerData: (index: number) => unknown = () => undefined,
-  ) {}
+  ) {
+    // This thread will transfer buffers to the workers: settle that before its hot code is compiled
+    // (a pool is made before the work it serves; see detach-protector.ts).
+    settleDetachProtector();
+  }
 
   /** Workers that said they are ready (started and not closed since). */
   get ready(): number {
