@@ -147,6 +147,8 @@ function assignedPool(workers: number, choice: readonly number[]): ParsePool {
   let k = 0;
   return {
     parse: async (given, ctx) => {
+      // One kind of array for the parser whatever the source yields (here Node Buffers): plain Uint8Arrays.
+      expect(Object.getPrototypeOf(given)).toBe(Uint8Array.prototype);
       const chunk = structuredClone(given, { transfer: [given.buffer as ArrayBuffer] });
       if (stream !== ctx.stream) {
         stream = ctx.stream;

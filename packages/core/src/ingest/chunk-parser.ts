@@ -352,6 +352,9 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
   const rejects: ChunkReject[] = [];
   const c = new ChunkColumns(bytes.length);
   const counts = new Int32Array(4);
+  // The scanner's view of this chunk, made here: made inside the scanner on its first line, a chunk's first
+  // call after V8 compiled the scanner had no type feedback for it and threw the compiled scanner away.
+  scan.viewFor(bytes);
   parseLines(bytes, ctx, dict, options.scanner !== false, c, rejects, counts);
   const fresh = dict.takeNew();
   const n = c.n;

@@ -119,7 +119,9 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
         // Copied before the chunk's buffer goes to the parser with the block (a copy: on a Node Buffer,
         // `slice` would be a view).
         const rest = new Uint8Array(chunk.subarray(last + 1));
-        if (last + 1 > from) yield { kind: 'block', bytes: chunk.subarray(from, last + 1) };
+        // A plain Uint8Array over the chunk's bytes, not a Node Buffer's subarray: the parser then sees one kind
+        // of array whatever the source (V8 compiled it again for a second kind).
+        if (last + 1 > from) yield { kind: 'block', bytes: new Uint8Array(chunk.buffer, chunk.byteOffset + from, last + 1 - from) };
         parts = rest.length > 0 ? [rest] : [];
         size = rest.length;
         continue;
