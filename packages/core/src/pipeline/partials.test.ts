@@ -122,6 +122,39 @@ describe('partial files', () => {
     );
   });
 
+  test('the same bytes as the pair table with tens of thousands of items: groups read off the bit set and groups sorted, spans over many words', async () => {
+    const storage = new MemoryStorage('partials');
+    // Tens of thousands of rare items (short groups over spans of thousands of ranks: sorted) and a few thousand
+    // commoner ones (longer groups: read off the bit set when dense enough, sorted otherwise), so every way of
+    // ordering a group runs, at word edges too. Ids of 6 digits: their ranks are their numbers' order.
+    const item = fc.oneof({ weight: 1, arbitrary: fc.integer({ min: 0, max: 999 }) }, { weight: 4, arbitrary: fc.integer({ min: 0, max: 999_999 }) }).map((i) => String(i).padStart(6, '0'));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(item, { minLength: 2, maxLength: 8 }), { minLength: 2000, maxLength: 6000 }), async (sessions) => {
+        const t = table(sessions.flatMap((items, s) => items.map((i): [string, string] => [`s${s}`, i])));
+        await writePartial(storage, 'table', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
+        await writePartial(storage, 'rows', headerInput(0, 1), t, DEFAULT_LIMITS);
+        expect(Buffer.from(storage.objects.get('rows')!.data).equals(Buffer.from(storage.objects.get('table')!.data))).toBe(true);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  test.each([3, 16, 17, 40, 2000])('the same bytes as the pair table for an item that shares sessions with %i items spread over 40 000 ranks', async (t) => {
+    // 40 000 items (each alone in a session: no pairs); item 000000 shares a session with t of them, met out of order.
+    const events: [string, string][] = [];
+    for (let i = 1; i < 40_000; i++) events.push([`alone${i}`, String(i).padStart(6, '0')]);
+    for (let k = 0; k < t; k++) {
+      const b = 1 + ((k * 7919 + 1) % t) * Math.floor(39_998 / t);
+      events.push([`with${k}`, '000000'], [`with${k}`, String(b).padStart(6, '0')], [`with${k}`, String(b + 1).padStart(6, '0')]);
+    }
+    const storage = new MemoryStorage('partials');
+    const tbl = table(events);
+    await writePartial(storage, 'table', headerInput(0, 1), tbl, countSessionPairs(tbl, DEFAULT_LIMITS));
+    const header = await writePartial(storage, 'rows', headerInput(0, 1), tbl, DEFAULT_LIMITS);
+    expect(header.pairs).toBe(3 * t);
+    expect(Buffer.from(storage.objects.get('rows')!.data).equals(Buffer.from(storage.objects.get('table')!.data))).toBe(true);
+  });
+
   test('the item section made once per shard: each id in UTF-8 order, its UTF-8 length, bytes and exposures, whatever the id', async () => {
     const storage = new MemoryStorage('partials');
     const varint = (v: number): number[] => {
