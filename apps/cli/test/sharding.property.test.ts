@@ -30,13 +30,25 @@ const DAY = '2026-03-04';
 const NOW = new Date('2026-03-05T01:02:03Z');
 const TYPES = ['popularity', 'cooc'];
 
+/** Reads in pieces of 1–61 bytes, so that the buckets' blocks, their parts and their lines span read chunks. */
+class SmallChunks extends FsObjectStorage {
+  override async read(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const stream = await super.read(key);
+    if (!stream) return undefined;
+    return (async function* () {
+      let size = 1;
+      for await (const chunk of stream) for (let at = 0; at < chunk.length; at += size, size = ((size * 7) % 61) + 1) yield chunk.subarray(at, at + size);
+    })();
+  }
+}
+
 function areasUnder(root: string, rawDir: string): StorageAreas {
   const at = (name: string) => new FsObjectStorage(join(root, name), { noSync: true });
   return {
     raw: new FsObjectStorage(rawDir, { noSync: true }),
     canonical: at('canonical'),
     quarantine: at('quarantine'),
-    artifacts: at('artifacts'),
+    artifacts: new SmallChunks(join(root, 'artifacts'), { noSync: true }),
     objects: at('objectstore'),
     registry: at('registry'),
     checkpoints: at('checkpoints'),
@@ -148,8 +160,10 @@ describe('sharded ingest + compute → merge equals the single-process run', () 
           expect(Object.keys(expected.staged)).toHaveLength(6); // per type: the staged blob, its built_at claim and its marker
           if (Object.entries(expected.staged).some(([k, v]) => k.startsWith('cooc/') && /"count": ?[2-9]/.test(v))) repeatedPairs++;
           // The shard partitions hold exactly the events of the full partition, each once.
-          const full = readFileSync(join(single, 'canonical/t/s/exposures', `${DAY}.jsonl`), 'utf8').split('\n').filter(Boolean).sort();
-          const parts = Array.from({ length: n }, (_, i) => readFileSync(join(sharded, 'canonical/t/s/exposures', `${DAY}.shard-${i}-of-${n}.jsonl`), 'utf8').split('\n').filter(Boolean)).flat().sort();
+          // (Every line, empty ones too: a partition is its lines, each ending in a newline.)
+          const linesOf = (file: string) => readFileSync(file, 'utf8').split('\n').slice(0, -1);
+          const full = linesOf(join(single, 'canonical/t/s/exposures', `${DAY}.jsonl`)).sort();
+          const parts = Array.from({ length: n }, (_, i) => linesOf(join(sharded, 'canonical/t/s/exposures', `${DAY}.shard-${i}-of-${n}.jsonl`))).flat().sort();
           expect(parts).toEqual(full);
           // Each shard's ingest report names its partition's SHA-256 and size (taken from the fs writer, which hashes anyway).
           for (let i = 0; i < n; i++) {

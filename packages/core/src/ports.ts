@@ -91,14 +91,21 @@ export interface ObjectStorage {
   get(key: string): Promise<Uint8Array | undefined>;
   /** Whole object with its generation, or `undefined` when missing. */
   getVersioned(key: string): Promise<VersionedObject | undefined>;
-  /** Streams the object's bytes (no whole-object buffering), or `undefined` when missing. */
+  /**
+   * Streams the object's bytes (no whole-object buffering), or `undefined`
+   * when missing. Every chunk is the consumer's: the storage never writes
+   * into a chunk it has yielded, so a consumer may keep views of it (as
+   * the bucket decoder does) instead of copying. @since 0.9.0 (chunks kept,
+   * options)
+   */
   read(key: string, options?: ReadOptions): Promise<AsyncIterable<Uint8Array> | undefined>;
   /**
    * Streams the object's bytes from byte `start` to its end (a positioned
    * read on files, ranged GETs on S3), or `undefined` when missing. The
    * consumer stops early by ending its iteration; no more is fetched than one
    * read chunk past that point. Optional: without it, readers skip `start`
-   * bytes of {@link ObjectStorage.read}.
+   * bytes of {@link ObjectStorage.read}. Chunks are the consumer's, as with
+   * {@link ObjectStorage.read}.
    * @since 0.4.0
    */
   readFrom?(key: string, start: number, options?: ReadOptions): Promise<AsyncIterable<Uint8Array> | undefined>;

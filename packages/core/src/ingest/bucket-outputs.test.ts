@@ -123,7 +123,7 @@ describe('BucketOutputs', () => {
               sessions.push(...block.newSessions);
               items.push(...block.newItems);
               for (let k = 0; k < block.events; k++) got.push({ session: sessions[block.session[k]!]!, item: items[block.item[k]!]! });
-              text += new TextDecoder().decode(block.lines);
+              text += new TextDecoder().decode(concatBytes(block.lines));
             }
             expect(d.end()).toBe(mine.length);
             expect(got).toEqual(mine.map((e) => ({ session: e.session, item: e.item })));

@@ -57,7 +57,7 @@ function decode(bytes: Uint8Array, size: number, head = HEAD): { events: Ev[]; l
     sessions.push(...b.newSessions);
     items.push(...b.newItems);
     for (let k = 0; k < b.events; k++) events.push({ session: sessions[b.session[k]!]!, item: items[b.item[k]!]! });
-    lines += new TextDecoder().decode(b.lines);
+    lines += new TextDecoder().decode(concatBytes(b.lines));
   };
   for (let at = 0; at < bytes.length; at += size) for (const b of d.push(bytes.slice(at, at + size))) take(b);
   const n = d.end();
@@ -77,6 +77,33 @@ describe(`bucket format ${BUCKET_FORMAT}`, () => {
         const got = decode(bytes, size);
         expect(got.events).toEqual(all);
         expect(got.lines).toBe(all.map((e, k) => line(e, k)).join(''));
+      }),
+    );
+  });
+
+  test("a block's lines are views of the chunks pushed (one piece per chunk they span), never copies", () => {
+    fc.assert(
+      fc.property(blocksArb, fc.integer({ min: 1, max: 64 }), (blocks, size) => {
+        const bytes = encode(blocks);
+        const d = new BucketDecoder(HEAD);
+        const chunks: Uint8Array[] = [];
+        let pieces = 0;
+        for (let at = 0; at < bytes.length; at += size) {
+          const chunk = bytes.slice(at, at + size);
+          chunks.push(chunk);
+          for (const b of d.push(chunk)) {
+            for (const piece of b.lines) {
+              expect(piece.length).toBeGreaterThan(0);
+              expect(chunks.some((c) => c.buffer === piece.buffer)).toBe(true);
+            }
+            // No more pieces than the chunks the lines can touch.
+            const total = b.lines.reduce((n, p) => n + p.length, 0);
+            expect(b.lines.length).toBeLessThanOrEqual(Math.ceil(total / size) + 1);
+            pieces += b.lines.length;
+          }
+        }
+        d.end();
+        expect(pieces).toBeGreaterThanOrEqual(blocks.length);
       }),
     );
   });

@@ -272,8 +272,12 @@ export interface BucketBlock {
   readonly session: Uint32Array;
   /** Each event's bucket item id. */
   readonly item: Uint32Array;
-  /** The events' canonical lines, each ending in "\n". */
-  readonly lines: Uint8Array;
+  /**
+   * The events' canonical lines, each ending in "\n", in one piece or more
+   * (their concatenation): views of the chunks pushed, not copies — a block
+   * that spans chunks is not joined. A line may span two pieces. @since 0.9.0 (pieces)
+   */
+  readonly lines: readonly Uint8Array[];
 }
 
 /**
@@ -283,11 +287,18 @@ export interface BucketBlock {
  * bucket of the expected header: another format (an older `recsys-bucket`,
  * or format 1's JSON Lines), another part or bucket, a truncation anywhere,
  * ids out of range, trailing bytes.
+ *
+ * The decoder keeps views of the chunks pushed (a block's lines, the bytes
+ * of a unit not complete yet): the caller must not change a chunk after
+ * pushing it (a stream's chunks are never reused, see `ObjectStorage.read`).
  * @since 0.6.0
  */
 export class BucketDecoder {
+  /** Chunks (views) not consumed yet; `offset` bytes of the first are. */
   private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  private offset = 0;
+  /** Unconsumed bytes in `pending`. */
+  private avail = 0;
   /** Bytes needed before the next unit can be read (at least). */
   private need = 1;
   private header: BucketHeader | undefined;
@@ -300,73 +311,122 @@ export class BucketDecoder {
 
   /** The blocks completed by `chunk`. */
   push(chunk: Uint8Array): BucketBlock[] {
-    // Chunks are gathered until the next unit (header, block, trailer) is complete, then joined once:
-    // joining on every chunk would copy a block once per chunk it spans.
+    if (chunk.length === 0) return [];
+    // Chunks are gathered until the next unit (header, block, trailer) is complete; a block's lines stay views
+    // of them (only its dictionary and columns are joined when they span chunks).
+    if (this.ended) throw new BucketFormatError(`${chunk.length} bytes after the end of the bucket`);
     this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < this.need) return [];
-    const fresh = this.pending.length > 1;
-    const data = fresh ? concatBytes(this.pending, this.pendingBytes) : chunk;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.avail += chunk.length;
     const out: BucketBlock[] = [];
-    let at = 0;
+    if (this.avail < this.need) return out;
     this.need = 1;
     if (!this.header) {
-      const nl = data.indexOf(10);
+      // The header line is the first bytes: offset 0 in the first chunk.
+      let nl = -1;
+      for (let i = 0, before = 0; nl < 0 && i < this.pending.length; before += this.pending[i++]!.length) {
+        const at = this.pending[i]!.indexOf(10);
+        if (at >= 0) nl = before + at;
+      }
       if (nl < 0) {
-        if (data.length > MAX_HEADER) this.headerError(data);
-        this.keep(data, 0, fresh);
+        if (this.avail > MAX_HEADER) this.headerError(concatBytes(this.pending, this.avail));
         return out;
       }
-      this.header = this.readHeader(data.subarray(0, nl));
-      at = nl + 1;
+      this.header = this.readHeader(this.takeContiguous(nl + 1).subarray(0, nl));
     }
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     while (!this.ended) {
-      const left = data.length - at;
-      if (left < 4) {
+      if (this.avail < 4) {
         this.need = 4;
         break;
       }
-      const events = view.getUint32(at, true);
+      const events = this.u32(0);
       if (events === 0) {
-        if (left < TRAILER) {
+        if (this.avail < TRAILER) {
           this.need = TRAILER;
           break;
         }
-        this.readTrailer(view, at);
-        at += TRAILER;
+        this.readTrailer(this.u32(4), this.u32(8), this.u32(12));
+        this.skip(TRAILER);
         this.ended = true;
         break;
       }
-      if (left < BLOCK_HEAD) {
+      if (this.avail < BLOCK_HEAD) {
         this.need = BLOCK_HEAD;
         break;
       }
-      const size = BLOCK_HEAD + view.getUint32(at + 12, true) + view.getUint32(at + 16, true) + view.getUint32(at + 20, true);
-      if (left < size) {
+      const nSessions = this.u32(4);
+      const nItems = this.u32(8);
+      const dictLen = this.u32(12);
+      const colLen = this.u32(16);
+      const lineLen = this.u32(20);
+      const size = BLOCK_HEAD + dictLen + colLen + lineLen;
+      if (this.avail < size) {
         this.need = size;
         break;
       }
-      out.push(this.readBlock(data, view, at, fresh));
-      at += size;
+      this.skip(BLOCK_HEAD);
+      const meta = this.takeContiguous(dictLen + colLen);
+      const lines = this.take(lineLen);
+      out.push(this.readBlock(events, nSessions, nItems, dictLen, colLen, meta, lines, lineLen));
     }
-    if (this.ended && at < data.length) throw new BucketFormatError(`${data.length - at} bytes after the end of the bucket`);
-    if (at < data.length) this.keep(data, at, fresh);
+    if (this.ended && this.avail > 0) throw new BucketFormatError(`${this.avail} bytes after the end of the bucket`);
     return out;
   }
 
-  private keep(data: Uint8Array, from: number, fresh: boolean): void {
-    // A view of the caller's chunk is copied: producers may reuse their buffers.
-    const rest = fresh ? data.subarray(from) : data.slice(from);
-    this.pending = [rest];
-    this.pendingBytes = rest.length;
+  /** The little-endian u32 `at` bytes into the unconsumed bytes (at + 4 <= avail). */
+  private u32(at: number): number {
+    const first = this.pending[0]!;
+    const o = this.offset + at;
+    if (o + 4 <= first.length) return (first[o]! | (first[o + 1]! << 8) | (first[o + 2]! << 16) | (first[o + 3]! << 24)) >>> 0;
+    let v = 0;
+    for (let k = 0; k < 4; k++) v += this.byteAt(at + k) * 2 ** (8 * k);
+    return v;
+  }
+
+  private byteAt(at: number): number {
+    let o = this.offset + at;
+    let i = 0;
+    while (o >= this.pending[i]!.length) o -= this.pending[i++]!.length;
+    return this.pending[i]![o]!;
+  }
+
+  /** Consumes `n` bytes (n <= avail): views of the chunks that hold them. */
+  private take(n: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.avail -= n;
+    while (n > 0) {
+      const p = this.pending[0]!;
+      const rest = p.length - this.offset;
+      if (n < rest) {
+        out.push(p.subarray(this.offset, this.offset + n));
+        this.offset += n;
+        return out;
+      }
+      out.push(this.offset === 0 ? p : p.subarray(this.offset));
+      n -= rest;
+      this.pending.shift();
+      this.offset = 0;
+    }
+    return out;
+  }
+
+  private skip(n: number): void {
+    this.take(n);
+  }
+
+  /** Consumes `n` bytes as one array: a view when one chunk holds them, else joined. */
+  private takeContiguous(n: number): Uint8Array {
+    const first = this.pending[0];
+    if (first && this.offset + n <= first.length) {
+      const v = first.subarray(this.offset, this.offset + n);
+      this.take(n);
+      return v;
+    }
+    return concatBytes(this.take(n), n);
   }
 
   /** Checks that the bucket was complete. Returns its event count. */
   end(): number {
-    const rest = concatBytes(this.pending, this.pendingBytes);
+    const rest = concatBytes(this.take(this.avail));
     if (!this.header) {
       if (rest.length === 0) throw new BucketFormatError('empty (not even a header)');
       this.headerError(rest);
@@ -402,24 +462,16 @@ export class BucketDecoder {
     return h as BucketHeader;
   }
 
-  private readTrailer(view: DataView, at: number): void {
-    const events = view.getUint32(at + 4, true);
-    const sessions = view.getUint32(at + 8, true);
-    const items = view.getUint32(at + 12, true);
+  private readTrailer(events: number, sessions: number, items: number): void {
     if (events !== this.events || sessions !== this.sessions || items !== this.items) {
       throw new BucketFormatError(`trailer says ${events} events, ${sessions} sessions, ${items} items; the blocks hold ${this.events}, ${this.sessions}, ${this.items}`);
     }
   }
 
-  private readBlock(data: Uint8Array, view: DataView, at: number, fresh: boolean): BucketBlock {
-    const events = view.getUint32(at, true);
-    const nSessions = view.getUint32(at + 4, true);
-    const nItems = view.getUint32(at + 8, true);
-    const dictLen = view.getUint32(at + 12, true);
-    const colLen = view.getUint32(at + 16, true);
-    const lineLen = view.getUint32(at + 20, true);
-    let p = at + BLOCK_HEAD;
-    const dictEnd = p + dictLen;
+  /** A block from its head's fields, its dictionary and columns (`data`, contiguous) and its lines (pieces). */
+  private readBlock(events: number, nSessions: number, nItems: number, dictLen: number, colLen: number, data: Uint8Array, lines: Uint8Array[], lineLen: number): BucketBlock {
+    let p = 0;
+    const dictEnd = dictLen;
     const bad = (what: string): never => {
       throw new BucketFormatError(`block at event ${this.events}: ${what}`);
     };
@@ -505,12 +557,11 @@ export class BucketDecoder {
       item[k] = it;
     }
     if (p !== end) bad('column bytes do not match the event count');
-    const lines = data.subarray(end, end + lineLen);
-    if (lineLen === 0 || lines[lineLen - 1] !== 10) bad('lines do not end with a newline');
+    const last = lines[lines.length - 1];
+    if (lineLen === 0 || last![last!.length - 1] !== 10) bad('lines do not end with a newline');
     this.sessions = sessionsKnown;
     this.items = itemsKnown;
     this.events += events;
-    // The lines are handed on (written to the partition after later chunks arrive): never a view of the caller's chunk.
-    return { events, newSessions: strings.slice(0, nSessions), newItems: strings.slice(nSessions), session, item, lines: fresh ? lines : lines.slice() };
+    return { events, newSessions: strings.slice(0, nSessions), newItems: strings.slice(nSessions), session, item, lines };
   }
 }

@@ -158,6 +158,8 @@ function sumCounts(parts: readonly PartReport[]): IngestCounts {
 }
 
 const FLUSH_BYTES = 1 << 20;
+/** Pieces of lines at least this long are written as they are, not gathered. */
+const DIRECT_BYTES = 64 << 10;
 /** Cross-part fingerprint columns presized for at most this many events (160 MiB). */
 const MAX_PRESIZED_EVENTS = 1 << 23;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -262,8 +264,9 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
       };
       const emit = async (out: Uint8Array) => {
         if (out.length === 0) return;
-        // A block's lines (about FLUSH_BYTES) are written as they are; only pieces cut around duplicates are gathered.
-        if (out.length >= FLUSH_BYTES / 2) {
+        // A block's lines (about FLUSH_BYTES, in a piece per read chunk they span) are written as they are; only small
+        // pieces (cut around duplicates, or where a chunk ends just before or after a line) are gathered.
+        if (out.length >= DIRECT_BYTES) {
           await flush();
           await put(out);
           return;
@@ -290,8 +293,17 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
         });
         await emit(kept === undefined ? lines : encoder.encode((kept as string[]).map((l) => l + '\n').join('')));
       };
+      // The runs of a block's pieces from (fromPiece, fromAt) to (toPiece, toAt), as views.
+      const emitRange = async (pieces: readonly Uint8Array[], fromPiece: number, fromAt: number, toPiece: number, toAt: number) => {
+        for (let q = fromPiece; q <= toPiece; q++) {
+          const piece = pieces[q]!;
+          const s = q === fromPiece ? fromAt : 0;
+          const e = q === toPiece ? toAt : piece.length;
+          if (e > s) await emit(s === 0 && e === piece.length ? piece : piece.subarray(s, e));
+        }
+      };
       const take = async (block: BucketBlock) => {
-        if (checker) return takeLines(block.lines);
+        if (checker) return takeLines(block.lines.length === 1 ? block.lines[0]! : concatBytes(block.lines));
         // One probe per id: a session new to the table (its id is the next one) is checked for its shard.
         const sessions = into.sessions;
         for (const name of block.newSessions) {
@@ -315,19 +327,38 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
             tSession[rows++] = sessionIds[session[k]!]!;
           }
           events += block.events;
-          await emit(lines);
+          for (const piece of lines) await emit(piece);
         } else {
-          // Exact duplicates across parts: each line's fingerprint (under this task's own key).
+          // Exact duplicates across parts: each line's fingerprint (under this task's own key). The cursor is
+          // (pi, at) in the block's pieces; a line that spans two pieces is joined for its fingerprint only.
+          let pi = 0;
+          let piece = lines[0]!;
           let at = 0;
+          let runPiece = 0;
           let runStart = 0;
           for (let k = 0; k < block.events; k++) {
-            const end = lines.indexOf(10, at);
-            if (end < 0) notOurs(`a block holds fewer lines than its ${block.events} events`);
-            fingerprintBytes(lines, at, end, seen.key);
+            const startPiece = pi;
+            const startAt = at;
+            let end = piece.indexOf(10, at);
+            if (end >= 0) fingerprintBytes(piece, at, end, seen.key);
+            else {
+              const spanned: Uint8Array[] = [piece.subarray(at)];
+              for (;;) {
+                if (++pi >= lines.length) notOurs(`a block holds fewer lines than its ${block.events} events`);
+                piece = lines[pi]!;
+                end = piece.indexOf(10);
+                if (end >= 0) break;
+                spanned.push(piece);
+              }
+              spanned.push(piece.subarray(0, end + 1));
+              const line = concatBytes(spanned);
+              fingerprintBytes(line, 0, line.length - 1, seen.key);
+            }
             const sessionId = sessionIds[session[k]!]!;
             if (!seen.keep(sessionId)) {
               crossDuplicates++;
-              await emit(lines.subarray(runStart, at));
+              await emitRange(lines, runPiece, runStart, startPiece, startAt);
+              runPiece = pi;
               runStart = end + 1;
             } else {
               const it = itemIds[item[k]!]!;
@@ -336,11 +367,15 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
               tSession[rows++] = sessionId;
             }
             at = end + 1;
+            if (at === piece.length && pi + 1 < lines.length) {
+              piece = lines[++pi]!;
+              at = 0;
+            }
           }
-          if (at !== lines.length) notOurs(`a block holds more lines than its ${block.events} events`);
+          if (pi !== lines.length - 1 || at !== piece.length) notOurs(`a block holds more lines than its ${block.events} events`);
           events += block.events;
-          // Runs of kept lines are views of the block: copied when the block was cut.
-          await emit(runStart === 0 ? lines : lines.slice(runStart));
+          // Runs of kept lines are views of the pieces.
+          await emitRange(lines, runPiece, runStart, pi, at);
         }
         into.item.length = rows;
         into.session.length = rows;

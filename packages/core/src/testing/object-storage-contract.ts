@@ -221,6 +221,20 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
       expect(sha((await s.get('w/large.bin'))!)).toBe(sha(data));
     });
 
+    it('read and readFrom: every chunk is the consumer\'s (kept chunks still hold the object after the read)', async () => {
+      const size = options.largeBytes ?? 3 * 1024 * 1024 + 17;
+      const data = patternBytes(size, 13);
+      await s.put('r/kept.bin', data);
+      const kept: Uint8Array[] = [];
+      for await (const chunk of (await s.read('r/kept.bin'))!) kept.push(chunk);
+      expect(sha(concatBytes(kept))).toBe(sha(data));
+      if (s.readFrom) {
+        const from: Uint8Array[] = [];
+        for await (const chunk of (await s.readFrom('r/kept.bin', 5))!) from.push(chunk);
+        expect(sha(concatBytes(from))).toBe(sha(data.subarray(5)));
+      }
+    });
+
     it('writer({ verifiedByReader }): the same object, size and reported hash as without it', async () => {
       const size = options.largeBytes ?? 3 * 1024 * 1024 + 17;
       const data = patternBytes(size, 11);
