@@ -4,7 +4,7 @@ import type { EventTable } from './event-table.js';
 import { PairCounter } from './pair-counter.js';
 import { nameBytes, writeIdCountArray, writeName, type JsonBytes, type NameBytes, type PayloadSource } from './emit.js';
 import { invertRanks, sortTopByCountThenRank } from './order-keys.js';
-import type { PairCounts } from './sorted-pairs.js';
+import { SortedPairs, type PairCounts } from './sorted-pairs.js';
 import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionItems, type SessionRuns, type U32Alloc } from './cooc-rows.js';
 import { rankByExposure, type ItemCount, type ItemExposure } from './popularity.js';
 
@@ -149,10 +149,20 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
   const { names, ranks } = exposure;
   const n = names.length;
   const hasRow = new Uint8Array(n);
-  pairs.forEach((x, y) => {
-    hasRow[x] = 1;
-    hasRow[y] = 1;
-  });
+  // Sorted columns (the shard merge's) are walked directly: a callback per pair and pass cost more than the pass.
+  const cols = pairs instanceof SortedPairs ? pairs : undefined;
+  if (cols) {
+    const { x: xs, y: ys } = cols;
+    for (let i = 0; i < xs.length; i++) {
+      hasRow[xs[i]!] = 1;
+      hasRow[ys[i]!] = 1;
+    }
+  } else {
+    pairs.forEach((x, y) => {
+      hasRow[x] = 1;
+      hasRow[y] = 1;
+    });
+  }
   let rowCount = 0;
   for (let i = 0; i < n; i++) rowCount += hasRow[i]!;
   if (rowCount > limits.max_items_per_artifact) {
@@ -173,16 +183,25 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
   // 200k items, a fraction of the pairs, and no list is built for a row that is cut.
   const minSupport = limits.min_cooc_support;
   const degree = new Uint32Array(n + 1);
-  pairs.forEach((x, y, c) => {
-    if (c < minSupport) return;
-    if (hasRow[x]) degree[x + 1]!++;
-    if (hasRow[y]) degree[y + 1]!++;
-  });
+  if (cols) {
+    const { x: xs, y: ys, counts: cs } = cols;
+    for (let i = 0; i < xs.length; i++) {
+      if (cs[i]! < minSupport) continue;
+      if (hasRow[xs[i]!]) degree[xs[i]! + 1]!++;
+      if (hasRow[ys[i]!]) degree[ys[i]! + 1]!++;
+    }
+  } else {
+    pairs.forEach((x, y, c) => {
+      if (c < minSupport) return;
+      if (hasRow[x]) degree[x + 1]!++;
+      if (hasRow[y]) degree[y + 1]!++;
+    });
+  }
   for (let i = 0; i < n; i++) degree[i + 1]! += degree[i]!;
   const fill = degree.slice(0, n);
   const nbr = new Uint32Array(degree[n]!);
   const cnt = new Uint32Array(degree[n]!);
-  pairs.forEach((x, y, c) => {
+  const place = (x: number, y: number, c: number) => {
     if (c < minSupport) return;
     if (hasRow[x]) {
       nbr[fill[x]!] = y;
@@ -192,7 +211,11 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
       nbr[fill[y]!] = x;
       cnt[fill[y]!++] = c;
     }
-  });
+  };
+  if (cols) {
+    const { x: xs, y: ys, counts: cs } = cols;
+    for (let i = 0; i < xs.length; i++) place(xs[i]!, ys[i]!, cs[i]!);
+  } else pairs.forEach(place);
   // Rows in UTF-8 order of their item id: walk ids by rank.
   const idOfRank = invertRanks(ranks);
   const rowIds = new Uint32Array(rowCount);

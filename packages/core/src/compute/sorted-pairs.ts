@@ -8,10 +8,11 @@
  * by (a, b) in the UTF-8 order of its item ids, and that order is the same
  * in every shard, so once each shard's items are mapped to their rank among
  * the day's items every partial is already a stream sorted by (rank a, rank
- * b). Summing k such streams is then a sequential merge: pairs of the first
- * partial are appended, each later partial is merged into what the earlier
- * ones left (pairs in both are summed). No hashing, no random access, and
- * the result comes out in the order the day aggregate stores.
+ * b). Summing k such streams is then a k-way merge of all of them at once
+ * (each pair written once; an earlier version merged each partial into the
+ * pairs summed so far, copying those once per later partial). No hashing,
+ * no random access, and the result comes out in the order the day aggregate
+ * stores.
  */
 
 /**
@@ -51,109 +52,200 @@ export class SortedPairs implements PairCounts {
 const EMPTY: Uint32Array = new Uint32Array(0);
 
 /**
- * Sums streams of pair counts, each sorted by (x, y), into one
- * {@link SortedPairs}: `begin` a stream, `add` its pairs in order, `end` it;
- * then `result`. Holds the pairs summed so far and, while a stream is
- * merged, the new columns (sized for both).
- * @since 0.7.0
+ * One input's pair counts, sorted by (x, y), as groups of equal `x`: the
+ * group's `x`, where its `y`s start, and every pair's `y` and count (8 bytes
+ * a pair). Filled with {@link GroupedPairs.add} in (x, y) order, then summed
+ * with other inputs by {@link mergeGroupedPairs}.
+ * @since 0.8.0
  */
-export class SortedPairMerge {
-  private accX: Uint32Array = EMPTY;
-  private accY: Uint32Array = EMPTY;
-  private accC: Uint32Array = EMPTY;
-  private outX: Uint32Array = EMPTY;
-  private outY: Uint32Array = EMPTY;
-  private outC: Uint32Array = EMPTY;
-  /** Next pair of the accumulated columns to merge; pairs written to the out columns. */
-  private j = 0;
-  private o = 0;
-  /** The stream's previous pair, to check its order. */
-  private lastX = -1;
-  private lastY = -1;
-  private open = false;
+export class GroupedPairs {
+  /** Group g: `x = xs[g]`, pairs `starts[g]` … `starts[g + 1]`. */
+  xs: Uint32Array = new Uint32Array(1024);
+  starts: Uint32Array = new Uint32Array(1025);
+  groups = 0;
+  /** Pairs added. */
+  size = 0;
+  y: Uint32Array;
+  counts: Uint32Array;
 
-  /** Starts a stream of about `expected` pairs (sizing only). */
-  begin(expected: number): void {
-    if (this.open) throw new Error('SortedPairMerge: a stream is already open');
-    this.open = true;
-    const cap = this.accX.length + Math.max(0, expected);
-    this.outX = new Uint32Array(cap);
-    this.outY = new Uint32Array(cap);
-    this.outC = new Uint32Array(cap);
-    this.j = 0;
-    this.o = 0;
-    this.lastX = -1;
-    this.lastY = -1;
+  /** Room for `expected` pairs (more grows). */
+  constructor(expected: number) {
+    this.y = new Uint32Array(Math.max(16, expected));
+    this.counts = new Uint32Array(Math.max(16, expected));
   }
 
   /**
-   * Adds the stream's next pair; pairs must come in strictly ascending
-   * (x, y) order with `x < y`. Returns false, adding nothing, when one does
-   * not (the caller names the input).
+   * Adds the next pair; pairs must come in strictly ascending (x, y) order
+   * with `x < y`. Returns false, adding nothing, when one does not (the
+   * caller names the input).
    */
   add(x: number, y: number, count: number): boolean {
-    if (x >= y || x < this.lastX || (x === this.lastX && y <= this.lastY)) return false;
-    this.lastX = x;
-    this.lastY = y;
-    const ax = this.accX;
-    const ay = this.accY;
-    const ac = this.accC;
-    const n = ax.length;
-    let j = this.j;
-    let o = this.o;
-    // Accumulated pairs before (x, y) go out as they are.
-    while (j < n) {
-      const px = ax[j]!;
-      if (px > x || (px === x && ay[j]! >= y)) break;
-      if (o === this.outX.length) this.grow(o, n - j);
-      this.outX[o] = px;
-      this.outY[o] = ay[j]!;
-      this.outC[o++] = ac[j++]!;
-    }
-    if (j < n && ax[j] === x && ay[j] === y) count += ac[j++]!;
-    if (o === this.outX.length) this.grow(o, n - j + 1);
-    this.outX[o] = x;
-    this.outY[o] = y;
-    this.outC[o++] = count;
-    this.j = j;
-    this.o = o;
+    const g = this.groups;
+    const i = this.size;
+    if (x >= y) return false;
+    if (g === 0 || this.xs[g - 1]! !== x) {
+      if (g > 0 && this.xs[g - 1]! > x) return false;
+      if (g === this.xs.length) this.growGroups();
+      this.xs[g] = x;
+      this.starts[g] = i;
+      this.groups = g + 1;
+    } else if (this.y[i - 1]! >= y) return false;
+    if (i === this.y.length) this.growPairs();
+    this.y[i] = y;
+    this.counts[i] = count;
+    this.size = i + 1;
+    this.starts[this.groups] = i + 1;
     return true;
   }
 
-  /** Ends the stream: the accumulated pairs after its last pair go out, and the result becomes the accumulated pairs. */
-  end(): void {
-    if (!this.open) throw new Error('SortedPairMerge: no stream is open');
-    const rest = this.accX.length - this.j;
-    if (this.o + rest > this.outX.length) this.grow(this.o, rest);
-    this.outX.set(this.accX.subarray(this.j), this.o);
-    this.outY.set(this.accY.subarray(this.j), this.o);
-    this.outC.set(this.accC.subarray(this.j), this.o);
-    const size = this.o + rest;
-    // A view when the stream announced about what it held; copied when much of the room went unused.
-    const fit = (a: Uint32Array) => (size * 8 >= a.length * 7 ? a.subarray(0, size) : a.slice(0, size));
-    this.accX = fit(this.outX);
-    this.accY = fit(this.outY);
-    this.accC = fit(this.outC);
-    this.outX = this.outY = this.outC = EMPTY;
-    this.open = false;
+  private growGroups(): void {
+    const xs = new Uint32Array(this.xs.length * 2);
+    xs.set(this.xs);
+    this.xs = xs;
+    const starts = new Uint32Array(xs.length + 1);
+    starts.set(this.starts);
+    this.starts = starts;
   }
 
-  /** The pairs summed over every ended stream. */
-  result(): SortedPairs {
-    if (this.open) throw new Error('SortedPairMerge: a stream is still open');
-    return new SortedPairs(this.accX, this.accY, this.accC);
+  private growPairs(): void {
+    const y = new Uint32Array(this.y.length * 2);
+    y.set(this.y);
+    this.y = y;
+    const counts = new Uint32Array(y.length);
+    counts.set(this.counts);
+    this.counts = counts;
   }
+}
 
-  /** Room for `more` pairs after the `used` ones written so far (a stream that held more than it announced). */
-  private grow(used: number, more: number): void {
-    const cap = Math.max(this.outX.length * 2, used + more, 1024);
-    const bigger = (a: Uint32Array) => {
-      const b = new Uint32Array(cap);
-      b.set(a.subarray(0, used));
-      return b;
-    };
-    this.outX = bigger(this.outX);
-    this.outY = bigger(this.outY);
-    this.outC = bigger(this.outC);
+/** Merges `ya/ca[aFrom, aTo)` and `yb/cb[bFrom, bTo)`, each ascending by y, into `outY/outC` from `o`, summing equal y; returns where it stopped. */
+function mergeTwo(ya: Uint32Array, ca: Uint32Array, aFrom: number, aTo: number, yb: Uint32Array, cb: Uint32Array, bFrom: number, bTo: number, outY: Uint32Array, outC: Uint32Array, o: number): number {
+  let i = aFrom;
+  let j = bFrom;
+  while (i < aTo && j < bTo) {
+    const u = ya[i]!;
+    const v = yb[j]!;
+    if (u < v) {
+      outY[o] = u;
+      outC[o++] = ca[i++]!;
+    } else if (v < u) {
+      outY[o] = v;
+      outC[o++] = cb[j++]!;
+    } else {
+      outY[o] = u;
+      outC[o++] = ca[i++]! + cb[j++]!;
+    }
   }
+  while (i < aTo) {
+    outY[o] = ya[i]!;
+    outC[o++] = ca[i++]!;
+  }
+  while (j < bTo) {
+    outY[o] = yb[j]!;
+    outC[o++] = cb[j++]!;
+  }
+  return o;
+}
+
+/**
+ * Sums inputs of pair counts, each sorted by (x, y), into one
+ * {@link SortedPairs}: a k-way merge of all inputs at once, group by group
+ * (x ascending), so each pair is written once. A group that one input alone
+ * holds is copied as a block; the groups of an x that several hold are
+ * merged by y. One input is taken as it is (its `y` and counts become the
+ * result's, only `x` is written).
+ * @since 0.8.0
+ */
+export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs {
+  const parts = inputs.filter((p) => p.size > 0);
+  const k = parts.length;
+  if (k === 0) return new SortedPairs(EMPTY, EMPTY, EMPTY);
+  if (k === 1) {
+    const p = parts[0]!;
+    const x = new Uint32Array(p.size);
+    for (let g = 0; g < p.groups; g++) x.fill(p.xs[g]!, p.starts[g]!, p.starts[g + 1]!);
+    return new SortedPairs(x, p.y.subarray(0, p.size), p.counts.subarray(0, p.size));
+  }
+  let total = 0;
+  for (const p of parts) total += p.size;
+  const outX = new Uint32Array(total);
+  const outY = new Uint32Array(total);
+  const outC = new Uint32Array(total);
+  // Per input: its next group; per input of the current x: where its pairs of that group are at, and end.
+  const group = new Uint32Array(k);
+  const at = new Uint32Array(k);
+  const end = new Uint32Array(k);
+  const holders = new Uint32Array(k);
+  let scratchY = EMPTY;
+  let scratchC = EMPTY;
+  let spareY = EMPTY;
+  let spareC = EMPTY;
+  let o = 0;
+  for (;;) {
+    let x = 0xffffffff;
+    let found = false;
+    for (let q = 0; q < k; q++) {
+      const p = parts[q]!;
+      if (group[q]! < p.groups && p.xs[group[q]!]! <= x) {
+        x = p.xs[group[q]!]!;
+        found = true;
+      }
+    }
+    if (!found) break;
+    let h = 0;
+    for (let q = 0; q < k; q++) {
+      const p = parts[q]!;
+      const g = group[q]!;
+      if (g < p.groups && p.xs[g] === x) {
+        holders[h] = q;
+        at[h] = p.starts[g]!;
+        end[h++] = p.starts[g + 1]!;
+        group[q] = g + 1;
+      }
+    }
+    if (h === 1) {
+      const p = parts[holders[0]!]!;
+      const from = at[0]!;
+      const to = end[0]!;
+      outX.fill(x, o, o + to - from);
+      outY.set(p.y.subarray(from, to), o);
+      outC.set(p.counts.subarray(from, to), o);
+      o += to - from;
+      continue;
+    }
+    // Several inputs hold x: their groups merged two at a time (tight two-way merges; the last one into the output).
+    let size = 0;
+    for (let r = 0; r < h; r++) size += end[r]! - at[r]!;
+    if (scratchY.length < size) {
+      scratchY = new Uint32Array(size * 2);
+      scratchC = new Uint32Array(size * 2);
+      spareY = new Uint32Array(size * 2);
+      spareC = new Uint32Array(size * 2);
+    }
+    let y: Uint32Array = parts[holders[0]!]!.y;
+    let c: Uint32Array = parts[holders[0]!]!.counts;
+    let from = at[0]!;
+    let to = end[0]!;
+    for (let r = 1; r < h; r++) {
+      const p = parts[holders[r]!]!;
+      const last = r === h - 1;
+      const intoY = last ? outY : scratchY;
+      const intoC = last ? outC : scratchC;
+      const start = last ? o : 0;
+      const stop = mergeTwo(y, c, from, to, p.y, p.counts, at[r]!, end[r]!, intoY, intoC, start);
+      if (last) {
+        outX.fill(x, o, stop);
+        o = stop;
+      } else {
+        y = scratchY;
+        c = scratchC;
+        from = 0;
+        to = stop;
+        // The next merge writes into the other scratch pair while reading this one.
+        [scratchY, spareY] = [spareY, scratchY];
+        [scratchC, spareC] = [spareC, scratchC];
+      }
+    }
+  }
+  // Views, not copies: the room that pairs held by several inputs left unused was never written (no memory taken).
+  return new SortedPairs(outX.subarray(0, o), outY.subarray(0, o), outC.subarray(0, o));
 }

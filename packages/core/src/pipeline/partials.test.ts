@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, resolveLimits } from '../limits.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { shardOfSession } from '../shard.js';
 import { MemoryStorage } from '../testing/memory-storage.js';
-import { PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialItems, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
+import { DayItems, PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialItems, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
 import { parseShardCount, resolveShard } from './plan.js';
 import { compareUtf8 } from '../utf8-order.js';
 import { dayAggregateOf, dayAggregateOfCounts } from '../compute/day-aggregate.js';
@@ -323,6 +323,40 @@ describe('partial files', () => {
     await expect(long([1, 0x80, 0x80, 0x80, 0x80, 0x10])).rejects.toThrow(/over 32 bits/);
     await storage.put('nohdr', '["a",1]\n');
     await expect(readPartialHeader(storage, 'nohdr')).rejects.toThrow(/no valid header/);
+  });
+
+  test('the day items of one type are taken for the next only when every partial lists the very same items and exposures', async () => {
+    const storage = new MemoryStorage('partials');
+    const shard0 = table([
+      ['s1', 'a'],
+      ['s1', 'b'],
+    ]);
+    const shard1 = table([
+      ['s2', 'b'],
+      ['s2', 'c'],
+    ]);
+    const other = table([
+      ['s2', 'b'],
+      ['s2', 'c'],
+      ['s3', 'c'],
+    ]);
+    const write = (key: string, index: number, t: EventTable, pairs: boolean) => writePartial(storage, key, headerInput(index, 2), t, pairs ? DEFAULT_LIMITS : undefined);
+    const pop = [await write('pop0', 0, shard0, false), await write('pop1', 1, shard1, false)];
+    const cooc = [await write('cooc0', 0, shard0, true), await write('cooc1', 1, shard1, true)];
+    const changed = [await write('x0', 0, shard0, true), await write('x1', 1, other, true)];
+    const shared = new DayItems();
+    const first = await mergePartials(storage, ['pop0', 'pop1'], pop, shared);
+    const second = await mergePartials(storage, ['cooc0', 'cooc1'], cooc, shared);
+    // The same items: taken as they are.
+    expect(second.items).toBe(first.items);
+    expect(second.exposures).toBe(first.exposures);
+    expect(second.pairs.size).toBe(2);
+    // Other exposures (c twice): merged again, and right.
+    const third = await mergePartials(storage, ['x0', 'x1'], changed, shared);
+    expect(third.items).not.toBe(first.items);
+    expect(Object.fromEntries(third.items.values.map((v, id) => [v, third.exposures.get(id)]))).toEqual({ a: 1, b: 2, c: 2 });
+    // Without a shared one, nothing is taken over.
+    expect((await mergePartials(storage, ['cooc0', 'cooc1'], cooc)).items).not.toBe(first.items);
   });
 
   test('merging sums exposures and pair counts across shards', async () => {

@@ -8,7 +8,7 @@ import type { EventTable } from '../compute/event-table.js';
 import { Interner } from '../compute/interner.js';
 import { U32Counts } from '../compute/growable.js';
 import { PairCounter } from '../compute/pair-counter.js';
-import { SortedPairMerge, type SortedPairs } from '../compute/sorted-pairs.js';
+import { GroupedPairs, mergeGroupedPairs, type SortedPairs } from '../compute/sorted-pairs.js';
 import { invertRanks } from '../compute/order-keys.js';
 import { itemsBySession } from '../compute/cooc.js';
 import { concatBytes } from '../bytes.js';
@@ -841,6 +841,30 @@ function mergeItemSections(sections: readonly ItemSection[]): { names: string[];
   return { names, exposures, local, bytes, starts: starts.subarray(0, r + 1) };
 }
 
+/** Whether two partials' item sections hold the same ids and exposures. */
+function sameSection(a: ItemSection, b: ItemSection): boolean {
+  if (a.count !== b.count || a.size !== b.size) return false;
+  const bytesA = a.bytes.subarray(0, a.size);
+  const bytesB = b.bytes.subarray(0, b.size);
+  for (let i = 0; i < a.size; i++) if (bytesA[i] !== bytesB[i]) return false;
+  for (let i = 0; i <= a.count; i++) if (a.starts[i] !== b.starts[i]) return false;
+  for (let i = 0; i < a.count; i++) if (a.exposures[i] !== b.exposures[i]) return false;
+  return true;
+}
+
+/**
+ * The day's items as merged for one artifact type, for the next type of the
+ * same day: a shard's partials of every type list the same items (one
+ * table), so when the next type's item sections are the very same bytes the
+ * day's items are taken as they are instead of being merged, decoded and
+ * interned again. Pass one to every {@link mergePartials} of a day.
+ * @since 0.8.0
+ */
+export class DayItems {}
+
+/** What a {@link DayItems} holds: the last merged type's item sections and the day's items made of them. */
+const dayItemsOf = new WeakMap<DayItems, { readonly sections: readonly ItemSection[]; readonly day: ReturnType<typeof mergeItemSections>; readonly items: Interner; readonly ranks: Uint32Array }>();
+
 /**
  * Sums the partials of one window, in shard order (the headers must have
  * been checked to form a complete, consistent set). First the item sections
@@ -848,13 +872,13 @@ function mergeItemSections(sections: readonly ItemSection[]): { names: string[];
  * (a k-way merge of their ids' bytes, see {@link mergeItemSections}); then
  * each partial's pairs, mapped to those ranks, are already sorted (every
  * shard lists its items in the same order), so they are summed by a
- * streaming merge ({@link SortedPairMerge}) instead of a hash table. A
+ * k-way merge ({@link mergeGroupedPairs}) instead of a hash table. A
  * partial whose items are not in strictly ascending UTF-8 order (or whose
  * items changed between the two reads) is refused as an integrity error:
  * its pairs could not be merged in order.
  * @since 0.1.0
  */
-export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[]): Promise<MergedPartials> {
+export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[], shared?: DayItems): Promise<MergedPartials> {
   const hasPairs = headers.map((h) => h.pairs > 0);
   const sections: ItemSection[] = [];
   for (let k = 0; k < partialKeys.length; k++) {
@@ -864,14 +888,21 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     await readPartial(storage, key, { item() {}, pair() {} }, { itemsOnly: hasPairs[k]!, itemBytes: (index, buf, at, len, n) => section.add(index, buf, at, len, n) });
     sections.push(section);
   }
-  const day = mergeItemSections(sections);
-  sections.length = 0;
-  const n = day.names.length;
-  const items = new Interner();
-  for (const name of day.names) items.intern(name);
-  const ranks = new Uint32Array(n);
-  for (let r = 0; r < n; r++) ranks[r] = r;
-  const merge = new SortedPairMerge();
+  const last = shared ? dayItemsOf.get(shared) : undefined;
+  let day: ReturnType<typeof mergeItemSections>;
+  let items: Interner;
+  let ranks: Uint32Array;
+  if (last && last.sections.length === sections.length && sections.every((section, k) => sameSection(section, last.sections[k]!))) ({ day, items, ranks } = last);
+  else {
+    day = mergeItemSections(sections);
+    const n = day.names.length;
+    items = new Interner();
+    for (const name of day.names) items.intern(name);
+    ranks = new Uint32Array(n);
+    for (let r = 0; r < n; r++) ranks[r] = r;
+    if (shared) dayItemsOf.set(shared, { sections, day, items, ranks });
+  }
+  const pairs: GroupedPairs[] = [];
   let events = 0;
   let sessions = 0;
   const inputs: InputPartition[] = [];
@@ -888,14 +919,14 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     const changed = (): never => {
       throw new IntegrityError(`partial ${uri} changed while merging: its items are not those it held at first`, { uri });
     };
-    merge.begin(header.pairs);
+    const grouped = new GroupedPairs(header.pairs);
     const again = await readPartial(
       storage,
       key,
       {
         item() {},
         pair(a, b, c) {
-          if (!merge.add(local[a]!, local[b]!, c)) throw new IntegrityError(`partial ${uri}: pair (${a}, ${b}) is out of order`, { uri });
+          if (!grouped.add(local[a]!, local[b]!, c)) throw new IntegrityError(`partial ${uri}: pair (${a}, ${b}) is out of order`, { uri });
         },
       },
       {
@@ -908,7 +939,7 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
       },
     );
     if (again.items !== local.length) changed();
-    merge.end();
+    pairs.push(grouped);
   }
   const first = headers[0]!.counts;
   const counts: IngestCounts = {
@@ -920,7 +951,7 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     rejected: first.rejected,
     rejected_by_reason: { ...first.rejected_by_reason },
   };
-  return { items, ranks, exposures: day.exposures, pairs: merge.result(), events, sessions, counts, inputs };
+  return { items, ranks, exposures: day.exposures, pairs: mergeGroupedPairs(pairs), events, sessions, counts, inputs };
 }
 
 /** Parses `<i>-of-<n>.json` (the last part of a partial key). @since 0.1.0 */

@@ -6,7 +6,7 @@ import type { PipelineEnv } from '../../pipeline-env.js';
 import { checkCanonicalGate, checkDayLimits } from '../../validate/gates.js';
 import { targetOf, type JobPlan } from '../plan.js';
 import { stageArtifacts, type StagedArtifact } from '../staging.js';
-import { mergePartials, type MergedPartials } from '../partials.js';
+import { DayItems, mergePartials, type MergedPartials } from '../partials.js';
 import { applyVolumeGate, recordedVolumeVerdict } from '../volume-gate.js';
 import { buildWindowArtifacts, windowNeedsPairs } from '../window-artifacts.js';
 import { dayAggregateOfCounts } from '../../compute/day-aggregate.js';
@@ -62,8 +62,10 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
     const parts = partCount !== undefined ? await readPartSet(env, plan.scope, day, partCount, 'merge') : undefined;
     if (parts) await assembleQuarantine(env, plan.scope, day, parts);
     const merged: { set: CheckedPartials; merged: MergedPartials }[] = [];
+    // Every type's partials of a shard list the same items: the day's items are merged once.
+    const dayItems = new DayItems();
     for (const set of checked.get(day)!) {
-      const m = await mergePartials(env.areas.objects, set.keys, set.headers);
+      const m = await mergePartials(env.areas.objects, set.keys, set.headers, dayItems);
       checkCanonicalGate(day, m.counts, env.limits);
       checkDayLimits(day, { events: m.events, sessions: m.sessions, items: m.items.size }, env.limits);
       merged.push({ set, merged: m });
