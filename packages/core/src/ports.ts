@@ -42,6 +42,16 @@ export interface WriterOptions {
   readonly verifiedByReader?: boolean | undefined;
 }
 
+/** Options of {@link ObjectStorage.read} and {@link ObjectStorage.readFrom}. @since 0.9.0 */
+export interface ReadOptions {
+  /**
+   * Bytes per chunk the caller would like, a hint (a backend may yield any
+   * sizes). Ingest asks for chunks of its parse blocks' size: a chunk of
+   * whole lines then goes to the parser as it came, not copied into a block.
+   */
+  readonly chunkBytes?: number | undefined;
+}
+
 /** An atomic streaming write: nothing is visible under the key until `commit`. @since 0.1.0 */
 export interface ObjectWriter {
   /**
@@ -85,9 +95,10 @@ export interface ObjectStorage {
    * Streams the object's bytes (no whole-object buffering), or `undefined`
    * when missing. Every chunk is the consumer's: the storage never writes
    * into a chunk it has yielded, so a consumer may keep views of it (as
-   * the bucket decoder does) instead of copying. @since 0.9.0 (chunks kept)
+   * the bucket decoder does) instead of copying. @since 0.9.0 (chunks kept,
+   * options)
    */
-  read(key: string): Promise<AsyncIterable<Uint8Array> | undefined>;
+  read(key: string, options?: ReadOptions): Promise<AsyncIterable<Uint8Array> | undefined>;
   /**
    * Streams the object's bytes from byte `start` to its end (a positioned
    * read on files, ranged GETs on S3), or `undefined` when missing. The
@@ -97,7 +108,7 @@ export interface ObjectStorage {
    * {@link ObjectStorage.read}.
    * @since 0.4.0
    */
-  readFrom?(key: string, start: number): Promise<AsyncIterable<Uint8Array> | undefined>;
+  readFrom?(key: string, start: number, options?: ReadOptions): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Size of the object, or `undefined` when missing. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Atomically writes (replaces) the object. */
@@ -192,6 +203,11 @@ export type Sha256Factory = () => Sha256;
  * @since 0.1.0
  */
 export interface ParsePool {
+  /**
+   * Parses `chunk`. The pool takes its whole buffer over (it may transfer
+   * `chunk.buffer` to another thread, not only the bytes of the view): the
+   * caller no longer uses any of that buffer.
+   */
   parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult>;
   /**
    * Called between streams, when a day's raw input has all been parsed: a

@@ -35,7 +35,10 @@ export class WorkerParsePool implements ParsePool {
       void this.slots.warm();
       return Promise.resolve(parseChunk(chunk, ctx, this.local));
     }
-    const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+    // The chunk's whole buffer is ours (ParsePool.parse): a view of most of it goes over as it is, with its
+    // buffer (a block cut from a file's read chunk). A view of less than half is copied rather than holding the
+    // rest across threads (and a small Node Buffer may be a slice of a pool shared by the whole thread).
+    const owned = chunk.byteLength * 2 >= chunk.buffer.byteLength ? chunk : chunk.slice();
     return this.slots.request({ chunk: owned, ctx }, [owned.buffer as ArrayBuffer]);
   }
 

@@ -96,6 +96,24 @@ describe('put', () => {
     expect(Buffer.concat(chunks).equals(payload)).toBe(true);
     expect(await storage.stat('big.bin')).toEqual({ key: 'big.bin', size: payload.length });
   });
+
+  test('read chunks are of the size asked for (within bounds), each a buffer of its own', async () => {
+    const payload = Buffer.alloc(3 * 1024 * 1024 + 7, 'xyz');
+    await storage.put('big.bin', payload);
+    const sizes = async (stream: AsyncIterable<Uint8Array> | undefined) => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of stream!) chunks.push(chunk);
+      // Ingest hands a chunk's whole buffer to a parse worker: no two chunks may share one.
+      expect(chunks.every((c) => c.byteOffset === 0 && c.byteLength === c.buffer.byteLength)).toBe(true);
+      expect(Buffer.concat(chunks).equals(payload.subarray(payload.length - chunks.reduce((n, c) => n + c.length, 0)))).toBe(true);
+      return chunks.map((c) => c.length);
+    };
+    expect(await sizes(await storage.read('big.bin'))).toEqual([1 << 20, 1 << 20, 1 << 20, 7]);
+    expect(await sizes(await storage.read('big.bin', { chunkBytes: 2 << 20 }))).toEqual([2 << 20, (1 << 20) + 7]);
+    expect(await sizes(await storage.readFrom('big.bin', 5, { chunkBytes: 4 << 20 }))).toEqual([payload.length - 5]);
+    // Below the floor (64 KiB): 64 KiB chunks, not one read per byte.
+    expect((await sizes(await storage.read('big.bin', { chunkBytes: 1 })))[0]).toBe(64 << 10);
+  });
 });
 
 describe('putIfAbsent', () => {

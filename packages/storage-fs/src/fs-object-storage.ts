@@ -3,7 +3,7 @@ import { link, open, readFile, readdir, realpath, stat, unlink, type FileHandle 
 import { hostname } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type VersionedObject, type WriterOptions } from '@recsys/core';
+import { UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type ReadOptions, type VersionedObject, type WriterOptions } from '@recsys/core';
 import { DurableFiles } from './durable-file.js';
 import { FsLock } from './fs-lock.js';
 import { ioError, isErr, sha256 } from './fs-support.js';
@@ -56,6 +56,10 @@ const SAFE_KEY_PART = /^[A-Za-z0-9._@-]+$/;
  * meet, while an abandoned lock only delays the next write.
  */
 const DEFAULT_STALE_LOCK_MS = 10 * 60_000;
+/** Bytes per read chunk: by default, and the bounds of what a caller may ask for ({@link ReadOptions.chunkBytes}). */
+const DEFAULT_READ_CHUNK = 1 << 20;
+const MIN_READ_CHUNK = 64 << 10;
+const MAX_READ_CHUNK = 64 << 20;
 
 /**
  * {@link ObjectStorage} on a local (or shared POSIX) filesystem directory.
@@ -172,11 +176,11 @@ export class FsObjectStorage implements ObjectStorage {
     return data ? { data, generation: sha256(data) } : undefined;
   }
 
-  async read(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
-    return this.readFrom(key, 0);
+  async read(key: string, options?: ReadOptions): Promise<AsyncIterable<Uint8Array> | undefined> {
+    return this.readFrom(key, 0, options);
   }
 
-  async readFrom(key: string, start: number): Promise<AsyncIterable<Uint8Array> | undefined> {
+  async readFrom(key: string, start: number, options?: ReadOptions): Promise<AsyncIterable<Uint8Array> | undefined> {
     const path = this.pathOf(key);
     await this.confine(path, key);
     let handle: FileHandle;
@@ -187,8 +191,10 @@ export class FsObjectStorage implements ObjectStorage {
       throw this.ioError('open', key, error);
     }
     // Reading through the already-open handle: a concurrent replace of the key cannot tear this
-    // read. A positioned read: the bytes before `start` are never read.
-    return handle.createReadStream({ start, highWaterMark: 1 << 20, autoClose: true }) as AsyncIterable<Uint8Array>;
+    // read. A positioned read: the bytes before `start` are never read. Each chunk is a buffer of its own
+    // (the stream allocates one per read), of the size the caller asked for, within bounds.
+    const chunkBytes = Math.min(MAX_READ_CHUNK, Math.max(MIN_READ_CHUNK, options?.chunkBytes ?? DEFAULT_READ_CHUNK));
+    return handle.createReadStream({ start, highWaterMark: chunkBytes, autoClose: true }) as AsyncIterable<Uint8Array>;
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {

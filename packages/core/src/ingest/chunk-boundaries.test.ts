@@ -25,7 +25,11 @@ import {
   type PipelineEnv,
 } from '../internal.js';
 
-/** A minimal in-memory ObjectStorage whose `read` streams in chunks cut at `cuts` (byte offsets). */
+/**
+ * A minimal in-memory ObjectStorage whose `read` streams in chunks cut at
+ * `cuts` (byte offsets), each a Node Buffer over an ArrayBuffer of its own,
+ * as a file's read stream yields them (on a Buffer, `slice` is a view).
+ */
 class MemoryStorage implements ObjectStorage {
   readonly location = 'memory://test';
   readonly objects = new Map<string, Uint8Array>();
@@ -49,11 +53,12 @@ class MemoryStorage implements ObjectStorage {
     const cuts = [...new Set(this.cuts.filter((c) => c > 0 && c < data.length))].sort((a, b) => a - b);
     return (async function* () {
       let from = 0;
+      const own = (bytes: Uint8Array) => Buffer.from(new Uint8Array(bytes).buffer);
       for (const cut of cuts) {
-        yield data.slice(from, cut);
+        yield own(data.subarray(from, cut));
         from = cut;
       }
-      yield data.slice(from);
+      yield own(data.subarray(from));
     })();
   }
   async stat(key: string): Promise<ObjectInfo | undefined> {
@@ -132,14 +137,19 @@ function roundRobinPool(workers: number): ParsePool {
  * block k on dictionary `choice[k % choice.length] % (workers + 1)`, where 0
  * is the first block's (the CLI pool parses on its own thread until a worker
  * is ready, then sends blocks to the least busy worker). Each dictionary
- * still sees its blocks in input order, as a worker answers in order.
+ * still sees its blocks in input order, as a worker answers in order. Like
+ * the worker pool, it takes each block's whole buffer over: the buffer is
+ * detached from the caller (moved, as to a worker) before the parse.
  */
 function assignedPool(workers: number, choice: readonly number[]): ParsePool {
   const dicts = Array.from({ length: workers + 1 }, (_, i) => new LocalDictionary(i));
   let stream: string | undefined;
   let k = 0;
   return {
-    parse: async (chunk, ctx) => {
+    parse: async (given, ctx) => {
+      // One kind of array for the parser whatever the source yields (here Node Buffers): plain Uint8Arrays.
+      expect(Object.getPrototypeOf(given)).toBe(Uint8Array.prototype);
+      const chunk = structuredClone(given, { transfer: [given.buffer as ArrayBuffer] });
       if (stream !== ctx.stream) {
         stream = ctx.stream;
         k = 0;

@@ -329,6 +329,11 @@ export interface ParseChunkOptions {
 }
 
 const scan = new RawScan();
+/** Slots of {@link parseLines}' counts. */
+const LINES = 0;
+const READ = 1;
+const OTHER_SCOPE = 2;
+const OUT_OF_WINDOW = 3;
 
 /**
  * Parses a block of whole raw lines (the last one may lack its newline only
@@ -344,14 +349,53 @@ const scan = new RawScan();
 export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary, options: ParseChunkOptions = {}): ChunkResult {
   dict.use(ctx.stream, ctx.sessionKey);
   dict.begin();
-  const useScanner = options.scanner !== false;
-  const want = bytesOf(ctx);
   const rejects: ChunkReject[] = [];
-  let lines = 0;
-  let read = 0;
-  let otherScope = 0;
-  let outOfWindow = 0;
   const c = new ChunkColumns(bytes.length);
+  const counts = new Int32Array(4);
+  // The scanner's view of this chunk, made here: made inside the scanner on its first line, a chunk's first
+  // call after V8 compiled the scanner had no type feedback for it and threw the compiled scanner away.
+  scan.viewFor(bytes);
+  parseLines(bytes, ctx, dict, options.scanner !== false, c, rejects, counts);
+  const fresh = dict.takeNew();
+  const n = c.n;
+  const total = bytes.length;
+  // A block of nothing but canonical lines (the usual case for a well-behaved producer) is its own output.
+  const whole = c.runLen > 0 && c.runSrc === 0 && c.runDst === 0 && c.runLen === total && c.at === total;
+  if (!whole) c.flush(bytes);
+  return {
+    dictId: dict.id,
+    lines: counts[LINES]!,
+    read: counts[READ]!,
+    otherScope: counts[OTHER_SCOPE]!,
+    outOfWindow: counts[OUT_OF_WINDOW]!,
+    rejects,
+    events: n,
+    canonical: whole ? bytes : c.out.subarray(0, c.at),
+    ends: c.ends.subarray(0, n),
+    fp: c.fp.subarray(0, n * 4),
+    session: c.session.subarray(0, n),
+    item: c.item.subarray(0, n),
+    user: c.user.subarray(0, n),
+    secondsMs: c.secondsMs.subarray(0, n),
+    nanos: c.nanos.subarray(0, n),
+    sessionBytes: fresh.sessions.bytes,
+    sessionEnds: fresh.sessions.ends,
+    sessionHashes: fresh.sessions.hashes,
+    newItems: fresh.items,
+    newUsers: fresh.users,
+  };
+}
+
+/**
+ * The line loop of {@link parseChunk}, on its own: V8 compiles it on the
+ * first chunk while the loop runs (on-stack replacement), before the code
+ * after the loop ever ran; with that code in the same function, reaching it
+ * threw the compiled loop away (no type feedback yet) and the loop was
+ * compiled again. Counts go to `counts` (lines, read, other scope, out of
+ * window), counted in place, so nothing after the loop is new to V8.
+ */
+function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary, useScanner: boolean, c: ChunkColumns, rejects: ChunkReject[], counts: Int32Array): void {
+  const want = bytesOf(ctx);
   const start = scan.start;
   const end = scan.end;
 
@@ -364,22 +408,22 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     let e = nl;
     pos = nl + 1;
     if (e > s && bytes[e - 1] === 13) e--;
-    lines++;
+    counts[LINES]!++;
     if (e === s) continue;
     if (e - s > MAX_LINE_BYTES) {
-      read++;
-      rejects.push({ line: lines, reason: 'line_too_long', detail: `line is ${e - s} bytes; the limit is 1 MiB`, raw: lossy.decode(bytes.subarray(s, s + TOO_LONG_PREFIX_BYTES)), truncated: true });
+      counts[READ]!++;
+      rejects.push({ line: counts[LINES]!, reason: 'line_too_long', detail: `line is ${e - s} bytes; the limit is 1 MiB`, raw: lossy.decode(bytes.subarray(s, s + TOO_LONG_PREFIX_BYTES)), truncated: true });
       continue;
     }
     if (useScanner && scanRawLine(bytes, s, e, scan)) {
-      read++;
+      counts[READ]!++;
       if (!equalBytes(bytes, start[F_TENANT]!, end[F_TENANT]!, want.tenant) || !equalBytes(bytes, start[F_SURFACE]!, end[F_SURFACE]!, want.surface)) {
-        otherScope++;
+        counts[OTHER_SCOPE]!++;
         continue;
       }
       // `ts` starts with the day (`YYYY-MM-DD`, ten bytes).
       if (!equalBytes(bytes, start[F_TS]!, start[F_TS]! + 10, want.day)) {
-        outOfWindow++;
+        counts[OUT_OF_WINDOW]!++;
         continue;
       }
       const n = c.n;
@@ -443,32 +487,32 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     try {
       text = strict.decode(bytes.subarray(s, e));
     } catch {
-      read++;
-      rejects.push({ line: lines, reason: 'invalid_utf8', detail: 'line is not valid UTF-8', raw: lossy.decode(bytes.subarray(s, e)) });
+      counts[READ]!++;
+      rejects.push({ line: counts[LINES]!, reason: 'invalid_utf8', detail: 'line is not valid UTF-8', raw: lossy.decode(bytes.subarray(s, e)) });
       continue;
     }
     // Whitespace-only lines are blank; test the first character before paying for a trimmed copy.
     if (isSpace(text.charCodeAt(0)) && text.trim() === '') continue;
-    read++;
+    counts[READ]!++;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      rejects.push({ line: lines, reason: 'invalid_json', detail: (error as Error).message, raw: text });
+      rejects.push({ line: counts[LINES]!, reason: 'invalid_json', detail: (error as Error).message, raw: text });
       continue;
     }
     const result = checkRawEvent(parsed);
     if (!result.ok) {
-      rejects.push({ line: lines, reason: result.reason, detail: result.detail, raw: text });
+      rejects.push({ line: counts[LINES]!, reason: result.reason, detail: result.detail, raw: text });
       continue;
     }
     const ev = result.event;
     if (ev.tenant !== ctx.tenant || ev.surface !== ctx.surface) {
-      otherScope++;
+      counts[OTHER_SCOPE]!++;
       continue;
     }
     if (!ev.ts.startsWith(ctx.day)) {
-      outOfWindow++;
+      counts[OUT_OF_WINDOW]!++;
       continue;
     }
     const canon = canonicalLine(ev);
@@ -491,33 +535,6 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
     c.nanos[n] = result.nanos;
     c.n = n + 1;
   }
-  const fresh = dict.takeNew();
-  const n = c.n;
-  // A block of nothing but canonical lines (the usual case for a well-behaved producer) is its own output.
-  const whole = c.runLen > 0 && c.runSrc === 0 && c.runDst === 0 && c.runLen === total && c.at === total;
-  if (!whole) c.flush(bytes);
-  return {
-    dictId: dict.id,
-    lines,
-    read,
-    otherScope,
-    outOfWindow,
-    rejects,
-    events: n,
-    canonical: whole ? bytes : c.out.subarray(0, c.at),
-    ends: c.ends.subarray(0, n),
-    fp: c.fp.subarray(0, n * 4),
-    session: c.session.subarray(0, n),
-    item: c.item.subarray(0, n),
-    user: c.user.subarray(0, n),
-    secondsMs: c.secondsMs.subarray(0, n),
-    nanos: c.nanos.subarray(0, n),
-    sessionBytes: fresh.sessions.bytes,
-    sessionEnds: fresh.sessions.ends,
-    sessionHashes: fresh.sessions.hashes,
-    newItems: fresh.items,
-    newUsers: fresh.users,
-  };
 }
 
 /** The buffers of a result that can be transferred between threads without copying. @since 0.1.0 */

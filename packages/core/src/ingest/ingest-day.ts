@@ -6,7 +6,7 @@ import { shardOfSession, type ShardSpec } from '../shard.js';
 import { FingerprintSet, randomFingerprintKey } from './fingerprint-set.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitter.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
-import { isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
+import { RAW_CHUNK_BYTES, isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
 import { DayOutputs, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, chunkSessionShards, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 import type { ObjectStorage, ParsePool } from '../ports.js';
@@ -30,7 +30,7 @@ export interface IngestOptions {
   readonly partitionKey?: string | undefined;
   /** Parser pool (worker threads); default: parse on this thread. */
   readonly pool?: ParsePool | undefined;
-  /** Raw bytes per parse chunk (default 4 MiB). */
+  /** Raw bytes per parse chunk (default 4 MiB, {@link RAW_CHUNK_BYTES}); a read chunk of whole lines at least this big is a chunk as it came. */
   readonly chunkBytes?: number | undefined;
   /**
    * Sharded ingest (DESIGN §7): read only part `part.index` of `part.count`
@@ -66,8 +66,13 @@ export type IngestDayOutcome = IngestReport & { readonly part?: IngestPartOutcom
 type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number } | { kind: 'record'; reject: RawRecordReject };
 
 /**
- * Cuts a byte stream into blocks of whole lines of about `target` bytes
- * (each block a fresh buffer, so it can be transferred to a worker). A line
+ * Cuts a byte stream into blocks of whole lines of about `target` bytes. A
+ * block's buffer is its own, so the parse pool can transfer it to a worker:
+ * a fresh copy of the stream's bytes, or — for a stream chunk of at least
+ * `target` bytes that owns its buffer (a file read into a buffer of its own)
+ * — a view of the chunk from its first whole line to its last newline, not
+ * copied; the bytes around it are copied out first (the line the chunk
+ * finishes goes out as a block of its own with what came before it). A line
  * longer than the 1 MiB limit is never buffered whole: it is reported with
  * its first bytes and skipped.
  */
@@ -99,6 +104,28 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
       yield { kind: 'too_long', prefix: skipping.prefix, bytes: skipping.bytes + nl - cr };
       skipping = undefined;
       chunk = chunk.subarray(nl + 1);
+    }
+    if (chunk.length >= target && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) {
+      const first = chunk.indexOf(10);
+      if (first !== -1) {
+        const last = chunk.lastIndexOf(10);
+        let from = 0;
+        if (size > 0) {
+          // The line that this chunk finishes, with whatever came before it.
+          parts.push(chunk.subarray(0, first + 1));
+          yield { kind: 'block', bytes: concatBytes(parts, size + first + 1) };
+          from = first + 1;
+        }
+        // Copied before the chunk's buffer goes to the parser with the block (a copy: on a Node Buffer,
+        // `slice` would be a view).
+        const rest = new Uint8Array(chunk.subarray(last + 1));
+        // A plain Uint8Array over the chunk's bytes, not a Node Buffer's subarray: the parser then sees one kind
+        // of array whatever the source (V8 compiled it again for a second kind).
+        if (last + 1 > from) yield { kind: 'block', bytes: new Uint8Array(chunk.buffer, chunk.byteOffset + from, last + 1 - from) };
+        parts = rest.length > 0 ? [rest] : [];
+        size = rest.length;
+        continue;
+      }
     }
     parts.push(chunk);
     size += chunk.length;
@@ -366,12 +393,13 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
         lineBase += r.lines;
       };
       let bytesRead = 0;
-      for await (const block of lineBlocks(await openRawPiece(piece), options.chunkBytes ?? 4 << 20)) {
+      for await (const block of lineBlocks(await openRawPiece(piece), options.chunkBytes ?? RAW_CHUNK_BYTES)) {
+        // Counted before the parse: the pool takes the block's buffer over (a worker's transfer empties it here).
+        bytesRead += block.kind === 'too_long' ? block.bytes : block.kind === 'record' ? 0 : block.bytes.length;
         if (block.kind === 'too_long') queue.push({ tooLong: block });
         else if (block.kind === 'record') queue.push({ record: block.reject });
         else queue.push({ result: pool.parse(block.bytes, ctx) });
         while (queue.length >= maxInFlight) await drainOne();
-        bytesRead += block.kind === 'too_long' ? block.bytes : block.kind === 'record' ? 0 : block.bytes.length;
         // A signal stops the day here; the catch below removes the partial outputs.
         env.signal?.throwIfAborted();
         await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read });

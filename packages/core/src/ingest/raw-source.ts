@@ -90,13 +90,19 @@ export function noRawInputError(raw: ObjectStorage, scope: Scope, missing: reado
 }
 
 /**
+ * Bytes per read of a raw file, the size of ingest's parse blocks: a read
+ * chunk of whole lines is then a block as it is (see `lineBlocks`).
+ */
+export const RAW_CHUNK_BYTES = 4 << 20;
+
+/**
  * Streams a raw file's bytes, gunzipping `.gz` with the web-standard
  * `DecompressionStream` (no Node built-ins in core).
  * @since 0.1.0
  */
 export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Promise<AsyncIterable<Uint8Array>> {
   const uri = raw.uri(file.key);
-  const stream = await raw.read(file.key);
+  const stream = await raw.read(file.key, { chunkBytes: RAW_CHUNK_BYTES });
   if (!stream) throw new RecsysError('runtime', `raw source ${uri} disappeared while reading`, { uri });
   return naming(withoutBom(file.gzip ? gunzip(stream) : stream), uri, file.gzip);
 }
@@ -108,7 +114,7 @@ export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Pr
  */
 export async function openRawFrom(raw: ObjectStorage, file: RawSourceFile, start: number): Promise<AsyncIterable<Uint8Array>> {
   const uri = raw.uri(file.key);
-  const stream = raw.readFrom ? await raw.readFrom(file.key, start) : await raw.read(file.key).then((s) => (s ? skipBytes(s, start) : undefined));
+  const stream = raw.readFrom ? await raw.readFrom(file.key, start, { chunkBytes: RAW_CHUNK_BYTES }) : await raw.read(file.key, { chunkBytes: RAW_CHUNK_BYTES }).then((s) => (s ? skipBytes(s, start) : undefined));
   if (!stream) throw new RecsysError('runtime', `raw source ${uri} disappeared while reading`, { uri });
   return naming(stream, uri, false);
 }
