@@ -4,27 +4,21 @@
 // packages/storage-s3's global setup starts and stops the default instance
 // while the suites of the other packages run in parallel: sharing it would
 // let either one stop the server under the other. The test files of this
-// package that use it run in parallel too, so none of them stops it: the
-// package's global setup (global-setup.ts) does, after the last file, if the
-// run started it.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+// package that use it run in parallel too, so none of them stops it: the run
+// holds a lease on it (global-setup.ts), and the last run on the machine to
+// finish stops it if a test run started it (tooling/vitest-config/test-server.js).
 import { fileURLToPath } from 'node:url';
+import { startLeasedTestServer } from '@recsys/vitest-config/test-server';
 
-const run = promisify(execFile);
 // Not doc-blocks' REPO: that module registers test hooks, and the global setup imports this one.
-const SCRIPT = fileURLToPath(new URL('../../../tooling/s3/ceph-s3.sh', import.meta.url));
-const PRIVATE = { CEPH_S3_DIR: '/tmp/ceph-s3-cli-docs', CEPH_S3_PORT: '7491', CEPH_S3_MON_PORT: '13391', CEPH_S3_OSD_PORTS: '16900-16999', CEPH_S3_BUCKET: '' };
+/** The script that starts and stops the server. */
+export const S3_SCRIPT = fileURLToPath(new URL('../../../tooling/s3/ceph-s3.sh', import.meta.url));
+/** The variables that select the private instance (its own ports and state folder). */
+export const PRIVATE_S3: Record<string, string> = { CEPH_S3_DIR: '/tmp/ceph-s3-cli-docs', CEPH_S3_PORT: '7491', CEPH_S3_MON_PORT: '13391', CEPH_S3_OSD_PORTS: '16900-16999', CEPH_S3_BUCKET: '' };
 
 export interface S3Server {
   /** S3_ENDPOINT and the AWS_* variables both the CLI and the `aws` CLI read. */
   readonly env: Record<string, string>;
-}
-
-function parseExports(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of text.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) env[m[1]!] = m[2]!;
-  return env;
 }
 
 function clientEnv(e: Record<string, string | undefined>): Record<string, string> {
@@ -36,21 +30,6 @@ function clientEnv(e: Record<string, string | undefined>): Record<string, string
   };
 }
 
-const privateEnv = () => ({ ...process.env, ...PRIVATE });
-
-/** Whether the private server is up and answering. */
-export async function privateServerRunning(): Promise<boolean> {
-  return run('bash', [SCRIPT, 'status'], { env: privateEnv() }).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** Stops the private server (the script waits for a start in progress first). */
-export async function stopPrivateServer(): Promise<void> {
-  await run('bash', [SCRIPT, 'stop'], { env: privateEnv(), timeout: 900_000 });
-}
-
 /**
  * A running S3 server (the private one is started when S3_ENDPOINT is not set;
  * needs root on Debian 12 then). Files that ask at once share one start: the
@@ -58,12 +37,5 @@ export async function stopPrivateServer(): Promise<void> {
  */
 export async function s3Server(): Promise<S3Server> {
   if (process.env.S3_ENDPOINT) return { env: clientEnv(process.env) };
-  let stdout: string;
-  try {
-    ({ stdout } = await run('bash', [SCRIPT, 'start'], { env: privateEnv(), timeout: 900_000, maxBuffer: 1 << 20 }));
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`could not start the test S3 server (${SCRIPT} start; needs root on Debian 12): ${e.stderr?.slice(-2000) ?? e.message}`);
-  }
-  return { env: clientEnv(parseExports(stdout)) };
+  return { env: clientEnv(await startLeasedTestServer({ script: S3_SCRIPT, what: 'the test S3 server', instance: PRIVATE_S3 })) };
 }
