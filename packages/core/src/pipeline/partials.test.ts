@@ -237,6 +237,19 @@ describe('partial files', () => {
     expect(await readPartialHeader(storage, 'p/0-of-1.json')).toEqual(header);
   });
 
+  test('an id that starts with U+FEFF reads back whole, as the merge of item sections decodes it', async () => {
+    const storage = new MemoryStorage('partials');
+    const t = table([
+      ['s1', '\ufeffa'],
+      ['s1', 'b'],
+    ]);
+    const header = await writePartial(storage, 'p', headerInput(0, 1), t, DEFAULT_LIMITS);
+    const items: string[] = [];
+    await readPartial(storage, 'p', { item: (_i, id) => items.push(id), pair() {} });
+    expect(items).toEqual(['b', '\ufeffa']);
+    expect((await mergePartials(storage, ['p'], [header])).items.values).toEqual(items);
+  });
+
   test('the same events in another order give the same bytes', async () => {
     const storage = new MemoryStorage('partials');
     const events: [string, string][] = [

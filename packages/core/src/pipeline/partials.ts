@@ -17,6 +17,11 @@ import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { ShardSpec } from '../shard.js';
 import { CountsSchema } from './staging.js';
 
+// One strict decoder for every item id read (a leading U+FEFF is kept as a character, as the ids' bytes hold it);
+// the lenient one only for messages.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientUtf8 = new TextDecoder();
+
 /*
  * Partial aggregates of sharded runs (docs/how-to/scale-out.md, "Partials").
  *
@@ -522,7 +527,6 @@ class BodyDecoder {
   private offset: number;
   /** Where the varint read by {@link varint} ends. */
   private next = 0;
-  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
   constructor(
     private readonly header: PartialHeader,
@@ -581,7 +585,7 @@ class BodyDecoder {
       }
       let id: string;
       try {
-        id = this.utf8.decode(buf.subarray(at, at + len));
+        id = strictUtf8.decode(buf.subarray(at, at + len));
       } catch {
         return this.bad(at, 'an item id that is not UTF-8');
       }
@@ -733,9 +737,6 @@ class ItemSection {
     this.count = i + 1;
   }
 }
-
-const lenientUtf8 = new TextDecoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** `a[aFrom, aTo)` against `b[bFrom, bTo)` in byte order (= UTF-8 order of the ids they hold). */
 function compareBytes(a: Uint8Array, aFrom: number, aTo: number, b: Uint8Array, bFrom: number, bTo: number): number {
