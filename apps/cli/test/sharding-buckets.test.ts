@@ -1,7 +1,8 @@
-// The buckets of ingest parts (format recsys-bucket/2) as compute --shard
+// The buckets of ingest parts (format recsys-bucket/3) as compute --shard
 // reads them: a bucket that is missing, a copy of another bucket, changed,
-// truncated, or of an earlier format is refused by name (nothing is
-// computed from it), and a part of the earlier report version too.
+// truncated, with a session footer that lies, or of an earlier format is
+// refused by name (nothing is computed from it), and a part of an earlier
+// report version too; an event repeated across parts is kept once.
 import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ const bucket = (part: number, j: number) => join(PARTS, `${part}-of-2/bucket-${j
 beforeAll(async () => {
   writeConfig(dir);
   const lines = Array.from({ length: 40 }, (_, k) => event(`s${k % 9}`, `i${(k * 7) % 11}`, { ts: `2026-01-01T10:00:${String(k).padStart(2, '0')}Z` }));
+  // The first event again at the end: part 0 holds it, part 1 its exact duplicate (the day is cut in two byte ranges).
+  lines.push(lines[0]!);
   writeRawDay(join(dir, 'raw'), 'demo', 'home', '2026-01-01', lines);
   for (let i = 0; i < 2; i++) {
     const r = await cli(['ingest', ...args, '--shard', `${i}/2`], { cwd: dir });
@@ -53,7 +56,7 @@ describe('compute --shard refuses a bad bucket by name', () => {
 
   test('a changed byte, a truncation', async () => {
     const data = readFileSync(bucket(1, 1));
-    data[data.length - 30] = data[data.length - 30]! ^ 1; // inside the last block's lines
+    data[data.length - 100] = data[data.length - 100]! ^ 1; // inside the last block's lines (before the session footer and trailer)
     writeFileSync(bucket(1, 1), data);
     let r = await compute(1);
     expect(r.code).toBe(1);
@@ -70,8 +73,8 @@ describe('compute --shard refuses a bad bucket by name', () => {
     const data = Buffer.from(readFileSync(bucket(0, 1)).toString('latin1').replace('"bucket":1}', '"bucket":0}'), 'latin1');
     writeFileSync(bucket(0, 0), data);
     const path = join(PARTS, '0-of-2.json');
-    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { events: number; bytes: number; sha256: string }[] };
-    report.buckets[0] = { ...report.buckets[0]!, events: report.buckets[1]!.events, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { events: number; sessions: number; bytes: number; sha256: string }[] };
+    report.buckets[0] = { ...report.buckets[0]!, events: report.buckets[1]!.events, sessions: report.buckets[1]!.sessions, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
     writeFileSync(path, JSON.stringify(report));
     const r = await compute(0);
     expect(r.code).toBe(1);
@@ -85,12 +88,52 @@ describe('compute --shard refuses a bad bucket by name', () => {
     expect(r.stderr).toContain('bucket-1.bin of ingest part 0/2: is in format recsys-bucket/1 (canonical JSON Lines) of an earlier version');
   });
 
-  test('a part report of the earlier version (JSON Lines buckets)', async () => {
+  test('a bucket of the earlier binary format without a session footer', async () => {
+    const data = Buffer.from(readFileSync(bucket(0, 1)).toString('latin1').replace('"format":"recsys-bucket/3"', '"format":"recsys-bucket/2"'), 'latin1');
+    writeFileSync(bucket(0, 1), data);
+    const r = await compute(1);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('bucket-1.bin of ingest part 0/2: is in format recsys-bucket/2 (no session footer) of an earlier version, not recsys-bucket/3; re-run that ingest part');
+  });
+
+  test('part reports of the earlier versions (JSON Lines buckets; buckets without a session footer)', async () => {
     const path = join(PARTS, '1-of-2.json');
-    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), v: 1 }));
+    const report = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    for (const v of [1, 2]) {
+      writeFileSync(path, JSON.stringify({ ...report, v }));
+      const r = await compute(0);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`ingest part 1-of-2.json is of version ${v} (buckets in format recsys-bucket/${v}, written by an earlier release), not 3`);
+      expect(r.stderr).toContain('run `recsys-pipelines ingest --shard i/2` for the named parts');
+      expect(r.stderr).not.toContain('missing ingest part');
+    }
+  });
+
+  test('an event repeated across parts is kept once (its session is in both parts)', async () => {
+    const first = readFileSync(join(dir, 'raw/demo/home/exposure.2026-01-01.jsonl'), 'utf8').split('\n')[0]!;
+    const session = (JSON.parse(first) as { session_id: string }).session_id;
+    const j = [0, 1].find((k) => readFileSync(bucket(1, k)).includes(`"session_id":"${session}"`))!;
+    expect(readFileSync(bucket(0, j)).includes(`"session_id":"${session}"`)).toBe(true);
+    expect((await compute(j)).code).toBe(0);
+    const partition = readFileSync(join(dir, `out/canonical/demo/home/exposures/2026-01-01.shard-${j}-of-2.jsonl`), 'utf8');
+    const canonical = partition.split('\n').filter((l) => l.includes(`"session_id":"${session}"`) && l.includes('"ts":"2026-01-01T10:00:00Z"'));
+    expect(canonical).toHaveLength(1);
+    const report = JSON.parse(readFileSync(join(dir, `out/artifacts/demo/home/_ingest/2026-01-01.shard-${j}-of-2.json`), 'utf8')) as { counts: { duplicates: number } };
+    expect(report.counts.duplicates).toBe(1);
+  });
+
+  test("a session footer that does not list its bucket's sessions, consistent with its part report", async () => {
+    // One hash of the footer of part 0's bucket 0 changed (its last hash: the trailer is the last 12 bytes), the part
+    // report's SHA-256 made to match: the hash check passes, the footer check does not.
+    const data = readFileSync(bucket(0, 0));
+    data[data.length - 16] = data[data.length - 16]! ^ 1;
+    writeFileSync(bucket(0, 0), data);
+    const path = join(PARTS, '0-of-2.json');
+    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { sha256: string }[] };
+    report.buckets[0]!.sha256 = createHash('sha256').update(data).digest('hex');
+    writeFileSync(path, JSON.stringify(report));
     const r = await compute(0);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('ingest part 1-of-2.json is of version 1 (buckets in format recsys-bucket/1, written by an earlier release), not 2');
-    expect(r.stderr).not.toContain('missing ingest part');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bucket-0\.bin of ingest part 0\/2: session footer: session \d+ hashes to \d+, the footer says \d+; re-run that ingest part/);
   });
 });

@@ -37,7 +37,7 @@ export { dayAggregateKey, loadWindow, readDayAggregate, writeDayAggregate, type 
 export { rawFingerprint } from './ingest/raw-source.js';
 export { planRawParts, openRawPiece, type RawPiece, type RawPartPlan } from './ingest/raw-parts.js';
 export { readPartSet, assembleShard, assembleQuarantine, PartReportSchema, PART_REPORT_VERSION, type PartReport } from './pipeline/ingest-parts.js';
-export { BUCKET_FORMAT, BucketEncoder, BucketDecoder, BucketFormatError, bucketHeaderBytes, type BucketHeader, type BucketBlock } from './pipeline/bucket-format.js';
+export { BUCKET_FORMAT, BucketEncoder, BucketDecoder, BucketFormatError, bucketHeaderBytes, bucketTailBytes, readBucketFooter, type BucketHeader, type BucketBlock } from './pipeline/bucket-format.js';
 export { loadRunCatalog } from './pipeline/run-catalog.js';
 export { scanArtifact, readArtifactHeader, ArtifactSyntaxError, ArtifactChangedError } from './validate/artifact-stream.js';
 export { portableSha256 } from './sha256-portable.js';

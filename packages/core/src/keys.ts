@@ -70,7 +70,7 @@ export const keys = {
     `${ts(s)}/_ingest/${day}${shard ? `.shard-${shard.index}-of-${shard.count}` : ''}.json`,
   /** The report of ingest part i of n of a sharded day (written last, after its buckets), see pipeline/ingest-parts.ts. */
   ingestPart: (s: Scope, day: string, part: { index: number; count: number }) => `${ts(s)}/_parts/${day}/${part.index}-of-${part.count}.json`,
-  /** Session-hash bucket j of ingest part i of n (format `recsys-bucket/2`, see pipeline/bucket-format.ts). */
+  /** Session-hash bucket j of ingest part i of n (format `recsys-bucket/3`, see pipeline/bucket-format.ts). */
   ingestPartBucket: (s: Scope, day: string, part: { index: number; count: number }, bucket: number) => `${ts(s)}/_parts/${day}/${part.index}-of-${part.count}/bucket-${bucket}.bin`,
   /** The rejected lines of ingest part i of n (merge assembles the day's quarantine from them). */
   ingestPartQuarantine: (s: Scope, day: string, part: { index: number; count: number }) => `${ts(s)}/_parts/${day}/${part.index}-of-${part.count}/quarantine.jsonl`,

@@ -39,12 +39,22 @@ export function shardOfSession(sessionId: string, count: number): number {
  * them as they are, with no string made to be hashed.
  */
 export function shardOfSessionBytes(bytes: Uint8Array, from: number, to: number, count: number): number {
+  return fnv1a32Bytes(bytes, from, to) % count;
+}
+
+/**
+ * 32-bit FNV-1a of `bytes[from..to)` (unsigned): the hash {@link shardOfSession}
+ * takes modulo the shard count. A bucket's session footer lists it for each of
+ * its sessions (pipeline/bucket-format.ts).
+ * @since 0.9.0
+ */
+export function fnv1a32Bytes(bytes: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5;
   for (let k = from; k < to; k++) {
     h ^= bytes[k]!;
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % count;
+  return h >>> 0;
 }
 
 /** Parses `i/n` (e.g. `3/8`), naming the flag on error. @since 0.1.0 */

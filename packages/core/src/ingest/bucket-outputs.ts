@@ -10,6 +10,8 @@ export interface BucketInfo {
   readonly events: number;
   /** Exact duplicates removed within the part from this bucket's sessions. */
   readonly duplicates: number;
+  /** Distinct sessions in the bucket (its session footer lists their hashes). @since 0.9.0 */
+  readonly sessions: number;
   readonly bytes: number;
   readonly sha256: string;
 }
@@ -17,7 +19,7 @@ export interface BucketInfo {
 const FLUSH_BYTES = 1 << 20;
 
 /**
- * The n session-hash buckets of one ingest part, in format `recsys-bucket/2`
+ * The n session-hash buckets of one ingest part, in format `recsys-bucket/3`
  * (pipeline/bucket-format.ts: the events' interned ids and their canonical
  * lines), each bucket written atomically (nothing is visible until
  * `finish`; `abort` leaves the previous buckets in place). Events are
@@ -173,7 +175,7 @@ export class BucketOutputs {
       const hash = this.hashes[b];
       const sha256 = hash ? hash.digest() : committed.sha256;
       if (sha256 === undefined) throw new Error(`the writer of ${this.keyOf(b)} promised the bucket's SHA-256 and returned none`);
-      out.push({ key: this.keyOf(b), events: this.events[b]!, duplicates: this.duplicates[b]!, bytes: this.bytes[b]!, sha256 });
+      out.push({ key: this.keyOf(b), events: this.events[b]!, duplicates: this.duplicates[b]!, sessions: this.encoders[b]!.sessions, bytes: this.bytes[b]!, sha256 });
     }
     return out;
   }

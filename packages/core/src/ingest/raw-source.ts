@@ -119,7 +119,8 @@ export async function openRawFrom(raw: ObjectStorage, file: RawSourceFile, start
   return naming(stream, uri, false);
 }
 
-async function* skipBytes(source: AsyncIterable<Uint8Array>, skip: number): AsyncGenerator<Uint8Array> {
+/** The bytes of `source` after its first `skip` (for a storage without `readFrom`). */
+export async function* skipBytes(source: AsyncIterable<Uint8Array>, skip: number): AsyncGenerator<Uint8Array> {
   let left = skip;
   for await (const chunk of source) {
     if (left >= chunk.length) {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { concatBytes } from '../bytes.js';
-import { BUCKET_FORMAT, BucketDecoder, BucketEncoder, BucketFormatError, bucketHeaderBytes, type BucketBlock } from './bucket-format.js';
+import { fnv1a32Bytes } from '../shard.js';
+import { BUCKET_FORMAT, BucketDecoder, BucketEncoder, BucketFormatError, bucketHeaderBytes, bucketTailBytes, readBucketFooter, type BucketBlock } from './bucket-format.js';
 
 const HEAD = { tenant: 'demo', surface: 'home', day: '2026-01-01', part: { index: 1, count: 3 }, bucket: 2 };
 const enc = new TextEncoder();
@@ -108,11 +109,11 @@ describe(`bucket format ${BUCKET_FORMAT}`, () => {
     );
   });
 
-  test('the layout: header line, block heads, dictionary, columns (0 = same session), lines, trailer', () => {
+  test('the layout: header line, block heads, dictionary, columns (0 = same session), lines, session footer, trailer', () => {
     const bytes = encode([[{ session: 's', item: 'x' }, { session: 's', item: 'y' }, { session: 't', item: 'x' }]]);
     const text = new TextDecoder().decode(bytes);
     const nl = bytes.indexOf(10);
-    expect(JSON.parse(text.slice(0, nl))).toEqual({ format: 'recsys-bucket/2', ...HEAD });
+    expect(JSON.parse(text.slice(0, nl))).toEqual({ format: 'recsys-bucket/3', ...HEAD });
     const view = new DataView(bytes.buffer, nl + 1);
     const lineBytes = enc.encode(line({ session: 's', item: 'x' }, 0) + line({ session: 's', item: 'y' }, 1) + line({ session: 't', item: 'x' }, 2)).length;
     expect([0, 4, 8, 12, 16, 20].map((o) => view.getUint32(o, true))).toEqual([3, 2, 2, 4 + 4, 6, lineBytes]);
@@ -120,11 +121,13 @@ describe(`bucket format ${BUCKET_FORMAT}`, () => {
     expect([...body.subarray(0, 8)]).toEqual([1, 1, 1, 1, ...enc.encode('stxy')]);
     // session 0 (+1), item 0; same session, item 1; session 1 (+1), item 0
     expect([...body.subarray(8, 14)]).toEqual([1, 0, 0, 1, 2, 0]);
-    const trailer = new DataView(bytes.buffer, bytes.length - 16);
-    expect([0, 4, 8, 12].map((o) => trailer.getUint32(o, true))).toEqual([0, 3, 2, 2]);
+    // End of blocks, the FNV-1a 32 of "s" and "t" (sessions 0 and 1), then events, sessions, items.
+    const tail = new DataView(bytes.buffer, bytes.length - 24);
+    expect([0, 4, 8, 12, 16, 20].map((o) => tail.getUint32(o, true))).toEqual([0, fnv1a32Bytes(enc.encode('s'), 0, 1), fnv1a32Bytes(enc.encode('t'), 0, 1), 3, 2, 2]);
+    expect(bucketTailBytes(2)).toBe(24);
   });
 
-  test('an empty bucket is a header and a trailer', () => {
+  test('an empty bucket is a header, an empty footer and a trailer', () => {
     expect(decode(encode([]), 7)).toEqual({ events: [], lines: '' });
   });
 
@@ -174,9 +177,11 @@ describe(`bucket format ${BUCKET_FORMAT}`, () => {
   test('another format, version or bucket is refused by name', () => {
     const v1 = enc.encode('{"v":1,"ts":"2026-01-01T00:00:00Z","tenant":"demo","surface":"home","session_id":"s","item_id":"i"}\n');
     expect(() => decode(v1, 8)).toThrow(/format recsys-bucket\/1 \(canonical JSON Lines\)/);
-    const v3 = concatBytes([enc.encode(JSON.stringify({ format: 'recsys-bucket/3', ...HEAD }) + '\n'), encode([]).subarray(bucketHeaderBytes(HEAD).length)]);
-    expect(() => decode(v3, 8)).toThrow(/format "recsys-bucket\/3", not recsys-bucket\/2/);
-    expect(() => decode(enc.encode('garbage\n'), 8)).toThrow(/has no recsys-bucket\/2 header/);
+    const v2 = concatBytes([enc.encode(JSON.stringify({ format: 'recsys-bucket/2', ...HEAD }) + '\n'), encode([]).subarray(bucketHeaderBytes(HEAD).length)]);
+    expect(() => decode(v2, 8)).toThrow(/format recsys-bucket\/2 \(no session footer\) of an earlier version, not recsys-bucket\/3/);
+    const v4 = concatBytes([enc.encode(JSON.stringify({ format: 'recsys-bucket/4', ...HEAD }) + '\n'), encode([]).subarray(bucketHeaderBytes(HEAD).length)]);
+    expect(() => decode(v4, 8)).toThrow(/format "recsys-bucket\/4", not recsys-bucket\/3/);
+    expect(() => decode(enc.encode('garbage\n'), 8)).toThrow(/has no recsys-bucket\/3 header/);
     expect(() => decode(new Uint8Array(0), 8)).toThrow(/empty/);
     const other = encode([[{ session: 's', item: 'i' }]], { ...HEAD, bucket: 0 });
     expect(() => decode(other, 8)).toThrow(/holds bucket 0 of ingest part 1\/3, not bucket 2 of part 1\/3 as its name says/);
@@ -184,5 +189,42 @@ describe(`bucket format ${BUCKET_FORMAT}`, () => {
     expect(() => decode(otherPart, 8)).toThrow(/of ingest part 0\/3/);
     const otherDay = encode([[{ session: 's', item: 'i' }]], { ...HEAD, day: '2026-01-02' });
     expect(() => decode(otherDay, 8)).toThrow(/holds demo\/home 2026-01-02/);
+  });
+
+  test("the footer lists every session's hash in id order; read alone it gives the same hashes as the decoder", () => {
+    fc.assert(
+      fc.property(blocksArb, fc.integer({ min: 1, max: 64 }), (blocks, size) => {
+        const bytes = encode(blocks);
+        const d = new BucketDecoder(HEAD);
+        const names: string[] = [];
+        for (let at = 0; at < bytes.length; at += size) for (const b of d.push(bytes.slice(at, at + size))) names.push(...b.newSessions);
+        const events = d.end();
+        const hashes = names.map((n) => {
+          const b = enc.encode(n);
+          return fnv1a32Bytes(b, 0, b.length);
+        });
+        expect([...d.sessionHashes()]).toEqual(hashes);
+        const tail = bytes.subarray(bytes.length - bucketTailBytes(names.length));
+        expect([...readBucketFooter(tail, { events, sessions: names.length })]).toEqual(hashes);
+      }),
+    );
+  });
+
+  test('a footer that does not list the sessions read is refused; a tail of other counts is not read as a footer', () => {
+    const events = [
+      { session: 's1', item: 'a' },
+      { session: 's2', item: 'b' },
+      { session: 's1', item: 'c' },
+    ];
+    const bytes = encode([events]);
+    // The footer's hash of session 1 ("s2"): 12 trailer bytes and one hash from the end.
+    const copy = bytes.slice();
+    copy[copy.length - 16] = copy[copy.length - 16]! ^ 1;
+    expect(() => decode(copy, 5)).toThrow(/session footer: session 1 hashes to \d+, the footer says \d+/);
+    const tail = bytes.subarray(bytes.length - bucketTailBytes(2));
+    expect(readBucketFooter(tail, { events: 3, sessions: 2 })).toHaveLength(2);
+    expect(() => readBucketFooter(tail, { events: 3, sessions: 1 })).toThrow(/footer and trailer are 24 bytes, not 20/);
+    expect(() => readBucketFooter(bytes.subarray(bytes.length - bucketTailBytes(1)), { events: 3, sessions: 1 })).toThrow(/trailer does not say 3 events and 1 sessions/);
+    expect(() => readBucketFooter(tail, { events: 4, sessions: 2 })).toThrow(/trailer does not say 4 events/);
   });
 });

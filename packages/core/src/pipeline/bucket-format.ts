@@ -1,14 +1,19 @@
 import { concatBytes } from '../bytes.js';
+import { fnv1a32Bytes } from '../shard.js';
 
 /*
  * The session-hash buckets of ingest parts (pipeline/ingest-parts.ts), format
- * `recsys-bucket/2`. Format 1 was the bucket's canonical JSON Lines alone:
+ * `recsys-bucket/3`. Format 1 was the bucket's canonical JSON Lines alone:
  * every compute task parsed them back and interned every id again, about 40 %
  * of its CPU (docs/how-to/scale-out.md, "What dividing the work costs").
  * Format 2 carries the ids already interned, so compute maps each distinct
  * id once per bucket instead of parsing each event, and still carries the
  * canonical lines, which compute copies into the shard's canonical partition
- * (the partition stays byte for byte what it was).
+ * (the partition stays byte for byte what it was). Format 3 adds the session
+ * footer: the 32-bit FNV-1a of every session id of the bucket, at a place
+ * the part report's sizes give, so that compute reads the footers of all
+ * parts first (a ranged read each) and fingerprints for duplicates across
+ * parts only the events of sessions that more than one part holds.
  *
  *   line 1     header (BucketHeader) as JSON + "\n": format, scope, day,
  *              ingest part i/n and the bucket j it is;
@@ -22,18 +27,22 @@ import { concatBytes } from '../bytes.js';
  *                 the first event of a block never 0), item id: varints;
  *     lines       the events' canonical lines, each ending in "\n", in the
  *                 order of the columns;
- *   trailer    u32 0 (no more blocks), then u32 events, sessions and items
- *              of the whole bucket. Nothing follows it.
+ *   footer     u32 0 (no more blocks), then per session of the bucket, in
+ *              id order, the u32 FNV-1a 32 of its UTF-8 bytes (shard.ts: the
+ *              hash the shard is taken from);
+ *   trailer    u32 events, sessions and items of the whole bucket. Nothing
+ *              follows it, so footer and trailer are the last
+ *              16 + 4 × sessions bytes ({@link bucketTailBytes}).
  *
  * Users and instants are not carried: no shardable artifact reads them; a
  * table that needs them parses the lines instead (ingest-parts.ts).
- * The part report names every bucket's SHA-256 and event count; the header
+ * The part report names every bucket's SHA-256, event and session count; the header
  * and trailer make a bucket that is truncated, misplaced or of another
  * format fail by name even before its hash is checked.
  */
 
 /** Format tag of ingest-part buckets. @since 0.6.0 */
-export const BUCKET_FORMAT = 'recsys-bucket/2';
+export const BUCKET_FORMAT = 'recsys-bucket/3';
 
 /** Line 1 of a bucket. @since 0.6.0 */
 export interface BucketHeader {
@@ -54,7 +63,8 @@ export class BucketFormatError extends Error {
 }
 
 const BLOCK_HEAD = 24;
-const TRAILER = 16;
+/** The trailer's three u32 (after the footer's 4 + 4 × sessions bytes). */
+const TRAILER = 12;
 const MAX_HEADER = 64 * 1024;
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -120,6 +130,8 @@ function putVarint(buf: Uint8Array, at: number, v: number): number {
 export class BucketEncoder {
   /** Sessions of the whole bucket. */
   private sessionCount = 0;
+  /** Each session's FNV-1a 32, in id order (the footer). */
+  private sessionHashes = new Uint32Array(1024);
   /** The open block's new sessions: how many, their byte lengths as varints, their bytes one after another. */
   private newSessionCount = 0;
   private readonly sessionLengths = new Bytes();
@@ -142,6 +154,12 @@ export class BucketEncoder {
    * @since 0.7.0
    */
   newSession(b: Uint8Array, s: number, e: number): number {
+    if (this.sessionCount === this.sessionHashes.length) {
+      const bigger = new Uint32Array(this.sessionHashes.length * 2);
+      bigger.set(this.sessionHashes);
+      this.sessionHashes = bigger;
+    }
+    this.sessionHashes[this.sessionCount] = fnv1a32Bytes(b, s, e);
     this.sessionLengths.varint(e - s);
     this.sessionBytes.append(b, s, e);
     this.newSessionCount++;
@@ -250,15 +268,54 @@ export class BucketEncoder {
     return out;
   }
 
-  /** The trailer (after the last block). */
+  /** Sessions named so far. @since 0.9.0 */
+  get sessions(): number {
+    return this.sessionCount;
+  }
+
+  /** The session footer and the trailer (after the last block). */
   trailer(): Uint8Array {
-    const out = new Uint8Array(TRAILER);
+    const sessions = this.sessionCount;
+    const out = new Uint8Array(bucketTailBytes(sessions));
     const view = new DataView(out.buffer);
-    view.setUint32(4, this.total, true);
-    view.setUint32(8, this.sessionCount, true);
-    view.setUint32(12, this.itemCount, true);
+    for (let k = 0; k < sessions; k++) view.setUint32(4 + 4 * k, this.sessionHashes[k]!, true);
+    const at = 4 + 4 * sessions;
+    view.setUint32(at, this.total, true);
+    view.setUint32(at + 4, sessions, true);
+    view.setUint32(at + 8, this.itemCount, true);
     return out;
   }
+}
+
+/**
+ * Bytes of a bucket's session footer and trailer, its last bytes: a bucket of
+ * `size` bytes and `sessions` sessions has them from `size - bucketTailBytes(sessions)`.
+ * @since 0.9.0
+ */
+export function bucketTailBytes(sessions: number): number {
+  return 4 + 4 * sessions + TRAILER;
+}
+
+/**
+ * The session hashes of a bucket's footer from its last
+ * {@link bucketTailBytes} bytes (`tail`, read on their own: a ranged read),
+ * checked against the event and session counts the part report names; a
+ * {@link BucketFormatError} when they do not hold a footer and trailer of
+ * those counts. The hashes are the footer's claim only: the bucket read as
+ * a whole checks them against its sessions' ids ({@link BucketDecoder}).
+ * @since 0.9.0
+ */
+export function readBucketFooter(tail: Uint8Array, expected: { readonly events: number; readonly sessions: number }): Uint32Array {
+  const sessions = expected.sessions;
+  if (tail.length !== bucketTailBytes(sessions)) throw new BucketFormatError(`its footer and trailer are ${tail.length} bytes, not ${bucketTailBytes(sessions)}`);
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.length);
+  const at = 4 + 4 * sessions;
+  if (view.getUint32(0, true) !== 0 || view.getUint32(at, true) !== expected.events || view.getUint32(at + 4, true) !== sessions) {
+    throw new BucketFormatError(`its trailer does not say ${expected.events} events and ${sessions} sessions`);
+  }
+  const out = new Uint32Array(sessions);
+  for (let k = 0; k < sessions; k++) out[k] = view.getUint32(4 + 4 * k, true);
+  return out;
 }
 
 /** One decoded block. @since 0.6.0 */
@@ -266,6 +323,8 @@ export interface BucketBlock {
   readonly events: number;
   /** Session ids first used in this block (their ids follow those of earlier blocks). */
   readonly newSessions: readonly string[];
+  /** The FNV-1a 32 of each of {@link newSessions} (shard.ts), hashed from their bytes. @since 0.9.0 */
+  readonly newSessionHashes: Uint32Array;
   /** Item ids first used in this block. */
   readonly newItems: readonly string[];
   /** Each event's bucket session id. */
@@ -306,6 +365,8 @@ export class BucketDecoder {
   private sessions = 0;
   private items = 0;
   private events = 0;
+  /** Each session's FNV-1a 32, in id order, as hashed from the dictionaries. */
+  private hashes = new Uint32Array(1024);
 
   constructor(private readonly expected: Omit<BucketHeader, 'format'>) {}
 
@@ -340,11 +401,14 @@ export class BucketDecoder {
       }
       const events = this.u32(0);
       if (events === 0) {
-        if (this.avail < TRAILER) {
-          this.need = TRAILER;
+        const tail = bucketTailBytes(this.sessions);
+        if (this.avail < tail) {
+          this.need = tail;
           break;
         }
-        this.readTrailer(this.u32(4), this.u32(8), this.u32(12));
+        this.skip(4);
+        this.readFooter(this.takeContiguous(tail - 4 - TRAILER));
+        this.readTrailer(this.u32(0), this.u32(4), this.u32(8));
         this.skip(TRAILER);
         this.ended = true;
         break;
@@ -424,6 +488,11 @@ export class BucketDecoder {
     return concatBytes(this.take(n), n);
   }
 
+  /** Each session's FNV-1a 32 in id order, as hashed from the session ids read so far (a view: copy it to keep it). @since 0.9.0 */
+  sessionHashes(): Uint32Array {
+    return this.hashes.subarray(0, this.sessions);
+  }
+
   /** Checks that the bucket was complete. Returns its event count. */
   end(): number {
     const rest = concatBytes(this.take(this.avail));
@@ -452,6 +521,7 @@ export class BucketDecoder {
     if (typeof h !== 'object' || h === null) return this.headerError(line);
     if (h.format !== BUCKET_FORMAT) {
       if (h.v === 1) return this.headerError(line);
+      if (h.format === 'recsys-bucket/2') throw new BucketFormatError(`is in format recsys-bucket/2 (no session footer) of an earlier version, not ${BUCKET_FORMAT}`);
       throw new BucketFormatError(`is in format ${JSON.stringify(h.format ?? null)}, not ${BUCKET_FORMAT}`);
     }
     const e = this.expected;
@@ -460,6 +530,15 @@ export class BucketDecoder {
       throw new BucketFormatError(`holds bucket ${String(h.bucket)} of ingest part ${String(h.part?.index)}/${String(h.part?.count)}, not bucket ${e.bucket} of part ${e.part.index}/${e.part.count} as its name says (a copy of another bucket)`);
     }
     return h as BucketHeader;
+  }
+
+  /** Checks the footer (4 bytes per session) against the hashes of the sessions read. */
+  private readFooter(footer: Uint8Array): void {
+    const view = new DataView(footer.buffer, footer.byteOffset, footer.length);
+    for (let k = 0; k < this.sessions; k++) {
+      const claimed = view.getUint32(4 * k, true);
+      if (claimed !== this.hashes[k]) throw new BucketFormatError(`session footer: session ${k} hashes to ${this.hashes[k]}, the footer says ${claimed}`);
+    }
   }
 
   private readTrailer(events: number, sessions: number, items: number): void {
@@ -495,6 +574,9 @@ export class BucketDecoder {
     let textBytes = 0;
     for (let k = 0; k < names; k++) textBytes += lengths[k] = varint();
     if (p + textBytes !== dictEnd) bad('dictionary lengths do not add up');
+    // The new sessions' hashes, from their bytes (the footer must list the same).
+    const newHashes = new Uint32Array(nSessions);
+    for (let k = 0, s = p; k < nSessions; k++) newHashes[k] = fnv1a32Bytes(data, s, (s += lengths[k]!));
     const strings = new Array<string>(names);
     if (names > 0) {
       let text: string;
@@ -559,9 +641,15 @@ export class BucketDecoder {
     if (p !== end) bad('column bytes do not match the event count');
     const last = lines[lines.length - 1];
     if (lineLen === 0 || last![last!.length - 1] !== 10) bad('lines do not end with a newline');
+    if (sessionsKnown > this.hashes.length) {
+      const bigger = new Uint32Array(Math.max(this.hashes.length * 2, sessionsKnown));
+      bigger.set(this.hashes.subarray(0, this.sessions));
+      this.hashes = bigger;
+    }
+    this.hashes.set(newHashes, this.sessions);
     this.sessions = sessionsKnown;
     this.items = itemsKnown;
     this.events += events;
-    return { events, newSessions: strings.slice(0, nSessions), newItems: strings.slice(nSessions), session, item, lines };
+    return { events, newSessions: strings.slice(0, nSessions), newSessionHashes: newHashes, newItems: strings.slice(nSessions), session, item, lines };
   }
 }

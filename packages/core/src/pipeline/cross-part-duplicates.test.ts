@@ -1,33 +1,35 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { fingerprintBytes } from '../ingest/fingerprint-set.js';
-import { CrossPartDuplicates } from './cross-part-duplicates.js';
+import { crossingSessions } from './cross-part-duplicates.js';
 
-describe('duplicates across ingest parts', () => {
-  test('keeps exactly the first of equal events across parts, as one set of every event would', () => {
-    const utf8 = new TextEncoder();
-    // An event: its session and the rest of its line; within a part no event twice (ingest removed those).
-    const event = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 3 }));
-    const partArb = fc.uniqueArray(event, { selector: ([s, x]) => `${s}/${x}`, maxLength: 14 });
+describe('sessions that more than one ingest part holds', () => {
+  test('exactly the hashes listed by two parts or more are flagged, in every part that lists them', () => {
+    // A part's footer: distinct session hashes (a bucket names each session once), from a small range so that
+    // parts share some; hashes all alike modulo 4, as within one shard of four.
+    const footer = fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 30 }).map((hs) => Uint32Array.from(hs, (h) => ((h * 4 + 3) * 0x01000193) >>> 0));
     fc.assert(
-      fc.property(fc.array(partArb, { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 20 }), (parts, presized) => {
-        const dups = new CrossPartDuplicates(presized);
-        // Table session ids in first-seen order, as the shard's event table gives them.
-        const ids = new Map<number, number>();
-        const seen = new Set<string>();
-        for (const part of parts) {
-          dups.startPart(ids.size);
-          for (const [s, x] of part) {
-            if (!ids.has(s)) ids.set(s, ids.size);
-            const line = utf8.encode(`{"session":"s${s}","x":${x}}`);
-            fingerprintBytes(line, 0, line.length, dups.key);
-            const key = `${s}/${x}`;
-            expect(dups.keep(ids.get(s)!), `${key} in part ${parts.indexOf(part)}`).toBe(!seen.has(key));
-            seen.add(key);
-          }
-        }
+      fc.property(fc.array(footer, { minLength: 1, maxLength: 7 }), (footers) => {
+        const { flags, crossing } = crossingSessions(footers);
+        const parts = new Map<number, Set<number>>();
+        footers.forEach((f, p) => f.forEach((h) => parts.set(h, (parts.get(h) ?? new Set()).add(p))));
+        expect(crossing).toBe([...parts.values()].filter((s) => s.size > 1).length);
+        footers.forEach((f, p) => {
+          expect(flags[p]).toHaveLength(f.length);
+          f.forEach((h, k) => expect(flags[p]![k], `hash ${h} of part ${p}`).toBe(parts.get(h)!.size > 1 ? 1 : 0));
+        });
       }),
       { numRuns: 500 },
     );
+  });
+
+  test('a hash listed twice by one part (two sessions that collide) is not a crossing by itself', () => {
+    const { flags, crossing } = crossingSessions([Uint32Array.of(7, 7, 9), Uint32Array.of(9)]);
+    expect(crossing).toBe(1);
+    expect(flags.map((f) => [...f])).toEqual([[0, 0, 1], [1]]);
+  });
+
+  test('hash 0 and the largest hash are hashes like any other', () => {
+    const { flags } = crossingSessions([Uint32Array.of(0, 0xffffffff), Uint32Array.of(0xffffffff, 0), Uint32Array.of(1)]);
+    expect(flags.map((f) => [...f])).toEqual([[1, 1], [1, 1], [0]]);
   });
 });

@@ -1,99 +1,59 @@
-import { FP, FingerprintSet } from '../ingest/fingerprint-set.js';
-
 /**
- * Exact duplicates across the ingest parts of a shard (ingest-parts.ts),
- * by the events' 128-bit fingerprints under this task's key, as a
- * {@link FingerprintSet} of every event would find them, with the set
- * holding only the events of sessions that occur in more than one part.
+ * The sessions of a shard that more than one ingest part holds, from each
+ * part's bucket footer (bucket-format.ts: the FNV-1a 32 of every session of
+ * the bucket, in the bucket's id order): per part, a flag per bucket session
+ * id, 1 when some other part's footer lists the same hash.
  *
- * An event and its duplicate share a session, and within a part ingest
- * removed duplicates already, so an event can only repeat one of an
- * earlier part whose session that part also held. Every kept event's
- * fingerprint goes into a flat column, linked to its session's previous
- * kept event; a session's events enter the set when a later part meets the
- * session again, and from then on each of its events is checked against
- * the set. Parts are contiguous in reading order and share few sessions,
- * so the set stays small instead of taking one random probe per event into
- * a table of the whole shard.
+ * An event and its exact duplicate share a session, and within a part
+ * ingest removed duplicates already, so only events of these sessions can
+ * repeat an event of another part: compute fingerprints those and no others
+ * (ingest-parts.ts). Parts are contiguous in reading order, so few sessions
+ * cross a cut (in a day whose raw lines are grouped by session, only the
+ * sessions cut in two). Two sessions whose ids hash alike are both flagged
+ * when they are in different parts: a collision only costs their events a
+ * fingerprint, it never hides a duplicate (equal ids hash alike).
  */
-export class CrossPartDuplicates {
-  private readonly set = new FingerprintSet();
-  /** Four words per kept event (its fingerprint). */
-  private fps: Uint32Array;
-  /** Per kept event: its session's previous kept event, or -1. */
-  private prev: Int32Array;
-  /** Per session: its last kept event, or -1. */
-  private last = new Int32Array(0);
-  /** Per session: 1 once its events are in the set. */
-  private shared = new Uint8Array(0);
-  private kept = 0;
-  /** Sessions below this id were first seen in an earlier part. */
-  private partStart = 0;
+export interface CrossingSessions {
+  /** Per part, per bucket session id: 1 when another part holds a session of the same hash. */
+  readonly flags: Uint8Array[];
+  /** Distinct hashes that more than one part holds. */
+  readonly crossing: number;
+}
 
-  /** Sized for about `events` kept events (grows past that). */
-  constructor(events: number) {
-    const cap = Math.max(1024, events);
-    this.fps = new Uint32Array(cap * 4);
-    this.prev = new Int32Array(cap);
-  }
-
-  /** The key to fingerprint lines with (`fingerprintBytes`). */
-  get key() {
-    return this.set.key;
-  }
-
-  /** Starts the next part; `sessions` is how many sessions the earlier parts held (ids below it). */
-  startPart(sessions: number): void {
-    this.partStart = sessions;
-  }
-
-  /**
-   * The next event of the part, of session `session`, whose line was just
-   * fingerprinted into `FP`: false when it repeats an event of an earlier
-   * part (drop it), true when it is kept (and remembered).
-   */
-  keep(session: number): boolean {
-    const h = FP[0]!;
-    const l = FP[1]!;
-    const kh = FP[2]!;
-    const kl = FP[3]!;
-    if (session >= this.last.length) this.growSessions(session + 1);
-    if (session < this.partStart) {
-      if (this.shared[session] === 0) {
-        this.shared[session] = 1;
-        const fps = this.fps;
-        for (let e = this.last[session]!; e >= 0; e = this.prev[e]!) this.set.add(fps[4 * e]!, fps[4 * e + 1]!, fps[4 * e + 2]!, fps[4 * e + 3]!);
+/** The {@link CrossingSessions} of parts whose bucket footers are `footers` (in part order). */
+export function crossingSessions(footers: readonly Uint32Array[]): CrossingSessions {
+  const total = footers.reduce((n, f) => n + f.length, 0);
+  let cap = 1024;
+  while (cap < 2 * total) cap *= 2;
+  const mask = cap - 1;
+  const keys = new Uint32Array(cap);
+  // 0: empty slot; p + 1: only part p holds the hash; -1: more than one part does.
+  const owner = new Int32Array(cap);
+  const slots = footers.map((f) => new Int32Array(f.length));
+  let crossing = 0;
+  for (let p = 0; p < footers.length; p++) {
+    const footer = footers[p]!;
+    const slot = slots[p]!;
+    for (let k = 0; k < footer.length; k++) {
+      const h = footer[k]!;
+      // Within shard j every hash is j modulo n: the slot comes from a multiplicative mix's high bits.
+      let i = Math.imul(h, 0x9e3779b1) >>> 0;
+      i = (i ^ (i >>> 15)) & mask;
+      while (owner[i] !== 0 && keys[i] !== h) i = (i + 1) & mask;
+      if (owner[i] === 0) {
+        keys[i] = h;
+        owner[i] = p + 1;
+      } else if (owner[i] !== p + 1 && owner[i] !== -1) {
+        owner[i] = -1;
+        crossing++;
       }
-      if (!this.set.add(h, l, kh, kl)) return false;
+      slot[k] = i;
     }
-    const e = this.kept++;
-    if (e === this.prev.length) this.growEvents();
-    const at = 4 * e;
-    this.fps[at] = h;
-    this.fps[at + 1] = l;
-    this.fps[at + 2] = kh;
-    this.fps[at + 3] = kl;
-    this.prev[e] = this.last[session]!;
-    this.last[session] = e;
-    return true;
   }
-
-  private growEvents(): void {
-    const fps = new Uint32Array(this.fps.length * 2);
-    fps.set(this.fps);
-    this.fps = fps;
-    const prev = new Int32Array(this.prev.length * 2);
-    prev.set(this.prev);
-    this.prev = prev;
-  }
-
-  private growSessions(min: number): void {
-    const cap = Math.max(min, this.last.length * 2, 1024);
-    const last = new Int32Array(cap).fill(-1);
-    last.set(this.last);
-    this.last = last;
-    const shared = new Uint8Array(cap);
-    shared.set(this.shared);
-    this.shared = shared;
-  }
+  const flags = slots.map((slot) => {
+    const out = new Uint8Array(slot.length);
+    if (crossing > 0) for (let k = 0; k < slot.length; k++) out[k] = owner[slot[k]!] === -1 ? 1 : 0;
+    return out;
+  });
+  return { flags, crossing };
 }

@@ -3,15 +3,17 @@ import { concatBytes } from '../bytes.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { keys, type Scope } from '../keys.js';
 import type { PipelineEnv } from '../pipeline-env.js';
-import { shardOfSession, type ShardSpec } from '../shard.js';
+import type { ShardSpec } from '../shard.js';
 import { CountsSchema, json, readIngestReport, readJson, writeIngestReport } from './staging.js';
 import type { IngestCounts, IngestDayOutcome, IngestReport } from '../ingest/ingest-day.js';
-import { FingerprintSet, fingerprintBytes } from '../ingest/fingerprint-set.js';
-import { CrossPartDuplicates } from './cross-part-duplicates.js';
+import { FP, FingerprintSet, fingerprintBytes } from '../ingest/fingerprint-set.js';
+import { crossingSessions } from './cross-part-duplicates.js';
 import { EventTable } from '../compute/event-table.js';
 import { CanonicalLineChecker, type PartitionSummary } from './canonical-reader.js';
 import { forEachLine } from './canonical-lines.js';
-import { BucketDecoder, BucketFormatError, type BucketBlock } from './bucket-format.js';
+import { BucketDecoder, BucketFormatError, bucketTailBytes, readBucketFooter, type BucketBlock } from './bucket-format.js';
+import type { ObjectStorage } from '../ports.js';
+import { skipBytes } from '../ingest/raw-source.js';
 import type { RejectReason } from '../ingest/raw-event.js';
 
 /*
@@ -22,7 +24,8 @@ import type { RejectReason } from '../ingest/raw-event.js';
  *                          _parts/<day>/<i>-of-<n>/bucket-<j>.bin   (j < n) its
  *                              events of the sessions with fnv1a32 % n == j
  *                              (bucket-format.ts: ids interned per bucket, plus
- *                              the canonical lines);
+ *                              the canonical lines and a footer of the bucket's
+ *                              session hashes);
  *                          _parts/<day>/<i>-of-<n>/quarantine.jsonl  its rejects;
  *                          _parts/<day>/<i>-of-<n>.json              the part report,
  *                              written last (a part without it does not exist).
@@ -40,16 +43,18 @@ import type { RejectReason } from '../ingest/raw-event.js';
  * kept shard j's sessions.
  */
 
-/** Version of ingest part reports (2: buckets in format `recsys-bucket/2`). @since 0.6.0 */
-export const PART_REPORT_VERSION = 2;
+/** Version of ingest part reports (3: buckets in format `recsys-bucket/3`, with their session counts). @since 0.6.0 */
+export const PART_REPORT_VERSION = 3;
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const count = z.int().min(0);
 
 /**
- * The report of one ingest part. Version 2 since the buckets are in format
- * `recsys-bucket/2` (bucket-format.ts); parts of version 1 (JSON Lines
- * buckets) are refused by name: re-run those ingest parts.
+ * The report of one ingest part. Version 3 since the buckets are in format
+ * `recsys-bucket/3` (bucket-format.ts: with a session footer, which compute
+ * finds from each bucket's size and session count); parts of versions 1
+ * (JSON Lines buckets) and 2 (no footer) are refused by name: re-run those
+ * ingest parts.
  * @since 0.4.0
  */
 export const PartReportSchema = z.strictObject({
@@ -65,7 +70,7 @@ export const PartReportSchema = z.strictObject({
   pieces: z.array(z.strictObject({ uri: z.string(), start: count.optional(), end: count.optional(), lines: count, bytes: count })),
   /** This part's counts (accepted: its events in all buckets). */
   counts: CountsSchema,
-  buckets: z.array(z.strictObject({ key: z.string(), events: count, duplicates: count, bytes: count, sha256: hex64 })),
+  buckets: z.array(z.strictObject({ key: z.string(), events: count, duplicates: count, sessions: count, bytes: count, sha256: hex64 })),
   quarantine: z.string().optional(),
 });
 
@@ -160,8 +165,6 @@ function sumCounts(parts: readonly PartReport[]): IngestCounts {
 const FLUSH_BYTES = 1 << 20;
 /** Pieces of lines at least this long are written as they are, not gathered. */
 const DIRECT_BYTES = 64 << 10;
-/** Cross-part fingerprint columns presized for at most this many events (160 MiB). */
-const MAX_PRESIZED_EVENTS = 1 << 23;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** What one pass over a shard's buckets saw (see {@link assembleShard}). @since 0.4.0 */
@@ -210,10 +213,12 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
   // (no shardable artifact needs them today) takes the slower way through the canonical lines.
   const fromLines = into.hasUsers || into.hasInstants;
   // Duplicates are only possible across parts: with one part there is nothing to compare with. From the buckets'
-  // ids, only events of sessions that more than one part holds are looked up (cross-part-duplicates.ts); its columns
-  // are sized for the shard's events as the part reports count them, capped (the reports are checked against their
-  // buckets only later; a larger shard grows past the cap).
-  const seen = parts.length > 1 && !fromLines ? new CrossPartDuplicates(Math.min(parts.reduce((sum, p) => sum + p.buckets[j]!.events, 0), MAX_PRESIZED_EVENTS)) : undefined;
+  // ids, only events of sessions that more than one part holds are fingerprinted: the buckets' footers, read first,
+  // name them (cross-part-duplicates.ts). A footer that cannot be read as its report describes it (the bucket is
+  // missing, truncated, changed: the pass below refuses it by name) makes every event a candidate.
+  const seen = parts.length > 1 && !fromLines ? new FingerprintSet(1 << 10) : undefined;
+  const footers = seen ? await Promise.all(parts.map((p) => readFooter(env.areas.artifacts, p.buckets[j]!))) : undefined;
+  const crossing = footers && footers.every((f) => f !== undefined) ? crossingSessions(footers as Uint32Array[]) : undefined;
   const seenLines = parts.length > 1 && fromLines ? new FingerprintSet() : undefined;
   let crossDuplicates = 0;
   let bytes = 0;
@@ -242,8 +247,8 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
         throw new IntegrityError(`bucket ${uri} of ingest part ${p.part.index}/${p.part.count}: ${detail}; re-run that ingest part`, { uri });
       };
       const decoder = new BucketDecoder({ tenant: scope.tenant, surface: scope.surface, day, part: p.part, bucket: j });
-      // Sessions already in the table are those of earlier parts.
-      seen?.startPart(into.sessions.size);
+      // Per bucket session id: 1 when its events must be fingerprinted (another part holds the session too).
+      const cross = crossing?.flags[parts.indexOf(p)];
       const check = env.sha256();
       let events = 0;
       // This bucket's ids → the table's: one lookup per distinct id, not per event.
@@ -304,13 +309,14 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
       };
       const take = async (block: BucketBlock) => {
         if (checker) return takeLines(block.lines.length === 1 ? block.lines[0]! : concatBytes(block.lines));
-        // One probe per id: a session new to the table (its id is the next one) is checked for its shard.
+        // One probe per id; every session is checked for its shard (by the hash the decoder took from its bytes).
         const sessions = into.sessions;
-        for (const name of block.newSessions) {
-          const next = sessions.size;
-          const id = sessions.intern(name);
-          if (id === next && shardOfSession(name, shard.count) !== j) notOurs(`session ${JSON.stringify(name)} belongs to shard ${shardOfSession(name, shard.count)} of ${shard.count}, not ${j}`);
-          sessionIds.push(id);
+        const { newSessions, newSessionHashes } = block;
+        for (let q = 0; q < newSessions.length; q++) {
+          const name = newSessions[q]!;
+          const of = newSessionHashes[q]! % shard.count;
+          if (of !== j) notOurs(`session ${JSON.stringify(name)} belongs to shard ${of} of ${shard.count}, not ${j}`);
+          sessionIds.push(sessions.intern(name));
         }
         for (const name of block.newItems) itemIds.push(into.items.intern(name));
         into.reserve(block.events);
@@ -319,7 +325,18 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
         const itemCounts = into.itemCounts.data;
         const { session, item, lines } = block;
         let rows = into.item.length;
-        if (!seen) {
+        // A block with no event to fingerprint is taken whole: its lines need not be walked.
+        let walk = seen !== undefined;
+        if (walk && cross) {
+          walk = false;
+          for (let k = 0; k < block.events; k++) {
+            if (cross[session[k]!] === 1) {
+              walk = true;
+              break;
+            }
+          }
+        }
+        if (!walk) {
           for (let k = 0; k < block.events; k++) {
             const it = itemIds[item[k]!]!;
             tItem[rows] = it;
@@ -329,8 +346,10 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
           events += block.events;
           for (const piece of lines) await emit(piece);
         } else {
-          // Exact duplicates across parts: each line's fingerprint (under this task's own key). The cursor is
-          // (pi, at) in the block's pieces; a line that spans two pieces is joined for its fingerprint only.
+          // Exact duplicates across parts: the fingerprint (under this task's own key) of each line of a session
+          // another part holds too (every line when the footers could not be read). The cursor is (pi, at) in the
+          // block's pieces; a line that spans two pieces is joined for its fingerprint only.
+          const set = seen!;
           let pi = 0;
           let piece = lines[0]!;
           let at = 0;
@@ -339,9 +358,11 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
           for (let k = 0; k < block.events; k++) {
             const startPiece = pi;
             const startAt = at;
+            const candidate = !cross || cross[session[k]!] === 1;
             let end = piece.indexOf(10, at);
-            if (end >= 0) fingerprintBytes(piece, at, end, seen.key);
-            else {
+            if (end >= 0) {
+              if (candidate) fingerprintBytes(piece, at, end, set.key);
+            } else {
               const spanned: Uint8Array[] = [piece.subarray(at)];
               for (;;) {
                 if (++pi >= lines.length) notOurs(`a block holds fewer lines than its ${block.events} events`);
@@ -350,12 +371,14 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
                 if (end >= 0) break;
                 spanned.push(piece);
               }
-              spanned.push(piece.subarray(0, end + 1));
-              const line = concatBytes(spanned);
-              fingerprintBytes(line, 0, line.length - 1, seen.key);
+              if (candidate) {
+                spanned.push(piece.subarray(0, end + 1));
+                const line = concatBytes(spanned);
+                fingerprintBytes(line, 0, line.length - 1, set.key);
+              }
             }
             const sessionId = sessionIds[session[k]!]!;
-            if (!seen.keep(sessionId)) {
+            if (candidate && !set.add(FP[0]!, FP[1]!, FP[2]!, FP[3]!)) {
               crossDuplicates++;
               await emitRange(lines, runPiece, runStart, startPiece, startAt);
               runPiece = pi;
@@ -393,6 +416,9 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
       if (check.digest() !== bucket.sha256 || events !== bucket.events) {
         throw new IntegrityError(`bucket ${uri} is not what ingest part ${p.part.index}/${p.part.count} wrote (${events} events; its report says ${bucket.events}); re-run that ingest part`, { uri });
       }
+      // The footer read first is the one just checked (the bucket did not change between the two reads).
+      const footer = footers?.[parts.indexOf(p)];
+      if (footer && !sameWords(footer, decoder.sessionHashes())) notOurs('its session footer changed while it was read');
     }
     await flush();
   } catch (error) {
@@ -415,8 +441,41 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
     ...(counts.rejected > 0 ? { quarantine: env.areas.quarantine.uri(keys.quarantine(scope, day)) } : {}),
   };
   await writeIngestReport(env, scope, report, shard, bucketShas);
-  env.logger.info({ day, shard, events: accepted, duplicates_across_parts: crossDuplicates }, 'assembled shard partition from ingest parts');
+  env.logger.info({ day, shard, events: accepted, duplicates_across_parts: crossDuplicates, ...(crossing ? { sessions_across_parts: crossing.crossing } : {}) }, 'assembled shard partition from ingest parts');
   return { summary: { key: partitionKey, uri: report.canonical.uri, sha256, bytes, events: accepted }, table: into };
+}
+
+/**
+ * The session hashes of a bucket's footer (its last bytes, by the size and
+ * session count of its part report), read on their own; `undefined` when
+ * they cannot be read so (the bucket is then refused by name when read whole).
+ */
+async function readFooter(storage: ObjectStorage, bucket: PartReport['buckets'][number]): Promise<Uint32Array | undefined> {
+  const tail = bucketTailBytes(bucket.sessions);
+  const start = bucket.bytes - tail;
+  if (start < 0) return undefined;
+  const stream = storage.readFrom ? await storage.readFrom(bucket.key, start) : await storage.read(bucket.key).then((s) => (s ? skipBytes(s, start) : undefined));
+  if (!stream) return undefined;
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    got += chunk.length;
+    // Longer than its report says: not the bucket it describes.
+    if (got > tail) return undefined;
+  }
+  try {
+    return readBucketFooter(concatBytes(chunks, got), bucket);
+  } catch (error) {
+    if (error instanceof BucketFormatError) return undefined;
+    throw error;
+  }
+}
+
+function sameWords(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** The first `count` lines of a block of lines (each without its newline). */

@@ -56,6 +56,22 @@ function popularity(rows: number): ArtifactV1 {
 }
 
 /** What the whole-document path says about some bytes. */
+/** `base` with one byte replaced, inserted or deleted at `at`. */
+function editByte(base: Uint8Array, at: number, byte: number, op: 'replace' | 'insert' | 'delete'): Uint8Array {
+  if (op === 'replace') {
+    const bytes = base.slice();
+    bytes[at] = byte;
+    return bytes;
+  }
+  const bytes = new Uint8Array(base.length + (op === 'insert' ? 1 : -1));
+  bytes.set(base.subarray(0, at));
+  if (op === 'insert') {
+    bytes[at] = byte;
+    bytes.set(base.subarray(at), at + 1);
+  } else bytes.set(base.subarray(at + 1), at);
+  return bytes;
+}
+
 async function reference(bytes: Uint8Array): Promise<{ ok: true; version: string; artifact: ArtifactV1 } | { ok: false; contract: boolean }> {
   let value: unknown;
   try {
@@ -149,16 +165,7 @@ describe('scanArtifact', () => {
     const base = encoder.encode(serializeArtifact(await withVersion(cooc(4, 2, (k) => `x${k}`))));
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: base.length - 1 }), fc.constantFrom(...encoder.encode(' \n{}[],:"\\0123456789-abcenrtuxé'), 0xc3), fc.constantFrom('replace', 'insert', 'delete'), fc.nat({ max: 3 }), async (at, byte, op, chunkPick) => {
-        const bytes = op === 'replace' ? base.slice() : op === 'insert' ? new Uint8Array(base.length + 1) : new Uint8Array(base.length - 1);
-        if (op === 'replace') bytes[at] = byte;
-        else if (op === 'insert') {
-          bytes.set(base.subarray(0, at));
-          bytes[at] = byte;
-          bytes.set(base.subarray(at), at + 1);
-        } else {
-          bytes.set(base.subarray(0, at));
-          bytes.set(base.subarray(at + 1), at);
-        }
+        const bytes = editByte(base, at, byte, op);
         const ref = await reference(bytes);
         const scanned = await scanArtifact(source(bytes, [1, 3, 50, 4096][chunkPick]!), { batchBytes: 40 }).then(
           (s) => ({ ok: true as const, version: s!.computedVersion }),
@@ -185,16 +192,7 @@ describe('scanArtifact', () => {
         const from = text.indexOf(which === 0 ? '"neighbors":[' : '"items":[');
         const to = text.indexOf('],"build"');
         const at = where % 4 === 0 ? where % base.length : from + (where % (to - from));
-        const bytes = op === 'replace' ? base.slice() : op === 'insert' ? new Uint8Array(base.length + 1) : new Uint8Array(base.length - 1);
-        if (op === 'replace') bytes[at] = byte;
-        else if (op === 'insert') {
-          bytes.set(base.subarray(0, at));
-          bytes[at] = byte;
-          bytes.set(base.subarray(at), at + 1);
-        } else {
-          bytes.set(base.subarray(0, at));
-          bytes.set(base.subarray(at + 1), at);
-        }
+        const bytes = editByte(base, at, byte, op);
         const ref = await reference(bytes);
         const scanned = await scanArtifact(source(bytes, [1, 3, 50, 4096][chunkPick]!), { batchBytes: 40 }).then(
           (s) => ({ ok: true as const, version: s!.computedVersion, maxRow: s!.maxRow }),
