@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import type { PublishStepHook } from '@recsys/core';
+import type { FsObjectStorageOptions } from '@recsys/storage-fs';
 
 /** The stderr line `RECSYS_TEST_TRACE=1` prints at each publish step. */
 export const TRACE_PREFIX = 'recsys-test-step ';
@@ -45,4 +46,22 @@ export function signalsKillHook(): (() => void) | undefined {
 export function testMemoryBudget(): number | undefined {
   const spec = process.env.RECSYS_TEST_MEMORY_BUDGET;
   return spec ? Number(spec) : undefined;
+}
+
+/**
+ * Test-only storage fault: `RECSYS_TEST_FLIP_CANONICAL_BYTE=1` makes the
+ * canonical area's filesystem writes flip one bit of the first byte of each
+ * write(2) while reporting it written whole (a device that corrupts in
+ * place), so a test can see `run` refuse a partition that reads back other
+ * bytes than were written. Unset in production.
+ */
+export function canonicalWriteFault(): FsObjectStorageOptions['hooks'] {
+  if (process.env.RECSYS_TEST_FLIP_CANONICAL_BYTE !== '1') return undefined;
+  return {
+    write: (handle, data, offset, length) => {
+      const copy = Buffer.from(data.subarray(offset, offset + length));
+      copy[0] = copy[0]! ^ 1;
+      return handle.write(copy, 0, length);
+    },
+  };
 }

@@ -9,12 +9,15 @@ import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
 import { openRawSource, openSignalsSink } from './pg-support.js';
-import { signalsKillHook, testMemoryBudget } from './test-hooks.js';
+import { canonicalWriteFault, signalsKillHook, testMemoryBudget } from './test-hooks.js';
 import { interruptOnSignals, terminalProgress, type TerminalProgress } from './interrupt.js';
 
 /** Opens the storage of one area (S3 areas share one client per endpoint and credentials). */
 function openArea(name: string, location: AreaLocation, logger?: Logger): ObjectStorage {
-  if (location.kind === 'fs') return new FsObjectStorage(location.dir);
+  if (location.kind === 'fs') {
+    const hooks = name === 'canonical_dir' ? canonicalWriteFault() : undefined;
+    return new FsObjectStorage(location.dir, hooks ? { hooks } : {});
+  }
   return openS3Area(name, location, logger);
 }
 

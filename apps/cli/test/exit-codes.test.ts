@@ -46,6 +46,25 @@ describe('exit 1: runtime failures', () => {
     expect(snapshot(join(dir, 'out/registry'))).toEqual(registryBefore);
   });
 
+  test('a canonical partition that reads back other bytes than were written: integrity error, nothing of the day replaced or published', async () => {
+    // `run` computes while the partition's write check runs; the check's failure must still stop the day before
+    // its report, staging or publish, with the error the check gives.
+    const dir = tempDir();
+    copyTiny(dir);
+    const config = writeConfig(dir);
+    expect((await cli(['run', '--config', config, ...DAY], { cwd: dir })).code).toBe(0);
+    // Another day's worth of input, so a run that went through would replace the partition and publish new versions.
+    writeFileSync(join(dir, 'raw/demo/home/exposure.2026-01-01.jsonl'), JSON.stringify(event('s9', 'Z', { ts: '2026-01-01T23:00:00Z' })) + '\n', { flag: 'a' });
+    const before = snapshot(join(dir, 'out'));
+
+    const r = await runJson(['--config', config, ...DAY], { cwd: dir, env: { RECSYS_TEST_FLIP_CANONICAL_BYTE: '1' } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.json.error).toMatchObject({ kind: 'integrity', exit_code: 1 });
+    const partition = join(dir, 'out/canonical/demo/home/exposures/2026-01-01.jsonl');
+    expect(r.json.error!.message).toMatch(new RegExp(`^write check failed: ${partition} reads back sha256 [0-9a-f]{64}, [0-9a-f]{64} was written; nothing was replaced$`));
+    expect(snapshot(join(dir, 'out'))).toEqual(before);
+  });
+
   test('a raw .gz file that is not gzip: runtime error naming the file', async () => {
     const dir = tempDir();
     const config = writeConfig(dir);

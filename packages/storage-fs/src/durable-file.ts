@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { RecsysError } from '@recsys/core';
 import { ioError, isErr, processGone, sha256 } from './fs-support.js';
+import { ThreadCheckError, readBackSha256, type ThreadCheck } from './read-back.js';
 
 /**
  * Temp files (`.<name>.<host tag>-<pid>.<random>.tmp`; older versions wrote
@@ -106,10 +106,7 @@ export class DurableFiles {
    * {@link checkWritten} that reads no byte back).
    */
   async checkSize(temp: string, key: string, size: number): Promise<void> {
-    const stored = await stat(temp);
-    if (stored.size !== size) {
-      throw new RecsysError('integrity', `short write: ${join(this.o.root, key)} would hold ${stored.size} of the ${size} bytes written; nothing was replaced`, { key, root: this.o.root, size, stored: stored.size });
-    }
+    this.sizeIs(key, (await stat(temp)).size, size);
   }
 
   /**
@@ -119,9 +116,34 @@ export class DurableFiles {
    */
   async checkWritten(temp: string, key: string, size: number, sha: string): Promise<void> {
     await this.checkSize(temp, key, size);
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(temp, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-    const got = hash.digest('hex');
+    this.sha256Is(key, await readBackSha256(temp), sha);
+  }
+
+  /**
+   * {@link checkWritten} of a file whose fsync the check made too, on a thread
+   * of its own ({@link checkOnThread}, started at commit): the same checks and
+   * errors; a failed fsync or read is the error its operation would have
+   * thrown here.
+   */
+  async checkedOnThread(check: Promise<ThreadCheck>, key: string, size: number, sha: string): Promise<void> {
+    let found: ThreadCheck;
+    try {
+      found = await check;
+    } catch (error) {
+      if (error instanceof ThreadCheckError) throw Object.assign(new Error(error.message), { code: error.code, syscall: error.op });
+      throw error;
+    }
+    this.sizeIs(key, found.size, size);
+    this.sha256Is(key, found.sha256, sha);
+  }
+
+  private sizeIs(key: string, stored: number, size: number): void {
+    if (stored !== size) {
+      throw new RecsysError('integrity', `short write: ${join(this.o.root, key)} would hold ${stored} of the ${size} bytes written; nothing was replaced`, { key, root: this.o.root, size, stored });
+    }
+  }
+
+  private sha256Is(key: string, got: string, sha: string): void {
     if (got !== sha) {
       throw new RecsysError('integrity', `write check failed: ${join(this.o.root, key)} reads back sha256 ${got}, ${sha} was written; nothing was replaced`, { key, root: this.o.root });
     }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { RecsysError } from '@recsys/core';
 import { FsObjectStorage } from './index.js';
+import { READ_BACK_THREAD_BYTES } from './read-back.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -81,6 +82,51 @@ describe('short writes', () => {
     expect(text(await good.get('part.jsonl'))).toBe('the good partition\n');
     await expect(lossy.put('part.jsonl', payload(64))).rejects.toThrow(/short write/);
     expect(text(await good.get('part.jsonl'))).toBe('the good partition\n');
+    expect(await readdir(root)).toEqual(['part.jsonl']);
+  });
+
+  test('a big object is synced and checked on a thread of its own: a changed byte or a lost half is refused the same, a good one committed', async () => {
+    const root = await tempDir();
+    const good = new FsObjectStorage(root);
+    await good.put('part.jsonl', 'the good partition\n');
+    // Past READ_BACK_THREAD_BYTES, written in 4 MiB chunks like a partition.
+    const chunk = Buffer.from(payload(4 << 20));
+    const chunks = Math.ceil(READ_BACK_THREAD_BYTES / chunk.length) + 1;
+    const whole = createHash('sha256');
+    for (let i = 0; i < chunks; i++) whole.update(chunk);
+    const write = async (storage: FsObjectStorage) => {
+      const w = await storage.writer('part.jsonl');
+      for (let i = 0; i < chunks; i++) await w.write(chunk);
+      return w.commit();
+    };
+    // Keeps every byte count, flips one byte of the last write (a device that corrupts in place).
+    let writes = 0;
+    const flipping = new FsObjectStorage(root, {
+      hooks: {
+        write: (handle, data, offset, length) => {
+          if (++writes < chunks) return handle.write(data, offset, length);
+          const copy = Buffer.from(data.subarray(offset, offset + length));
+          copy[length >> 1] = copy[length >> 1]! ^ 1;
+          return handle.write(copy, 0, length);
+        },
+      },
+    });
+    const flipped = await write(flipping).catch((e: unknown) => e);
+    expect(RecsysError.isInstance(flipped) && flipped.kind).toBe('integrity');
+    expect((flipped as Error).message).toMatch(new RegExp(`^write check failed: ${join(root, 'part.jsonl')} reads back sha256 [0-9a-f]{64}, ${whole.digest('hex')} was written; nothing was replaced$`));
+    expect(text(await good.get('part.jsonl'))).toBe('the good partition\n');
+    expect(await readdir(root)).toEqual(['part.jsonl']);
+    // Reports the whole length written, keeps only half.
+    const lossy = new FsObjectStorage(root, { hooks: { write: async (handle, data, offset, length) => ({ bytesWritten: (await handle.write(data, offset, Math.ceil(length / 2))).bytesWritten > 0 ? length : 0 }) } });
+    const lost = await write(lossy).catch((e: unknown) => e);
+    expect(RecsysError.isInstance(lost) && lost.kind).toBe('integrity');
+    expect((lost as Error).message).toContain('short write');
+    expect(text(await good.get('part.jsonl'))).toBe('the good partition\n');
+    expect(await readdir(root)).toEqual(['part.jsonl']);
+    const sha = createHash('sha256');
+    for (let i = 0; i < chunks; i++) sha.update(chunk);
+    expect(await write(good)).toEqual({ size: chunks * chunk.length, written: true, sha256: sha.digest('hex') });
+    expect((await good.stat('part.jsonl'))?.size).toBe(chunks * chunk.length);
     expect(await readdir(root)).toEqual(['part.jsonl']);
   });
 

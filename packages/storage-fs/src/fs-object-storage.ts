@@ -7,6 +7,7 @@ import { UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStor
 import { DurableFiles } from './durable-file.js';
 import { FsLock } from './fs-lock.js';
 import { ioError, isErr, sha256 } from './fs-support.js';
+import { READ_BACK_THREAD_BYTES, checkOnThread } from './read-back.js';
 
 /** Options of {@link FsObjectStorage}. @since 0.1.0 */
 export interface FsObjectStorageOptions {
@@ -289,11 +290,22 @@ export class FsObjectStorage implements ObjectStorage {
         if (done) throw new Error('writer already finished');
         done = true;
         const sha256 = expected ?? hash?.digest('hex');
+        // A big file's fsync and read-back start on a thread of their own before this thread's first await, so they
+        // go on while the caller does other work (`run` computes while its partition is checked).
+        const onThread = sha256 !== undefined && readBack && size >= READ_BACK_THREAD_BYTES ? checkOnThread(temp, this.sync) : undefined;
+        // Its failure is awaited below, after the close: not an unhandled rejection meanwhile.
+        onThread?.catch(() => {});
         try {
-          if (this.sync) await handle.sync();
-          await handle.close();
-          if (sha256 !== undefined) await (readBack ? this.files.checkWritten(temp, key, size, sha256) : this.files.checkSize(temp, key, size));
+          if (onThread) {
+            await handle.close();
+            await this.files.checkedOnThread(onThread, key, size, sha256!);
+          } else {
+            if (this.sync) await handle.sync();
+            await handle.close();
+            if (sha256 !== undefined) await (readBack ? this.files.checkWritten(temp, key, size, sha256) : this.files.checkSize(temp, key, size));
+          }
         } catch (error) {
+          await onThread?.catch(() => {});
           await discard();
           throw error;
         }

@@ -7,7 +7,7 @@ import { FingerprintSet, randomFingerprintKey } from './fingerprint-set.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES, splitLines } from './line-splitter.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { RAW_CHUNK_BYTES, isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
-import { DayOutputs, type IngestReport } from './day-outputs.js';
+import { DayOutputs, type IngestCounts, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, chunkSessionShards, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 import type { ObjectStorage, ParsePool } from '../ports.js';
 import { openRawPiece, planRawParts, type RawPartPlan, type RawPiece } from './raw-parts.js';
@@ -186,6 +186,33 @@ let streamCounter = 0;
  * @since 0.1.0
  */
 export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: IngestOptions = {}): Promise<IngestDayOutcome> {
+  return (await readDay(env, scope, day, table, options)).committed;
+}
+
+/** A day read whose outputs are still being committed ({@link ingestDayCommitting}). @since 0.9.0 */
+export interface IngestCommitting {
+  /** The day's counts, final. */
+  readonly counts: IngestCounts;
+  /** The report once the partition and quarantine are committed; rejects where {@link ingestDay} would have. */
+  readonly committed: Promise<IngestDayOutcome>;
+}
+
+/**
+ * {@link ingestDay} that returns once every line is read and merged into
+ * `table`, with the counts: the canonical partition's commit (its fsync and
+ * its write check, which reads every byte back) goes on in `committed`, so
+ * the caller can compute from `table` meanwhile. Whatever depends on the
+ * partition (its report, the version records that name it) must wait for
+ * `committed`; so must the caller before it fails, since a failed commit is
+ * the day's first error. Sharded ingest and a spilled duplicate table commit
+ * before this returns.
+ * @since 0.9.0
+ */
+export async function ingestDayCommitting(env: PipelineEnv, scope: Scope, day: string, table?: EventTable, options: IngestOptions = {}): Promise<IngestCommitting> {
+  return readDay(env, scope, day, table, options);
+}
+
+async function readDay(env: PipelineEnv, scope: Scope, day: string, table: EventTable | undefined, options: IngestOptions): Promise<IngestCommitting> {
   const { areas, logger } = env;
   const pool = options.pool ?? inProcessParsePool();
   const inputs = await rawInputsForDay(areas.raw, env.rawSource, scope, day);
@@ -420,18 +447,25 @@ export async function ingestDay(env: PipelineEnv, scope: Scope, day: string, tab
       const duplicates = await seen.resolve();
       if (table && duplicates.count > 0) table.removeMarked(duplicates.dropped, rowBase);
       if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
-      return await out.finish(inputs.map((s) => s.uri), duplicates);
+      const report = await out.finish(inputs.map((s) => s.uri), duplicates);
+      return { counts: report.counts, committed: Promise.resolve(report) };
     } catch (error) {
       await out.abort();
       throw error;
     }
   }
   if (seen.collisions > 0) logger.warn({ day, collisions: seen.collisions }, 'distinct events shared an unkeyed fingerprint; the keyed part kept them apart');
-  if (!buckets) return out.finish(inputs.map((s) => s.uri));
+  if (!buckets) {
+    // Not awaited: the partition's fsync and read-back run while the caller goes on (see ingestDayCommitting).
+    const committed = out.finish(inputs.map((s) => s.uri));
+    // Handled here as well, so a failure is not reported as unhandled before the caller awaits it.
+    committed.catch(() => {});
+    return { counts, committed };
+  }
   // Buckets first, then the quarantine: the part report written after both is what makes the part visible.
   const written = await buckets.finish();
   const report = await out.finish(inputs.map((s) => s.uri));
-  return { ...report, part: { mode: plan!.mode, inputs: inputs.map((x) => ({ uri: x.uri, ...(x.size !== undefined ? { size: x.size } : {}) })), pieces: pieceStats, buckets: written } };
+  return { counts, committed: Promise.resolve({ ...report, part: { mode: plan!.mode, inputs: inputs.map((x) => ({ uri: x.uri, ...(x.size !== undefined ? { size: x.size } : {}) })), pieces: pieceStats, buckets: written } }) };
 }
 
 /**

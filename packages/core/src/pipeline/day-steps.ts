@@ -3,8 +3,8 @@ import type { DayPhase, PipelineEnv } from '../pipeline-env.js';
 import type { EventTable } from '../compute/event-table.js';
 import { computeArtifactsOnPool, type BuiltArtifact } from '../compute/artifacts.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { ingestDay, type IngestPartOutcome, type IngestReport } from '../ingest/ingest-day.js';
-import { keys } from '../keys.js';
+import { ingestDay, ingestDayCommitting, type IngestCounts, type IngestPartOutcome, type IngestReport } from '../ingest/ingest-day.js';
+import { keys, type Scope } from '../keys.js';
 import { writePartReport } from './ingest-parts.js';
 import { dayArtifactReports, publishArtifacts, type DayArtifactReport, type PublishStepHook } from '../publish/publish.js';
 import { CheckpointStore } from '../registry/registry.js';
@@ -56,11 +56,32 @@ export async function ingestDayStep(env: PipelineEnv, plan: Pick<JobPlan, 'scope
     await env.parsePool?.idle?.();
     return { report: outcome, reportKey: await writePartReport(env, scope, outcome, shard), ...(outcome.part ? { part: outcome.part } : {}) };
   }
-  const report = await ingestDay(env, plan.scope, day, table, { pool: env.parsePool });
+  return (await ingestDayStepCommitting(env, plan.scope, day, table)).ingested;
+}
+
+/** A day read into its event table whose partition is still being committed ({@link ingestDayStepCommitting}). @since 0.9.0 */
+export interface IngestingDay {
+  /** The day's counts, final. */
+  readonly counts: IngestCounts;
+  /** The stored day: partition and quarantine committed, then its report written. Rejects where {@link ingestDayStep} would have. */
+  readonly ingested: Promise<IngestedDay>;
+}
+
+/**
+ * {@link ingestDayStep} of an unsharded day that returns once the raw input
+ * is read into `table`: the partition's commit (fsync, read-back check) and
+ * then the day's report go on in `ingested`, so `run` validates and computes
+ * meanwhile. Whatever depends on the partition waits for `ingested`.
+ * @since 0.9.0
+ */
+export async function ingestDayStepCommitting(env: PipelineEnv, scope: Scope, day: string, table?: EventTable): Promise<IngestingDay> {
+  const committing = await ingestDayCommitting(env, scope, day, table, { pool: env.parsePool });
   // The parse threads' heaps are not needed again before the next day's ingest.
   await env.parsePool?.idle?.();
-  const reportKey = await writeIngestReport(env, plan.scope, report);
-  return { report, reportKey };
+  const ingested = committing.committed.then(async (report) => ({ report, reportKey: await writeIngestReport(env, scope, report) }));
+  // Handled here as well, so a failure is not reported as unhandled before the caller awaits it.
+  ingested.catch(() => {});
+  return { counts: committing.counts, ingested };
 }
 
 /**
@@ -73,7 +94,7 @@ export async function computeDayStep(
   plan: Pick<JobPlan, 'scope' | 'segment' | 'types' | 'windowDays'>,
   day: string,
   table: EventTable,
-  inputs: readonly InputPartition[],
+  inputs: readonly InputPartition[] | Promise<readonly InputPartition[]>,
   catalog: Catalog | undefined,
   beforeStage?: () => void,
 ): Promise<ComputedDay> {
@@ -83,13 +104,15 @@ export async function computeDayStep(
   table.sessions.releaseLookups();
   if (plan.windowDays !== undefined && plan.windowDays > 1) {
     // Over the window: the day's own untruncated aggregate (stored) plus the stored ones of the other days.
-    const w = await buildWindowArtifacts(env, target, day, plan.windowDays, plan.types, { inputs, aggregate: ownDayAggregate(env, day, table, plan.types) }, builtAt);
+    const w = await buildWindowArtifacts(env, target, day, plan.windowDays, plan.types, { inputs: await inputs, aggregate: ownDayAggregate(env, day, table, plan.types) }, builtAt);
     beforeStage?.();
     return { staged: await stageArtifacts(env, w.target, w.built, w.inputs), inputs: w.inputs, window: w.report };
   }
   const built = await computeArtifactsOnPool(table, plan.types, target, env.limits, builtAt, env.sha256, { catalog }, env.blobFormat, computePoolWithin(env, table.length));
+  // The partitions computed from: `run` hands a promise of its day's, whose commit went on while this computed.
+  const partitions = await inputs;
   beforeStage?.();
-  return { staged: await stageArtifacts(env, target, built, inputs), inputs: [...inputs] };
+  return { staged: await stageArtifacts(env, target, built, partitions), inputs: [...partitions] };
 }
 
 /** What {@link computeDayStep} staged, and the canonical partitions it was computed from. @since 0.3.0 */

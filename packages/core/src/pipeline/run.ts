@@ -3,11 +3,11 @@ import type { DayPhase, PipelineEnv } from '../pipeline-env.js';
 import { EventTable } from '../compute/event-table.js';
 import { eventTableNeeds } from '../compute/kinds.js';
 import type { CatalogSource } from '../catalog/catalog.js';
-import type { IngestCounts } from '../ingest/ingest-day.js';
+import type { IngestCounts, IngestReport } from '../ingest/ingest-day.js';
 import { checkCanonicalGate, checkTableLimits } from '../validate/gates.js';
 import type { PublishStepHook } from '../publish/publish.js';
 import { planSteps, targetOf, type JobPlan, type SkippedDay } from './plan.js';
-import { completeDayStep, computeDayStep, enterPhase, ingestDayStep, logPublishedDay, publishDayStep, type PublishDayResult } from './day-steps.js';
+import { completeDayStep, computeDayStep, enterPhase, ingestDayStep, ingestDayStepCommitting, logPublishedDay, publishDayStep, type ComputedDay, type IngestingDay, type PublishDayResult } from './day-steps.js';
 import { loadRunCatalog, type CatalogReport } from './run-catalog.js';
 import { stagedBuilt } from './staging.js';
 import { SIGNAL_ARTIFACT_TYPES, signalsSkipReason, writeDaySignals, type DaySignalsReport } from './signals.js';
@@ -101,24 +101,52 @@ export async function runPipeline(
     const table = new EventTable(eventTableNeeds(plan.types));
     // An operator's acceptance holds for the data it was given for: a rerun of the same partition keeps it.
     const acceptedPartition = env.volumeAnomaly ? await acceptedPartitionOf(env, plan.scope, day) : undefined;
-    const { report: ingest } = await ingestDayStep(env, plan, day, table);
+    // The partition's commit (fsync, then every byte read back and hashed) goes on while the day is validated and
+    // computed from its table. What depends on the partition waits for it: its report, the volume-anomaly gate
+    // (whose verdict goes into that report, so the gate judges the day after compute, before anything is staged) and
+    // the staged artifacts' inputs. So does every failure before publish: a failed commit is the day's first error,
+    // then a blocked volume, as when each step ran in turn.
+    const ingesting = await ingestingDay(env, plan, day, table);
     const t1 = performance.now();
-    if (plan.skipEmptyDays && ingest.counts.accepted === 0) {
-      const c = ingest.counts;
-      skip({ day, reason: 'no_events', detail: `no events for ${plan.scope.tenant}/${plan.scope.surface} (read ${c.read} lines, ${c.other_scope} of other tenants/surfaces, ${c.out_of_window} on other days)` });
-      continue;
+    const counts = ingesting.counts;
+    let judging: Promise<{ report: IngestReport; volume: VolumeGateResult | undefined }> | undefined;
+    const judged = () => {
+      if (judging) return judging;
+      judging = ingesting.ingested.then(async ({ report }) => {
+        const volumeGate = env.volumeAnomaly
+          ? await applyVolumeGate(env, plan.scope, day, { accepted_events: counts.accepted, distinct_items: table.items.size }, { config: env.volumeAnomaly, accept: plan.acceptAnomaly === true || acceptedPartition === report.canonical.sha256 })
+          : undefined;
+        return { report, volume: volumeGate };
+      });
+      // Awaited later (after compute, or by the failure path): not an unhandled rejection meanwhile.
+      judging.catch(() => {});
+      return judging;
+    };
+    let computed: ComputedDay;
+    let t2: number;
+    try {
+      if (plan.skipEmptyDays && counts.accepted === 0) {
+        await ingesting.ingested;
+        skip({ day, reason: 'no_events', detail: `no events for ${plan.scope.tenant}/${plan.scope.surface} (read ${counts.read} lines, ${counts.other_scope} of other tenants/surfaces, ${counts.out_of_window} on other days)` });
+        continue;
+      }
+      phase(day, 'validate');
+      checkCanonicalGate(day, counts, env.limits);
+      checkTableLimits(day, table, env.limits);
+      t2 = performance.now();
+      const dayInputs = judged().then(({ report }): InputPartition[] => [{ day, uri: report.canonical.uri, sha256: report.canonical.sha256, events: report.counts.accepted }]);
+      dayInputs.catch(() => {});
+      phase(day, 'compute');
+      // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
+      computed = await computeDayStep(env, plan, day, table, dayInputs, catalog?.catalog, () => phase(day, 'stage'));
+    } catch (error) {
+      // A day that fails before compute (empty, canonical gate) is not judged for volume, as before.
+      if (judging) await judging;
+      else await ingesting.ingested;
+      throw error;
     }
-    phase(day, 'validate');
-    checkCanonicalGate(day, ingest.counts, env.limits);
-    checkTableLimits(day, table, env.limits);
-    const volume = env.volumeAnomaly
-      ? await applyVolumeGate(env, plan.scope, day, { accepted_events: ingest.counts.accepted, distinct_items: table.items.size }, { config: env.volumeAnomaly, accept: plan.acceptAnomaly === true || acceptedPartition === ingest.canonical.sha256 })
-      : undefined;
-    const t2 = performance.now();
-    const dayInputs: InputPartition[] = [{ day, uri: ingest.canonical.uri, sha256: ingest.canonical.sha256, events: ingest.counts.accepted }];
-    phase(day, 'compute');
-    // Staged like the job-mode steps stage, so `run` and ingest→validate→compute→publish leave the same files.
-    const { staged, inputs, window } = await computeDayStep(env, plan, day, table, dayInputs, catalog?.catalog, () => phase(day, 'stage'));
+    const { report: ingest, volume } = await judged();
+    const { staged, inputs, window } = computed;
     const t3 = performance.now();
     phase(day, 'publish');
     // Publish the staged bytes (streamed back, checked against their hash) rather than serialising twice.
@@ -151,6 +179,13 @@ export async function runPipeline(
     onDay?.(result);
   }
   return results;
+}
+
+/** The day read into `table`, its partition committing ({@link ingestDayStepCommitting}); a shard's day is committed at once. */
+async function ingestingDay(env: PipelineEnv, plan: RunPlan, day: string, table: EventTable): Promise<IngestingDay> {
+  if (!plan.shard) return ingestDayStepCommitting(env, plan.scope, day, table);
+  const ingested = await ingestDayStep(env, plan, day, table);
+  return { counts: ingested.report.counts, ingested: Promise.resolve(ingested) };
 }
 
 /** The canonical partition (SHA-256) of a day whose volume anomaly an operator accepted, if any. */
