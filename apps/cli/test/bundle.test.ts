@@ -3,7 +3,7 @@
 // itself. A bundle must keep one zod per thread (schemas and errors cross packages, checked with
 // `instanceof`), keep zod out of the worker threads, and import what it leaves outside from a place
 // where Node finds it: these tests read the built files as Node would load them.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,6 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const STATIC_IMPORT = /^\s*(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']/gm;
 const DYNAMIC_IMPORT = /\bimport\(\s*["']([^"']+)["']\s*\)/g;
 
-const files = readdirSync(DIST).filter((f) => f.endsWith('.js'));
 const text = (file: string): string => readFileSync(join(DIST, file), 'utf8');
 
 function importsOf(file: string, dynamic: boolean): string[] {
@@ -35,6 +34,9 @@ function graph(entry: string, dynamic: boolean): string[] {
   visit(entry);
   return [...seen];
 }
+
+/** What the binary and the pools' workers can load (a `dist/` may also hold files of earlier builds: a cached build does not clear it). */
+const files = [...new Set(['bin.js', 'parse-worker.js', 'compute-worker.js'].flatMap((entry) => graph(entry, true)))];
 
 /** The original sources a dist file was built from (its source map, which tsup composes through the packages' maps). */
 function sourcesOf(file: string): string[] {
