@@ -9,7 +9,7 @@
 export * from './index.js';
 export { historySeqOfKey } from './keys.js';
 export { daysInRange, nextDay, dayOfMs, dayStartMs } from './days.js';
-export { compareUtf8 } from './utf8-order.js';
+export { compareUtf8, utf8Ranks } from './utf8-order.js';
 export { splitLines, MAX_LINE_BYTES, type RawLine } from './ingest/line-splitter.js';
 export { checkRawEvent, canonicalLine, type RawEventResult } from './ingest/raw-event.js';
 export { FingerprintSet, randomFingerprintKey, type FingerprintKey } from './ingest/fingerprint-set.js';

@@ -6,7 +6,7 @@ import { nameBytes, writeIdCountArray, writeName, type JsonBytes, type NameBytes
 import { invertRanks, sortTopByCountThenRank } from './order-keys.js';
 import { SortedPairs, type PairCounts } from './sorted-pairs.js';
 import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionItems, type SessionRuns, type U32Alloc } from './cooc-rows.js';
-import { rankByExposure, type ItemCount, type ItemExposure } from './popularity.js';
+import { mostExposed, type ItemCount, type ItemExposure } from './popularity.js';
 
 /** One co-occurrence row. @since 0.1.0 */
 export interface CoocRow {
@@ -123,16 +123,31 @@ function keptRows(table: EventTable, exposure: ItemExposure, grouped: SessionIte
     }
   }
   if (rows <= limits.max_items_per_artifact) return undefined;
-  const byExposure = rankByExposure(exposure).ids;
-  const keep = new Uint8Array(n);
-  for (let k = 0, kept = 0; k < byExposure.length && kept < limits.max_items_per_artifact; k++) {
-    const id = byExposure[k]!;
-    if (hasRow[id]) {
-      keep[id] = 1;
-      kept++;
+  return keepMostExposed(exposure, hasRow, limits.max_items_per_artifact).keep;
+}
+
+/**
+ * Marks the `max` most exposed items that have a row (`hasRow`), in
+ * popularity's order (most exposed first, ties by id in UTF-8 order), or all
+ * of them when fewer have one. Only the `2·max` most exposed are ordered
+ * first (a day has many more items than rows kept: 1000 of 80k at 1M), more
+ * only when too few of those have rows.
+ */
+function keepMostExposed(exposure: ItemExposure, hasRow: Uint8Array, max: number): { keep: Uint8Array; kept: number } {
+  const n = exposure.names.length;
+  for (let k = 2 * max; ; k *= 4) {
+    const byExposure = mostExposed(exposure, k).ids;
+    const keep = new Uint8Array(n);
+    let kept = 0;
+    for (let j = 0; j < byExposure.length && kept < max; j++) {
+      const id = byExposure[j]!;
+      if (hasRow[id]) {
+        keep[id] = 1;
+        kept++;
+      }
     }
+    if (kept === max || byExposure.length === n) return { keep, kept };
   }
-  return keep;
 }
 
 /**
@@ -166,16 +181,7 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
   let rowCount = 0;
   for (let i = 0; i < n; i++) rowCount += hasRow[i]!;
   if (rowCount > limits.max_items_per_artifact) {
-    const byExposure = rankByExposure(exposure).ids;
-    const keep = new Uint8Array(n);
-    let kept = 0;
-    for (let k = 0; k < byExposure.length && kept < limits.max_items_per_artifact; k++) {
-      const id = byExposure[k]!;
-      if (hasRow[id]) {
-        keep[id] = 1;
-        kept++;
-      }
-    }
+    const { keep, kept } = keepMostExposed(exposure, hasRow, limits.max_items_per_artifact);
     for (let i = 0; i < n; i++) if (!keep[i]) hasRow[i] = 0;
     rowCount = kept;
   }

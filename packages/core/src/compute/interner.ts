@@ -1,4 +1,4 @@
-import { compareUtf8 } from '../utf8-order.js';
+import { utf8Ranks } from '../utf8-order.js';
 
 /**
  * Maps strings to dense integer ids (0, 1, 2, … in first-seen order) so the
@@ -46,11 +46,6 @@ export class Interner {
 
   /** `rank[id]` = position of the value in UTF-8 byte order; makes id comparisons integer compares. */
   utf8Ranks(): Uint32Array {
-    const order = Array.from({ length: this.values.length }, (_, i) => i);
-    const values = this.values;
-    order.sort((a, b) => compareUtf8(values[a]!, values[b]!));
-    const rank = new Uint32Array(order.length);
-    for (let i = 0; i < order.length; i++) rank[order[i]!] = i;
-    return rank;
+    return utf8Ranks(this.values);
   }
 }
