@@ -69,7 +69,7 @@ describe('utf8Ranks', () => {
     order.forEach((i, r) => (rank[i] = r));
     return rank;
   };
-  /** Ids sharing prefixes (all of them, or some), of any length around the 6 bytes the sort key holds. */
+  /** Ids sharing prefixes (all of them, or some), of any length around the 5 bytes the sort key holds. */
   const prefixed = (suffix: fc.Arbitrary<string>) =>
     fc.tuple(fc.constantFrom('', 'i', 'i5', 'item_00', 'é', '\u{1F600}', '\uffff', 'ab\u0000'), suffix).map(([p, s]) => p + s);
   const ids = (value: fc.Arbitrary<string>) =>
@@ -98,7 +98,7 @@ describe('utf8Ranks', () => {
   });
 
   test('property: ranks equal a stable sort by the UTF-8 bytes when ties nest (many ids sharing long runs)', () => {
-    // Chunks longer than the key's 6 bytes and alike in their first ones: groups of tied keys tie again inside.
+    // Chunks longer than the key's 5 bytes and alike in their first ones: groups of tied keys tie again inside.
     const chunk = fc.constantFrom('aaaaaaa', 'aaaaaab', 'aaaaaa', 'ééééééé', 'éééééé\u{1F600}', '\uffff\uffff', '\u{10000}');
     const id = fc.array(chunk, { minLength: 1, maxLength: 4 }).map((cs) => cs.join(''));
     fc.assert(

@@ -24,65 +24,78 @@ export function compareUtf8(a: string, b: string): number {
 /**
  * `rank[i]` = position of `values[i]` in {@link compareUtf8} order (a stable
  * sort: equal values keep their index order). Equal to sorting the indices
- * with that comparator, but most of the work is native `Float64Array` sorts:
- * each value gets an order-preserving key from its first units after the
- * prefix every value shares (ids like `i51079` or `item_0042` differ there),
- * and only values whose keys tie are ranked again, from after the prefix
- * they share. A comparator sort of the 1M run's 80k item ids took 60–130 ms
- * of its compute set-up, on the main thread with the other core idle.
+ * with that comparator, but most of the work is native `BigUint64Array`
+ * sorts: each value gets an order-preserving key from its first units after
+ * the prefix every value shares (ids like `i51079` or `item_0042` differ
+ * there), and only values whose keys tie are ranked again, from after the
+ * prefix they share. A comparator sort of the 1M run's 80k item ids took
+ * 55 CPU ms (60–130 ms of wall under load) of its compute set-up, on the
+ * main thread with the other core idle.
  * @since 0.9.0
  */
 export function utf8Ranks(values: readonly string[]): Uint32Array {
-  const rank = new Uint32Array(values.length);
-  rankGroup(
-    values,
-    Array.from({ length: values.length }, (_, i) => i),
-    -1,
-    0,
-    rank,
-  );
+  const n = values.length;
+  const rank = new Uint32Array(n);
+  const all = new Uint32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  rankGroup(values, all, -1, 0, rank);
   return rank;
 }
 
 /** Below this many values a group is sorted with the comparator. */
 const SMALL_GROUP = 8;
+/** Bits of an entry's position in its group (the low bits of its sort word). */
+const POSITION_BITS = 24;
+/** Index of the high and low 32-bit halves of a 64-bit word in a `Uint32Array` view. */
+const LOW = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HIGH = 1 - LOW;
 
 /**
  * Ranks the values at `group` (ascending indices) as `first`, `first + 1`, …
  * in order. They share their first `parentSkip` units: keys are taken after
  * the longer prefix they all share, unless it is no longer (then only the
  * comparator can tell them apart: equal values, or ties hidden by the key's
- * zero padding), which also bounds the recursion.
+ * zero padding), which also bounds the recursion. Groups of more than
+ * 2^24 values (more than a sort word's position bits) use the comparator.
  */
-function rankGroup(values: readonly string[], group: number[], parentSkip: number, first: number, rank: Uint32Array): void {
+function rankGroup(values: readonly string[], group: Uint32Array, parentSkip: number, first: number, rank: Uint32Array): void {
   const n = group.length;
   const skip = n > 0 ? sharedPrefix(values, group) : 0;
-  if (n <= SMALL_GROUP || skip <= parentSkip) {
+  if (n <= SMALL_GROUP || skip <= parentSkip || n > 2 ** POSITION_BITS) {
     // `group` is ascending and Array#sort is stable: equal values keep their index order.
-    group.sort((a, b) => compareUtf8(values[a]!, values[b]!));
-    for (let j = 0; j < n; j++) rank[group[j]!] = first + j;
+    const order = Array.from(group).sort((a, b) => compareUtf8(values[a]!, values[b]!));
+    for (let j = 0; j < n; j++) rank[order[j]!] = first + j;
     return;
   }
-  const keys = new Float64Array(n);
-  for (let j = 0; j < n; j++) keys[j] = orderKey(values[group[j]!]!, skip);
-  const sorted = keys.slice().sort();
-  // Values whose keys tie, by the first position of their key in `sorted`.
-  let tied: Map<number, number[]> | undefined;
+  // One 64-bit word per value: its 5 key bytes, then its position in `group`, so one native sort orders
+  // by key and, within a tie, by position (index order). Written and read as 32-bit halves: no BigInts.
+  const words = new BigUint64Array(n);
+  const halves = new Uint32Array(words.buffer);
   for (let j = 0; j < n; j++) {
-    const key = keys[j]!;
-    const at = lowerBound(sorted, key);
-    if (at + 1 < n && sorted[at + 1] === key) {
-      tied ??= new Map();
-      const ties = tied.get(at);
-      if (ties) ties.push(group[j]!);
-      else tied.set(at, [group[j]!]);
-    } else rank[group[j]!] = first + at;
+    const key = orderKey(values[group[j]!]!, skip);
+    const low = key % 256;
+    halves[2 * j + HIGH] = (key - low) / 256;
+    halves[2 * j + LOW] = low * 2 ** POSITION_BITS + j;
   }
-  if (tied) for (const [at, ties] of tied) rankGroup(values, ties, skip, first + at, rank);
+  words.sort();
+  const positionMask = 2 ** POSITION_BITS - 1;
+  for (let r = 0; r < n; ) {
+    const high = halves[2 * r + HIGH]!;
+    const lowByte = halves[2 * r + LOW]! >>> POSITION_BITS;
+    let end = r + 1;
+    while (end < n && halves[2 * end + HIGH] === high && halves[2 * end + LOW]! >>> POSITION_BITS === lowByte) end++;
+    if (end === r + 1) rank[group[halves[2 * r + LOW]! & positionMask]!] = first + r;
+    else {
+      const ties = new Uint32Array(end - r);
+      for (let k = r; k < end; k++) ties[k - r] = group[halves[2 * k + LOW]! & positionMask]!;
+      rankGroup(values, ties, skip, first + r, rank);
+    }
+    r = end;
+  }
 }
 
 /** Length (UTF-16 units) of the prefix the values at `group` (not empty) share. */
-function sharedPrefix(values: readonly string[], group: readonly number[]): number {
+function sharedPrefix(values: readonly string[], group: Uint32Array): number {
   const head = values[group[0]!]!;
   let len = head.length;
   for (let j = 1; j < group.length && len > 0; j++) {
@@ -95,7 +108,7 @@ function sharedPrefix(values: readonly string[], group: readonly number[]): numb
   return len;
 }
 
-const KEY_BYTES = 6; // 48 bits: exact in a float64
+const KEY_BYTES = 5; // 40 bits above a sort word's 24 position bits
 
 /**
  * The first {@link KEY_BYTES} bytes, as a number, of an order-preserving
@@ -124,16 +137,4 @@ function orderKey(value: string, skip: number): number {
   }
   for (; bytes < KEY_BYTES; bytes++) key *= 256;
   return key;
-}
-
-/** First index of `key` in ascending `sorted` (which contains it). */
-function lowerBound(sorted: Float64Array, key: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
