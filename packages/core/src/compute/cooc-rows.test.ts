@@ -26,10 +26,12 @@ function referenceRuns(t: EventTable, keep?: Uint8Array): { [K in keyof SessionR
   const sessionsOf = new Map<number, number[]>();
   for (let s = 0; s < t.sessions.size; s++) {
     runStart.push(runItems.length);
-    const items = [...(bySession.get(s) ?? [])].sort((a, b) => a - b);
-    if (items.length < 2) continue;
+    // Distinct items in first-seen order (a Set keeps insertion order; events of a session stay in table order).
+    const items = [...(bySession.get(s) ?? [])];
+    // With a row cut, only sessions read by a kept row, and only kept items' sessions.
+    if (items.length < 2 || (keep && !items.some((x) => keep[x]))) continue;
     runItems.push(...items);
-    for (const x of items) (sessionsOf.get(x) ?? sessionsOf.set(x, []).get(x)!).push(s);
+    for (const x of items) if (!keep || keep[x]) (sessionsOf.get(x) ?? sessionsOf.set(x, []).get(x)!).push(s);
   }
   runStart.push(runItems.length);
   const invStart = [0];
@@ -90,6 +92,15 @@ describe('session runs built in place over the items grouped by session', () => 
     const t = table([[0, 1], [0, 2], [1, 1], [1, 2], [1, 3], [1, 3], [2, 1], [2, 2], [2, 3], [2, 4]]);
     const limits = resolveLimits({ max_items_per_session: 2 });
     expect(() => sessionRuns(t, limits, invertRanks(t.items.utf8Ranks()), itemsBySession(t))).toThrow(/s1/);
+  });
+
+  test('with a row cut, max_items_per_session still trips on a session that holds no kept item', () => {
+    // s1 holds items 1, 2, 3 (3 > 2) and none of them is kept: it is read by no row, but it is over the limit.
+    const t = table([[0, 0], [0, 4], [1, 1], [1, 2], [1, 3], [2, 0], [2, 4], [2, 5]]);
+    const limits = resolveLimits({ max_items_per_session: 2 });
+    const keep = new Uint8Array(t.items.size);
+    keep[t.item.view()[0]!] = 1;
+    expect(() => sessionRuns(t, limits, invertRanks(t.items.utf8Ranks()), itemsBySession(t), keep)).toThrow(/max_items_per_session.*s1/);
   });
 });
 
