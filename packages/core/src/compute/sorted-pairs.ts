@@ -98,6 +98,26 @@ export class GroupedPairs {
     return true;
   }
 
+  /**
+   * Opens the group of `x` for the next `m` pairs, which the caller writes
+   * straight into {@link y} and {@link counts} from {@link size} (read them
+   * after this call: they may have grown), strictly ascending and above
+   * `x`, then sets {@link size} past them. For a decoder that fills the
+   * columns in its own loop instead of one {@link add} per pair. Returns
+   * false, opening nothing, when `x` is not above the previous group's.
+   */
+  openGroup(x: number, m: number): boolean {
+    const g = this.groups;
+    if (g > 0 && this.xs[g - 1]! >= x) return false;
+    if (g === this.xs.length) this.growGroups();
+    while (this.size + m > this.y.length) this.growPairs();
+    this.xs[g] = x;
+    this.starts[g] = this.size;
+    this.starts[g + 1] = this.size + m;
+    this.groups = g + 1;
+    return true;
+  }
+
   private growGroups(): void {
     const xs = new Uint32Array(this.xs.length * 2);
     xs.set(this.xs);

@@ -11,6 +11,7 @@ import { DayItems, PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash,
 import { parseShardCount, resolveShard } from './plan.js';
 import { compareUtf8 } from '../utf8-order.js';
 import { dayAggregateOf, dayAggregateOfCounts } from '../compute/day-aggregate.js';
+import { GroupedPairs } from '../compute/sorted-pairs.js';
 
 const sha256 = () => {
   const h = createHash('sha256');
@@ -304,38 +305,77 @@ describe('partial files', () => {
     await writePartial(storage, 'p', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
     const data = storage.objects.get('p')!.data;
     const body = data.indexOf(10) + 1;
-    // Cut anywhere after the header: never read as a whole partial.
-    for (let end = body; end < data.length; end++) {
-      await storage.put('cut', data.subarray(0, end));
-      await expect(readPartial(storage, 'cut', { item() {}, pair() {} }), `cut at ${end}`).rejects.toThrow(/truncated/);
+    // Every case read both ways: pairs to the visitor, and pairs decoded straight into columns (the merge's way).
+    const intoColumns = (key: string) =>
+      readPartial(storage, key, { item() {}, pair() {} }, { pairsInto: { grouped: new GroupedPairs(0), local: Uint32Array.from({ length: 64 }, (_, r) => r), outOfOrder: () => expect.unreachable() } });
+    for (const read of [(key: string) => readPartial(storage, key, { item() {}, pair() {} }), intoColumns]) {
+      // Cut anywhere after the header: never read as a whole partial.
+      for (let end = body; end < data.length; end++) {
+        await storage.put('cut', data.subarray(0, end));
+        await expect(read('cut'), `cut at ${end}`).rejects.toThrow(/truncated/);
+      }
+      const tail = [...data.subarray(body + 9)];
+      expect(tail).toEqual([1, 2, 1, 1, 1, 1, 1, 1, 1, 1]);
+      const withTail = async (bytes: number[]) => {
+        await storage.put('bad', new Uint8Array([...data.subarray(0, body + 9), ...bytes]));
+        return read('bad');
+      };
+      // b not above the previous b, a count of 0, an index past the items, a 33-bit number, bytes after the end.
+      await expect(withTail([1, 2, 0, 1, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
+      await expect(withTail([1, 2, 1, 0, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
+      await expect(withTail([1, 2, 1, 1, 5, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
+      await expect(withTail([1, 2, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/over 32 bits/);
+      await expect(withTail([...tail, 0])).rejects.toThrow(IntegrityError);
+      await expect(withTail(tail)).resolves.toBeDefined();
+      // The same checks inside a long row (the decoder's fast path, taken while 10 bytes or more are left).
+      const items = Array.from({ length: 30 }, (_, k) => [1, 0x61 + (k % 26), 1]).flat();
+      const long = async (first: number[]) => {
+        const h = { ...JSON.parse(decode(data.subarray(0, body - 1))), items: 30, pairs: 20 };
+        await storage.put('long', new Uint8Array([...new TextEncoder().encode(JSON.stringify(h) + '\n'), ...items, 1, 20, ...first, ...Array.from({ length: 19 }, () => [1, 1]).flat()]));
+        return read('long');
+      };
+      await expect(long([1, 1])).resolves.toBeDefined();
+      await expect(long([0, 1])).rejects.toThrow(/malformed pair entry/);
+      await expect(long([1, 0])).rejects.toThrow(/malformed pair entry/);
+      await expect(long([40, 1])).rejects.toThrow(/malformed pair entry/);
+      await expect(long([1, 0x80, 0x80, 0x80, 0x80, 0x10])).rejects.toThrow(/over 32 bits/);
     }
-    const tail = [...data.subarray(body + 9)];
-    expect(tail).toEqual([1, 2, 1, 1, 1, 1, 1, 1, 1, 1]);
-    const withTail = async (bytes: number[]) => {
-      await storage.put('bad', new Uint8Array([...data.subarray(0, body + 9), ...bytes]));
-      return readPartial(storage, 'bad', { item() {}, pair() {} });
-    };
-    // b not above the previous b, a count of 0, an index past the items, a 33-bit number, bytes after the end.
-    await expect(withTail([1, 2, 0, 1, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
-    await expect(withTail([1, 2, 1, 0, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
-    await expect(withTail([1, 2, 1, 1, 5, 1, 1, 1, 1, 1])).rejects.toThrow(/malformed pair entry/);
-    await expect(withTail([1, 2, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 1, 1, 1, 1, 1, 1])).rejects.toThrow(/over 32 bits/);
-    await expect(withTail([...tail, 0])).rejects.toThrow(IntegrityError);
-    await expect(withTail(tail)).resolves.toBeDefined();
-    // The same checks inside a long row (the decoder's fast path, taken while 10 bytes or more are left).
-    const items = Array.from({ length: 30 }, (_, k) => [1, 0x61 + (k % 26), 1]).flat();
-    const long = async (first: number[]) => {
-      const h = { ...JSON.parse(decode(data.subarray(0, body - 1))), items: 30, pairs: 20 };
-      await storage.put('long', new Uint8Array([...new TextEncoder().encode(JSON.stringify(h) + '\n'), ...items, 1, 20, ...first, ...Array.from({ length: 19 }, () => [1, 1]).flat()]));
-      return readPartial(storage, 'long', { item() {}, pair() {} });
-    };
-    await expect(long([1, 1])).resolves.toBeDefined();
-    await expect(long([0, 1])).rejects.toThrow(/malformed pair entry/);
-    await expect(long([1, 0])).rejects.toThrow(/malformed pair entry/);
-    await expect(long([40, 1])).rejects.toThrow(/malformed pair entry/);
-    await expect(long([1, 0x80, 0x80, 0x80, 0x80, 0x10])).rejects.toThrow(/over 32 bits/);
     await storage.put('nohdr', '["a",1]\n');
     await expect(readPartialHeader(storage, 'nohdr')).rejects.toThrow(/no valid header/);
+  });
+
+  // With a trailing session, the pairs checked here are decoded on the fast path (10 bytes or more left), else on the slow one.
+  test.each([false, true])('pairs decoded into columns are the pairs the visitor gets, mapped; a mapping that breaks their order is refused at the pair (trailing session: %s)', async (trailing) => {
+    const storage = new MemoryStorage('partials');
+    // Pairs (0, 2) and (1, 3): two groups of one pair each; then (4, 5), (4, 6), … (6, 7).
+    const t = table([
+      ['s1', 'a'],
+      ['s1', 'c'],
+      ['s2', 'b'],
+      ['s2', 'd'],
+      ...(trailing ? ['e', 'f', 'g', 'h'].map((id) => ['s3', id] as [string, string]) : []),
+    ]);
+    await writePartial(storage, 'p', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
+    const seen: number[][] = [];
+    await readPartial(storage, 'p', { item() {}, pair: (...e) => seen.push(e) });
+    expect(seen.slice(0, 2)).toEqual([
+      [0, 2, 1],
+      [1, 3, 1],
+    ]);
+    expect(seen.length).toBe(trailing ? 8 : 2);
+    const into = async (local: number[]) => {
+      const grouped = new GroupedPairs(0);
+      const refused: number[][] = [];
+      await readPartial(storage, 'p', { item() {}, pair: () => expect.unreachable() }, { pairsInto: { grouped, local: Uint32Array.from([...local, 50, 60, 70, 80]), outOfOrder: (a, b) => { refused.push([a, b]); throw new IntegrityError('out of order'); } } }).catch((e: unknown) => {
+        if (!(e instanceof IntegrityError)) throw e;
+      });
+      return { refused, groups: [...grouped.xs.subarray(0, grouped.groups)], starts: [...grouped.starts.subarray(0, grouped.groups + 1)], y: [...grouped.y.subarray(0, grouped.size)], counts: [...grouped.counts.subarray(0, grouped.size)] };
+    };
+    const whole = await into([10, 20, 30, 40]);
+    expect(whole).toEqual(trailing ? { refused: [], groups: [10, 20, 50, 60, 70], starts: [0, 1, 2, 5, 7, 8], y: [30, 40, 60, 70, 80, 70, 80, 80], counts: [1, 1, 1, 1, 1, 1, 1, 1] } : { refused: [], groups: [10, 20], starts: [0, 1, 2], y: [30, 40], counts: [1, 1] });
+    // y not above x; a group not above the previous one (refused at its first pair, which it names).
+    expect((await into([30, 20, 10, 40])).refused).toEqual([[0, 2]]);
+    expect((await into([20, 10, 30, 40])).refused).toEqual([[1, 3]]);
   });
 
   test('the day items of one type are taken for the next only when every partial lists the very same items and exposures', async () => {

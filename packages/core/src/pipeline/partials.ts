@@ -21,6 +21,7 @@ import { CountsSchema } from './staging.js';
 // the lenient one only for messages.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lenientUtf8 = new TextDecoder();
+const EMPTY_U32 = new Uint32Array(0);
 
 /*
  * Partial aggregates of sharded runs (docs/how-to/scale-out.md, "Partials").
@@ -467,6 +468,21 @@ export interface PartialVisitor {
 export type ItemBytesVisitor = (index: number, buf: Uint8Array, at: number, len: number, exposures: number) => void;
 
 /**
+ * Where {@link readPartial} writes a partial's pairs instead of calling
+ * `visitor.pair` for each: pair (a, b, count) becomes (local[a], local[b],
+ * count) in `grouped`, decoded straight into its columns (the merge's
+ * hottest loop, no call per pair). The mapped pairs must come out strictly
+ * ascending by (x, y) with x < y; a pair that does not is refused through
+ * `outOfOrder(a, b)`.
+ * @since 0.8.0
+ */
+export interface PairColumnsSink {
+  readonly grouped: GroupedPairs;
+  readonly local: Uint32Array;
+  outOfOrder(a: number, b: number): never;
+}
+
+/**
  * Streams a whole partial into `visitor`, checking every entry (indices in
  * range and ascending, counts ≥ 1, varints of at most 32 bits) and the entry
  * totals announced by the header. With `itemsOnly`, stops reading once the
@@ -474,9 +490,11 @@ export type ItemBytesVisitor = (index: number, buf: Uint8Array, at: number, len:
  * `itemBytes`, items go there instead of to `visitor.item`, as the id's
  * UTF-8 bytes (`buf[at, at + len)`, valid during the call only), neither
  * decoded nor checked to be UTF-8: the caller does what it needs of that.
+ * With `pairsInto`, pairs go there instead of to `visitor.pair`, with the
+ * same checks (see {@link PairColumnsSink}).
  * @since 0.1.0
  */
-export async function readPartial(storage: ObjectStorage, key: string, visitor: PartialVisitor, options: { readonly itemsOnly?: boolean; readonly itemBytes?: ItemBytesVisitor } = {}): Promise<PartialHeader> {
+export async function readPartial(storage: ObjectStorage, key: string, visitor: PartialVisitor, options: { readonly itemsOnly?: boolean; readonly itemBytes?: ItemBytesVisitor; readonly pairsInto?: PairColumnsSink } = {}): Promise<PartialHeader> {
   const uri = storage.uri(key);
   const stream = await storage.read(key);
   if (!stream) throw new IntegrityError(`partial ${uri} disappeared while merging`, { uri });
@@ -497,7 +515,7 @@ export async function readPartial(storage: ObjectStorage, key: string, visitor: 
       const line = concatBytes(headerBytes);
       header = parseHeaderLine(storage, key, new TextDecoder().decode(line));
       headerBytes = [];
-      body = new BodyDecoder(header, visitor, uri, line.length + 1, options.itemBytes);
+      body = new BodyDecoder(header, visitor, uri, line.length + 1, options.itemBytes, options.pairsInto);
       data = data.subarray(nl + 1);
     }
     const buf = rest.length === 0 ? data : concatBytes([rest, data]);
@@ -523,6 +541,8 @@ class BodyDecoder {
   private a = -1;
   private left = 0;
   private prevB = 0;
+  /** With a {@link PairColumnsSink}: the previous pair's mapped b (or the group's mapped a). */
+  private prevY = 0;
   /** Bytes of the object before the current buffer (for messages). */
   private offset: number;
   /** Where the varint read by {@link varint} ends. */
@@ -534,6 +554,7 @@ class BodyDecoder {
     private readonly uri: string,
     offset: number,
     private readonly itemBytes?: ItemBytesVisitor,
+    private readonly sink?: PairColumnsSink,
   ) {
     this.offset = offset;
   }
@@ -598,6 +619,14 @@ class BodyDecoder {
     let left = this.left;
     let prevB = this.prevB;
     let pairs = this.pairs;
+    // With a sink: its columns, where the next pair goes, the previous mapped y (above the group's x).
+    const sink = this.sink;
+    const grouped = sink?.grouped;
+    const local = sink ? sink.local : EMPTY_U32;
+    let ys = grouped ? grouped.y : EMPTY_U32;
+    let cs = grouped ? grouped.counts : EMPTY_U32;
+    let i = grouped ? grouped.size : 0;
+    let prevY = this.prevY;
     while (p < end) {
       if (left === 0) {
         const da = this.varint(buf, p);
@@ -611,6 +640,13 @@ class BodyDecoder {
         left = m;
         prevB = a;
         p = this.next;
+        if (grouped) {
+          grouped.size = i;
+          // A group not above the previous one is refused at its first pair, which names the pair: nothing is above 2^32.
+          prevY = grouped.openGroup(local[a]!, m) ? local[a]! : 2 ** 32;
+          ys = grouped.y;
+          cs = grouped.counts;
+        }
         continue;
       }
       // Fast path: two whole varints (at most 5 bytes each) are surely here.
@@ -632,7 +668,13 @@ class BodyDecoder {
         if (db > 0xffffffff || c > 0xffffffff) this.bad(p, 'a number over 32 bits');
         const b = prevB + db;
         if (db === 0 || b >= items || c === 0) this.bad(p, 'malformed pair entry');
-        visitor.pair(a, b, c);
+        if (grouped) {
+          const y = local[b]!;
+          if (y <= prevY) sink!.outOfOrder(a, b);
+          ys[i] = y;
+          cs[i++] = c;
+          prevY = y;
+        } else visitor.pair(a, b, c);
         prevB = b;
         left--;
         pairs++;
@@ -644,12 +686,20 @@ class BodyDecoder {
       if (c < 0) break;
       const b = prevB + db;
       if (db === 0 || b >= items || c === 0) this.bad(p, 'malformed pair entry');
-      visitor.pair(a, b, c);
+      if (grouped) {
+        const y = local[b]!;
+        if (y <= prevY) sink!.outOfOrder(a, b);
+        ys[i] = y;
+        cs[i++] = c;
+        prevY = y;
+      } else visitor.pair(a, b, c);
       prevB = b;
       left--;
       pairs++;
       p = this.next;
     }
+    if (grouped) grouped.size = i;
+    this.prevY = prevY;
     this.a = a;
     this.left = left;
     this.prevB = prevB;
@@ -924,13 +974,15 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     const again = await readPartial(
       storage,
       key,
+      { item() {}, pair() {} },
       {
-        item() {},
-        pair(a, b, c) {
-          if (!grouped.add(local[a]!, local[b]!, c)) throw new IntegrityError(`partial ${uri}: pair (${a}, ${b}) is out of order`, { uri });
+        pairsInto: {
+          grouped,
+          local,
+          outOfOrder(a, b) {
+            throw new IntegrityError(`partial ${uri}: pair (${a}, ${b}) is out of order`, { uri });
+          },
         },
-      },
-      {
         // The items were merged from the first read: each must be the one read then.
         itemBytes(index, buf, at, len) {
           if (index >= local.length) changed();
