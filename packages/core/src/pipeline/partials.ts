@@ -649,43 +649,38 @@ class BodyDecoder {
         }
         continue;
       }
-      // Fast path: two whole varints (at most 5 bytes each) are surely here.
+      // The pair's two varints; `at` is where a malformed entry is reported.
+      let db: number;
+      let c: number;
+      let at: number;
       if (end - p >= 10) {
+        // Fast path: two whole varints (at most 5 bytes each) are surely here.
         let x = buf[p++]!;
-        let db = x & 0x7f;
+        db = x & 0x7f;
         for (let scale = 128; x >= 0x80; scale *= 128) {
           x = buf[p++]!;
           db += (x & 0x7f) * scale;
           if (scale > 2 ** 28) this.bad(p, 'a number over 32 bits');
         }
         x = buf[p++]!;
-        let c = x & 0x7f;
+        c = x & 0x7f;
         for (let scale = 128; x >= 0x80; scale *= 128) {
           x = buf[p++]!;
           c += (x & 0x7f) * scale;
           if (scale > 2 ** 28) this.bad(p, 'a number over 32 bits');
         }
         if (db > 0xffffffff || c > 0xffffffff) this.bad(p, 'a number over 32 bits');
-        const b = prevB + db;
-        if (db === 0 || b >= items || c === 0) this.bad(p, 'malformed pair entry');
-        if (grouped) {
-          const y = local[b]!;
-          if (y <= prevY) sink!.outOfOrder(a, b);
-          ys[i] = y;
-          cs[i++] = c;
-          prevY = y;
-        } else visitor.pair(a, b, c);
-        prevB = b;
-        left--;
-        pairs++;
-        continue;
+        at = p;
+      } else {
+        db = this.varint(buf, p);
+        if (db < 0) break;
+        c = this.varint(buf, this.next);
+        if (c < 0) break;
+        at = p;
+        p = this.next;
       }
-      const db = this.varint(buf, p);
-      if (db < 0) break;
-      const c = this.varint(buf, this.next);
-      if (c < 0) break;
       const b = prevB + db;
-      if (db === 0 || b >= items || c === 0) this.bad(p, 'malformed pair entry');
+      if (db === 0 || b >= items || c === 0) this.bad(at, 'malformed pair entry');
       if (grouped) {
         const y = local[b]!;
         if (y <= prevY) sink!.outOfOrder(a, b);
@@ -696,7 +691,6 @@ class BodyDecoder {
       prevB = b;
       left--;
       pairs++;
-      p = this.next;
     }
     if (grouped) grouped.size = i;
     this.prevY = prevY;
