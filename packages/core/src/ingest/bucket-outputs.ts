@@ -155,7 +155,7 @@ export class BucketOutputs {
     if (!writer) {
       // The compute task checks every bucket against the CRC-32, size and event count recorded in the part report
       // before it uses any of it (assembleShard), so the writer need not read the bucket back to check it as well, nor
-      // hash it (a CRC-32 costs a third of a SHA-256; a bucket is an intermediate that this pipeline writes and reads).
+      // hash it (a CRC-32 costs half a SHA-256 here; a bucket is an intermediate that this pipeline writes and reads).
       writer = this.writers[bucket] = await this.storage.writer(this.keyOf(bucket), { verifiedByReader: true, reportSha256: false });
       const head = bucketHeaderBytes({ ...this.header, bucket });
       this.checksums[bucket] = this.crc32(head, this.checksums[bucket]!);
