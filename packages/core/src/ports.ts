@@ -240,6 +240,15 @@ export interface ParsePool {
    * @since 0.4.0
    */
   idle?(): Promise<void>;
+  /**
+   * Optional: the caller knows a stream of more than one chunk is coming
+   * (ingest, from the raw inputs' sizes). A pool of threads starts them now
+   * and sends every big chunk of it to them, even its first ones while they
+   * load, rather than parsing those on the calling thread (which would
+   * compile the parser in one isolate more).
+   * @since 0.10.0
+   */
+  warm?(): void;
 }
 
 // Raw sources other than JSON Lines files (DESIGN §8.1).

@@ -233,6 +233,8 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
   // low (160) costs at most one doubling, guessing high would hold up to twice the memory all day. Unknown sizes start small.
   const rawBytes = pieces.reduce((sum, p) => sum + (p.range ? p.range.end - p.range.start : (p.input.size ?? 0)), 0);
   const expectedEvents = Math.floor(rawBytes / 160);
+  // More than one chunk to parse: the pool's threads start now, while the duplicate table is made and the first chunks read.
+  if (rawBytes > (options.chunkBytes ?? RAW_CHUNK_BYTES)) pool.warm?.();
   // Past the memory budget the duplicate table goes to local scratch and duplicates are removed after the day is read.
   const dedupe = buckets ? ({ spill: false } as const) : dedupePlan(expectedEvents, env.spill?.memoryBudget);
   // The random key makes the prefix unique to this ingest (two runs may share a scratch folder).
