@@ -82,3 +82,31 @@ describe('ByteInterner without strings (the event table sessions)', () => {
     expect(() => dict.internHashed(bytes, 0, 1, dict.hashOf(bytes, 0, 1))).toThrow(/released/);
   });
 });
+
+describe('ByteInterner.hashOf', () => {
+  test('gives the values of the byte-at-a-time version', () => {
+    // Computed by the version that assembled each word from four byte loads; the DataView loads must read the same words.
+    const dict = new ByteInterner({ key: [0x01234567, 0x89abcdef] });
+    const expected: Record<string, number> = { '': 0x82f7a6ec, a: 0xc1463d4e, ab: 0x11c8ad25, abc: 0xdccd60de, abcd: 0x68b116b0, abcde: 0x36b2f032, i51079: 0xdaaf5887, 'session-000042': 0x7ca2c778, 'é☃': 0xdeeb57c1 };
+    for (const [text, hash] of Object.entries(expected)) {
+      const bytes = encoder.encode(text);
+      expect(dict.hashOf(bytes, 0, bytes.length), text).toBe(hash);
+    }
+  });
+
+  test('property: the hash of some bytes does not depend on where they sit (offset, byteOffset of the view, which buffer came before)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 7 }), fc.nat({ max: 7 }), fc.nat({ max: 5 })), { minLength: 1, maxLength: 12 }), (pieces) => {
+        const dict = new ByteInterner({ key: [5, 6] });
+        for (const [bytes, before, viewOffset, after] of pieces) {
+          const alone = dict.hashOf(bytes.slice(), 0, bytes.length);
+          const backing = new Uint8Array(viewOffset + before + bytes.length + after).fill(0xa5);
+          backing.set(bytes, viewOffset + before);
+          expect(dict.hashOf(backing.subarray(viewOffset), before, before + bytes.length)).toBe(alone);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+

@@ -157,11 +157,17 @@ export class ByteInterner {
     let v1 = this.k1;
     let v2 = 0x6c796765 ^ v0;
     let v3 = 0x74656462 ^ v1;
-    // Whole 4-byte words, then the last word: the 0–3 bytes left with the length byte above them.
+    // Whole 4-byte words (one little-endian DataView load each, as in fingerprintBytes: the same words), then
+    // the last word: the 0–3 bytes left with the length byte above them.
+    if (viewOf !== b) {
+      viewOf = b;
+      view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const words = view;
     const stop = e - 3;
     for (let i = s; ; i += 4) {
       let w: number;
-      if (i < stop) w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+      if (i < stop) w = words.getInt32(i, true);
       else {
         w = ((e - s) & 0xff) << 24;
         for (let shift = 0; i < e; i++, shift += 8) w |= b[i]! << shift;
@@ -260,6 +266,10 @@ export class ByteInterner {
     this.mask = mask;
   }
 }
+
+/** The buffer {@link ByteInterner.hashOf} read last, and a DataView of it. */
+let viewOf: Uint8Array | undefined;
+let view: DataView = new DataView(new ArrayBuffer(0));
 
 function randomKey(): [number, number] {
   const key = crypto.getRandomValues(new Uint32Array(2));

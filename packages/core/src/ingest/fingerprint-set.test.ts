@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { FingerprintSet } from '../internal.js';
-import { FP, fingerprint, randomFingerprintKey } from './fingerprint-set.js';
+import { FP, fingerprint, fingerprintBytes, randomFingerprintKey } from './fingerprint-set.js';
 
 describe('FingerprintSet', () => {
   test('property: addText behaves like Set#add on the same strings (new → true, repeat → false), through growth', () => {
@@ -74,5 +74,46 @@ describe('FingerprintSet', () => {
     expect(a.addText('{"v":1}')).toBe(true);
     expect(a.addText('{"v":1}')).toBe(false);
     expect(randomFingerprintKey()).not.toEqual(randomFingerprintKey());
+  });
+
+  test('fingerprintBytes gives the values of the byte-at-a-time version (words read little-endian, the 0-3 bytes left and the length in the last word)', () => {
+    // Computed by the version that assembled each word from four byte loads; the DataView loads must read the same words.
+    const expected: Record<string, number[]> = {
+      '': [0x1ab1854e, 0xebb6c228, 0xa0faf899, 0x3c504fec],
+      a: [0x0b2da1f5, 0x7fa09ea6, 0x1cf8c9c7, 0x63b9391c],
+      ab: [0xb28b7ee5, 0x74875592, 0x145e048d, 0x5ecb3e3f],
+      abc: [0x3b336767, 0xc84a62dd, 0xf97af8cb, 0x7317a254],
+      abcd: [0xe0217e9d, 0x95a46ea9, 0xaaa82938, 0x45cd4516],
+      abcde: [0x4739f20f, 0x5d0c2dcd, 0x2e959650, 0x1c14634b],
+      '{"v":1,"ts":"2026-03-01T00:00:00.153Z","tenant":"bench","surface":"web","session_id":"s1","item_id":"i51079","request_id":"r1","rank":0}': [0x4e66b62c, 0xf80b2f7f, 0x5d3ccdd5, 0x224dc650],
+      'é\u0000\u00ff☃': [0xd25bb354, 0x75b4fd46, 0x72dccd1c, 0x9ab3b923],
+    };
+    for (const [text, words] of Object.entries(expected)) {
+      const bytes = new TextEncoder().encode(text);
+      fingerprintBytes(bytes, 0, bytes.length, [0x01234567, 0x89abcdef]);
+      expect([...FP], JSON.stringify(text)).toEqual(words);
+    }
+  });
+
+  test('property: the fingerprint of some bytes does not depend on where they sit (offset in the buffer, byteOffset of the view, which buffer came before)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 7 }), fc.nat({ max: 7 }), fc.nat({ max: 5 })), { minLength: 1, maxLength: 12 }),
+        fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff })),
+        (pieces, key) => {
+          for (const [bytes, before, viewOffset, after] of pieces) {
+            fingerprintBytes(bytes.slice(), 0, bytes.length, key);
+            const alone = [...FP];
+            // The same bytes inside a bigger buffer, seen through a view that starts part-way into it.
+            const backing = new Uint8Array(viewOffset + before + bytes.length + after).fill(0xa5);
+            backing.set(bytes, viewOffset + before);
+            const view = backing.subarray(viewOffset);
+            fingerprintBytes(view, before, before + bytes.length, key);
+            expect([...FP]).toEqual(alone);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
