@@ -107,8 +107,8 @@ function same(b: Uint8Array, s: number, key: string): boolean {
  */
 export function scanRawLine(b: Uint8Array, s: number, e: number, out: RawScan): boolean {
   // Most producers write the canonical form itself: match it literal by literal first. A line of that form whose
-  // timestamp is not of the plain form takes the general path (the general scanner would find the same fields).
-  if (canonicalEnd(b, s, e, out) === e) return scanTimestamp(b, out.start[F_TS]!, out.end[F_TS]!, out);
+  // timestamp is not of the plain form is left to the general scanner, which finds the same fields and says "not sure".
+  if (canonicalEnd(b, s, e, out) === e) return true;
   const start = out.start;
   const end = out.end;
   let i = s;
@@ -249,6 +249,13 @@ function lits(b: Uint8Array, view: DataView, i: number, e: number, want: Lit): b
   return true;
 }
 
+/** Classes of a string value's bytes ({@link BYTE_CLASS}). */
+const PLAIN = 0;
+const QUOTE = 1;
+const OTHER = 2;
+/** Per byte: printable ASCII but quote and backslash ({@link PLAIN}), the quote, or anything else: one load per byte. */
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, c) => (c === Q ? QUOTE : c < 0x20 || c > 0x7e || c === BS ? OTHER : PLAIN));
+
 /**
  * The end of a plain string value starting at `i` (the index of its closing
  * quote): printable ASCII without quote or backslash, not empty, no space at
@@ -258,9 +265,11 @@ function plainValue(b: Uint8Array, i: number, e: number): number {
   const vs = i;
   for (;;) {
     if (i >= e) return -1;
-    const c = b[i]!;
-    if (c === Q) break;
-    if (c < 0x20 || c > 0x7e || c === BS) return -1;
+    const k = BYTE_CLASS[b[i]!]!;
+    if (k !== PLAIN) {
+      if (k === QUOTE) break;
+      return -1;
+    }
     i++;
   }
   if (i === vs || b[vs] === 0x20 || b[i - 1] === 0x20) return -1;
@@ -278,17 +287,17 @@ function plainValue(b: Uint8Array, i: number, e: number): number {
  */
 export function scanCanonicalLine(b: Uint8Array, s: number, limit: number, out: RawScan): number {
   const end = canonicalEnd(b, s, limit, out);
-  if (end < 0 || end >= limit || b[end] !== 10) return -1;
-  return scanTimestamp(b, out.start[F_TS]!, out.end[F_TS]!, out) ? end : -1;
+  return end < 0 || end >= limit || b[end] !== 10 ? -1 : end;
 }
 
 /**
  * Reads a line in exactly its canonical form (keys in canonical order, no
- * whitespace, optional fields present only when not empty) from `s`, within
- * `limit`: the index just past its closing `}`, with the fields in `out`
- * (`out.canonical` set; the timestamp not checked yet), or -1 for anything
- * else, which the general scanner then reads. Nothing it accepts holds a
- * byte below 0x20, and no byte past the `}` changes its answer.
+ * whitespace, optional fields present only when not empty, a timestamp of
+ * the plain form) from `s`, within `limit`: the index just past its closing
+ * `}`, with the fields and the instant in `out` (`out.canonical` set), or -1
+ * for anything else, which the general scanner then reads. Nothing it
+ * accepts holds a byte below 0x20, and no byte past the `}` changes its
+ * answer.
  */
 function canonicalEnd(b: Uint8Array, s: number, limit: number, out: RawScan): number {
   const e = limit;
@@ -297,7 +306,15 @@ function canonicalEnd(b: Uint8Array, s: number, limit: number, out: RawScan): nu
   const view = out.viewFor(b);
   if (!lits(b, view, s, e, C_OPEN)) return -1;
   let i = s + C_OPEN.length;
-  for (let f = 0; f < 5; f++) {
+  // The timestamp is read where it stands (a plain one is printable ASCII by its form): one pass, not a plain-value
+  // pass and then a timestamp pass.
+  const te = timestampAt(b, i, e, out);
+  if (te < 0) return -1;
+  start[F_TS] = i;
+  end[F_TS] = te;
+  i = te + C_TENANT.length;
+  if (!lits(b, view, te, e, C_TENANT)) return -1;
+  for (let f = 1; f < 5; f++) {
     const ve = plainValue(b, i, e);
     if (ve < 0) return -1;
     start[C_FIELDS[f]!] = i;
@@ -348,6 +365,23 @@ function canonicalEnd(b: Uint8Array, s: number, limit: number, out: RawScan): nu
   end[F_V] = s + 6;
   out.canonical = true;
   return i + 1;
+}
+
+/**
+ * The plain UTC timestamp (see {@link scanTimestamp}) starting at `s` and
+ * closed by a quote within `e`: the index of that quote, with the instant in
+ * `out`, or -1.
+ */
+function timestampAt(b: Uint8Array, s: number, e: number, out: RawScan): number {
+  // `YYYY-MM-DDTHH:MM:SS`, then `Z` or `.` with 1–9 digits and `Z`; scanTimestamp checks every byte of it.
+  let q = s + 20;
+  if (b[s + 19] === 0x2e) {
+    let i = s + 20;
+    while (i < e && i < s + 29 && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+    q = i + 1;
+  }
+  if (q >= e || b[q] !== Q) return -1;
+  return scanTimestamp(b, s, q, out) ? q : -1;
 }
 
 const NANO_SCALE = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
