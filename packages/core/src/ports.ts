@@ -40,6 +40,16 @@ export interface WriterOptions {
    * @since 0.9.0
    */
   readonly verifiedByReader?: boolean | undefined;
+  /**
+   * False when the caller has no use for the bytes' SHA-256 (it records a
+   * checksum of its own, which every reader checks: an ingest part's
+   * buckets, with `verifiedByReader`). A backend that hashes what it writes
+   * only to report the SHA-256 (fs, for an object `verifiedByReader`) then
+   * does not, and {@link ObjectWriter.reportsSha256} is false; the stored
+   * size is still checked at commit. Default true.
+   * @since 0.10.0
+   */
+  readonly reportSha256?: boolean | undefined;
 }
 
 /** Options of {@link ObjectStorage.read} and {@link ObjectStorage.readFrom}. @since 0.9.0 */
@@ -196,6 +206,19 @@ export interface Sha256 {
 export type Sha256Factory = () => Sha256;
 
 /**
+ * CRC-32 (IEEE 802.3, as zlib's `crc32`): the checksum of `data` continued
+ * from `value`, the CRC-32 of the bytes before it (0 to start), as an
+ * unsigned 32-bit number; `data` may be empty (then `value` itself). A
+ * checksum against accidents (a truncated, changed or mixed-up object), not
+ * against tampering: used where the same pipeline writes and reads an
+ * intermediate (ingest parts' buckets); canonical partitions, partials and
+ * artifacts keep SHA-256. Core's `portableCrc32` is the fallback; the Node
+ * runtime supplies `zlib.crc32` where it exists (`nodeCrc32`).
+ * @since 0.10.0
+ */
+export type Crc32 = (data: Uint8Array, value: number) => number;
+
+/**
  * Parses chunks of raw lines, possibly on other threads (the Node runtime
  * has a worker-thread pool). Results must come back per dictionary in
  * submission order (one FIFO queue per worker). Whoever creates a pool
@@ -217,6 +240,15 @@ export interface ParsePool {
    * @since 0.4.0
    */
   idle?(): Promise<void>;
+  /**
+   * Optional: the caller knows a stream of more than one chunk is coming
+   * (ingest, from the raw inputs' sizes). A pool of threads starts them now
+   * and sends every big chunk of it to them, even its first ones while they
+   * load, rather than parsing those on the calling thread (which would
+   * compile the parser in one isolate more).
+   * @since 0.10.0
+   */
+  warm?(): void;
 }
 
 // Raw sources other than JSON Lines files (DESIGN §8.1).

@@ -68,6 +68,11 @@ export class WorkerSlots<R> {
     settleDetachProtector();
   }
 
+  /** Whether the workers were started (by a request or {@link WorkerSlots.warm}) and not closed since. */
+  get started(): boolean {
+    return this.slots.length > 0;
+  }
+
   /** Workers that said they are ready (started and not closed since). */
   get ready(): number {
     return this.readyCount;

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { LocalDictionary, parseChunk, randomFingerprintKey, type ChunkContext } from '@recsys/core/internal';
 // The built package: the pool starts its workers from dist/parse-worker.js.
-import { WorkerParsePool, nodeSha256 } from '../dist/index.js';
+import { LOCAL_CHUNK_BYTES, WorkerParsePool, nodeSha256 } from '../dist/index.js';
 
 const encoder = new TextEncoder();
 const threads = () => readdirSync('/proc/self/task').length;
@@ -12,12 +12,13 @@ const line = (session: string, item: string, second: number) =>
 test('worker threads parse a stream exactly like parseChunk on this thread, and close() ends them', async () => {
   const ctx: ChunkContext = { stream: 'demo-2026-01-01#1', tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey: randomFingerprintKey() };
   const chunks = [0, 1, 2, 3].map((c) => encoder.encode([line(`s${c}`, 'A', c), line(`s${c}`, `B${c}`, c + 1), 'not json', ''].join('\n') + '\n'));
-  const pool = new WorkerParsePool(2);
+  // Chunks of any size go to the workers here (the default keeps chunks under 64 KiB on this thread).
+  const pool = new WorkerParsePool(2, { localBelow: 0 });
   try {
     await pool.warm();
-    // The first chunk of a stream stays on this thread; the others go to the ready workers (dictionaries 1 and 2), the least busy first.
+    // Once warmed, every chunk goes to the workers (dictionaries 1 and 2), the least busy first, the stream's first too.
     const results = await Promise.all(chunks.map((chunk) => pool.parse(chunk.slice(), ctx)));
-    expect(results.map((r) => r.dictId)).toEqual([0, 1, 2, 1]);
+    expect(results.map((r) => r.dictId)).toEqual([1, 2, 1, 2]);
     const here = [new LocalDictionary(0), new LocalDictionary(1), new LocalDictionary(2)];
     const expected = chunks.map((chunk, i) => parseChunk(chunk, ctx, here[results[i]!.dictId]!));
     expect(results.map((r) => ({ ...r }))).toEqual(expected.map((r) => ({ ...r })));
@@ -35,7 +36,7 @@ test('nodeSha256 hashes incrementally', () => {
 });
 
 test('idle() ends the workers; the next stream starts fresh ones and parses exactly as before', async () => {
-  const pool = new WorkerParsePool(2);
+  const pool = new WorkerParsePool(2, { localBelow: 0 });
   const fpKey = randomFingerprintKey();
   const chunks = [0, 1, 2].map((c) => encoder.encode(`${line(`s${c}`, 'A', c)}\n${line(`s${c}`, `B${c}`, c)}\n`));
   const parseStream = (stream: string) => Promise.all(chunks.map((chunk) => pool.parse(chunk.slice(), { stream, tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey })));
@@ -49,29 +50,56 @@ test('idle() ends the workers; the next stream starts fresh ones and parses exac
     await pool.warm();
     const after = await parseStream('day-2');
     // Same dictionaries in the same order, and the workers' dictionaries start empty again.
-    expect(after.map((r) => r.dictId)).toEqual([0, 1, 2]);
+    expect(after.map((r) => r.dictId)).toEqual([1, 2, 1]);
     expect(after.map((r) => ({ ...r }))).toEqual(before.map((r) => ({ ...r })));
   } finally {
     await pool.close();
   }
 });
 
-test('until a worker is ready, chunks are parsed on this thread (dictionary 0); then they go to the workers', async () => {
+test('unannounced, a stream\'s first chunk stays on this thread; the second starts the workers and goes to them before they are ready', async () => {
   const ctx: ChunkContext = { stream: 'demo-2026-01-02#1', tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey: randomFingerprintKey() };
   const chunks = [0, 1, 2, 3, 4, 5].map((c) => encoder.encode(`${line(`s${c}`, `A${c % 3}`, c)}\n${line(`s${c}`, `B${c}`, c)}\n`));
-  const pool = new WorkerParsePool(2);
+  const pool = new WorkerParsePool(2, { localBelow: 0 });
+  const before = threads();
   try {
-    // No worker can be ready yet (they start on the second chunk): all three stay here.
-    const early = await Promise.all(chunks.slice(0, 3).map((chunk) => pool.parse(chunk.slice(), ctx)));
-    expect(early.map((r) => r.dictId)).toEqual([0, 0, 0]);
-    await pool.warm();
-    const late = await Promise.all(chunks.slice(3).map((chunk) => pool.parse(chunk.slice(), ctx)));
-    expect(late.map((r) => r.dictId)).toEqual([1, 2, 1]);
+    // Asked in one go: no worker can have loaded its modules yet, and none of chunks 1-5 waits for that here.
+    const all = await Promise.all(chunks.map((chunk) => pool.parse(chunk.slice(), ctx)));
+    expect(all.map((r) => r.dictId)).toEqual([0, 1, 2, 1, 2, 1]);
+    expect(threads()).toBeGreaterThanOrEqual(before + 2);
     // Each dictionary saw its chunks in order, as the merge will read them.
     const here = [new LocalDictionary(0), new LocalDictionary(1), new LocalDictionary(2)];
-    const all = [...early, ...late];
     const expected = chunks.map((chunk, i) => parseChunk(chunk, ctx, here[all[i]!.dictId]!));
     expect(all.map((r) => ({ ...r }))).toEqual(expected.map((r) => ({ ...r })));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('chunks under localBelow (default 64 KiB) are parsed on this thread, also while the workers run', async () => {
+  const ctx: ChunkContext = { stream: 'demo-2026-01-03#1', tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey: randomFingerprintKey() };
+  // One line (~130 bytes), then enough lines for 64 KiB, then one line again.
+  const one = (c: number) => encoder.encode(`${line(`s${c}`, `A${c}`, c % 60)}\n`);
+  const many = (c: number) => encoder.encode(Array.from({ length: Math.ceil(LOCAL_CHUNK_BYTES / 100) }, (_, k) => line(`s${c}-${k}`, `B${k % 7}`, k % 60)).join('\n') + '\n');
+  const chunks = [one(0), many(1), one(2), many(3), one(4)];
+  expect(chunks[1]!.byteLength).toBeGreaterThanOrEqual(LOCAL_CHUNK_BYTES);
+  const pool = new WorkerParsePool(2);
+  try {
+    await pool.warm();
+    const results = await Promise.all(chunks.map((chunk) => pool.parse(chunk.slice(), ctx)));
+    expect(results.map((r) => r.dictId)).toEqual([0, 1, 0, 2, 0]);
+    const here = [new LocalDictionary(0), new LocalDictionary(1), new LocalDictionary(2)];
+    const expected = chunks.map((chunk, i) => parseChunk(chunk, ctx, here[results[i]!.dictId]!));
+    expect(results.map((r) => ({ ...r }))).toEqual(expected.map((r) => ({ ...r })));
+    // A smaller threshold sends the one-line chunks too.
+    const eager = new WorkerParsePool(2, { localBelow: 64 });
+    try {
+      await eager.warm();
+      const sent = await Promise.all([one(5), one(6)].map((chunk) => eager.parse(chunk, { ...ctx, stream: 'demo-2026-01-03#2' })));
+      expect(sent.map((r) => r.dictId)).toEqual([1, 2]);
+    } finally {
+      await eager.close();
+    }
   } finally {
     await pool.close();
   }

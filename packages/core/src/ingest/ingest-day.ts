@@ -225,7 +225,7 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
   // Sessions are hashed where they are parsed, under the key of the dictionary that interns them by that hash: the
   // table's, or an ingest part's (its buckets' sessions).
   const sessionKey = table?.sessions.key ?? randomFingerprintKey();
-  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.sha256, { tenant: scope.tenant, surface: scope.surface, day, part: { index: part.index, count: part.count } }, sessionKey) : undefined;
+  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.crc32, { tenant: scope.tenant, surface: scope.surface, day, part: { index: part.index, count: part.count } }, sessionKey) : undefined;
   const pieceStats: { uri: string; start?: number; end?: number; lines: number; bytes: number }[] = [];
   const counts = out.counts;
   const fpKey = randomFingerprintKey();
@@ -233,6 +233,8 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
   // low (160) costs at most one doubling, guessing high would hold up to twice the memory all day. Unknown sizes start small.
   const rawBytes = pieces.reduce((sum, p) => sum + (p.range ? p.range.end - p.range.start : (p.input.size ?? 0)), 0);
   const expectedEvents = Math.floor(rawBytes / 160);
+  // More than one chunk to parse: the pool's threads start now, while the duplicate table is made and the first chunks read.
+  if (rawBytes > (options.chunkBytes ?? RAW_CHUNK_BYTES)) pool.warm?.();
   // Past the memory budget the duplicate table goes to local scratch and duplicates are removed after the day is read.
   const dedupe = buckets ? ({ spill: false } as const) : dedupePlan(expectedEvents, env.spill?.memoryBudget);
   // The random key makes the prefix unique to this ingest (two runs may share a scratch folder).

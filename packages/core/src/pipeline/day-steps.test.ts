@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { EventTable, inProcessParsePool, type ParsePool } from '../internal.js';
+import { EventTable, inProcessParsePool, ingestDay, type ParsePool } from '../internal.js';
 import { testEnv } from '../testing/fixtures.js';
 import { ingestDayStep } from './day-steps.js';
 
@@ -41,4 +41,31 @@ test('a pool without idle() works unchanged', async () => {
   const { report } = await ingestDayStep({ ...env, parsePool: pool }, { scope }, DAY, new EventTable());
   expect(report.counts).toMatchObject({ read: 1, accepted: 1 });
   expect(pool.calls).not.toContain('idle');
+});
+
+test('ingest warms the parse pool before its first chunk when the raw input is bigger than one chunk, and only then', async () => {
+  const env = testEnv();
+  const lines = Array.from({ length: 40 }, (_, k) => line(`s${k}`, `I${k % 5}`));
+  await env.areas.raw.put(`demo/home/exposure.${DAY}.jsonl`, lines.join('\n') + '\n');
+  const calls: string[] = [];
+  const inner = inProcessParsePool();
+  const pool: ParsePool = {
+    parse: (chunk, ctx) => {
+      calls.push('parse');
+      return inner.parse(chunk, ctx);
+    },
+    warm: () => void calls.push('warm'),
+  };
+  const bytes = lines.join('\n').length + 1;
+  const big = await ingestDay({ ...env, parsePool: pool }, scope, DAY, new EventTable(), { pool, chunkBytes: 1024 });
+  expect(big.counts).toMatchObject({ read: 40, accepted: 40 });
+  expect(bytes).toBeGreaterThan(1024);
+  expect(calls[0]).toBe('warm');
+  expect(calls.filter((c) => c === 'warm')).toHaveLength(1);
+  expect(calls).toContain('parse');
+  // The whole day fits in one chunk: no threads for it.
+  calls.length = 0;
+  const small = await ingestDay({ ...env, parsePool: pool }, scope, DAY, new EventTable(), { pool, chunkBytes: bytes });
+  expect(small.counts).toMatchObject({ read: 40, accepted: 40 });
+  expect(calls).toEqual(['parse']);
 });
