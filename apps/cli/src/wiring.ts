@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, systemClock, type Clock, type Logger, type ObjectStorage, type PipelineEnv, type RunIdentity, type StorageAreas } from '@recsys/core';
 import { FsObjectStorage } from '@recsys/storage-fs';
-import { nodeSha256, WorkerComputePool, WorkerParsePool } from '@recsys/runtime-node';
+import { nodeCrc32, nodeSha256, WorkerComputePool, WorkerParsePool } from '@recsys/runtime-node';
 import type { AreaLocation, ResolvedConfig } from './config/load.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 import { loadS3Support, openS3Area } from './s3-storage.js';
@@ -82,6 +82,7 @@ export async function pipelineEnv(config: ResolvedConfig, logger: Logger, onClos
     logger,
     identity,
     sha256: nodeSha256,
+    crc32: nodeCrc32,
     spill: { memoryBudget: testMemoryBudget() ?? config.memoryBudget, scratch: new FsObjectStorage(scratchDir, { scratch: true }), memoryInUse: () => process.memoryUsage.rss() },
     parsePool: pool,
     computePool,

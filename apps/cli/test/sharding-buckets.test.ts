@@ -3,8 +3,8 @@
 // truncated, with a session footer that lies, or of an earlier format is
 // refused by name (nothing is computed from it), and a part of an earlier
 // report version too; an event repeated across parts is kept once.
-import { createHash } from 'node:crypto';
-import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import { cpSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { cli, event, tempDir, writeConfig, writeRawDay } from './helpers.js';
@@ -15,6 +15,8 @@ const SAVED = join(dir, 'saved-out');
 const args = ['--config', 'config.json', '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
 const compute = (shard: number) => cli(['compute', 'popularity', 'cooc', ...args, '--shard', `${shard}/2`], { cwd: dir });
 const bucket = (part: number, j: number) => join(PARTS, `${part}-of-2/bucket-${j}.bin`);
+/** A bucket's CRC-32 as its part report names it. */
+const crc32 = (data: Uint8Array) => zlibCrc32(data).toString(16).padStart(8, '0');
 
 beforeAll(async () => {
   writeConfig(dir);
@@ -56,11 +58,16 @@ describe('compute --shard refuses a bad bucket by name', () => {
 
   test('a changed byte, a truncation', async () => {
     const data = readFileSync(bucket(1, 1));
+    const report = (JSON.parse(readFileSync(join(PARTS, '1-of-2.json'), 'utf8')) as { buckets: { crc32: string }[] }).buckets[1]!;
+    expect(report.crc32).toBe(crc32(data));
     data[data.length - 100] = data[data.length - 100]! ^ 1; // inside the last block's lines (before the session footer and trailer)
     writeFileSync(bucket(1, 1), data);
     let r = await compute(1);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/bucket-1\.bin is not what ingest part 1\/2 wrote/);
+    expect(r.stderr).toMatch(/bucket-1\.bin is not what ingest part 1\/2 wrote \(\d+ events, \d+ bytes, CRC-32 [0-9a-f]{8}; its report says \d+, \d+, [0-9a-f]{8}\); re-run that ingest part/);
+    expect(r.stderr).toContain(`CRC-32 ${crc32(data)}; its report says`);
+    // Nothing was committed: no partition, no partial.
+    expect(existsSync(join(dir, 'out/canonical/demo/home/exposures/2026-01-01.shard-1-of-2.jsonl'))).toBe(false);
     cpSync(join(SAVED, 'artifacts/demo/home/_parts/2026-01-01/1-of-2/bucket-1.bin'), bucket(1, 1));
     truncateSync(bucket(1, 1), data.length - 5);
     r = await compute(1);
@@ -68,13 +75,27 @@ describe('compute --shard refuses a bad bucket by name', () => {
     expect(r.stderr).toMatch(/bucket-1\.bin of ingest part 1\/2: truncated/);
   });
 
+  test('a part report whose size or event count is not the bucket’s', async () => {
+    const path = join(PARTS, '0-of-2.json');
+    const saved = readFileSync(path, 'utf8');
+    for (const [field, by] of [['bytes', 4], ['events', 1]] as const) {
+      const report = JSON.parse(saved) as { buckets: Record<string, number>[] };
+      report.buckets[1]![field] = report.buckets[1]![field]! + by;
+      writeFileSync(path, JSON.stringify(report));
+      const r = await compute(1);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/bucket-1\.bin is not what ingest part 0\/2 wrote \(\d+ events, \d+ bytes, CRC-32 [0-9a-f]{8}; its report says \d+, \d+, [0-9a-f]{8}\); re-run that ingest part/);
+      expect(existsSync(join(dir, 'out/canonical/demo/home/exposures/2026-01-01.shard-1-of-2.jsonl'))).toBe(false);
+    }
+  });
+
   test("a bucket of another shard's sessions, consistent with its part report", async () => {
     // Bucket 1 of part 0 relabelled as bucket 0 (header and part report), so only its sessions give it away.
     const data = Buffer.from(readFileSync(bucket(0, 1)).toString('latin1').replace('"bucket":1}', '"bucket":0}'), 'latin1');
     writeFileSync(bucket(0, 0), data);
     const path = join(PARTS, '0-of-2.json');
-    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { events: number; sessions: number; bytes: number; sha256: string }[] };
-    report.buckets[0] = { ...report.buckets[0]!, events: report.buckets[1]!.events, sessions: report.buckets[1]!.sessions, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { events: number; sessions: number; bytes: number; crc32: string }[] };
+    report.buckets[0] = { ...report.buckets[0]!, events: report.buckets[1]!.events, sessions: report.buckets[1]!.sessions, bytes: data.length, crc32: crc32(data) };
     writeFileSync(path, JSON.stringify(report));
     const r = await compute(0);
     expect(r.code).toBe(1);
@@ -96,14 +117,17 @@ describe('compute --shard refuses a bad bucket by name', () => {
     expect(r.stderr).toContain('bucket-1.bin of ingest part 0/2: is in format recsys-bucket/2 (no session footer) of an earlier version, not recsys-bucket/3; re-run that ingest part');
   });
 
-  test('part reports of the earlier versions (JSON Lines buckets; buckets without a session footer)', async () => {
+  test('part reports of the earlier versions (JSON Lines buckets; buckets without a session footer; buckets named by SHA-256)', async () => {
     const path = join(PARTS, '1-of-2.json');
-    const report = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    for (const v of [1, 2]) {
-      writeFileSync(path, JSON.stringify({ ...report, v }));
+    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { crc32?: string; sha256?: string }[] } & Record<string, unknown>;
+    // What version 3 wrote: each bucket's SHA-256 where version 4 names its CRC-32.
+    const v3buckets = report.buckets.map(({ crc32: _, ...b }) => ({ ...b, sha256: 'a'.repeat(64) }));
+    const held = { 1: 'buckets in format recsys-bucket/1, written by an earlier release', 2: 'buckets in format recsys-bucket/2, written by an earlier release', 3: 'buckets checked by SHA-256, written by an earlier release' };
+    for (const v of [1, 2, 3] as const) {
+      writeFileSync(path, JSON.stringify({ ...report, v, ...(v === 3 ? { buckets: v3buckets } : {}) }));
       const r = await compute(0);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`ingest part 1-of-2.json is of version ${v} (buckets in format recsys-bucket/${v}, written by an earlier release), not 3`);
+      expect(r.stderr).toContain(`ingest part 1-of-2.json is of version ${v} (${held[v]}), not 4`);
       expect(r.stderr).toContain('run `recsys-pipelines ingest --shard i/2` for the named parts');
       expect(r.stderr).not.toContain('missing ingest part');
     }
@@ -124,13 +148,13 @@ describe('compute --shard refuses a bad bucket by name', () => {
 
   test("a session footer that does not list its bucket's sessions, consistent with its part report", async () => {
     // One hash of the footer of part 0's bucket 0 changed (its last hash: the trailer is the last 12 bytes), the part
-    // report's SHA-256 made to match: the hash check passes, the footer check does not.
+    // report's CRC-32 made to match: the hash check passes, the footer check does not.
     const data = readFileSync(bucket(0, 0));
     data[data.length - 16] = data[data.length - 16]! ^ 1;
     writeFileSync(bucket(0, 0), data);
     const path = join(PARTS, '0-of-2.json');
-    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { sha256: string }[] };
-    report.buckets[0]!.sha256 = createHash('sha256').update(data).digest('hex');
+    const report = JSON.parse(readFileSync(path, 'utf8')) as { buckets: { crc32: string }[] };
+    report.buckets[0]!.crc32 = crc32(data);
     writeFileSync(path, JSON.stringify(report));
     const r = await compute(0);
     expect(r.code).toBe(1);

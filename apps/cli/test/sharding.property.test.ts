@@ -4,6 +4,7 @@
 // n ∈ {1, 2, 3, 7}. Core is called in process over FsObjectStorage in temp
 // folders (the same code the CLI runs, minus process start-up), with a fixed
 // clock so built_at matches too.
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import {
   type StorageAreas,
 } from '@recsys/core';
 import { FsObjectStorage, nodeSha256 } from '@recsys/storage-fs';
+import { nodeCrc32 } from '@recsys/runtime-node';
 import { tempDir } from './helpers.js';
 
 const DAY = '2026-03-04';
@@ -149,7 +151,10 @@ describe('sharded ingest + compute → merge equals the single-process run', () 
         const actual = await outcome(async () => {
           const window = { tenant: 't', surface: 's', start: DAY, end: DAY };
           // Every ingest task reads its part of the raw input, then every compute task reads its bucket of each part.
-          for (let index = 0; index < n; index++) await ingestJob(shardedEnv, await planJob(shardedEnv, 'ingest', { ...window, shard: { index, count: n } }));
+          // The ingest tasks checksum their buckets with the runtime's CRC-32 (zlib's), the compute tasks check them with
+          // core's portable one (the environment names none): the same values.
+          const ingestEnv = { ...shardedEnv, crc32: nodeCrc32 };
+          for (let index = 0; index < n; index++) await ingestJob(ingestEnv, await planJob(ingestEnv, 'ingest', { ...window, shard: { index, count: n } }));
           for (let index = 0; index < n; index++) await computeJob(shardedEnv, await planJob(shardedEnv, 'compute', { ...window, shard: { index, count: n }, types: TYPES }));
           await mergeJob(shardedEnv, await planJob(shardedEnv, 'merge', { ...window, types: TYPES, shardCount: n }));
         }, sharded);
@@ -170,6 +175,14 @@ describe('sharded ingest + compute → merge equals the single-process run', () 
             const partition = readFileSync(join(sharded, 'canonical/t/s/exposures', `${DAY}.shard-${i}-of-${n}.jsonl`));
             const report = JSON.parse(readFileSync(join(sharded, 'artifacts/t/s/_ingest', `${DAY}.shard-${i}-of-${n}.json`), 'utf8')) as { canonical: { sha256: string; bytes: number } };
             expect(report.canonical).toMatchObject({ sha256: createHash('sha256').update(partition).digest('hex'), bytes: partition.length });
+          }
+          // Each part report names its buckets' CRC-32 and size.
+          for (let i = 0; i < n; i++) {
+            const report = JSON.parse(readFileSync(join(sharded, 'artifacts/t/s/_parts', DAY, `${i}-of-${n}.json`), 'utf8')) as { buckets: { key: string; bytes: number; crc32: string }[] };
+            for (const b of report.buckets) {
+              const data = readFileSync(join(sharded, 'artifacts', b.key));
+              expect(b).toMatchObject({ crc32: zlibCrc32(data).toString(16).padStart(8, '0'), bytes: data.length });
+            }
           }
           // The merge writes the day's quarantine from the ingest parts: the very bytes of the single process.
           const quarantine = (root: string) => {

@@ -41,6 +41,7 @@ export { BUCKET_FORMAT, BucketEncoder, BucketDecoder, BucketFormatError, bucketH
 export { loadRunCatalog } from './pipeline/run-catalog.js';
 export { scanArtifact, readArtifactHeader, ArtifactSyntaxError, ArtifactChangedError } from './validate/artifact-stream.js';
 export { portableSha256 } from './sha256-portable.js';
+export { portableCrc32, crc32Hex } from './crc32-portable.js';
 export { readCsvRecords, type CsvRecord, type CsvErrorReason } from './catalog/csv.js';
 export { MAX_REPORTED_PROBLEMS, normalizeTags, parseCatalog, splitTagCell } from './catalog/catalog.js';
 export { dayArtifactReports } from './publish/publish.js';

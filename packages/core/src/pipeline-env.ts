@@ -1,4 +1,4 @@
-import type { Clock, Logger, ObjectStorage, ParsePool, RawEventSource, RunIdentity, Sha256Factory, SignalsSink } from './ports.js';
+import type { Clock, Crc32, Logger, ObjectStorage, ParsePool, RawEventSource, RunIdentity, Sha256Factory, SignalsSink } from './ports.js';
 import type { Limits } from './limits.js';
 import type { BlobFormat } from './compute/emit.js';
 import type { VolumeAnomalyConfig } from './validate/volume-anomaly.js';
@@ -49,6 +49,13 @@ export interface PipelineEnv {
   readonly logger: Logger;
   readonly identity: RunIdentity;
   readonly sha256: Sha256Factory;
+  /**
+   * CRC-32 of ingest parts' buckets (written by `ingest --shard`, checked by
+   * `compute --shard`): the Node runtime's `zlib.crc32` where the CLI finds
+   * it; core's portable one when absent. Same values either way.
+   * @since 0.10.0
+   */
+  readonly crc32?: Crc32 | undefined;
   /** Parses raw chunks on worker threads when given (the CLI does); otherwise on this thread. */
   readonly parsePool?: ParsePool | undefined;
   /**

@@ -40,6 +40,16 @@ export interface WriterOptions {
    * @since 0.9.0
    */
   readonly verifiedByReader?: boolean | undefined;
+  /**
+   * False when the caller has no use for the bytes' SHA-256 (it records a
+   * checksum of its own, which every reader checks: an ingest part's
+   * buckets, with `verifiedByReader`). A backend that hashes what it writes
+   * only to report the SHA-256 (fs, for an object `verifiedByReader`) then
+   * does not, and {@link ObjectWriter.reportsSha256} is false; the stored
+   * size is still checked at commit. Default true.
+   * @since 0.10.0
+   */
+  readonly reportSha256?: boolean | undefined;
 }
 
 /** Options of {@link ObjectStorage.read} and {@link ObjectStorage.readFrom}. @since 0.9.0 */
@@ -194,6 +204,19 @@ export interface Sha256 {
 
 /** Creates incremental SHA-256 hashers. @since 0.1.0 */
 export type Sha256Factory = () => Sha256;
+
+/**
+ * CRC-32 (IEEE 802.3, as zlib's `crc32`): the checksum of `data` continued
+ * from `value`, the CRC-32 of the bytes before it (0 to start), as an
+ * unsigned 32-bit number; `data` may be empty (then `value` itself). A
+ * checksum against accidents (a truncated, changed or mixed-up object), not
+ * against tampering: used where the same pipeline writes and reads an
+ * intermediate (ingest parts' buckets); canonical partitions, partials and
+ * artifacts keep SHA-256. Core's `portableCrc32` is the fallback; the Node
+ * runtime supplies `zlib.crc32` where it exists (`nodeCrc32`).
+ * @since 0.10.0
+ */
+export type Crc32 = (data: Uint8Array, value: number) => number;
 
 /**
  * Parses chunks of raw lines, possibly on other threads (the Node runtime

@@ -7,3 +7,4 @@
 export { WorkerParsePool, LOCAL_CHUNK_BYTES, type WorkerParsePoolOptions } from './parse-pool.js';
 export { WorkerComputePool } from './compute-pool.js';
 export { nodeSha256 } from './sha256.js';
+export { nodeCrc32 } from './crc32.js';

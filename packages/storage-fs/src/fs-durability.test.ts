@@ -169,6 +169,31 @@ describe('short writes', () => {
     await expect(short.commit()).rejects.toThrow(/short write/);
     expect(await readdir(root)).toEqual(['unchecked.bin']);
   });
+
+  test('an object its reader verifies with a checksum of its own (reportSha256: false): not hashed, its size still checked', async () => {
+    const root = await tempDir();
+    const given = payload(64);
+    const plain = new FsObjectStorage(root, { noSync: true });
+    const w = await plain.writer('crc.bin', { verifiedByReader: true, reportSha256: false });
+    expect(w.reportsSha256).toBe(false);
+    await w.write(given);
+    // No SHA-256: nothing was hashed to report.
+    expect(await w.commit()).toEqual({ size: 64, written: true });
+    expect(Buffer.from((await plain.get('crc.bin'))!).equals(Buffer.from(given))).toBe(true);
+    // Without verifiedByReader the file is read back and checked, so it is hashed (and reported) as before.
+    const checked = await plain.writer('checked.bin', { reportSha256: false });
+    await checked.write(given);
+    expect(await checked.commit()).toEqual({ size: 64, written: true, sha256: createHash('sha256').update(given).digest('hex') });
+    // Bytes acknowledged but not kept are refused at commit, before anything is visible.
+    const lossy = new FsObjectStorage(root, {
+      noSync: true,
+      hooks: { write: async (handle, data, offset, length) => ({ bytesWritten: (await handle.write(data, offset, Math.ceil(length / 2))).bytesWritten > 0 ? length : 0 }) },
+    });
+    const short = await lossy.writer('short.bin', { verifiedByReader: true, reportSha256: false });
+    await short.write(given);
+    await expect(short.commit()).rejects.toThrow(/short write/);
+    expect((await readdir(root)).sort()).toEqual(['checked.bin', 'crc.bin']);
+  });
 });
 
 describe('temp files of killed writers', () => {

@@ -258,10 +258,13 @@ export class FsObjectStorage implements ObjectStorage {
     // The file is checked against the caller's hash when it has one (a blob hashed as it was built):
     // hashing the bytes here as well would only say that they are the bytes we were given.
     const expected = this.scratch ? undefined : options?.sha256;
-    const hash = this.scratch || expected !== undefined ? undefined : createHash('sha256');
     // A reader that checks the bytes against the reported hash (WriterOptions.verifiedByReader) refuses a bad
     // copy where it reads it: the file's size is checked here, its bytes are not read back and hashed again.
     const readBack = options?.verifiedByReader !== true;
+    // Such an object is hashed here only to report its SHA-256: not at all when the caller has no use for it (it
+    // checksums the bytes itself, WriterOptions.reportSha256).
+    const unhashed = !readBack && options?.reportSha256 === false;
+    const hash = this.scratch || expected !== undefined || unhashed ? undefined : createHash('sha256');
     let size = 0;
     let done = false;
     const discard = async () => {
@@ -270,7 +273,7 @@ export class FsObjectStorage implements ObjectStorage {
     };
     return {
       // The bytes are hashed here to check the file before it replaces anything; callers reuse that hash.
-      reportsSha256: !this.scratch,
+      reportsSha256: !this.scratch && !unhashed,
       write: async (chunk) => {
         const bytes = toBytes(chunk);
         // Hashed while the write(2) runs on the thread pool: both only read the bytes, which the caller
@@ -302,7 +305,8 @@ export class FsObjectStorage implements ObjectStorage {
           } else {
             if (this.sync) await handle.sync();
             await handle.close();
-            if (sha256 !== undefined) await (readBack ? this.files.checkWritten(temp, key, size, sha256) : this.files.checkSize(temp, key, size));
+            if (!readBack) await this.files.checkSize(temp, key, size);
+            else if (sha256 !== undefined) await this.files.checkWritten(temp, key, size, sha256);
           }
         } catch (error) {
           await onThread?.catch(() => {});

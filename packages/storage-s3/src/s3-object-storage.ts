@@ -159,8 +159,8 @@ export class S3ObjectStorage implements ObjectStorage {
 
   /**
    * The writer reads nothing back to check it (an upload is checked by the
-   * service): `verifiedByReader` changes nothing here, and a known `sha256`
-   * is not needed.
+   * service) and reports no SHA-256: `verifiedByReader` and `reportSha256`
+   * change nothing here, and a known `sha256` is not needed.
    */
   async writer(key: string): Promise<ObjectWriter> {
     const fullKey = this.fullKey(key);

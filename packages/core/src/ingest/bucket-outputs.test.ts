@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { MemoryStorage } from '../testing/memory-storage.js';
 import { sha256 } from '../testing/fixtures.js';
-import type { ObjectStorage, WriterOptions } from '../ports.js';
+import type { Crc32, ObjectStorage, WriterOptions } from '../ports.js';
+import { crc32Hex, portableCrc32 } from '../crc32-portable.js';
 import { BucketDecoder } from '../pipeline/bucket-format.js';
 import { BucketOutputs } from './bucket-outputs.js';
 import { ByteInterner } from './byte-interner.js';
@@ -11,11 +12,7 @@ import { shardOfSession } from '../shard.js';
 
 const HEAD = { tenant: 'demo', surface: 'home', day: '2026-01-01', part: { index: 0, count: 1 } };
 const enc = new TextEncoder();
-const hex = (b: Uint8Array) => {
-  const h = sha256();
-  h.update(b);
-  return h.digest();
-};
+const crcHex = (b: Uint8Array) => crc32Hex(portableCrc32(b, 0));
 
 /** Memory storage whose writers report the SHA-256 of what they were given, as the fs adapter does. */
 function reporting(storage: MemoryStorage, lie = false): ObjectStorage {
@@ -51,8 +48,8 @@ interface Ev {
  * events in runs of one bucket; every buffer handed over is scribbled over afterwards, except the runs
  * that close a block (written as they are).
  */
-async function writeAll(storage: ObjectStorage, events: Ev[], count: number, chunk = 5) {
-  const out = new BucketOutputs(storage, (b) => `p/bucket-${b}.bin`, count, sha256, HEAD);
+async function writeAll(storage: ObjectStorage, events: Ev[], count: number, chunk = 5, crc32?: Crc32) {
+  const out = new BucketOutputs(storage, (b) => `p/bucket-${b}.bin`, count, crc32, HEAD);
   const hasher = new ByteInterner({ key: out.sessionKey });
   const lines: string[] = [];
   for (let c = 0; c < events.length; c += chunk) {
@@ -100,7 +97,7 @@ const evArb = (count: number) =>
   );
 
 describe('BucketOutputs', () => {
-  test('each bucket holds its events and lines whatever the caller does with its buffers; its SHA-256 is of the stored bytes, own or reported', async () => {
+  test('each bucket holds its events and lines whatever the caller does with its buffers; its CRC-32 and size are of the stored bytes', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 3 }).chain((count) => fc.tuple(fc.constant(count), evArb(count), fc.boolean(), fc.integer({ min: 1, max: 8 }))),
@@ -110,7 +107,7 @@ describe('BucketOutputs', () => {
           expect(info).toHaveLength(count);
           for (let b = 0; b < count; b++) {
             const stored = memory.objects.get(`p/bucket-${b}.bin`)!.data;
-            expect(info[b]!.sha256).toBe(hex(stored));
+            expect(info[b]!.crc32).toBe(crcHex(stored));
             expect(info[b]!.bytes).toBe(stored.length);
             const mine = events.map((e, k) => ({ ...e, k })).filter((e) => e.bucket === b);
             expect(info[b]!.events).toBe(mine.length);
@@ -137,12 +134,17 @@ describe('BucketOutputs', () => {
     );
   });
 
-  test("a writer's reported SHA-256 is the one the part report names (the bytes are not hashed a second time)", async () => {
-    const { info } = await writeAll(reporting(new MemoryStorage('parts'), true), [{ session: 'a', item: 'x', bucket: 0 }], 1);
-    expect(info[0]!.sha256).toBe('0'.repeat(64));
+  test("the CRC-32 is the environment's when it has one (and never a writer's reported SHA-256)", async () => {
+    const memory = new MemoryStorage('parts');
+    // Not a CRC: a checksum that only counts bytes, to see that it is the one used, continued piece after piece.
+    const counting: Crc32 = (data, value) => value + data.length;
+    const { info } = await writeAll(reporting(memory, true), [{ session: 'a', item: 'x', bucket: 0 }], 1, 5, counting);
+    const stored = memory.objects.get('p/bucket-0.bin')!.data;
+    expect(info[0]!.crc32).toBe(crc32Hex(stored.length));
+    expect(info[0]).not.toHaveProperty('sha256');
   });
 
-  test('buckets are opened as objects their reader verifies (no read-back by the writer), every one of them', async () => {
+  test('buckets are opened as objects their reader verifies, with no SHA-256 wanted (no read-back, no hash by the writer), every one of them', async () => {
     const memory = new MemoryStorage('parts');
     const opened: [string, WriterOptions | undefined][] = [];
     const recording = new Proxy(memory, {
@@ -155,6 +157,6 @@ describe('BucketOutputs', () => {
       },
     });
     await writeAll(recording, [{ session: 'a', item: 'x', bucket: shardOfSession('a', 3) }], 3);
-    expect(opened.sort()).toEqual([0, 1, 2].map((b) => [`p/bucket-${b}.bin`, { verifiedByReader: true }]));
+    expect(opened.sort()).toEqual([0, 1, 2].map((b) => [`p/bucket-${b}.bin`, { verifiedByReader: true, reportSha256: false }]));
   });
 });

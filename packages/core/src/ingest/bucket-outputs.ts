@@ -1,4 +1,5 @@
-import type { ObjectStorage, ObjectWriter, Sha256, Sha256Factory } from '../ports.js';
+import type { Crc32, ObjectStorage, ObjectWriter } from '../ports.js';
+import { crc32Hex, portableCrc32 } from '../crc32-portable.js';
 import { Interner } from '../compute/interner.js';
 import { ByteInterner } from './byte-interner.js';
 import { BucketEncoder, bucketHeaderBytes, type BucketHeader } from '../pipeline/bucket-format.js';
@@ -13,7 +14,8 @@ export interface BucketInfo {
   /** Distinct sessions in the bucket (its session footer lists their hashes). @since 0.9.0 */
   readonly sessions: number;
   readonly bytes: number;
-  readonly sha256: string;
+  /** The bucket's CRC-32 (8 lower-case hex digits), which compute checks before it uses the bucket. @since 0.10.0 */
+  readonly crc32: string;
 }
 
 const FLUSH_BYTES = 1 << 20;
@@ -31,8 +33,8 @@ export class BucketOutputs {
   /** Each bucket's lines of its open block so far (a buffer reused block after block) and their length. */
   private readonly pending: Uint8Array[];
   private readonly pendingBytes: number[];
-  /** Our own hash of each bucket, unless its writer reports one. */
-  private readonly hashes: (Sha256 | undefined)[];
+  /** Each bucket's CRC-32 so far. */
+  private readonly checksums: number[];
   readonly events: number[];
   readonly duplicates: number[];
   private readonly bytes: number[];
@@ -45,21 +47,24 @@ export class BucketOutputs {
    */
   private readonly sessionDict: ByteInterner;
   private bucketSession = new Uint32Array(1024);
+  /** The runtime's CRC-32 (PipelineEnv.crc32), else core's portable one: the same values. */
+  private readonly crc32: Crc32;
 
   constructor(
     private readonly storage: ObjectStorage,
     private readonly keyOf: (bucket: number) => string,
     readonly count: number,
-    private readonly sha256: Sha256Factory,
+    crc32: Crc32 | undefined,
     private readonly header: Omit<BucketHeader, 'format' | 'bucket'>,
     sessionKey?: readonly [number, number],
   ) {
+    this.crc32 = crc32 ?? portableCrc32;
     this.sessionDict = new ByteInterner({ strings: false, ...(sessionKey ? { key: sessionKey } : {}) });
     this.encoders = Array.from({ length: count }, () => new BucketEncoder());
     this.writers = new Array<ObjectWriter | undefined>(count).fill(undefined);
     this.pending = Array.from({ length: count }, () => new Uint8Array(0));
     this.pendingBytes = new Array<number>(count).fill(0);
-    this.hashes = new Array<Sha256 | undefined>(count).fill(undefined);
+    this.checksums = new Array<number>(count).fill(0);
     this.events = new Array<number>(count).fill(0);
     this.duplicates = new Array<number>(count).fill(0);
     this.bytes = new Array<number>(count).fill(0);
@@ -148,18 +153,17 @@ export class BucketOutputs {
   private async out(bucket: number, pieces: readonly Uint8Array[]): Promise<void> {
     let writer = this.writers[bucket];
     if (!writer) {
-      // The compute task checks every bucket against the SHA-256 recorded in the part report before it uses any of
-      // it (assembleShard), so the writer need not read the bucket back to check it as well.
-      writer = this.writers[bucket] = await this.storage.writer(this.keyOf(bucket), { verifiedByReader: true });
-      // A writer that hashes what it writes anyway (fs) reports the hash: every byte is hashed once, not twice.
-      if (!writer.reportsSha256) this.hashes[bucket] = this.sha256();
+      // The compute task checks every bucket against the CRC-32, size and event count recorded in the part report
+      // before it uses any of it (assembleShard), so the writer need not read the bucket back to check it as well, nor
+      // hash it (a CRC-32 costs half a SHA-256 here; a bucket is an intermediate that this pipeline writes and reads).
+      writer = this.writers[bucket] = await this.storage.writer(this.keyOf(bucket), { verifiedByReader: true, reportSha256: false });
       const head = bucketHeaderBytes({ ...this.header, bucket });
-      this.hashes[bucket]?.update(head);
+      this.checksums[bucket] = this.crc32(head, this.checksums[bucket]!);
       this.bytes[bucket]! += head.length;
       await writer.write(head);
     }
     for (const data of pieces) {
-      this.hashes[bucket]?.update(data);
+      this.checksums[bucket] = this.crc32(data, this.checksums[bucket]!);
       this.bytes[bucket]! += data.length;
       await writer.write(data);
     }
@@ -171,11 +175,8 @@ export class BucketOutputs {
     for (let b = 0; b < this.count; b++) {
       await this.flush(b);
       await this.out(b, [this.encoders[b]!.trailer()]);
-      const committed = await this.writers[b]!.commit();
-      const hash = this.hashes[b];
-      const sha256 = hash ? hash.digest() : committed.sha256;
-      if (sha256 === undefined) throw new Error(`the writer of ${this.keyOf(b)} promised the bucket's SHA-256 and returned none`);
-      out.push({ key: this.keyOf(b), events: this.events[b]!, duplicates: this.duplicates[b]!, sessions: this.encoders[b]!.sessions, bytes: this.bytes[b]!, sha256 });
+      await this.writers[b]!.commit();
+      out.push({ key: this.keyOf(b), events: this.events[b]!, duplicates: this.duplicates[b]!, sessions: this.encoders[b]!.sessions, bytes: this.bytes[b]!, crc32: crc32Hex(this.checksums[b]!) });
     }
     return out;
   }

@@ -293,7 +293,7 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
   // Sessions are hashed where they are parsed, under the key of the dictionary that interns them by that hash: the
   // table's, or an ingest part's (its buckets' sessions).
   const sessionKey = table?.sessions.key ?? randomFingerprintKey();
-  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.sha256, { tenant: scope.tenant, surface: scope.surface, day, part: { index: part.index, count: part.count } }, sessionKey) : undefined;
+  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.crc32, { tenant: scope.tenant, surface: scope.surface, day, part: { index: part.index, count: part.count } }, sessionKey) : undefined;
   const pieceStats: { uri: string; start?: number; end?: number; lines: number; bytes: number }[] = [];
   const counts = out.counts;
   const fpKey = randomFingerprintKey();

@@ -14,6 +14,7 @@ import { forEachLine } from './canonical-lines.js';
 import { BucketDecoder, BucketFormatError, bucketTailBytes, readBucketFooter, type BucketBlock } from './bucket-format.js';
 import type { ObjectStorage } from '../ports.js';
 import { skipBytes } from '../ingest/raw-source.js';
+import { crc32Hex, portableCrc32 } from '../crc32-portable.js';
 import type { RejectReason } from '../ingest/raw-event.js';
 
 /*
@@ -43,17 +44,21 @@ import type { RejectReason } from '../ingest/raw-event.js';
  * kept shard j's sessions.
  */
 
-/** Version of ingest part reports (3: buckets in format `recsys-bucket/3`, with their session counts). @since 0.6.0 */
-export const PART_REPORT_VERSION = 3;
+/**
+ * Version of ingest part reports (4: buckets in format `recsys-bucket/3`, with their session counts and CRC-32s).
+ * @since 0.6.0
+ */
+export const PART_REPORT_VERSION = 4;
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const hex8 = z.string().regex(/^[0-9a-f]{8}$/);
 const count = z.int().min(0);
 
 /**
- * The report of one ingest part. Version 3 since the buckets are in format
+ * The report of one ingest part. Version 4: the buckets are in format
  * `recsys-bucket/3` (bucket-format.ts: with a session footer, which compute
- * finds from each bucket's size and session count); parts of versions 1
- * (JSON Lines buckets) and 2 (no footer) are refused by name: re-run those
+ * finds from each bucket's size and session count), each named with its
+ * CRC-32; parts of versions 1 (JSON Lines buckets), 2 (no footer) and 3
+ * (buckets named with their SHA-256) are refused by name: re-run those
  * ingest parts.
  * @since 0.4.0
  */
@@ -70,9 +75,16 @@ export const PartReportSchema = z.strictObject({
   pieces: z.array(z.strictObject({ uri: z.string(), start: count.optional(), end: count.optional(), lines: count, bytes: count })),
   /** This part's counts (accepted: its events in all buckets). */
   counts: CountsSchema,
-  buckets: z.array(z.strictObject({ key: z.string(), events: count, duplicates: count, sessions: count, bytes: count, sha256: hex64 })),
+  buckets: z.array(z.strictObject({ key: z.string(), events: count, duplicates: count, sessions: count, bytes: count, crc32: hex8 })),
   quarantine: z.string().optional(),
 });
+
+/** What the part reports of earlier versions held, for the message that refuses them. */
+const OLD_PART_REPORTS: Readonly<Record<number, string>> = {
+  1: 'buckets in format recsys-bucket/1, written by an earlier release',
+  2: 'buckets in format recsys-bucket/2, written by an earlier release',
+  3: 'buckets checked by SHA-256, written by an earlier release',
+};
 
 /** A part report of any version: an older one is named, not reported as malformed. */
 const VersionedPartReportSchema = z.union([PartReportSchema, z.looseObject({ v: z.int().min(1).max(PART_REPORT_VERSION - 1) })]);
@@ -115,7 +127,7 @@ export async function readPartSet(env: PipelineEnv, scope: Scope, day: string, n
     const key = keys.ingestPart(scope, day, { index: i, count: n });
     const read = (await readJson(storage, key, VersionedPartReportSchema, 'ingest part report')) as PartReport | { v: number } | undefined;
     if (read && read.v !== PART_REPORT_VERSION) {
-      problems.push(`ingest part ${i}-of-${n}.json is of version ${read.v} (buckets in format recsys-bucket/${read.v}, written by an earlier release), not ${PART_REPORT_VERSION}`);
+      problems.push(`ingest part ${i}-of-${n}.json is of version ${read.v} (${OLD_PART_REPORTS[read.v] ?? 'written by an earlier release'}), not ${PART_REPORT_VERSION}`);
       reports.push(undefined);
       stale.add(i);
       continue;
@@ -178,7 +190,8 @@ export interface AssembledShard {
 /**
  * Makes shard `shard.index`'s canonical partition and ingest report from
  * bucket `shard.index` of every ingest part, in one pass: each bucket is
- * checked against the SHA-256 and event count its part report names, exact
+ * checked against the CRC-32, size and event count its part report names
+ * (refused by name, before anything is committed, when one differs), exact
  * duplicates across parts are removed (an event and its duplicate share a
  * session, so a bucket; within a part ingest removed them already), every
  * line is checked (scope, day, shard, canonical form: the fast reader of
@@ -237,6 +250,7 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
     await writer.write(data);
   };
   const encoder = new TextEncoder();
+  const crc32 = env.crc32 ?? portableCrc32;
   try {
     for (const p of parts) {
       const bucket = p.buckets[j]!;
@@ -249,7 +263,8 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
       const decoder = new BucketDecoder({ tenant: scope.tenant, surface: scope.surface, day, part: p.part, bucket: j });
       // Per bucket session id: 1 when its events must be fingerprinted (another part holds the session too).
       const cross = crossing?.flags[parts.indexOf(p)];
-      const check = env.sha256();
+      let checksum = 0;
+      let size = 0;
       let events = 0;
       // This bucket's ids → the table's: one lookup per distinct id, not per event.
       const sessionIds: number[] = [];
@@ -405,7 +420,8 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
       };
       try {
         for await (const chunk of stream) {
-          check.update(chunk);
+          checksum = crc32(chunk, checksum);
+          size += chunk.length;
           for (const block of decoder.push(chunk)) await take(block);
         }
         decoder.end();
@@ -413,8 +429,10 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
         if (error instanceof BucketFormatError) notOurs(error.message);
         throw error;
       }
-      if (check.digest() !== bucket.sha256 || events !== bucket.events) {
-        throw new IntegrityError(`bucket ${uri} is not what ingest part ${p.part.index}/${p.part.count} wrote (${events} events; its report says ${bucket.events}); re-run that ingest part`, { uri });
+      const crc = crc32Hex(checksum);
+      if (crc !== bucket.crc32 || size !== bucket.bytes || events !== bucket.events) {
+        const read = `${events} events, ${size} bytes, CRC-32 ${crc}; its report says ${bucket.events}, ${bucket.bytes}, ${bucket.crc32}`;
+        throw new IntegrityError(`bucket ${uri} is not what ingest part ${p.part.index}/${p.part.count} wrote (${read}); re-run that ingest part`, { uri });
       }
       // The footer read first is the one just checked (the bucket did not change between the two reads).
       const footer = footers?.[parts.indexOf(p)];

@@ -245,6 +245,17 @@ export function objectStorageContract(name: string, open: () => Promise<Contract
       expect(sha((await s.get('w/verified.bin'))!)).toBe(sha(data));
     });
 
+    it('writer({ verifiedByReader, reportSha256: false }): the same object and size, no SHA-256 reported', async () => {
+      const size = options.largeBytes ?? 3 * 1024 * 1024 + 17;
+      const data = patternBytes(size, 13);
+      const w = await s.writer('w/unhashed.bin', { verifiedByReader: true, reportSha256: false });
+      expect(w.reportsSha256 ?? false).toBe(false);
+      for (let i = 0; i < size; i += 1 << 20) await w.write(data.subarray(i, i + (1 << 20)));
+      expect(await s.stat('w/unhashed.bin')).toBeUndefined();
+      expect(await w.commit({ exclusive: true })).toEqual({ size, written: true });
+      expect(sha((await s.get('w/unhashed.bin'))!)).toBe(sha(data));
+    });
+
     it('list: every key under a prefix, relative to the storage, in lexicographic order', async () => {
       const keys = ['ls/b/2.json', 'ls/a/1.json', 'ls/a/10.json', 'ls/a/2.json', 'ls/ab.json', 'ls/B.json', 'lsx/other.json'];
       for (const k of keys) await s.put(k, k);
