@@ -2,7 +2,7 @@ import { shardOfSessionBytes } from '../shard.js';
 import { NO_USER } from '../compute/event-table.js';
 import { FP, fingerprintBytes, type FingerprintKey } from './fingerprint-set.js';
 import { ByteInterner } from './byte-interner.js';
-import { F_ITEM, F_RANK, F_REQUEST, F_SESSION, F_SURFACE, F_TENANT, F_TS, F_USER, RawScan, scanRawLine } from './raw-scanner.js';
+import { F_ITEM, F_RANK, F_REQUEST, F_SESSION, F_SURFACE, F_TENANT, F_TS, F_USER, RawScan, scanCanonicalLine, scanRawLine } from './raw-scanner.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES } from './line-splitter.js';
 import { canonicalLine, checkRawEvent, type RejectReason } from './raw-event.js';
 
@@ -402,20 +402,33 @@ function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary,
   let pos = 0;
   const total = bytes.length;
   while (pos < total) {
-    let nl = bytes.indexOf(10, pos);
-    if (nl === -1) nl = total;
     const s = pos;
-    let e = nl;
-    pos = nl + 1;
-    if (e > s && bytes[e - 1] === 13) e--;
-    counts[LINES]!++;
-    if (e === s) continue;
-    if (e - s > MAX_LINE_BYTES) {
-      counts[READ]!++;
-      rejects.push({ line: counts[LINES]!, reason: 'line_too_long', detail: `line is ${e - s} bytes; the limit is 1 MiB`, raw: lossy.decode(bytes.subarray(s, s + TOO_LONG_PREFIX_BYTES)), truncated: true });
-      continue;
+    let e: number;
+    let scanned: boolean;
+    // Most lines are canonical: read as such, a line shows where it ends (the newline right after its `}`), and the
+    // newline need not be searched for first (that search was a third of this loop's own time).
+    const ce = useScanner ? scanCanonicalLine(bytes, s, total, scan) : -1;
+    if (ce >= 0 && ce - s <= MAX_LINE_BYTES) {
+      e = ce;
+      pos = ce + 1;
+      counts[LINES]!++;
+      scanned = true;
+    } else {
+      let nl = bytes.indexOf(10, pos);
+      if (nl === -1) nl = total;
+      e = nl;
+      pos = nl + 1;
+      if (e > s && bytes[e - 1] === 13) e--;
+      counts[LINES]!++;
+      if (e === s) continue;
+      if (e - s > MAX_LINE_BYTES) {
+        counts[READ]!++;
+        rejects.push({ line: counts[LINES]!, reason: 'line_too_long', detail: `line is ${e - s} bytes; the limit is 1 MiB`, raw: lossy.decode(bytes.subarray(s, s + TOO_LONG_PREFIX_BYTES)), truncated: true });
+        continue;
+      }
+      scanned = useScanner && scanRawLine(bytes, s, e, scan);
     }
-    if (useScanner && scanRawLine(bytes, s, e, scan)) {
+    if (scanned) {
       counts[READ]!++;
       if (!equalBytes(bytes, start[F_TENANT]!, end[F_TENANT]!, want.tenant) || !equalBytes(bytes, start[F_SURFACE]!, end[F_SURFACE]!, want.surface)) {
         counts[OTHER_SCOPE]!++;

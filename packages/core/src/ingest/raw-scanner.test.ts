@@ -132,9 +132,10 @@ const mutatedLine = fc
 
 const anyLine = fc.oneof({ weight: 2, arbitrary: plainLine.map((l) => encoder.encode(l)) }, { weight: 3, arbitrary: rawLine.map((l) => encoder.encode(l)) }, { weight: 3, arbitrary: mutatedLine }, { weight: 1, arbitrary: repeatedKeyLine.map((l) => encoder.encode(l)) });
 
-function chunkOf(lines: Uint8Array[], endings: string[]): Uint8Array {
+/** The lines joined, each followed by the next of `endings` (the last line by none when `openEnd`: a file's last line). */
+function chunkOf(lines: Uint8Array[], endings: string[], openEnd = false): Uint8Array {
   const parts: number[] = [];
-  lines.forEach((l, i) => parts.push(...l, ...encoder.encode(endings[i % endings.length]!)));
+  lines.forEach((l, i) => parts.push(...l, ...(openEnd && i === lines.length - 1 ? [] : encoder.encode(endings[i % endings.length]!))));
   return Uint8Array.from(parts);
 }
 
@@ -154,8 +155,9 @@ describe('raw line byte scanner', () => {
       fc.property(
         fc.array(fc.array(anyLine, { minLength: 1, maxLength: 25 }), { minLength: 1, maxLength: 3 }),
         fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 1, maxLength: 4 }),
-        (chunks, endings) => {
-          for (const { scanned, general } of bothWays(chunks.map((lines) => chunkOf(lines, endings)))) expect(scanned).toEqual(general);
+        fc.boolean(),
+        (chunks, endings, openEnd) => {
+          for (const { scanned, general } of bothWays(chunks.map((lines) => chunkOf(lines, endings, openEnd)))) expect(scanned).toEqual(general);
         },
       ),
       { numRuns: 600 },
@@ -195,6 +197,15 @@ describe('raw line byte scanner', () => {
       }
     });
     expect(validLeft.length).toBeGreaterThan(50);
+  });
+
+  test('a canonical line over 1 MiB is rejected as too long, as on the general path, and the lines around it are read', () => {
+    const plain = (item: string) => `{"v":1,"ts":"2026-03-01T00:00:36.260Z","tenant":"bench","surface":"web","session_id":"s1","item_id":"${item}","rank":1}`;
+    const chunk = encoder.encode(`${plain('a')}\n${plain('x'.repeat(1024 * 1024))}\n${plain('b')}\n`);
+    const { scanned, general } = bothWays([chunk])[0]!;
+    expect(scanned).toEqual(general);
+    expect(scanned.events).toBe(2);
+    expect(scanned.rejects.map((r) => r.reason)).toEqual(['line_too_long']);
   });
 
   test('the plain bench shape is scanned, copied as is, and its instant is exact', () => {

@@ -106,9 +106,9 @@ function same(b: Uint8Array, s: number, key: string): boolean {
  * "take the general path", never "invalid".
  */
 export function scanRawLine(b: Uint8Array, s: number, e: number, out: RawScan): boolean {
-  // Most producers write the canonical form itself: match it literal by literal first.
-  const fast = scanCanonicalLine(b, s, e, out);
-  if (fast !== UNSURE) return fast === 1;
+  // Most producers write the canonical form itself: match it literal by literal first. A line of that form whose
+  // timestamp is not of the plain form is left to the general scanner, which finds the same fields and says "not sure".
+  if (canonicalEnd(b, s, e, out) === e) return true;
   const start = out.start;
   const end = out.end;
   let i = s;
@@ -210,9 +210,6 @@ export function scanRawLine(b: Uint8Array, s: number, e: number, out: RawScan): 
   return scanTimestamp(b, start[F_TS]!, end[F_TS]!, out);
 }
 
-/** {@link scanCanonicalLine} could not tell: take the general scanner. */
-const UNSURE = -1;
-
 /** A literal of the canonical form: its bytes, and the same as little-endian 32-bit words (what a DataView reads) plus the 0–3 bytes left. */
 interface Lit {
   readonly length: number;
@@ -252,6 +249,13 @@ function lits(b: Uint8Array, view: DataView, i: number, e: number, want: Lit): b
   return true;
 }
 
+/** Classes of a string value's bytes ({@link BYTE_CLASS}). */
+const PLAIN = 0;
+const QUOTE = 1;
+const OTHER = 2;
+/** Per byte: printable ASCII but quote and backslash ({@link PLAIN}), the quote, or anything else: one load per byte. */
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, c) => (c === Q ? QUOTE : c < 0x20 || c > 0x7e || c === BS ? OTHER : PLAIN));
+
 /**
  * The end of a plain string value starting at `i` (the index of its closing
  * quote): printable ASCII without quote or backslash, not empty, no space at
@@ -261,9 +265,11 @@ function plainValue(b: Uint8Array, i: number, e: number): number {
   const vs = i;
   for (;;) {
     if (i >= e) return -1;
-    const c = b[i]!;
-    if (c === Q) break;
-    if (c < 0x20 || c > 0x7e || c === BS) return -1;
+    const k = BYTE_CLASS[b[i]!]!;
+    if (k !== PLAIN) {
+      if (k === QUOTE) break;
+      return -1;
+    }
     i++;
   }
   if (i === vs || b[vs] === 0x20 || b[i - 1] === 0x20) return -1;
@@ -271,28 +277,52 @@ function plainValue(b: Uint8Array, i: number, e: number): number {
 }
 
 /**
- * The line in exactly its canonical form (keys in canonical order, no
- * whitespace, optional fields present only when not empty): 1 when it is a
- * valid event (fields in `out`, `out.canonical` set), 0 when its timestamp
- * is not of the plain form (the general scanner would find the same fields
- * and say the same: take the `JSON.parse` path), {@link UNSURE} for anything
- * else, which the general scanner then reads.
+ * The canonical line starting at `s` that ends in a bare newline before
+ * `limit`, with a timestamp of the plain form: the index of that newline,
+ * or -1. Fields go to `out` (`out.canonical` set). Lets the line loop find
+ * where most lines end while it reads them, instead of searching for the
+ * newline first: a canonical line holds no byte below 0x20, so its `}` is
+ * followed by the first newline after `s`, and -1 means only "take the
+ * usual way" (find the newline, then {@link scanRawLine}).
  */
-function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): number {
+export function scanCanonicalLine(b: Uint8Array, s: number, limit: number, out: RawScan): number {
+  const end = canonicalEnd(b, s, limit, out);
+  return end < 0 || end >= limit || b[end] !== 10 ? -1 : end;
+}
+
+/**
+ * Reads a line in exactly its canonical form (keys in canonical order, no
+ * whitespace, optional fields present only when not empty, a timestamp of
+ * the plain form) from `s`, within `limit`: the index just past its closing
+ * `}`, with the fields and the instant in `out` (`out.canonical` set), or -1
+ * for anything else, which the general scanner then reads. Nothing it
+ * accepts holds a byte below 0x20, and no byte past the `}` changes its
+ * answer.
+ */
+function canonicalEnd(b: Uint8Array, s: number, limit: number, out: RawScan): number {
+  const e = limit;
   const start = out.start;
   const end = out.end;
   const view = out.viewFor(b);
-  if (!lits(b, view, s, e, C_OPEN)) return UNSURE;
+  if (!lits(b, view, s, e, C_OPEN)) return -1;
   let i = s + C_OPEN.length;
-  for (let f = 0; f < 5; f++) {
+  // The timestamp is read where it stands (a plain one is printable ASCII by its form): one pass, not a plain-value
+  // pass and then a timestamp pass.
+  const te = timestampAt(b, i, e, out);
+  if (te < 0) return -1;
+  start[F_TS] = i;
+  end[F_TS] = te;
+  i = te + C_TENANT.length;
+  if (!lits(b, view, te, e, C_TENANT)) return -1;
+  for (let f = 1; f < 5; f++) {
     const ve = plainValue(b, i, e);
-    if (ve < 0) return UNSURE;
+    if (ve < 0) return -1;
     start[C_FIELDS[f]!] = i;
     end[C_FIELDS[f]!] = ve;
     i = ve;
     if (f < 4) {
       const lit = C_NEXT[f]!;
-      if (!lits(b, view, i, e, lit)) return UNSURE;
+      if (!lits(b, view, i, e, lit)) return -1;
       i += lit.length;
     }
   }
@@ -304,7 +334,7 @@ function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): n
   if (lits(b, view, i, e, C_USER)) {
     i += C_USER.length;
     const ve = plainValue(b, i, e);
-    if (ve < 0) return UNSURE;
+    if (ve < 0) return -1;
     start[F_USER] = i;
     end[F_USER] = ve;
     i = ve + 1;
@@ -312,7 +342,7 @@ function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): n
   if (lits(b, view, i, e, C_REQUEST)) {
     i += C_REQUEST.length;
     const ve = plainValue(b, i, e);
-    if (ve < 0) return UNSURE;
+    if (ve < 0) return -1;
     start[F_REQUEST] = i;
     end[F_REQUEST] = ve;
     i = ve + 1;
@@ -325,16 +355,33 @@ function scanCanonicalLine(b: Uint8Array, s: number, e: number, out: RawScan): n
     else if (c >= 0x31 && c <= 0x39) {
       i++;
       while (i < e && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
-      if (i - ds > 15) return UNSURE;
-    } else return UNSURE;
+      if (i - ds > 15) return -1;
+    } else return -1;
     start[F_RANK] = ds;
     end[F_RANK] = i;
   }
-  if (i !== e - 1 || b[i] !== 0x7d) return UNSURE;
+  if (i >= e || b[i] !== 0x7d) return -1;
   start[F_V] = s + 5;
   end[F_V] = s + 6;
   out.canonical = true;
-  return scanTimestamp(b, start[F_TS]!, end[F_TS]!, out) ? 1 : 0;
+  return i + 1;
+}
+
+/**
+ * The plain UTC timestamp (see {@link scanTimestamp}) starting at `s` and
+ * closed by a quote within `e`: the index of that quote, with the instant in
+ * `out`, or -1.
+ */
+function timestampAt(b: Uint8Array, s: number, e: number, out: RawScan): number {
+  // `YYYY-MM-DDTHH:MM:SS`, then `Z` or `.` with 1–9 digits and `Z`; scanTimestamp checks every byte of it.
+  let q = s + 20;
+  if (b[s + 19] === 0x2e) {
+    let i = s + 20;
+    while (i < e && i < s + 29 && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+    q = i + 1;
+  }
+  if (q >= e || b[q] !== Q) return -1;
+  return scanTimestamp(b, s, q, out) ? q : -1;
 }
 
 const NANO_SCALE = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
