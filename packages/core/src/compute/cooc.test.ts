@@ -2,6 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EventTable, resolveLimits } from '../internal.js';
 import { coocRowObjects, coocRowsFromPairs, computeCoocRows, countSessionPairs } from './cooc.js';
+import type { PairCounts } from './sorted-pairs.js';
+import { SortedPairs } from './sorted-pairs.js';
+
+/** The same pair counts as the shard merge's columns (sorted by (x, y)), which coocRowsFromPairs walks directly. */
+function columns(pairs: PairCounts): SortedPairs {
+  const all: [number, number, number][] = [];
+  pairs.forEach((x, y, c) => all.push([x, y, c]));
+  all.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+  return new SortedPairs(Uint32Array.from(all, (p) => p[0]), Uint32Array.from(all, (p) => p[1]), Uint32Array.from(all, (p) => p[2]));
+}
 
 /** `[session, item]` pairs → an event table (one event per pair, in order). */
 function table(events: readonly (readonly [number, number])[]): EventTable {
@@ -26,10 +36,65 @@ describe('cooc rows when max_items_per_artifact cuts', () => {
           const everyPair = coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, countSessionPairs(t, limits), limits);
           expect(coocRowObjects(computeCoocRows(t, ranks, limits))).toEqual(coocRowObjects(everyPair));
           expect(coocRowObjects(computeCoocRows(t, ranks, limits, parts))).toEqual(coocRowObjects(everyPair));
+          const exposure = { names: t.items.values, counts: t.itemCounts.data, ranks };
+          expect(coocRowObjects(coocRowsFromPairs(exposure, columns(countSessionPairs(t, limits)), limits))).toEqual(coocRowObjects(everyPair));
         },
       ),
       { numRuns: 300 },
     );
+  });
+
+  test('property: many more items than rows (kept rows found among the most exposed), from a pair table and from columns', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 60 })), { maxLength: 300 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        (events, maxRows, maxNeighbors, minSupport) => {
+          const t = table(events);
+          const limits = resolveLimits({ max_items_per_artifact: maxRows, max_neighbors_per_item: maxNeighbors, min_cooc_support: minSupport });
+          const ranks = t.items.utf8Ranks();
+          const exposure = { names: t.items.values, counts: t.itemCounts.data, ranks };
+          const expected = coocRowObjects(computeCoocRows(t, ranks, limits));
+          expect(coocRowObjects(coocRowsFromPairs(exposure, countSessionPairs(t, limits), limits))).toEqual(expected);
+          expect(coocRowObjects(coocRowsFromPairs(exposure, columns(countSessionPairs(t, limits)), limits))).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('rows of less exposed items when the most exposed share no session', () => {
+    // i0 and i1 are the most exposed but alone in their sessions; the one row kept is i2's (more exposed than i3).
+    const t = table([[1, 0], [1, 0], [2, 0], [3, 0], [4, 1], [4, 1], [5, 1], [6, 2], [6, 3], [7, 2], [8, 4]]);
+    const ranks = t.items.utf8Ranks();
+    const limits = resolveLimits({ max_items_per_artifact: 1 });
+    const pairs = countSessionPairs(t, limits);
+    const expected = [{ item_id: 'i2', items: [{ item_id: 'i3', count: 1 }] }];
+    expect(coocRowObjects(computeCoocRows(t, ranks, limits))).toEqual(expected);
+    expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, columns(pairs), limits))).toEqual(expected);
+  });
+
+  test('the most exposed item’s row when all its pairs list it second', () => {
+    // i5 is most exposed; its only neighbour i1 has the lower id, so i5 is the second item of its one pair.
+    const t = table([[1, 1], [1, 5], [2, 5], [3, 5], [4, 6], [5, 7]]);
+    const ranks = t.items.utf8Ranks();
+    const limits = resolveLimits({ max_items_per_artifact: 1 });
+    const expected = [{ item_id: 'i5', items: [{ item_id: 'i1', count: 1 }] }];
+    expect(coocRowObjects(computeCoocRows(t, ranks, limits))).toEqual(expected);
+    expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, countSessionPairs(t, limits), limits))).toEqual(expected);
+    expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, columns(countSessionPairs(t, limits)), limits))).toEqual(expected);
+  });
+
+  test('a most exposed item that has a row but is cut lists nothing into the kept rows', () => {
+    // i0 and i1 both have rows; only i0's is kept, with both its neighbours (i1's counts must not leak into it).
+    const t = table([[1, 0], [1, 1], [2, 0], [2, 2], [3, 1], [3, 3], [4, 1], [4, 4], [5, 0], [6, 5], [7, 6], [8, 7]]);
+    const ranks = t.items.utf8Ranks();
+    const limits = resolveLimits({ max_items_per_artifact: 1 });
+    const expected = [{ item_id: 'i0', items: [{ item_id: 'i1', count: 1 }, { item_id: 'i2', count: 1 }] }];
+    expect(coocRowObjects(computeCoocRows(t, ranks, limits))).toEqual(expected);
+    expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, columns(countSessionPairs(t, limits)), limits))).toEqual(expected);
   });
 
   test('the kept rows are those of the most exposed items, with all their neighbours', () => {

@@ -137,17 +137,67 @@ function keepMostExposed(exposure: ItemExposure, hasRow: Uint8Array, max: number
   const n = exposure.names.length;
   for (let k = 2 * max; ; k *= 4) {
     const byExposure = mostExposed(exposure, k).ids;
-    const keep = new Uint8Array(n);
-    let kept = 0;
-    for (let j = 0; j < byExposure.length && kept < max; j++) {
-      const id = byExposure[j]!;
-      if (hasRow[id]) {
-        keep[id] = 1;
-        kept++;
-      }
-    }
-    if (kept === max || byExposure.length === n) return { keep, kept };
+    const chosen = firstWithRow(byExposure, hasRow, max, n);
+    if (chosen.kept === max || byExposure.length === n) return chosen;
   }
+}
+
+/** The first `max` of `byExposure` that have a row (`hasRow`), or as many as have one. */
+function firstWithRow(byExposure: Uint32Array, hasRow: Uint8Array, max: number, n: number): { keep: Uint8Array; kept: number } {
+  const keep = new Uint8Array(n);
+  let kept = 0;
+  for (let j = 0; j < byExposure.length && kept < max; j++) {
+    const id = byExposure[j]!;
+    if (hasRow[id]) {
+      keep[id] = 1;
+      kept++;
+    }
+  }
+  return { keep, kept };
+}
+
+/**
+ * When `max_items_per_artifact` cuts the rows and all the kept rows are among
+ * the `2·max` most exposed items (the usual case: a day has far more items
+ * than rows kept, and its most exposed items share sessions), the kept rows
+ * (as {@link keepMostExposed} chooses them from every item's row) and their
+ * neighbour counts at `min_cooc_support` (into `degree[id + 1]`), from one
+ * pass over the pairs that looks only at those candidates; otherwise
+ * `undefined`, with `degree` left zero. Saves the pass that marks every
+ * item with a pair.
+ */
+function rowsAmongMostExposed(exposure: ItemExposure, pairs: PairCounts, limits: Limits, degree: Uint32Array): Uint8Array | undefined {
+  const n = exposure.names.length;
+  const max = limits.max_items_per_artifact;
+  if (n <= 2 * max) return undefined;
+  const byExposure = mostExposed(exposure, 2 * max).ids;
+  const candidate = new Uint8Array(n);
+  for (let j = 0; j < byExposure.length; j++) candidate[byExposure[j]!] = 1;
+  const paired = new Uint8Array(n);
+  const minSupport = limits.min_cooc_support;
+  const visit = (x: number, y: number, c: number) => {
+    if (candidate[x]) {
+      paired[x] = 1;
+      if (c >= minSupport) degree[x + 1]!++;
+    }
+    if (candidate[y]) {
+      paired[y] = 1;
+      if (c >= minSupport) degree[y + 1]!++;
+    }
+  };
+  if (pairs instanceof SortedPairs) {
+    const { x: xs, y: ys, counts: cs } = pairs;
+    for (let i = 0; i < xs.length; i++) visit(xs[i]!, ys[i]!, cs[i]!);
+  } else pairs.forEach(visit);
+  const { keep, kept } = firstWithRow(byExposure, paired, max, n);
+  if (kept < max) {
+    degree.fill(0);
+    return undefined;
+  }
+  // Candidates that are not kept counted neighbours they will not list: without this their slots would be
+  // allocated and left empty (the rows' bytes are the same; a cut popular item can have tens of thousands).
+  for (let j = 0; j < byExposure.length; j++) if (!keep[byExposure[j]!]) degree[byExposure[j]! + 1] = 0;
+  return keep;
 }
 
 /**
@@ -163,57 +213,64 @@ function keepMostExposed(exposure: ItemExposure, hasRow: Uint8Array, max: number
 export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, limits: Limits): CoocRows {
   const { names, ranks } = exposure;
   const n = names.length;
-  const hasRow = new Uint8Array(n);
   // Sorted columns (the shard merge's) are walked directly: a callback per pair and pass cost more than the pass.
   const cols = pairs instanceof SortedPairs ? pairs : undefined;
-  if (cols) {
-    const { x: xs, y: ys } = cols;
-    for (let i = 0; i < xs.length; i++) {
-      hasRow[xs[i]!] = 1;
-      hasRow[ys[i]!] = 1;
-    }
-  } else {
-    pairs.forEach((x, y) => {
-      hasRow[x] = 1;
-      hasRow[y] = 1;
-    });
-  }
-  let rowCount = 0;
-  for (let i = 0; i < n; i++) rowCount += hasRow[i]!;
-  if (rowCount > limits.max_items_per_artifact) {
-    const { keep, kept } = keepMostExposed(exposure, hasRow, limits.max_items_per_artifact);
-    for (let i = 0; i < n; i++) if (!keep[i]) hasRow[i] = 0;
-    rowCount = kept;
-  }
-  // Neighbour lists of the kept rows only (the rows are chosen first): with the default 1000 rows of a day of
-  // 200k items, a fraction of the pairs, and no list is built for a row that is cut.
   const minSupport = limits.min_cooc_support;
   const degree = new Uint32Array(n + 1);
-  if (cols) {
-    const { x: xs, y: ys, counts: cs } = cols;
-    for (let i = 0; i < xs.length; i++) {
-      if (cs[i]! < minSupport) continue;
-      if (hasRow[xs[i]!]) degree[xs[i]! + 1]!++;
-      if (hasRow[ys[i]!]) degree[ys[i]! + 1]!++;
+  // Neighbour lists of the kept rows only (the rows are chosen first): with the default 1000 rows of a day of
+  // 200k items, a fraction of the pairs, and no list is built for a row that is cut.
+  let hasRow = rowsAmongMostExposed(exposure, pairs, limits, degree);
+  let rowCount = limits.max_items_per_artifact;
+  if (!hasRow) {
+    const marked = new Uint8Array(n);
+    hasRow = marked;
+    if (cols) {
+      const { x: xs, y: ys } = cols;
+      for (let i = 0; i < xs.length; i++) {
+        marked[xs[i]!] = 1;
+        marked[ys[i]!] = 1;
+      }
+    } else {
+      pairs.forEach((x, y) => {
+        marked[x] = 1;
+        marked[y] = 1;
+      });
     }
-  } else {
-    pairs.forEach((x, y, c) => {
-      if (c < minSupport) return;
-      if (hasRow[x]) degree[x + 1]!++;
-      if (hasRow[y]) degree[y + 1]!++;
-    });
+    rowCount = 0;
+    for (let i = 0; i < n; i++) rowCount += hasRow[i]!;
+    if (rowCount > limits.max_items_per_artifact) {
+      const { keep, kept } = keepMostExposed(exposure, hasRow, limits.max_items_per_artifact);
+      for (let i = 0; i < n; i++) if (!keep[i]) hasRow[i] = 0;
+      rowCount = kept;
+    }
+    const rows = hasRow;
+    if (cols) {
+      const { x: xs, y: ys, counts: cs } = cols;
+      for (let i = 0; i < xs.length; i++) {
+        if (cs[i]! < minSupport) continue;
+        if (rows[xs[i]!]) degree[xs[i]! + 1]!++;
+        if (rows[ys[i]!]) degree[ys[i]! + 1]!++;
+      }
+    } else {
+      pairs.forEach((x, y, c) => {
+        if (c < minSupport) return;
+        if (rows[x]) degree[x + 1]!++;
+        if (rows[y]) degree[y + 1]!++;
+      });
+    }
   }
+  const rows = hasRow;
   for (let i = 0; i < n; i++) degree[i + 1]! += degree[i]!;
   const fill = degree.slice(0, n);
   const nbr = new Uint32Array(degree[n]!);
   const cnt = new Uint32Array(degree[n]!);
   const place = (x: number, y: number, c: number) => {
     if (c < minSupport) return;
-    if (hasRow[x]) {
+    if (rows[x]) {
       nbr[fill[x]!] = y;
       cnt[fill[x]!++] = c;
     }
-    if (hasRow[y]) {
+    if (rows[y]) {
       nbr[fill[y]!] = x;
       cnt[fill[y]!++] = c;
     }
@@ -226,7 +283,7 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
   const idOfRank = invertRanks(ranks);
   const rowIds = new Uint32Array(rowCount);
   let r = 0;
-  for (let rank = 0; rank < n; rank++) if (hasRow[idOfRank[rank]!]) rowIds[r++] = idOfRank[rank]!;
+  for (let rank = 0; rank < n; rank++) if (rows[idOfRank[rank]!]) rowIds[r++] = idOfRank[rank]!;
 
   const maxNeighbors = limits.max_neighbors_per_item;
   const start = new Uint32Array(rowCount);
