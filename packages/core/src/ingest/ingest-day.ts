@@ -169,6 +169,74 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
 }
 
 
+/** Where {@link keepEvents} puts kept events: the event table, with the chunk dictionary's ids translated. */
+interface TableSink {
+  /** The table's id of each of the parser dictionary's items / users, and of each of the chunk's sessions. */
+  readonly items: readonly number[];
+  readonly users: readonly number[];
+  readonly sessions: Uint32Array;
+  /** Room for the chunk's events reserved. */
+  readonly table: EventTable;
+}
+
+/**
+ * The per-event loop of a chunk's merge (locals and typed arrays only):
+ * drops events of other shards and duplicates (counted in
+ * `counts.duplicates`; the index of every dropped event goes to `dropped`),
+ * writes the kept ones into the table's columns after its current rows and
+ * counts their items; returns how many were kept. The caller sets the
+ * columns' lengths and writes the kept lines.
+ *
+ * A function of its own that returns right after its loop: V8 compiles the
+ * loop while a big chunk runs it (on-stack replacement), and code after the
+ * loop that had not run yet when that compile started throws the compiled
+ * code away on its first use. With the loop inside the merge, that happened
+ * three to five times per 1M-event day (each one a compile of the whole
+ * merge, and the loop interpreted until the next one).
+ */
+function keepEvents(r: ChunkResult, seen: FingerprintSet | SpilledDedupe, shardOk: Uint16Array | undefined, counts: IngestCounts, dropped: number[], sink: TableSink | undefined): number {
+  const { session, item, user, secondsMs, nanos, fp } = r;
+  const n = r.events;
+  const table = sink?.table;
+  const items = sink?.items;
+  const users = sink?.users;
+  const sessions = sink?.sessions;
+  const tItem = table?.item.data;
+  const tSession = table?.session.data;
+  const tUser = table?.hasUsers ? table.user.data : undefined;
+  const tSeconds = table?.hasInstants ? table.secondsMs.data : undefined;
+  const tNanos = table?.hasInstants ? table.nanos.data : undefined;
+  const itemCounts = table?.itemCounts.data;
+  let rows = table ? table.item.length : 0;
+  let kept = 0;
+  for (let k = 0; k < n; k++) {
+    if (shardOk && shardOk[session[k]!] === 0) {
+      dropped.push(k);
+    } else if (!seen.add(fp[k * 4]!, fp[k * 4 + 1]!, fp[k * 4 + 2]!, fp[k * 4 + 3]!)) {
+      counts.duplicates++;
+      dropped.push(k);
+    } else {
+      kept++;
+      if (tItem) {
+        const it = items![item[k]!]!;
+        tItem[rows] = it;
+        itemCounts![it]!++;
+        tSession![rows] = sessions![session[k]!]!;
+        if (tUser) {
+          const u = user[k]!;
+          tUser[rows] = u === NO_USER ? NO_USER : users![u]!;
+        }
+        if (tSeconds) {
+          tSeconds[rows] = secondsMs[k]!;
+          tNanos![rows] = nanos[k]!;
+        }
+        rows++;
+      }
+    }
+  }
+  return kept;
+}
+
 const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 let streamCounter = 0;
 
@@ -333,66 +401,35 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
       return;
     }
     const shardOk = shard ? chunkSessionShards(r, shard.count).map((b) => (b === shard.index ? 1 : 0)) : undefined;
-    // The per-event loop of the main thread: locals and typed arrays only. Kept events go straight into the
-    // table's columns (room reserved once per chunk) and are counted once per chunk.
-    const { ends, session, item, user, secondsMs, nanos } = r;
     const n = r.events;
-    const items = t.items;
-    const users = t.users;
     if (table) table.reserve(n);
-    const tItem = table?.item.data;
-    const tSession = table?.session.data;
-    const tUser = table?.hasUsers ? table.user.data : undefined;
-    const tSeconds = table?.hasInstants ? table.secondsMs.data : undefined;
-    const tNanos = table?.hasInstants ? table.nanos.data : undefined;
-    const itemCounts = table?.itemCounts.data;
-    let rows = table ? table.item.length : 0;
-    let kept = 0;
-    let otherShard = 0;
-    let runStart = 0;
-    let prevEnd = 0;
-    for (let k = 0; k < n; k++) {
-      const lineEnd = ends[k]!;
-      if (shardOk && shardOk[session[k]!] === 0) {
-        otherShard++;
-      } else if (!seen.add(fp[k * 4]!, fp[k * 4 + 1]!, fp[k * 4 + 2]!, fp[k * 4 + 3]!)) {
-        counts.duplicates++;
-      } else {
-        kept++;
-        if (tItem) {
-          const it = items[item[k]!]!;
-          tItem[rows] = it;
-          itemCounts![it]!++;
-          tSession![rows] = sessions![session[k]!]!;
-          if (tUser) {
-            const u = user[k]!;
-            tUser[rows] = u === NO_USER ? NO_USER : users[u]!;
-          }
-          if (tSeconds) {
-            tSeconds[rows] = secondsMs[k]!;
-            tNanos![rows] = nanos[k]!;
-          }
-          rows++;
-        }
-        prevEnd = lineEnd;
-        continue;
-      }
-      if (prevEnd > runStart) await out.write(r.canonical.subarray(runStart, prevEnd));
-      runStart = lineEnd;
-      prevEnd = lineEnd;
-    }
+    const rowsBefore = table ? table.item.length : 0;
+    const duplicatesBefore = counts.duplicates;
+    const dropped: number[] = [];
+    const kept = keepEvents(r, seen, shardOk, counts, dropped, table && { items: t.items, users: t.users, sessions: sessions!, table });
     if (table) {
+      const rows = rowsBefore + kept;
       table.item.length = rows;
       table.session.length = rows;
-      if (tUser) table.user.length = rows;
-      if (tSeconds) {
+      if (table.hasUsers) table.user.length = rows;
+      if (table.hasInstants) {
         table.secondsMs.length = rows;
         table.nanos.length = rows;
       }
     }
+    const otherShard = dropped.length - (counts.duplicates - duplicatesBefore);
     if (otherShard > 0) counts.other_shard = (counts.other_shard ?? 0) + otherShard;
     out.acceptedMany(kept);
-    if (prevEnd > runStart) await out.write(r.canonical.subarray(runStart, prevEnd));
+    // The kept lines, written as the runs of them between dropped ones (most chunks: one run, the whole chunk).
+    const { ends, canonical } = r;
+    let runStart = 0;
+    for (const k of dropped) {
+      const runEnd = k > 0 ? ends[k - 1]! : 0;
+      if (runEnd > runStart) await out.write(canonical.subarray(runStart, runEnd));
+      runStart = ends[k]!;
+    }
+    const last = n > 0 ? ends[n - 1]! : 0;
+    if (last > runStart) await out.write(canonical.subarray(runStart, last));
     if (seen instanceof SpilledDedupe) await seen.flush();
   };
 
