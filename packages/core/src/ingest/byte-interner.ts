@@ -1,3 +1,5 @@
+import { LastView } from './last-view.js';
+
 /** Options of a {@link ByteInterner}. @since 0.7.0 */
 export interface ByteInternerOptions {
   /**
@@ -159,11 +161,7 @@ export class ByteInterner {
     let v3 = 0x74656462 ^ v1;
     // Whole 4-byte words (one little-endian DataView load each, as in fingerprintBytes: the same words), then
     // the last word: the 0–3 bytes left with the length byte above them.
-    if (viewOf !== b) {
-      viewOf = b;
-      view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    }
-    const words = view;
+    const words = wordView.for(b);
     const stop = e - 3;
     for (let i = s; ; i += 4) {
       let w: number;
@@ -267,9 +265,8 @@ export class ByteInterner {
   }
 }
 
-/** The buffer {@link ByteInterner.hashOf} read last, and a DataView of it. */
-let viewOf: Uint8Array | undefined;
-let view: DataView = new DataView(new ArrayBuffer(0));
+/** The DataView {@link ByteInterner.hashOf} reads words through. */
+const wordView = new LastView();
 
 function randomKey(): [number, number] {
   const key = crypto.getRandomValues(new Uint32Array(2));

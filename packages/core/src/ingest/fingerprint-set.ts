@@ -1,3 +1,5 @@
+import { LastView } from './last-view.js';
+
 /**
  * Exact-duplicate removal keeps one 128-bit fingerprint per distinct event
  * instead of the line itself, in one typed array of 16-byte slots (open
@@ -163,9 +165,8 @@ export function fingerprint(text: string, key: FingerprintKey): void {
   fingerprintBytes(scratch, 0, written, key);
 }
 
-/** The buffer {@link fingerprintBytes} read last, and a DataView of it. */
-let viewOf: Uint8Array | undefined;
-let view: DataView = new DataView(new ArrayBuffer(0));
+/** The DataView {@link fingerprintBytes} reads words through. */
+const wordView = new LastView();
 
 /**
  * The 128-bit fingerprint of the bytes `b[s..e)`, written to {@link FP}: an
@@ -178,11 +179,7 @@ export function fingerprintBytes(b: Uint8Array, s: number, e: number, key: Finge
   const n = e - s;
   // Each word is one little-endian DataView load (TurboFan inlines it) instead of four byte loads and shifts:
   // the same words, so the same fingerprints, at ~70 % of the time. A chunk's lines share one view.
-  if (viewOf !== b) {
-    viewOf = b;
-    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-  const words = view;
+  const words = wordView.for(b);
   let a = 0x811c9dc5;
   let h = 0x9747b28c ^ n;
   const k0 = key[0];

@@ -16,6 +16,7 @@
 
 import { parseRfc3339 } from '@recsys/contracts/codec';
 import { asciiString } from './byte-interner.js';
+import { LastView } from './last-view.js';
 
 /** Field slots of {@link RawScan}. */
 export const F_V = 0;
@@ -45,16 +46,11 @@ export class RawScan {
   secondsMs = 0;
   nanos = 0;
   /** A view of the last scanned buffer, to compare literals four bytes at a time. */
-  view: DataView = new DataView(new ArrayBuffer(0));
-  private viewOf: Uint8Array | undefined;
+  private readonly views = new LastView();
 
   /** The view of `b` (made once per buffer: a block's lines share it). */
   viewFor(b: Uint8Array): DataView {
-    if (this.viewOf !== b) {
-      this.viewOf = b;
-      this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    }
-    return this.view;
+    return this.views.for(b);
   }
 }
 
