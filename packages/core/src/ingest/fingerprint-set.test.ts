@@ -42,6 +42,41 @@ describe('FingerprintSet', () => {
     );
   });
 
+  test('property: addBlock answers as add one event at a time and as a Set of the four words (low-bit collisions, growth inside a block, blocks past the prefetch batch, skipped events)', () => {
+    // Words that differ only above bit 20 share their home slot in any table below 2^20 slots: long probe chains.
+    const word = fc.oneof(fc.integer({ min: 0, max: 15 }).map((x) => (x << 20) >>> 0), fc.constantFrom(0, 1, 0xffffffff), fc.integer({ min: 0, max: 0xffffffff }));
+    const event = fc.tuple(word, word, fc.constantFrom(0, 5), fc.constantFrom(0, 6), fc.boolean());
+    fc.assert(
+      fc.property(fc.array(fc.array(event, { maxLength: 1300 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 2000 }), (blocks, capacity) => {
+        const set = new FingerprintSet(capacity, [1, 2]);
+        const oneByOne = new FingerprintSet(capacity, [1, 2]);
+        const reference = new Set<string>();
+        for (const block of blocks) {
+          const fp = new Uint32Array(block.length * 4);
+          const keep = new Uint8Array(block.length);
+          const expected = new Uint8Array(block.length);
+          let duplicates = 0;
+          block.forEach(([h, l, kh, kl, skip], k) => {
+            fp.set([h, l, kh, kl], k * 4);
+            if (skip) return;
+            keep[k] = 1;
+            const key = `${h},${h === 0 && l === 0 ? 1 : l},${kh},${kl}`;
+            const isNew = !reference.has(key);
+            reference.add(key);
+            expect(oneByOne.add(h, l, kh, kl)).toBe(isNew);
+            if (isNew) expected[k] = 1;
+            else duplicates++;
+          });
+          expect(set.addBlock(fp, block.length, keep)).toBe(duplicates);
+          expect([...keep]).toEqual([...expected]);
+          expect(set.size).toBe(reference.size);
+        }
+        expect(set.collisions).toBe(oneByOne.collisions);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   test('keeps 200k distinct lines apart', () => {
     const set = new FingerprintSet();
     for (let i = 0; i < 200_000; i++) expect(set.addText(`{"session_id":"s${i}","item_id":"i${i % 977}"}`)).toBe(true);

@@ -39,6 +39,28 @@ function inMemory(fps: readonly Fp[]): { dropped: number[]; collisions: number }
 const bits = (dropped: Uint8Array, n: number) => Array.from({ length: n }, (_, i) => i).filter((i) => (dropped[i >>> 3]! >>> (i & 7)) & 1);
 
 describe('SpilledDedupe', () => {
+  test('property: addBlock records the kept events, in order, as add would (same dropped events after resolve)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fpArb, fc.boolean()), { maxLength: 300 }), async (events) => {
+        const spilled = new SpilledDedupe(new MemoryStorage('scratch'), 'ingest-x', 4, { bufferRecords: 5 });
+        const fp = new Uint32Array(events.length * 4);
+        const keep = new Uint8Array(events.length);
+        events.forEach(([f, skip], k) => {
+          fp.set(f, k * 4);
+          keep[k] = skip ? 0 : 1;
+        });
+        const before = [...keep];
+        expect(spilled.addBlock(fp, events.length, keep)).toBe(0);
+        expect([...keep]).toEqual(before);
+        expect(spilled.size).toBe(events.filter(([, skip]) => !skip).length);
+        await spilled.flush();
+        const { dropped } = await spilled.resolve();
+        expect(bits(dropped, spilled.size)).toEqual(inMemory(events.filter(([, skip]) => !skip).map(([f]) => f)).dropped);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   test('property: drops exactly what the in-memory table drops, for any partitions, buffers and read chunks', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -102,6 +102,16 @@ export class SpilledDedupe {
     return true;
   }
 
+  /**
+   * {@link add} for each event `k < n` whose `keep[k]` is 1 (fingerprints
+   * `fp[4k..4k+4)`), as {@link FingerprintSet.addBlock}; returns 0 and
+   * leaves `keep` as it is (duplicates are found by {@link resolve}).
+   */
+  addBlock(fp: Uint32Array, n: number, keep: Uint8Array): number {
+    for (let k = 0; k < n; k++) if (keep[k] === 1) this.add(fp[k * 4]!, fp[k * 4 + 1]!, fp[k * 4 + 2]!, fp[k * 4 + 3]!);
+    return 0;
+  }
+
   /** Writes the buffers that filled up since the last call (bounded memory between blocks). */
   async flush(): Promise<void> {
     while (this.full.length > 0) {
