@@ -60,6 +60,32 @@ export interface ReadOptions {
    * whole lines then goes to the parser as it came, not copied into a block.
    */
   readonly chunkBytes?: number | undefined;
+  /**
+   * Read into these buffers instead of buffers of the backend's own: each
+   * chunk is put at the start of a buffer from `into.next()` and yielded as
+   * a view of it. A backend that receives its bytes from elsewhere (a
+   * network body) may ignore this and yield its own.
+   * @since 0.11.0
+   */
+  readonly into?: ReadBuffers | undefined;
+}
+
+/**
+ * Buffers a read fills ({@link ReadOptions.into}); ingest gets them from its
+ * parse pool ({@link ParsePool.readBuffers}), which parses a chunk where it
+ * was read.
+ * @since 0.11.0
+ */
+export interface ReadBuffers {
+  /**
+   * A buffer for the next chunk. Asking for it says that the previous chunk
+   * is no longer read: its consumer asked for the next one, having copied
+   * what it keeps, or handed it to the parse pool (which then keeps that
+   * buffer until the result is released). May wait until a buffer is free.
+   */
+  next(): Promise<Uint8Array>;
+  /** Whether `bytes` is a view of a buffer {@link ReadBuffers.next} handed out (a consumer copies what it keeps of one). */
+  owns(bytes: Uint8Array): boolean;
 }
 
 /** An atomic streaming write: nothing is visible under the key until `commit`. @since 0.1.0 */
@@ -264,6 +290,12 @@ export interface ParsePool {
    * @since 0.11.0
    */
   release?(result: ChunkResult): void;
+  /**
+   * Optional: buffers to read the raw input into ({@link ReadOptions.into}),
+   * so that a chunk read into one is parsed there, not copied.
+   * @since 0.11.0
+   */
+  readonly readBuffers?: ReadBuffers | undefined;
 }
 
 // Raw sources other than JSON Lines files (DESIGN §8.1).
@@ -295,8 +327,8 @@ export type RawInputChunk = Uint8Array | RawRecordReject;
 export interface RawInput {
   /** Where it comes from, for reports and quarantine records (never holds credentials). */
   readonly uri: string;
-  /** Streams the input; called once. */
-  open(): Promise<AsyncIterable<RawInputChunk>>;
+  /** Streams the input; called once (`into`: buffers to read into, when the input can, see ReadOptions.into). */
+  open(into?: ReadBuffers): Promise<AsyncIterable<RawInputChunk>>;
   /** Size in bytes, when known (sharded ingest balances its parts by size). @since 0.4.0 */
   readonly size?: number;
   /**
@@ -305,7 +337,7 @@ export interface RawInput {
    * byte ranges at line starts.
    * @since 0.4.0
    */
-  openFrom?(start: number): Promise<AsyncIterable<Uint8Array>>;
+  openFrom?(start: number, into?: ReadBuffers): Promise<AsyncIterable<Uint8Array>>;
 }
 
 /**

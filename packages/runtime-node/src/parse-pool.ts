@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { LocalDictionary, chunkArenaBytes, parseChunk, type ChunkContext, type ChunkResult, type ParsePool } from '@recsys/core/internal';
+import { LocalDictionary, chunkArenaBytes, parseChunk, type ChunkContext, type ChunkResult, type ParsePool, type ReadBuffers } from '@recsys/core/internal';
 import { WorkerSlots } from './worker-slots.js';
 
 /** Options of {@link WorkerParsePool}. @since 0.10.0 */
@@ -91,6 +91,25 @@ export class WorkerParsePool implements ParsePool {
   private readonly waiting: ((block: RingBlock) => void)[] = [];
   /** The block each worker result lives in, until released. */
   private readonly held = new WeakMap<ChunkResult, RingBlock>();
+  /** The block the raw input was last read into ({@link WorkerParsePool.readBuffers}), unless a parse took it. */
+  private reading: RingBlock | undefined;
+  /** Every block by its buffer (to know a chunk read into one). */
+  private readonly blockOf = new Map<ArrayBufferLike, RingBlock>();
+
+  /**
+   * The ring's blocks, to read the raw input into (ParsePool.readBuffers):
+   * a chunk read into one and handed to {@link WorkerParsePool.parse} is
+   * parsed where it is, not copied. The next read takes the block back
+   * unless a parse took it.
+   */
+  readonly readBuffers: ReadBuffers = {
+    next: async () => {
+      const block = this.reading ?? this.take() ?? (await new Promise<RingBlock>((resolve) => this.waiting.push(resolve)));
+      this.reading = block;
+      return block.raw;
+    },
+    owns: (bytes) => this.blockOf.has(bytes.buffer),
+  };
 
   constructor(size = Math.max(1, Math.min(8, availableParallelism())), options: WorkerParsePoolOptions = {}) {
     // Dictionary 0 is the calling thread's; worker i owns dictionary i + 1.
@@ -101,18 +120,29 @@ export class WorkerParsePool implements ParsePool {
   }
 
   parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult> {
-    if (chunk.byteLength < this.localBelow) return Promise.resolve(parseChunk(chunk, ctx, this.local));
+    // A chunk read into the block the reader holds: parsed there, and the block is the result's until released.
+    const own = this.reading !== undefined && chunk.buffer === this.reading.raw.buffer ? this.reading : undefined;
+    if (own) this.reading = undefined;
+    if (chunk.byteLength < this.localBelow) return Promise.resolve(this.here(chunk, ctx, own));
     if (!this.slots.started) {
       // The first chunk of a stream nobody announced stays on this thread; most days of small tenants fit in one.
       if (this.localStream !== ctx.stream) {
         this.localStream = ctx.stream;
-        return Promise.resolve(parseChunk(chunk, ctx, this.local));
+        return Promise.resolve(this.here(chunk, ctx, own));
       }
       void this.slots.warm();
     }
+    if (own) return this.send(own, chunk, ctx);
     const block = this.take();
     // The caller's chunk is copied now (ParsePool.parse: the pool takes it over, but it is not kept).
     return block ? this.send(block, chunk, ctx) : new Promise<RingBlock>((resolve) => this.waiting.push(resolve)).then((b) => this.send(b, chunk, ctx));
+  }
+
+  /** Parses on this thread; a chunk in `own` keeps that block until the result is released (its canonical bytes may be a view of it). */
+  private here(chunk: Uint8Array, ctx: ChunkContext, own: RingBlock | undefined): ChunkResult {
+    const result = parseChunk(chunk, ctx, this.local);
+    if (own) this.held.set(result, own);
+    return result;
   }
 
   /** The caller is done with `result`: its block serves the next chunk (ParsePool.release). */
@@ -125,24 +155,32 @@ export class WorkerParsePool implements ParsePool {
 
   /** A free block, made if fewer than `blockCount` exist; undefined when all are out. */
   private take(): RingBlock | undefined {
-    const block = this.free.pop();
-    if (block) return block;
+    const free = this.free.pop();
+    if (free) return free;
     if (this.made >= this.blockCount) return undefined;
     this.made++;
-    return { raw: new Uint8Array(new SharedArrayBuffer(this.blockBytes)), arena: new SharedArrayBuffer(chunkArenaBytes(this.blockBytes)), arenaFor: this.blockBytes };
+    const block = { raw: new Uint8Array(new SharedArrayBuffer(this.blockBytes)), arena: new SharedArrayBuffer(chunkArenaBytes(this.blockBytes)), arenaFor: this.blockBytes };
+    this.blockOf.set(block.raw.buffer, block);
+    return block;
   }
 
   private async send(block: RingBlock, chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult> {
     let result: ChunkResult;
     try {
-      if (chunk.byteLength > block.raw.byteLength) {
-        // A bigger chunk than the blocks were made for (a source's odd chunking): this block grows for good.
-        block.raw = new Uint8Array(new SharedArrayBuffer(chunk.byteLength));
-        block.arena = new SharedArrayBuffer(chunkArenaBytes(chunk.byteLength));
-        block.arenaFor = chunk.byteLength;
+      let raw: Uint8Array;
+      if (chunk.buffer === block.raw.buffer) raw = chunk;
+      else {
+        if (chunk.byteLength > block.raw.byteLength) {
+          // A bigger chunk than the blocks were made for (a source's odd chunking): this block grows for good.
+          this.blockOf.delete(block.raw.buffer);
+          block.raw = new Uint8Array(new SharedArrayBuffer(chunk.byteLength));
+          this.blockOf.set(block.raw.buffer, block);
+          block.arena = new SharedArrayBuffer(chunkArenaBytes(chunk.byteLength));
+          block.arenaFor = chunk.byteLength;
+        }
+        block.raw.set(chunk);
+        raw = block.raw.subarray(0, chunk.byteLength);
       }
-      block.raw.set(chunk);
-      const raw = block.raw.subarray(0, chunk.byteLength);
       // No transfer list: the views are of shared memory, posted as such.
       result = await this.slots.request({ chunk: raw, arena: block.arena, arenaFor: block.arenaFor, ctx });
     } catch (error) {

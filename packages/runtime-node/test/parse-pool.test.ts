@@ -68,6 +68,42 @@ test('a block serves the next chunk only once its result is released; parse wait
   }
 });
 
+test('a chunk read into the pool\'s buffers is parsed where it is; the next read reuses a block unless a parse holds it', async () => {
+  const ctx: ChunkContext = { stream: 'demo-2026-01-05#1', tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey: randomFingerprintKey() };
+  const a = encoder.encode(`${line('sa', 'A', 1)}\n${line('sa', 'B', 2)}\n`);
+  const b = encoder.encode(`${line('sb', 'C', 3)}\n`);
+  const pool = new WorkerParsePool(1, { localBelow: 0, blocks: 2, blockBytes: 4096 });
+  try {
+    await pool.warm();
+    const first = await pool.readBuffers.next();
+    first.set(a);
+    const ra = await pool.parse(first.subarray(0, a.length), ctx);
+    expect(ra.events).toBe(2);
+    // Not copied: the result's canonical bytes are the block's (a chunk of canonical lines is its own output).
+    expect(Buffer.from(ra.canonical).toString()).toBe(Buffer.from(a).toString());
+    first[0] = 0x20;
+    expect(ra.canonical[0]).toBe(0x20);
+    // The parse holds the first block: the next read gets the other one, and again (nobody took it).
+    const second = await pool.readBuffers.next();
+    expect(second.buffer).not.toBe(first.buffer);
+    expect((await pool.readBuffers.next()).buffer).toBe(second.buffer);
+    expect(pool.readBuffers.owns(second.subarray(5))).toBe(true);
+    expect(pool.readBuffers.owns(a)).toBe(false);
+    second.set(b);
+    const rb = await pool.parse(second.subarray(0, b.length), ctx);
+    // Both blocks held by results: the next read waits for a release, then gets the released block.
+    let got: Uint8Array | undefined;
+    const third = pool.readBuffers.next().then((x) => (got = x));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(got).toBeUndefined();
+    pool.release(ra);
+    expect((await third).buffer).toBe(first.buffer);
+    pool.release(rb);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('nodeSha256 hashes incrementally', () => {
   const h = nodeSha256();
   h.update('ab');

@@ -114,6 +114,30 @@ describe('put', () => {
     // Below the floor (64 KiB): 64 KiB chunks, not one read per byte.
     expect((await sizes(await storage.read('big.bin', { chunkBytes: 1 })))[0]).toBe(64 << 10);
   });
+
+  test('read into the caller\'s buffers: each chunk a view of the next one from its start, up to chunkBytes or its length', async () => {
+    const payload = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    await storage.put('into.bin', payload);
+    // Two buffers taken in turn (a caller reuses them once the next is asked for), one shorter than chunkBytes.
+    const buffers = [new Uint8Array(100_000), new Uint8Array(70_000)];
+    let taken = 0;
+    const into = { next: async () => buffers[taken++ % 2]!, owns: (b: Uint8Array) => buffers.some((x) => x.buffer === b.buffer) };
+    const seen: { buffer: number; offset: number; length: number }[] = [];
+    const copies: Buffer[] = [];
+    for await (const chunk of (await storage.readFrom('into.bin', 5, { chunkBytes: 80_000, into }))!) {
+      seen.push({ buffer: buffers.findIndex((x) => x.buffer === chunk.buffer), offset: chunk.byteOffset, length: chunk.length });
+      copies.push(Buffer.from(chunk));
+    }
+    expect(seen).toEqual([
+      { buffer: 0, offset: 0, length: 80_000 },
+      { buffer: 1, offset: 0, length: 70_000 },
+      { buffer: 0, offset: 0, length: 80_000 },
+      { buffer: 1, offset: 0, length: 69_995 },
+    ]);
+    expect(Buffer.concat(copies).equals(payload.subarray(5))).toBe(true);
+    // One more buffer asked for, whose read found the end.
+    expect(taken).toBe(5);
+  });
 });
 
 describe('putIfAbsent', () => {

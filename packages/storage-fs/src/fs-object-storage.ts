@@ -3,7 +3,7 @@ import { link, open, readFile, readdir, realpath, stat, unlink, type FileHandle 
 import { hostname } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type ReadOptions, type VersionedObject, type WriterOptions } from '@recsys/core';
+import { UsageError, type ConditionalPutResult, type ObjectInfo, type ObjectStorage, type ObjectWriter, type ReadBuffers, type ReadOptions, type VersionedObject, type WriterOptions } from '@recsys/core';
 import { DurableFiles } from './durable-file.js';
 import { FsLock } from './fs-lock.js';
 import { ioError, isErr, sha256 } from './fs-support.js';
@@ -195,6 +195,7 @@ export class FsObjectStorage implements ObjectStorage {
     // read. A positioned read: the bytes before `start` are never read. Each chunk is a buffer of its own
     // (the stream allocates one per read), of the size the caller asked for, within bounds.
     const chunkBytes = Math.min(MAX_READ_CHUNK, Math.max(MIN_READ_CHUNK, options?.chunkBytes ?? DEFAULT_READ_CHUNK));
+    if (options?.into) return readInto(handle, start, chunkBytes, options.into, (error) => this.ioError('read', key, error));
     return handle.createReadStream({ start, highWaterMark: chunkBytes, autoClose: true }) as AsyncIterable<Uint8Array>;
   }
 
@@ -398,3 +399,27 @@ export class FsObjectStorage implements ObjectStorage {
   }
 }
 
+/**
+ * Positioned reads of up to `chunkBytes` (or the buffer's length) into the caller's buffers
+ * (ReadOptions.into), each chunk yielded as a view of its buffer from the start; the handle is
+ * closed at the end, on error, or when the consumer stops early.
+ */
+async function* readInto(handle: FileHandle, start: number, chunkBytes: number, into: ReadBuffers, failed: (error: unknown) => Error): AsyncGenerator<Uint8Array> {
+  let pos = start;
+  try {
+    for (;;) {
+      const buffer = await into.next();
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, chunkBytes), pos));
+      } catch (error) {
+        throw failed(error);
+      }
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}

@@ -27,6 +27,7 @@ import {
   type ObjectWriter,
   type ParsePool,
   type PipelineEnv,
+  type ReadOptions,
 } from '../internal.js';
 
 /**
@@ -51,18 +52,34 @@ class MemoryStorage implements ObjectStorage {
     const data = this.objects.get(key);
     return data ? { data, generation: createHash('sha256').update(data).digest('hex') } : undefined;
   }
-  async read(key: string) {
+  async read(key: string, options?: ReadOptions) {
     const data = this.objects.get(key);
     if (!data) return undefined;
     const cuts = [...new Set(this.cuts.filter((c) => c > 0 && c < data.length))].sort((a, b) => a - b);
+    const into = options?.into;
     return (async function* () {
       let from = 0;
       const own = (bytes: Uint8Array) => Buffer.from(new Uint8Array(bytes).buffer);
+      // Into the caller's buffers (ReadOptions.into), as the fs storage reads: a view of each from its start.
+      async function* chunks(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+        if (!into) {
+          yield own(bytes);
+          return;
+        }
+        for (let at = 0; at < bytes.length || at === 0; ) {
+          const buffer = await into.next();
+          const n = Math.min(buffer.length, bytes.length - at);
+          buffer.set(bytes.subarray(at, at + n));
+          yield buffer.subarray(0, n);
+          at += n;
+          if (n === 0) break;
+        }
+      }
       for (const cut of cuts) {
-        yield own(data.subarray(from, cut));
+        yield* chunks(data.subarray(from, cut));
         from = cut;
       }
-      yield own(data.subarray(from));
+      yield* chunks(data.subarray(from));
     })();
   }
   async stat(key: string): Promise<ObjectInfo | undefined> {
@@ -149,26 +166,51 @@ function roundRobinPool(workers: number): ParsePool & { outstanding(): number } 
  * the caller releases the result: here it overwrites all of it at once, so
  * a caller that reads a result (or hands its bytes to a writer that keeps
  * them) after releasing it writes garbage. `outstanding()` counts results
- * not released.
+ * not released. Its `readBuffers` hand out a fresh buffer for every read
+ * and fill the previous one with garbage unless a parse took it (ingest
+ * must have copied what it keeps of it); a parse of a chunk read into one
+ * parses it there, as the worker pool does.
  */
 function assignedPool(workers: number, choice: readonly number[]): ParsePool & { outstanding(): number } {
   const dicts = Array.from({ length: workers + 1 }, (_, i) => new LocalDictionary(i));
   let stream: string | undefined;
   let k = 0;
   const live = new Map<ChunkResult, { raw: Uint8Array; arena: ArrayBuffer }>();
+  const handedOut = new Set<ArrayBufferLike>();
+  let reading: Uint8Array | undefined;
   const parse = (given: Uint8Array, ctx: ChunkContext, dict: LocalDictionary) => {
-    const raw = new Uint8Array(given.length + 16);
-    raw.set(given);
+    let raw: Uint8Array;
+    let chunk: Uint8Array;
+    if (reading && given.buffer === reading.buffer) {
+      // Read into our buffer: parsed where it is, and ours until released.
+      raw = reading;
+      chunk = given;
+      reading = undefined;
+    } else {
+      // Like the worker pool, it takes each block's whole buffer over (moved, as to a worker) and copies it.
+      const moved = structuredClone(given, { transfer: [given.buffer as ArrayBuffer] });
+      raw = new Uint8Array(moved.length + 16);
+      raw.set(moved);
+      chunk = raw.subarray(0, moved.length);
+    }
     const arena = new ArrayBuffer(chunkArenaBytes(raw.length));
-    const r = parseChunk(raw.subarray(0, given.length), ctx, dict, { arena: chunkArena(arena, raw.length) });
+    const r = parseChunk(chunk, ctx, dict, { arena: chunkArena(arena, raw.length) });
     live.set(r, { raw, arena });
     return r;
   };
   return {
-    parse: async (given, ctx) => {
+    readBuffers: {
+      next: async () => {
+        reading?.fill(0x7b);
+        reading = new Uint8Array(1 << 16);
+        handedOut.add(reading.buffer);
+        return reading;
+      },
+      owns: (bytes) => handedOut.has(bytes.buffer),
+    },
+    parse: async (chunk, ctx) => {
       // One kind of array for the parser whatever the source yields (here Node Buffers): plain Uint8Arrays.
-      expect(Object.getPrototypeOf(given)).toBe(Uint8Array.prototype);
-      const chunk = structuredClone(given, { transfer: [given.buffer as ArrayBuffer] });
+      expect(Object.getPrototypeOf(chunk)).toBe(Uint8Array.prototype);
       if (stream !== ctx.stream) {
         stream = ctx.stream;
         k = 0;

@@ -9,7 +9,7 @@ import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { RAW_CHUNK_BYTES, isRecordReject, noRawInputError, rawInputsForDay, type RawInputChunk, type RawRecordReject } from './raw-source.js';
 import { DayOutputs, type IngestCounts, type IngestReport } from './day-outputs.js';
 import { LocalDictionary, chunkSessionShards, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
-import type { ObjectStorage, ParsePool } from '../ports.js';
+import type { ObjectStorage, ParsePool, ReadBuffers } from '../ports.js';
 import { openRawPiece, planRawParts, type RawPartPlan, type RawPiece } from './raw-parts.js';
 import { BucketOutputs, type BucketInfo } from './bucket-outputs.js';
 import { SpilledDedupe, dedupePlan } from './spilled-dedupe.js';
@@ -77,9 +77,12 @@ type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: 
  * copied; the bytes around it are copied out first (the line the chunk
  * finishes goes out as a block of its own with what came before it). A line
  * longer than the 1 MiB limit is never buffered whole: it is reported with
- * its first bytes and skipped.
+ * its first bytes and skipped. A chunk read into the parse pool's buffers
+ * (`into`) is one too when big enough (the pool keeps the buffer it parses);
+ * otherwise its bytes are copied before the next chunk is asked for, which
+ * hands its buffer back for the next read.
  */
-async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number): AsyncGenerator<Block> {
+async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number, into?: ReadBuffers): AsyncGenerator<Block> {
   let parts: Uint8Array[] = [];
   let size = 0;
   // `last`: the line's last byte so far; a final \r is not part of the line (as in splitLines).
@@ -108,7 +111,8 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
       skipping = undefined;
       chunk = chunk.subarray(nl + 1);
     }
-    if (chunk.length >= target && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength) {
+    const pooled = into?.owns(chunk) === true;
+    if (chunk.length >= target && (pooled || (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength))) {
       const first = chunk.indexOf(10);
       if (first !== -1) {
         const last = chunk.lastIndexOf(10);
@@ -130,7 +134,8 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number)
         continue;
       }
     }
-    parts.push(chunk);
+    // Kept past this chunk: a copy of a pooled one (its buffer serves the next read).
+    parts.push(pooled ? new Uint8Array(chunk) : chunk);
     size += chunk.length;
     if (size < target) continue;
     // Cut after the last newline of what we have.
@@ -478,7 +483,8 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
         lineBase += r.lines;
       };
       let bytesRead = 0;
-      for await (const block of lineBlocks(await openRawPiece(piece), options.chunkBytes ?? RAW_CHUNK_BYTES)) {
+      // Read into the pool's buffers when it has them: a chunk of whole lines is then parsed where it was read.
+      for await (const block of lineBlocks(await openRawPiece(piece, pool.readBuffers), options.chunkBytes ?? RAW_CHUNK_BYTES, pool.readBuffers)) {
         // Counted before the parse: the pool takes the block's buffer over (a worker's transfer empties it here).
         bytesRead += block.kind === 'too_long' ? block.bytes : block.kind === 'record' ? 0 : block.bytes.length;
         if (block.kind === 'too_long') queue.push({ tooLong: block });

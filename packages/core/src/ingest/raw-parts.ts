@@ -1,4 +1,4 @@
-import type { RawInput, RawInputChunk } from '../ports.js';
+import type { RawInput, RawInputChunk, ReadBuffers } from '../ports.js';
 import { withoutBom } from './raw-source.js';
 
 /*
@@ -83,11 +83,11 @@ export function planRawParts(inputs: readonly RawInput[], n: number): RawPartPla
  * byte order mark is dropped at the start of the object only.
  * @since 0.4.0
  */
-export async function openRawPiece(piece: RawPiece): Promise<AsyncIterable<RawInputChunk>> {
-  if (!piece.range) return piece.input.open();
+export async function openRawPiece(piece: RawPiece, into?: ReadBuffers): Promise<AsyncIterable<RawInputChunk>> {
+  if (!piece.range) return piece.input.open(into);
   const { start, end } = piece.range;
   const from = start > 0 ? start - 1 : 0;
-  const stream = await piece.input.openFrom!(from);
+  const stream = await piece.input.openFrom!(from, into);
   const lines = linesInRange(stream, from, start, end);
   return start === 0 ? withoutBom(lines) : lines;
 }

@@ -3,7 +3,7 @@ import { concatBytes } from '../bytes.js';
 import type { ObjectStorage, Sha256Factory } from '../ports.js';
 import type { Scope } from '../keys.js';
 import { keys } from '../keys.js';
-import type { RawEventSource, RawInput, RawInputChunk, RawRecordReject } from '../ports.js';
+import type { RawEventSource, RawInput, RawInputChunk, RawRecordReject, ReadBuffers } from '../ports.js';
 
 export type { RawEventSource, RawInput, RawInputChunk, RawRecordReject } from '../ports.js';
 
@@ -100,9 +100,10 @@ export const RAW_CHUNK_BYTES = 4 << 20;
  * `DecompressionStream` (no Node built-ins in core).
  * @since 0.1.0
  */
-export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Promise<AsyncIterable<Uint8Array>> {
+export async function openRawSource(raw: ObjectStorage, file: RawSourceFile, into?: ReadBuffers): Promise<AsyncIterable<Uint8Array>> {
   const uri = raw.uri(file.key);
-  const stream = await raw.read(file.key, { chunkBytes: RAW_CHUNK_BYTES });
+  // Gzipped bytes are not what is parsed: they go through buffers of the decompressor's.
+  const stream = await raw.read(file.key, { chunkBytes: RAW_CHUNK_BYTES, ...(into && !file.gzip ? { into } : {}) });
   if (!stream) throw new RecsysError('runtime', `raw source ${uri} disappeared while reading`, { uri });
   return naming(withoutBom(file.gzip ? gunzip(stream) : stream), uri, file.gzip);
 }
@@ -112,9 +113,10 @@ export async function openRawSource(raw: ObjectStorage, file: RawSourceFile): Pr
  * the storage has one, else skipping), without BOM removal.
  * @since 0.4.0
  */
-export async function openRawFrom(raw: ObjectStorage, file: RawSourceFile, start: number): Promise<AsyncIterable<Uint8Array>> {
+export async function openRawFrom(raw: ObjectStorage, file: RawSourceFile, start: number, into?: ReadBuffers): Promise<AsyncIterable<Uint8Array>> {
   const uri = raw.uri(file.key);
-  const stream = raw.readFrom ? await raw.readFrom(file.key, start, { chunkBytes: RAW_CHUNK_BYTES }) : await raw.read(file.key, { chunkBytes: RAW_CHUNK_BYTES }).then((s) => (s ? skipBytes(s, start) : undefined));
+  const options = { chunkBytes: RAW_CHUNK_BYTES, into };
+  const stream = raw.readFrom ? await raw.readFrom(file.key, start, options) : await raw.read(file.key, options).then((s) => (s ? skipBytes(s, start) : undefined));
   if (!stream) throw new RecsysError('runtime', `raw source ${uri} disappeared while reading`, { uri });
   return naming(stream, uri, false);
 }
@@ -205,9 +207,9 @@ export async function rawInputsForDay(raw: ObjectStorage, source: RawEventSource
   for (const file of files) {
     const uri = raw.uri(file.key);
     const size = file.size;
-    const input: RawInput = { uri, open: () => openRawSource(raw, file), ...(size !== undefined ? { size } : {}) };
+    const input: RawInput = { uri, open: (into) => openRawSource(raw, file, into), ...(size !== undefined ? { size } : {}) };
     // Plain JSON Lines can be split into byte ranges at line starts (sharded ingest); gzip cannot.
-    inputs.push(file.gzip ? input : { ...input, openFrom: (start) => openRawFrom(raw, file, start) });
+    inputs.push(file.gzip ? input : { ...input, openFrom: (start, into) => openRawFrom(raw, file, start, into) });
   }
   return inputs;
 }
