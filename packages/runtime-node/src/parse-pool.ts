@@ -100,11 +100,14 @@ export class WorkerParsePool implements ParsePool {
    * The ring's blocks, to read the raw input into (ParsePool.readBuffers):
    * a chunk read into one and handed to {@link WorkerParsePool.parse} is
    * parsed where it is, not copied. The next read takes the block back
-   * unless a parse took it.
+   * unless a parse took it. A read never waits: with every block held by a
+   * result it gets one more (the caller's merge releases them only after
+   * the reads it is waiting for; ingest keeps fewer chunks in flight than
+   * the ring has blocks, so with the default ring this does not happen).
    */
   readonly readBuffers: ReadBuffers = {
     next: async () => {
-      const block = this.reading ?? this.take() ?? (await new Promise<RingBlock>((resolve) => this.waiting.push(resolve)));
+      const block = this.reading ?? this.take() ?? this.make();
       this.reading = block;
       return block.raw;
     },
@@ -158,6 +161,11 @@ export class WorkerParsePool implements ParsePool {
     const free = this.free.pop();
     if (free) return free;
     if (this.made >= this.blockCount) return undefined;
+    return this.make();
+  }
+
+  /** A new block (of the ring, or one more for a read that must not wait). */
+  private make(): RingBlock {
     this.made++;
     const block = { raw: new Uint8Array(new SharedArrayBuffer(this.blockBytes)), arena: new SharedArrayBuffer(chunkArenaBytes(this.blockBytes)), arenaFor: this.blockBytes };
     this.blockOf.set(block.raw.buffer, block);
