@@ -10,7 +10,7 @@ function columns(pairs: PairCounts): SortedPairs {
   const all: [number, number, number][] = [];
   pairs.forEach((x, y, c) => all.push([x, y, c]));
   all.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
-  return new SortedPairs(Uint32Array.from(all, (p) => p[0]), Uint32Array.from(all, (p) => p[1]), Uint32Array.from(all, (p) => p[2]));
+  return SortedPairs.fromColumns(Uint32Array.from(all, (p) => p[0]), Uint32Array.from(all, (p) => p[1]), Uint32Array.from(all, (p) => p[2]));
 }
 
 /** `[session, item]` pairs → an event table (one event per pair, in order). */
@@ -82,6 +82,18 @@ describe('cooc rows when max_items_per_artifact cuts', () => {
     const ranks = t.items.utf8Ranks();
     const limits = resolveLimits({ max_items_per_artifact: 1 });
     const expected = [{ item_id: 'i5', items: [{ item_id: 'i1', count: 1 }] }];
+    expect(coocRowObjects(computeCoocRows(t, ranks, limits))).toEqual(expected);
+    expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, countSessionPairs(t, limits), limits))).toEqual(expected);
+    expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, columns(countSessionPairs(t, limits)), limits))).toEqual(expected);
+  });
+
+  test('the most exposed item’s row when its pairs list it second and first (columns walked by group)', () => {
+    // i1 is most exposed; i0 has the lower id (pair (i0, i1) lists i1 second), i2 and i3 the higher (i1's own group):
+    // its row needs the neighbours of both, counted in two places.
+    const t = table([[1, 0], [1, 1], [2, 1], [2, 2], [3, 1], [3, 3], [4, 1], [5, 1]]);
+    const ranks = t.items.utf8Ranks();
+    const limits = resolveLimits({ max_items_per_artifact: 1 });
+    const expected = [{ item_id: 'i1', items: [{ item_id: 'i0', count: 1 }, { item_id: 'i2', count: 1 }, { item_id: 'i3', count: 1 }] }];
     expect(coocRowObjects(computeCoocRows(t, ranks, limits))).toEqual(expected);
     expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, countSessionPairs(t, limits), limits))).toEqual(expected);
     expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, columns(countSessionPairs(t, limits)), limits))).toEqual(expected);

@@ -186,8 +186,35 @@ function rowsAmongMostExposed(exposure: ItemExposure, pairs: PairCounts, limits:
     }
   };
   if (pairs instanceof SortedPairs) {
-    const { x: xs, y: ys, counts: cs } = pairs;
-    for (let i = 0; i < xs.length; i++) visit(xs[i]!, ys[i]!, cs[i]!);
+    // Group by group: x is tested once for all of its pairs.
+    const { xs, starts, y: ys, counts: cs } = pairs;
+    for (let g = 0; g < xs.length; g++) {
+      const x = xs[g]!;
+      const from = starts[g]!;
+      const to = starts[g + 1]!;
+      if (candidate[x]) {
+        paired[x] = 1;
+        let d = 0;
+        for (let i = from; i < to; i++) {
+          const c = cs[i]!;
+          if (c >= minSupport) d++;
+          const y = ys[i]!;
+          if (candidate[y]) {
+            paired[y] = 1;
+            if (c >= minSupport) degree[y + 1]!++;
+          }
+        }
+        degree[x + 1]! += d;
+      } else {
+        for (let i = from; i < to; i++) {
+          const y = ys[i]!;
+          if (candidate[y]) {
+            paired[y] = 1;
+            if (cs[i]! >= minSupport) degree[y + 1]!++;
+          }
+        }
+      }
+    }
   } else pairs.forEach(visit);
   const { keep, kept } = firstWithRow(byExposure, paired, max, n);
   if (kept < max) {
@@ -225,10 +252,11 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
     const marked = new Uint8Array(n);
     hasRow = marked;
     if (cols) {
-      const { x: xs, y: ys } = cols;
-      for (let i = 0; i < xs.length; i++) {
-        marked[xs[i]!] = 1;
-        marked[ys[i]!] = 1;
+      const { xs, starts, y: ys } = cols;
+      for (let g = 0; g < xs.length; g++) {
+        marked[xs[g]!] = 1;
+        const to = starts[g + 1]!;
+        for (let i = starts[g]!; i < to; i++) marked[ys[i]!] = 1;
       }
     } else {
       pairs.forEach((x, y) => {
@@ -245,11 +273,16 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
     }
     const rows = hasRow;
     if (cols) {
-      const { x: xs, y: ys, counts: cs } = cols;
-      for (let i = 0; i < xs.length; i++) {
-        if (cs[i]! < minSupport) continue;
-        if (rows[xs[i]!]) degree[xs[i]! + 1]!++;
-        if (rows[ys[i]!]) degree[ys[i]! + 1]!++;
+      const { xs, starts, y: ys, counts: cs } = cols;
+      for (let g = 0; g < xs.length; g++) {
+        const x = xs[g]!;
+        const rowX = rows[x] === 1;
+        const to = starts[g + 1]!;
+        for (let i = starts[g]!; i < to; i++) {
+          if (cs[i]! < minSupport) continue;
+          if (rowX) degree[x + 1]!++;
+          if (rows[ys[i]!]) degree[ys[i]! + 1]!++;
+        }
       }
     } else {
       pairs.forEach((x, y, c) => {
@@ -276,8 +309,37 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
     }
   };
   if (cols) {
-    const { x: xs, y: ys, counts: cs } = cols;
-    for (let i = 0; i < xs.length; i++) place(xs[i]!, ys[i]!, cs[i]!);
+    // Group by group: a kept row x takes its group's pairs in one run of its list; each y is looked at alone.
+    const { xs, starts, y: ys, counts: cs } = cols;
+    for (let g = 0; g < xs.length; g++) {
+      const x = xs[g]!;
+      const from = starts[g]!;
+      const to = starts[g + 1]!;
+      if (rows[x]) {
+        let at = fill[x]!;
+        for (let i = from; i < to; i++) {
+          const c = cs[i]!;
+          if (c < minSupport) continue;
+          const y = ys[i]!;
+          nbr[at] = y;
+          cnt[at++] = c;
+          if (rows[y]) {
+            nbr[fill[y]!] = x;
+            cnt[fill[y]!++] = c;
+          }
+        }
+        fill[x] = at;
+      } else {
+        for (let i = from; i < to; i++) {
+          const y = ys[i]!;
+          if (!rows[y]) continue;
+          const c = cs[i]!;
+          if (c < minSupport) continue;
+          nbr[fill[y]!] = x;
+          cnt[fill[y]!++] = c;
+        }
+      }
+    }
   } else pairs.forEach(place);
   // Rows in UTF-8 order of their item id: walk ids by rank.
   const idOfRank = invertRanks(ranks);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { GroupedPairs, mergeGroupedPairs, type SortedPairs } from './sorted-pairs.js';
+import { GroupedPairs, mergeGroupedPairs, SortedPairs } from './sorted-pairs.js';
 
 /** An input: distinct pairs x < y with counts ≥ 1, sorted by (x, y). */
 const input = fc
@@ -39,6 +39,12 @@ describe('mergeGroupedPairs', () => {
         expect(entriesOf(result)).toEqual(want);
         expect(result.size).toBe(want.length);
         expect([result.x.length, result.y.length, result.counts.length]).toEqual([want.length, want.length, want.length]);
+        // One group per distinct x, ascending, and the per-pair x made from them.
+        expect(Array.from(result.x)).toEqual(want.map((w) => w[0]));
+        expect(Array.from(result.xs)).toEqual([...new Set(want.map((w) => w[0]))]);
+        expect(result.starts.length).toBe(result.xs.length + 1);
+        expect(result.starts[result.xs.length]).toBe(want.length);
+        expect(entriesOf(SortedPairs.fromColumns(result.x, result.y, result.counts))).toEqual(want);
       }),
     );
   });

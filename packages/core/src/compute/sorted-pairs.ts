@@ -1,5 +1,5 @@
 /*
- * Pair counts as three parallel columns sorted by (x, y), and the streaming
+ * Pair counts sorted by (x, y), as groups of equal x, and the streaming
  * merge that sums sorted streams into them.
  *
  * The shard merge used to add every pair of every partial into a hash table
@@ -28,28 +28,68 @@ export interface PairCounts {
 }
 
 /**
- * Pair counts sorted by `x`, then `y` (`x[i] < y[i]`, no pair twice).
+ * Pair counts sorted by `x`, then `y` (`x < y`, no pair twice), as groups of
+ * equal `x`: group g is `x = xs[g]`, its pairs `starts[g]` … `starts[g + 1]`
+ * of {@link y} and {@link counts}. No `x` per pair: its readers walk the
+ * groups (one `x` for all of a group's pairs), and the column of 4 bytes a
+ * pair (60 MB for a day of 15 M pairs) is only made when asked for ({@link x}).
  * @since 0.7.0
  */
 export class SortedPairs implements PairCounts {
+  private column: Uint32Array | undefined;
+
+  /** @since 0.10.0 (grouped; before, the pairs' `x`, `y` and counts columns) */
   constructor(
-    readonly x: Uint32Array,
+    readonly xs: Uint32Array,
+    readonly starts: Uint32Array,
     readonly y: Uint32Array,
     readonly counts: Uint32Array,
   ) {}
 
+  /** From one `x` per pair (sorted by (x, y)). @since 0.10.0 */
+  static fromColumns(x: Uint32Array, y: Uint32Array, counts: Uint32Array): SortedPairs {
+    let groups = 0;
+    for (let i = 0; i < x.length; i++) if (i === 0 || x[i] !== x[i - 1]) groups++;
+    const xs = new Uint32Array(groups);
+    const starts = new Uint32Array(groups + 1);
+    let g = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (i === 0 || x[i] !== x[i - 1]) {
+        xs[g] = x[i]!;
+        starts[g++] = i;
+      }
+    }
+    starts[groups] = x.length;
+    return new SortedPairs(xs, starts, y, counts);
+  }
+
   get size(): number {
-    return this.x.length;
+    return this.y.length;
+  }
+
+  /** Each pair's `x` (made on the first call, then kept). */
+  get x(): Uint32Array {
+    if (!this.column) {
+      const x = new Uint32Array(this.y.length);
+      for (let g = 0; g < this.xs.length; g++) x.fill(this.xs[g]!, this.starts[g]!, this.starts[g + 1]!);
+      this.column = x;
+    }
+    return this.column;
   }
 
   /** In (x, y) order. */
   forEach(fn: (x: number, y: number, count: number) => void): void {
-    const { x, y, counts } = this;
-    for (let i = 0; i < x.length; i++) fn(x[i]!, y[i]!, counts[i]!);
+    const { xs, starts, y, counts } = this;
+    for (let g = 0; g < xs.length; g++) {
+      const x = xs[g]!;
+      const to = starts[g + 1]!;
+      for (let i = starts[g]!; i < to; i++) fn(x, y[i]!, counts[i]!);
+    }
   }
 }
 
 const EMPTY: Uint32Array = new Uint32Array(0);
+const ZERO: Uint32Array = new Uint32Array(1);
 
 /**
  * One input's pair counts, sorted by (x, y), as groups of equal `x`: the
@@ -171,23 +211,27 @@ function mergeTwo(ya: Uint32Array, ca: Uint32Array, aFrom: number, aTo: number, 
  * {@link SortedPairs}: a k-way merge of all inputs at once, group by group
  * (x ascending), so each pair is written once. A group that one input alone
  * holds is copied as a block; the groups of an x that several hold are
- * merged by y. One input is taken as it is (its `y` and counts become the
- * result's, only `x` is written).
+ * merged by y. One input is taken as it is (its groups, `y` and counts
+ * become the result's: nothing is copied).
  * @since 0.8.0
  */
 export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs {
   const parts = inputs.filter((p) => p.size > 0);
   const k = parts.length;
-  if (k === 0) return new SortedPairs(EMPTY, EMPTY, EMPTY);
+  if (k === 0) return new SortedPairs(EMPTY, ZERO, EMPTY, EMPTY);
   if (k === 1) {
     const p = parts[0]!;
-    const x = new Uint32Array(p.size);
-    for (let g = 0; g < p.groups; g++) x.fill(p.xs[g]!, p.starts[g]!, p.starts[g + 1]!);
-    return new SortedPairs(x, p.y.subarray(0, p.size), p.counts.subarray(0, p.size));
+    return new SortedPairs(p.xs.subarray(0, p.groups), p.starts.subarray(0, p.groups + 1), p.y.subarray(0, p.size), p.counts.subarray(0, p.size));
   }
   let total = 0;
-  for (const p of parts) total += p.size;
-  const outX = new Uint32Array(total);
+  let totalGroups = 0;
+  for (const p of parts) {
+    total += p.size;
+    totalGroups += p.groups;
+  }
+  const outXs = new Uint32Array(totalGroups);
+  const outStarts = new Uint32Array(totalGroups + 1);
+  let og = 0;
   const outY = new Uint32Array(total);
   const outC = new Uint32Array(total);
   // Per input: its next group; per input of the current x: where its pairs of that group are at, and end.
@@ -211,6 +255,8 @@ export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs 
       }
     }
     if (!found) break;
+    outXs[og] = x;
+    outStarts[og++] = o;
     let h = 0;
     for (let q = 0; q < k; q++) {
       const p = parts[q]!;
@@ -226,7 +272,6 @@ export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs 
       const p = parts[holders[0]!]!;
       const from = at[0]!;
       const to = end[0]!;
-      outX.fill(x, o, o + to - from);
       outY.set(p.y.subarray(from, to), o);
       outC.set(p.counts.subarray(from, to), o);
       o += to - from;
@@ -252,10 +297,8 @@ export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs 
       const intoC = last ? outC : scratchC;
       const start = last ? o : 0;
       const stop = mergeTwo(y, c, from, to, p.y, p.counts, at[r]!, end[r]!, intoY, intoC, start);
-      if (last) {
-        outX.fill(x, o, stop);
-        o = stop;
-      } else {
+      if (last) o = stop;
+      else {
         y = scratchY;
         c = scratchC;
         from = 0;
@@ -267,5 +310,6 @@ export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs 
     }
   }
   // Views, not copies: the room that pairs held by several inputs left unused was never written (no memory taken).
-  return new SortedPairs(outX.subarray(0, o), outY.subarray(0, o), outC.subarray(0, o));
+  outStarts[og] = o;
+  return new SortedPairs(outXs.subarray(0, og), outStarts.subarray(0, og + 1), outY.subarray(0, o), outC.subarray(0, o));
 }
