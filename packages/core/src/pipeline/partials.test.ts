@@ -479,6 +479,48 @@ describe('partial files', () => {
     );
   });
 
+  test('merging with a filter keeps exactly the pairs that touch a flagged item, in groups of at least one pair', async () => {
+    const storage = new ChunkedStorage('partials');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 24 })), { minLength: 20, maxLength: 300, size: 'max' }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }),
+        fc.constantFrom(1, 7, 4096),
+        async (events, n, flagged, chunk) => {
+          storage.chunk = chunk;
+          const day = events.map(([s, i]): [string, string] => [`s${s}`, `i${i}`]);
+          const keys: string[] = [];
+          const headers = [];
+          for (let k = 0; k < n; k++) {
+            const t = table(day.filter(([s]) => shardOfSession(s, n) === k));
+            keys.push(`${k}-of-${n}.json`);
+            headers.push(await writePartial(storage, keys[k]!, headerInput(k, n), t, DEFAULT_LIMITS));
+          }
+          const all = await mergePartials(storage, keys, headers);
+          // Flags by the day's item (ids are ranks), from each item's name.
+          const touching = Uint8Array.from(all.items.values, (name) => (flagged[Number(name.slice(1))] ? 1 : 0));
+          const filtered = await mergePartials(storage, keys, headers, undefined, (exposure) => {
+            expect(exposure.names).toEqual(all.items.values);
+            return touching;
+          });
+          expect(filtered.pairs.touching).toBe(touching);
+          const entries = (m: typeof all) => {
+            const out: string[] = [];
+            m.pairs.forEach((x, y, c) => out.push(`${x},${y}:${c}`));
+            return out;
+          };
+          expect(entries(filtered)).toEqual(entries(all).filter((e) => e.split(':')[0]!.split(',').some((r) => touching[Number(r)] === 1)));
+          const { xs, starts, y } = filtered.pairs;
+          expect(starts.length).toBe(xs.length + 1);
+          expect(starts[xs.length]).toBe(y.length);
+          for (let g = 0; g < xs.length; g++) expect(starts[g + 1]!).toBeGreaterThan(starts[g]!);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   test('merging refuses a partial whose items are not in UTF-8 order; reading its items only stops before the pairs', async () => {
     const storage = new MemoryStorage('partials');
     const t = table([
