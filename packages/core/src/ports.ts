@@ -71,6 +71,12 @@ export interface ObjectWriter {
    * @since 0.6.0
    */
   readonly reportsSha256?: boolean;
+  /**
+   * Appends `chunk`. The writer does not keep it once this resolves (it
+   * copies what it holds on to): the caller may then reuse its memory
+   * (ingest writes canonical lines straight from the parse pool's reused
+   * blocks).
+   */
   write(chunk: string | Uint8Array): Promise<void>;
   /**
    * Makes the object visible atomically, replacing any previous object; with
@@ -249,6 +255,15 @@ export interface ParsePool {
    * @since 0.10.0
    */
   warm?(): void;
+  /**
+   * Optional: the caller is done with `result` (merged it, and every write
+   * of its bytes has resolved). A pool that parses into memory it reuses
+   * (a ring of shared blocks) may hand that memory to the next chunk only
+   * after this, and may make {@link ParsePool.parse} wait for it when all
+   * of its memory is in use: a caller of such a pool releases every result.
+   * @since 0.11.0
+   */
+  release?(result: ChunkResult): void;
 }
 
 // Raw sources other than JSON Lines files (DESIGN §8.1).

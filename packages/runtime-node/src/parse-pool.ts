@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult, type ParsePool } from '@recsys/core/internal';
+import { LocalDictionary, chunkArenaBytes, parseChunk, type ChunkContext, type ChunkResult, type ParsePool } from '@recsys/core/internal';
 import { WorkerSlots } from './worker-slots.js';
 
 /** Options of {@link WorkerParsePool}. @since 0.10.0 */
@@ -10,6 +10,37 @@ export interface WorkerParsePoolOptions {
    * few lines' parse.
    */
   readonly localBelow?: number;
+  /**
+   * Shared blocks a chunk is parsed in (default {@link RING_BLOCKS}): at most
+   * this many chunks are on the workers or not yet released by the caller;
+   * a further {@link WorkerParsePool.parse} waits for a release.
+   * @since 0.11.0
+   */
+  readonly blocks?: number;
+  /** Raw bytes a block holds before it grows (default 4 MiB + 64 KiB: ingest's read chunks, and its joined blocks). @since 0.11.0 */
+  readonly blockBytes?: number;
+}
+
+/**
+ * Blocks of a {@link WorkerParsePool}'s ring: ingest keeps four chunks in
+ * flight (parsed or being parsed, not yet merged), so it never waits for one.
+ * @since 0.11.0
+ */
+export const RING_BLOCKS = 4;
+
+/**
+ * One block of the ring: the chunk's raw bytes and the memory its result's
+ * columns are written into, both shared with the workers. Posting a view of
+ * shared memory shares it: nothing is transferred, so no ArrayBuffer is ever
+ * detached, in this thread or in a worker (an isolate that detached one runs
+ * typed-array code with detach checks, 15–25 % slower in the parse kernel),
+ * and the same memory serves chunk after chunk (no fresh buffers for the GC).
+ */
+interface RingBlock {
+  raw: Uint8Array<SharedArrayBuffer>;
+  arena: SharedArrayBuffer;
+  /** Raw bytes the arena's layout is for (chunkArena). */
+  arenaFor: number;
 }
 
 /**
@@ -35,6 +66,12 @@ export const LOCAL_CHUNK_BYTES = 64 * 1024;
  * compiled it in a third). Smaller chunks, and the first chunk of a stream
  * nobody announced, are parsed on the calling thread.
  *
+ * A chunk sent to a worker is copied into a block of a fixed ring of shared
+ * memory, and the worker writes the result's columns into that block's
+ * arena: the result's arrays are views of the block until the caller hands
+ * it back with {@link WorkerParsePool.release} (ingest does after merging
+ * it). When every block is out, `parse` waits for a release.
+ *
  * Any assignment of chunks to dictionaries gives the same ingest: a worker
  * answers its chunks in the order it got them, the calling thread parses
  * them at once, and the merge takes results in submission order, so each
@@ -45,11 +82,22 @@ export class WorkerParsePool implements ParsePool {
   private readonly local = new LocalDictionary(0);
   private localStream: string | undefined;
   private readonly localBelow: number;
+  private readonly blockBytes: number;
+  /** Blocks not in use (made on first need, up to `blockCount`). */
+  private readonly free: RingBlock[] = [];
+  private made = 0;
+  private readonly blockCount: number;
+  /** Parses waiting for a block, first come first served. */
+  private readonly waiting: ((block: RingBlock) => void)[] = [];
+  /** The block each worker result lives in, until released. */
+  private readonly held = new WeakMap<ChunkResult, RingBlock>();
 
   constructor(size = Math.max(1, Math.min(8, availableParallelism())), options: WorkerParsePoolOptions = {}) {
     // Dictionary 0 is the calling thread's; worker i owns dictionary i + 1.
     this.slots = new WorkerSlots(new URL('./parse-worker.js', import.meta.url), size, 'parse', 'least-busy-ready', (i) => ({ dictId: i + 1 }));
     this.localBelow = options.localBelow ?? LOCAL_CHUNK_BYTES;
+    this.blockCount = Math.max(1, options.blocks ?? RING_BLOCKS);
+    this.blockBytes = options.blockBytes ?? 4 * 1024 * 1024 + LOCAL_CHUNK_BYTES;
   }
 
   parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult> {
@@ -62,11 +110,53 @@ export class WorkerParsePool implements ParsePool {
       }
       void this.slots.warm();
     }
-    // The chunk's whole buffer is ours (ParsePool.parse): a view of most of it goes over as it is, with its
-    // buffer (a block cut from a file's read chunk). A view of less than half is copied rather than holding the
-    // rest across threads (and a small Node Buffer may be a slice of a pool shared by the whole thread).
-    const owned = chunk.byteLength * 2 >= chunk.buffer.byteLength ? chunk : chunk.slice();
-    return this.slots.request({ chunk: owned, ctx }, [owned.buffer as ArrayBuffer]);
+    const block = this.take();
+    // The caller's chunk is copied now (ParsePool.parse: the pool takes it over, but it is not kept).
+    return block ? this.send(block, chunk, ctx) : new Promise<RingBlock>((resolve) => this.waiting.push(resolve)).then((b) => this.send(b, chunk, ctx));
+  }
+
+  /** The caller is done with `result`: its block serves the next chunk (ParsePool.release). */
+  release(result: ChunkResult): void {
+    const block = this.held.get(result);
+    if (!block) return;
+    this.held.delete(result);
+    this.giveBack(block);
+  }
+
+  /** A free block, made if fewer than `blockCount` exist; undefined when all are out. */
+  private take(): RingBlock | undefined {
+    const block = this.free.pop();
+    if (block) return block;
+    if (this.made >= this.blockCount) return undefined;
+    this.made++;
+    return { raw: new Uint8Array(new SharedArrayBuffer(this.blockBytes)), arena: new SharedArrayBuffer(chunkArenaBytes(this.blockBytes)), arenaFor: this.blockBytes };
+  }
+
+  private async send(block: RingBlock, chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult> {
+    let result: ChunkResult;
+    try {
+      if (chunk.byteLength > block.raw.byteLength) {
+        // A bigger chunk than the blocks were made for (a source's odd chunking): this block grows for good.
+        block.raw = new Uint8Array(new SharedArrayBuffer(chunk.byteLength));
+        block.arena = new SharedArrayBuffer(chunkArenaBytes(chunk.byteLength));
+        block.arenaFor = chunk.byteLength;
+      }
+      block.raw.set(chunk);
+      const raw = block.raw.subarray(0, chunk.byteLength);
+      // No transfer list: the views are of shared memory, posted as such.
+      result = await this.slots.request({ chunk: raw, arena: block.arena, arenaFor: block.arenaFor, ctx });
+    } catch (error) {
+      this.giveBack(block);
+      throw error;
+    }
+    this.held.set(result, block);
+    return result;
+  }
+
+  private giveBack(block: RingBlock): void {
+    const next = this.waiting.shift();
+    if (next) next(block);
+    else this.free.push(block);
   }
 
   /**

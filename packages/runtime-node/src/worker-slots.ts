@@ -1,6 +1,5 @@
 import { Worker, type Transferable } from 'node:worker_threads';
 import { RecsysError } from '@recsys/core';
-import { settleDetachProtector } from './detach-protector.js';
 
 interface Pending<R> {
   resolve: (r: R) => void;
@@ -62,11 +61,7 @@ export class WorkerSlots<R> {
     private readonly what: string,
     private readonly choice: SlotChoice,
     private readonly workerData: (index: number) => unknown = () => undefined,
-  ) {
-    // This thread will transfer buffers to the workers: settle that before its hot code is compiled
-    // (a pool is made before the work it serves; see detach-protector.ts).
-    settleDetachProtector();
-  }
+  ) {}
 
   /** Whether the workers were started (by a request or {@link WorkerSlots.warm}) and not closed since. */
   get started(): boolean {
@@ -91,7 +86,10 @@ export class WorkerSlots<R> {
     return new Promise((resolve) => this.whenReady.push(resolve));
   }
 
-  /** Posts `message` (plus its id) to a worker and resolves with its reply's result. */
+  /**
+   * Posts `message` (plus its id) to a worker and resolves with its reply's result. A caller that transfers
+   * buffers detaches them in this thread (see detach-protector.ts); the pools post shared memory instead.
+   */
   request(message: object, transfer: readonly Transferable[] = []): Promise<R> {
     if (this.slots.length === 0) this.start();
     const slot = this.pick();

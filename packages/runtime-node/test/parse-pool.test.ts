@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { LocalDictionary, parseChunk, randomFingerprintKey, type ChunkContext } from '@recsys/core/internal';
+import { LocalDictionary, parseChunk, randomFingerprintKey, type ChunkContext, type ChunkResult } from '@recsys/core/internal';
 // The built package: the pool starts its workers from dist/parse-worker.js.
 import { LOCAL_CHUNK_BYTES, WorkerParsePool, nodeSha256 } from '../dist/index.js';
 
@@ -28,6 +28,46 @@ test('worker threads parse a stream exactly like parseChunk on this thread, and 
   }
 });
 
+/** A result's contents as plain values (its arrays are views of the pool's reused blocks). */
+const contents = (r: ChunkResult) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v]));
+
+/** {@link contents}, then the result handed back to `pool`. */
+function plain(r: ChunkResult, pool: WorkerParsePool) {
+  const copy = contents(r);
+  pool.release(r);
+  return copy;
+}
+
+test('a block serves the next chunk only once its result is released; parse waits for it meanwhile', async () => {
+  const ctx: ChunkContext = { stream: 'demo-2026-01-04#1', tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey: randomFingerprintKey() };
+  // Two chunks of the same length, of canonical lines (each chunk is its own canonical form, a view of its block).
+  const a = encoder.encode(`${line('sa', 'A', 1)}\n${line('sa', 'B', 2)}\n`);
+  const b = encoder.encode(`${line('sb', 'C', 3)}\n${line('sb', 'D', 4)}\n`);
+  expect(b.length).toBe(a.length);
+  const pool = new WorkerParsePool(1, { localBelow: 0, blocks: 1 });
+  try {
+    await pool.warm();
+    const ra = await pool.parse(a.slice(), ctx);
+    const seen = contents(ra);
+    let parsedB = false;
+    const pb = pool.parse(b.slice(), ctx).then((r) => ((parsedB = true), r));
+    // Long enough for a worker's round trip (the first parse took one): the one block is still ours.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(parsedB).toBe(false);
+    expect(contents(ra)).toEqual(seen);
+    expect(Buffer.from(ra.canonical).toString()).toBe(Buffer.from(a).toString());
+    pool.release(ra);
+    const rb = await pb;
+    expect(rb.events).toBe(2);
+    expect(Buffer.from(rb.canonical).toString()).toBe(Buffer.from(b).toString());
+    // The same memory: the released result's views now show the next chunk (why the caller must be done with it).
+    expect(Buffer.from(ra.canonical).toString()).toBe(Buffer.from(b).toString());
+    pool.release(rb);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('nodeSha256 hashes incrementally', () => {
   const h = nodeSha256();
   h.update('ab');
@@ -42,16 +82,17 @@ test('idle() ends the workers; the next stream starts fresh ones and parses exac
   const parseStream = (stream: string) => Promise.all(chunks.map((chunk) => pool.parse(chunk.slice(), { stream, tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey })));
   try {
     await pool.warm();
-    const before = await parseStream('day-1');
+    // Copied out and handed back: the results are views of the pool's blocks, reused by the next stream.
+    const before = (await parseStream('day-1')).map((r) => plain(r, pool));
     const withWorkers = threads();
     await pool.idle();
     // Both worker threads are gone (Linux: one entry per thread of this process).
     expect(threads()).toBe(withWorkers - 2);
     await pool.warm();
-    const after = await parseStream('day-2');
+    const after = (await parseStream('day-2')).map((r) => plain(r, pool));
     // Same dictionaries in the same order, and the workers' dictionaries start empty again.
     expect(after.map((r) => r.dictId)).toEqual([1, 2, 1]);
-    expect(after.map((r) => ({ ...r }))).toEqual(before.map((r) => ({ ...r })));
+    expect(after).toEqual(before);
   } finally {
     await pool.close();
   }
@@ -60,7 +101,8 @@ test('idle() ends the workers; the next stream starts fresh ones and parses exac
 test('unannounced, a stream\'s first chunk stays on this thread; the second starts the workers and goes to them before they are ready', async () => {
   const ctx: ChunkContext = { stream: 'demo-2026-01-02#1', tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey: randomFingerprintKey() };
   const chunks = [0, 1, 2, 3, 4, 5].map((c) => encoder.encode(`${line(`s${c}`, `A${c % 3}`, c)}\n${line(`s${c}`, `B${c}`, c)}\n`));
-  const pool = new WorkerParsePool(2, { localBelow: 0 });
+  // Blocks for all of them: nothing is released before all are parsed.
+  const pool = new WorkerParsePool(2, { localBelow: 0, blocks: 6 });
   const before = threads();
   try {
     // Asked in one go: no worker can have loaded its modules yet, and none of chunks 1-5 waits for that here.

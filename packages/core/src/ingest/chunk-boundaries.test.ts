@@ -10,6 +10,8 @@ import {
   LimitExceededError,
   LocalDictionary,
   MAX_LINE_BYTES,
+  chunkArena,
+  chunkArenaBytes,
   parseChunk,
   ingestDay,
   ingestDayReference,
@@ -17,6 +19,8 @@ import {
   resolveLimits,
   silentLogger,
   systemClock,
+  type ChunkContext,
+  type ChunkResult,
   type ConditionalPutResult,
   type ObjectInfo,
   type ObjectStorage,
@@ -128,7 +132,7 @@ const RAW_KEY = `demo/home/exposure.${DAY}.jsonl`;
  * blocks round-robin over `workers` dictionaries (one per worker), so local
  * ids of several dictionaries meet in the merge.
  */
-function roundRobinPool(workers: number): ParsePool {
+function roundRobinPool(workers: number): ParsePool & { outstanding(): number } {
   return assignedPool(workers, Array.from({ length: workers }, (_, i) => i + 1));
 }
 
@@ -138,13 +142,28 @@ function roundRobinPool(workers: number): ParsePool {
  * is the first block's (the CLI pool parses on its own thread until a worker
  * is ready, then sends blocks to the least busy worker). Each dictionary
  * still sees its blocks in input order, as a worker answers in order. Like
- * the worker pool, it takes each block's whole buffer over: the buffer is
- * detached from the caller (moved, as to a worker) before the parse.
+ * the worker pool, it takes each block's whole buffer over (the buffer is
+ * detached from the caller, as a worker pool once moved it), copies the
+ * block into memory of its own and parses it into an arena there (the
+ * result's arrays are views of that memory), and reuses that memory once
+ * the caller releases the result: here it overwrites all of it at once, so
+ * a caller that reads a result (or hands its bytes to a writer that keeps
+ * them) after releasing it writes garbage. `outstanding()` counts results
+ * not released.
  */
-function assignedPool(workers: number, choice: readonly number[]): ParsePool {
+function assignedPool(workers: number, choice: readonly number[]): ParsePool & { outstanding(): number } {
   const dicts = Array.from({ length: workers + 1 }, (_, i) => new LocalDictionary(i));
   let stream: string | undefined;
   let k = 0;
+  const live = new Map<ChunkResult, { raw: Uint8Array; arena: ArrayBuffer }>();
+  const parse = (given: Uint8Array, ctx: ChunkContext, dict: LocalDictionary) => {
+    const raw = new Uint8Array(given.length + 16);
+    raw.set(given);
+    const arena = new ArrayBuffer(chunkArenaBytes(raw.length));
+    const r = parseChunk(raw.subarray(0, given.length), ctx, dict, { arena: chunkArena(arena, raw.length) });
+    live.set(r, { raw, arena });
+    return r;
+  };
   return {
     parse: async (given, ctx) => {
       // One kind of array for the parser whatever the source yields (here Node Buffers): plain Uint8Arrays.
@@ -153,10 +172,19 @@ function assignedPool(workers: number, choice: readonly number[]): ParsePool {
       if (stream !== ctx.stream) {
         stream = ctx.stream;
         k = 0;
-        return parseChunk(chunk, ctx, dicts[0]!);
+        return parse(chunk, ctx, dicts[0]!);
       }
-      return parseChunk(chunk, ctx, dicts[choice[k++ % choice.length]! % (workers + 1)]!);
+      return parse(chunk, ctx, dicts[choice[k++ % choice.length]! % (workers + 1)]!);
     },
+    release: (r) => {
+      const block = live.get(r);
+      expect(block, 'a result released twice, or not from this pool').toBeDefined();
+      live.delete(r);
+      // The next chunk's bytes would land here: garbage now, so that reading it later shows.
+      block!.raw.fill(0x7b);
+      new Uint8Array(block!.arena).fill(0xa5);
+    },
+    outstanding: () => live.size,
   };
 }
 
@@ -188,9 +216,12 @@ async function ingestBoth(data: Uint8Array, cuts: readonly number[], chunkBytes:
     const table = new EventTable(tableOptions);
     // An earlier day's rows stay in the table: the spilled path must remove only this day's duplicates.
     table.addRow(table.sessions.intern('earlier'), table.items.intern('A'), 0xffffffff, 0, 0);
-    const pool = workers === 0 ? inProcessParsePool() : choice ? assignedPool(workers, choice) : roundRobinPool(workers);
+    const recycling = workers === 0 ? undefined : choice ? assignedPool(workers, choice) : roundRobinPool(workers);
+    const pool = recycling ?? inProcessParsePool();
     const report = engine === 'reference' ? await ingestDayReference(env, scope, DAY, table) : await ingestDay(env, scope, DAY, table, { pool, chunkBytes });
     if (engine === 'spilled') expect([...scratch.objects.keys()]).toEqual([]);
+    // Every result handed back once merged (a pool of reused memory would wait for it).
+    if (recycling) expect(recycling.outstanding()).toBe(0);
     const text = (key: string) => (out.objects.has(key) ? Buffer.from(out.objects.get(key)!).toString('utf8') : undefined);
     results.push({
       counts: report.counts,

@@ -189,19 +189,72 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
+/**
+ * Memory a chunk's result columns are written into instead of fresh arrays
+ * ({@link ParseChunkOptions.arena}): a worker thread's parse writes into
+ * shared memory the merging thread reads, and the same memory serves the
+ * next chunk once the merge is done with it, so no buffer changes hands (a
+ * transferred buffer is detached, and an isolate that ever detached one runs
+ * typed-array code with detach checks). Make one with {@link chunkArena}.
+ * Columns that outgrow it continue in fresh arrays.
+ * @since 0.11.0
+ */
+export type ChunkArena = Pick<ChunkResult, 'ends' | 'fp' | 'session' | 'item' | 'user' | 'secondsMs' | 'nanos'> & {
+  /** Canonical bytes (used only for blocks that are not their own canonical form). */
+  readonly out: Uint8Array;
+};
+
+/** Bytes per row of a {@link ChunkArena}: `secondsMs` (8) and nine 32-bit words (ends, fp ×4, session, item, user, nanos). */
+const ARENA_ROW_BYTES = 8 + 9 * 4;
+
+/** The rows a block of `inputBytes` raw bytes starts with (raw events are ~100+ bytes; columns grow past it). */
+function rowsFor(inputBytes: number): number {
+  return Math.max(64, Math.ceil(inputBytes / 96));
+}
+
+/** Bytes of a {@link chunkArena} for blocks of up to `inputBytes` raw bytes. @since 0.11.0 */
+export function chunkArenaBytes(inputBytes: number): number {
+  return rowsFor(inputBytes) * ARENA_ROW_BYTES + inputBytes + 1024;
+}
+
+/**
+ * The columns of a {@link ChunkArena} laid out over `buffer` (at least
+ * {@link chunkArenaBytes}`(inputBytes)` bytes, e.g. a SharedArrayBuffer):
+ * the same layout for the same `inputBytes` on every thread.
+ * @since 0.11.0
+ */
+export function chunkArena(buffer: ArrayBufferLike, inputBytes: number): ChunkArena {
+  const rows = rowsFor(inputBytes);
+  let at = 0;
+  const words = (n: number) => {
+    const a = new Uint32Array(buffer, at, n);
+    at += n * 4;
+    return a;
+  };
+  const secondsMs = new Float64Array(buffer, 0, rows);
+  at = rows * 8;
+  const ends = words(rows);
+  const fp = words(rows * 4);
+  const session = words(rows);
+  const item = words(rows);
+  const user = words(rows);
+  const nanos = words(rows);
+  return { ends, fp, session, item, user, secondsMs, nanos, out: new Uint8Array(buffer, at, inputBytes + 1024) };
+}
+
 /** Growable columns of a chunk's kept events, and their canonical lines as UTF-8 bytes. */
 class ChunkColumns {
   n = 0;
   cap: number;
-  ends: Uint32Array<ArrayBuffer>;
-  fp: Uint32Array<ArrayBuffer>;
-  session: Uint32Array<ArrayBuffer>;
-  item: Uint32Array<ArrayBuffer>;
-  user: Uint32Array<ArrayBuffer>;
-  secondsMs: Float64Array<ArrayBuffer>;
-  nanos: Uint32Array<ArrayBuffer>;
+  ends: Uint32Array;
+  fp: Uint32Array;
+  session: Uint32Array;
+  item: Uint32Array;
+  user: Uint32Array;
+  secondsMs: Float64Array;
+  nanos: Uint32Array;
   /** Canonical bytes; allocated when first needed (a block of canonical lines may never need it). */
-  out: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  out: Uint8Array = new Uint8Array(0);
   /** Bytes of `out` in use (a pending run included). */
   at = 0;
   /**
@@ -214,10 +267,26 @@ class ChunkColumns {
   runDst = 0;
   runLen = 0;
   private readonly inputBytes: number;
+  /** Where `out` comes from when first needed, if big enough (see ChunkArena). */
+  private readonly arenaOut: Uint8Array | undefined;
 
-  constructor(inputBytes: number) {
+  constructor(inputBytes: number, arena?: ChunkArena) {
+    this.inputBytes = inputBytes;
+    if (arena && arena.ends.length >= 64) {
+      // The arena's rows, however many: past them the columns grow into fresh arrays as usual.
+      this.cap = arena.ends.length;
+      this.ends = arena.ends;
+      this.fp = arena.fp;
+      this.session = arena.session;
+      this.item = arena.item;
+      this.user = arena.user;
+      this.secondsMs = arena.secondsMs;
+      this.nanos = arena.nanos;
+      this.arenaOut = arena.out;
+      return;
+    }
     // Raw events are ~100+ bytes; a canonical line is never longer than its plain raw line.
-    this.cap = Math.max(64, Math.ceil(inputBytes / 96));
+    this.cap = rowsFor(inputBytes);
     this.ends = new Uint32Array(this.cap);
     this.fp = new Uint32Array(this.cap * 4);
     this.session = new Uint32Array(this.cap);
@@ -225,12 +294,14 @@ class ChunkColumns {
     this.user = new Uint32Array(this.cap);
     this.secondsMs = new Float64Array(this.cap);
     this.nanos = new Uint32Array(this.cap);
-    this.inputBytes = inputBytes;
+    this.arenaOut = undefined;
   }
 
   /** Room for `size` bytes of `out` (first allocation: the input's size, which canonical lines seldom exceed). */
   private ensureOut(size: number): void {
-    if (size > this.out.length) this.out = grow(this.out, Math.max(this.out.length * 2, this.inputBytes + 1024, size));
+    if (size <= this.out.length) return;
+    const want = Math.max(this.out.length * 2, this.inputBytes + 1024, size);
+    this.out = this.out.length === 0 && this.arenaOut && this.arenaOut.length >= want ? this.arenaOut : grow(this.out, want);
   }
 
   /** Takes the raw line `b[s..e]` (its `\n` at `e` included) as canonical bytes, extending the pending run when it follows it. */
@@ -276,7 +347,8 @@ class ChunkColumns {
   }
 }
 
-function grow<T extends Uint8Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(a: T, length: number): T {
+function grow<T extends Uint8Array | Uint32Array | Float64Array>(a: T, length: number): T {
+  // A fresh array of the same kind, never shared memory: an arena's columns continue here.
   const next = new (a.constructor as new (n: number) => T)(length);
   next.set(a);
   return next;
@@ -326,6 +398,13 @@ function bytesOf(ctx: ChunkContext): { tenant: Uint8Array; surface: Uint8Array; 
 export interface ParseChunkOptions {
   /** Use the byte scanner for plain lines (default true). */
   readonly scanner?: boolean;
+  /**
+   * Write the result's columns (and canonical bytes, when the block is not
+   * its own) into this memory: the result's arrays are then views of it,
+   * valid until the caller reuses it.
+   * @since 0.11.0
+   */
+  readonly arena?: ChunkArena | undefined;
 }
 
 const scan = new RawScan();
@@ -350,7 +429,7 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
   dict.use(ctx.stream, ctx.sessionKey);
   dict.begin();
   const rejects: ChunkReject[] = [];
-  const c = new ChunkColumns(bytes.length);
+  const c = new ChunkColumns(bytes.length, options.arena);
   const counts = new Int32Array(4);
   // The scanner's view of this chunk, made here: made inside the scanner on its first line, a chunk's first
   // call after V8 compiled the scanner had no type feedback for it and threw the compiled scanner away.

@@ -62,6 +62,9 @@ export interface IngestPartOutcome {
 /** Report of an ingested day, and with {@link IngestOptions.part} what the part read and wrote. @since 0.4.0 */
 export type IngestDayOutcome = IngestReport & { readonly part?: IngestPartOutcome };
 
+/** What ingest's queue holds, in input order: a parse in flight, an over-long line, a rejected record. */
+type Queued = { result: Promise<ChunkResult> } | { tooLong: { prefix: Uint8Array; bytes: number } } | { record: RawRecordReject };
+
 /** A block of whole lines, or an over-long line found while cutting blocks. */
 type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number } | { kind: 'record'; reject: RawRecordReject };
 
@@ -441,13 +444,16 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
     if (seen instanceof SpilledDedupe) await seen.flush();
   };
 
+  // Parses in flight, to release their results should the day fail (a pool that reuses its memory waits for them).
+  let inFlight: Queued[] = [];
   try {
     const maxInFlight = 4;
     for (const piece of pieces) {
       const input = piece.input;
       const source = input.uri;
       logger.debug({ source, day, ...(piece.range ? { range: piece.range } : {}) }, 'reading raw source');
-      const queue: ({ result: Promise<ChunkResult> } | { tooLong: { prefix: Uint8Array; bytes: number } } | { record: RawRecordReject })[] = [];
+      const queue: Queued[] = [];
+      inFlight = queue;
       let lineBase = 0;
       const drainOne = async () => {
         const head = queue.shift()!;
@@ -463,7 +469,12 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
           return;
         }
         const r = await head.result;
-        await merge(source, lineBase, r);
+        try {
+          await merge(source, lineBase, r);
+        } finally {
+          // Merged and its bytes written (writers keep no chunk, ObjectWriter.write): the pool may reuse its memory.
+          pool.release?.(r);
+        }
         lineBase += r.lines;
       };
       let bytesRead = 0;
@@ -484,6 +495,7 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
       await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read, done: true });
     }
   } catch (error) {
+    for (const q of inFlight) if ('result' in q) q.result.then((r) => pool.release?.(r), () => {});
     await out.abort();
     await buckets?.abort();
     if (seen instanceof SpilledDedupe) await seen.abort();

@@ -134,7 +134,8 @@ export class MemoryStorage implements ObjectStorage {
     let size = 0;
     return {
       write: async (chunk) => {
-        const b = bytesOf(chunk);
+        // Copied: callers may reuse the chunk's memory once this resolves (ObjectWriter.write).
+        const b = bytesOf(chunk).slice();
         chunks.push(b);
         size += b.byteLength;
       },
