@@ -54,6 +54,14 @@ export interface ShardedKind {
   readonly pairs: boolean;
   /** The final payload from the summed partials, with the same functions as the single-process path. */
   readonly merge: (merged: MergedAggregates, limits: Limits) => Payload;
+  /**
+   * With `pairs`: the items (flags by merged item id) whose pairs a one-day
+   * `merge` needs, when it can do without the others; `merge` then gets
+   * only those pairs and throws `MissingPairsError` when it needs more (the
+   * caller retries with every pair). `undefined`: every pair.
+   * @since 0.10.0
+   */
+  readonly pairItems?: (exposure: ItemExposure, limits: Limits) => Uint8Array | undefined;
 }
 
 /**

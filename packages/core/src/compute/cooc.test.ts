@@ -1,16 +1,30 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EventTable, resolveLimits } from '../internal.js';
-import { coocRowObjects, coocRowsFromPairs, computeCoocRows, countSessionPairs } from './cooc.js';
+import { MissingPairsError, coocPairItems, coocRowObjects, coocRowsFromPairs, computeCoocRows, countSessionPairs } from './cooc.js';
 import type { PairCounts } from './sorted-pairs.js';
 import { SortedPairs } from './sorted-pairs.js';
 
 /** The same pair counts as the shard merge's columns (sorted by (x, y)), which coocRowsFromPairs walks directly. */
-function columns(pairs: PairCounts): SortedPairs {
-  const all: [number, number, number][] = [];
+function columns(pairs: PairCounts, touching?: Uint8Array): SortedPairs {
+  let all: [number, number, number][] = [];
   pairs.forEach((x, y, c) => all.push([x, y, c]));
   all.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
-  return SortedPairs.fromColumns(Uint32Array.from(all, (p) => p[0]), Uint32Array.from(all, (p) => p[1]), Uint32Array.from(all, (p) => p[2]));
+  if (touching) all = all.filter(([x, y]) => touching[x] === 1 || touching[y] === 1);
+  const sorted = SortedPairs.fromColumns(Uint32Array.from(all, (p) => p[0]), Uint32Array.from(all, (p) => p[1]), Uint32Array.from(all, (p) => p[2]));
+  return touching ? new SortedPairs(sorted.xs, sorted.starts, sorted.y, sorted.counts, touching) : sorted;
+}
+
+/** The rows from only the pairs that touch `coocPairItems` (as the one-day merge reads them), or `missing` when they need more. */
+function rowsFromTouching(exposure: Parameters<typeof coocPairItems>[0], pairs: PairCounts, limits: ReturnType<typeof resolveLimits>) {
+  const touching = coocPairItems(exposure, limits);
+  if (!touching) return 'every pair';
+  try {
+    return coocRowObjects(coocRowsFromPairs(exposure, columns(pairs, touching), limits));
+  } catch (error) {
+    if (error instanceof MissingPairsError) return 'missing';
+    throw error;
+  }
 }
 
 /** `[session, item]` pairs → an event table (one event per pair, in order). */
@@ -59,6 +73,13 @@ describe('cooc rows when max_items_per_artifact cuts', () => {
           const expected = coocRowObjects(computeCoocRows(t, ranks, limits));
           expect(coocRowObjects(coocRowsFromPairs(exposure, countSessionPairs(t, limits), limits))).toEqual(expected);
           expect(coocRowObjects(coocRowsFromPairs(exposure, columns(countSessionPairs(t, limits)), limits))).toEqual(expected);
+          // From the pairs of the most exposed items alone: the same rows, or a refusal when the kept rows are not all among them.
+          const touching = coocPairItems(exposure, limits);
+          const among = touching !== undefined && coocRowsFromPairs(exposure, countSessionPairs(t, limits), limits).rowIds.every((id) => touching[id] === 1);
+          const fromTouching = rowsFromTouching(exposure, countSessionPairs(t, limits), limits);
+          if (touching === undefined) expect(fromTouching).toBe('every pair');
+          else if (fromTouching !== 'missing') expect(fromTouching).toEqual(expected);
+          else expect(among && expected.length === limits.max_items_per_artifact).toBe(false);
         },
       ),
       { numRuns: 300 },
@@ -74,6 +95,10 @@ describe('cooc rows when max_items_per_artifact cuts', () => {
     const expected = [{ item_id: 'i2', items: [{ item_id: 'i3', count: 1 }] }];
     expect(coocRowObjects(computeCoocRows(t, ranks, limits))).toEqual(expected);
     expect(coocRowObjects(coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, columns(pairs), limits))).toEqual(expected);
+    // The pairs of the two most exposed (none) do not give the row: refused, the caller passes every pair.
+    expect(rowsFromTouching({ names: t.items.values, counts: t.itemCounts.data, ranks }, pairs, limits)).toBe('missing');
+    // Pairs filtered by other items than coocPairItems' are refused outright.
+    expect(() => coocRowsFromPairs({ names: t.items.values, counts: t.itemCounts.data, ranks }, columns(pairs, new Uint8Array(t.items.size).fill(1)), limits)).toThrow(/filtered by other items/);
   });
 
   test('the most exposed item’s row when all its pairs list it second', () => {

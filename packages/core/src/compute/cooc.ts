@@ -156,6 +156,45 @@ function firstWithRow(byExposure: Uint32Array, hasRow: Uint8Array, max: number, 
   return { keep, kept };
 }
 
+/** The `2·max` most exposed items (`max_items_per_artifact`), in that order and as flags by id; none when there are no more items than that. */
+function rowCandidates(exposure: ItemExposure, limits: Limits): { byExposure: Uint32Array; candidate: Uint8Array } | undefined {
+  const n = exposure.names.length;
+  const max = limits.max_items_per_artifact;
+  if (n <= 2 * max) return undefined;
+  const byExposure = mostExposed(exposure, 2 * max).ids;
+  const candidate = new Uint8Array(n);
+  for (let j = 0; j < byExposure.length; j++) candidate[byExposure[j]!] = 1;
+  return { byExposure, candidate };
+}
+
+/**
+ * The items whose pairs {@link coocRowsFromPairs} usually needs alone, as
+ * flags by item id: when `max_items_per_artifact` cuts the rows, the `2·max`
+ * most exposed items, among which the kept rows almost always are. Pairs
+ * that touch none of them can be left out of its input (a
+ * {@link SortedPairs} with this as `touching`); when the kept rows are not
+ * all among them, it throws {@link MissingPairsError} instead of building
+ * rows, and the caller gives it every pair. `undefined` when every pair is
+ * needed.
+ * @since 0.10.0
+ */
+export function coocPairItems(exposure: ItemExposure, limits: Limits): Uint8Array | undefined {
+  return rowCandidates(exposure, limits)?.candidate;
+}
+
+/**
+ * Thrown by {@link coocRowsFromPairs} given only the pairs that touch
+ * {@link coocPairItems} when its rows need others: the caller passes every
+ * pair instead.
+ * @since 0.10.0
+ */
+export class MissingPairsError extends Error {
+  constructor() {
+    super('cooc rows need pairs of items beyond the most exposed: pass every pair');
+    this.name = 'MissingPairsError';
+  }
+}
+
 /**
  * When `max_items_per_artifact` cuts the rows and all the kept rows are among
  * the `2·max` most exposed items (the usual case: a day has far more items
@@ -166,13 +205,11 @@ function firstWithRow(byExposure: Uint32Array, hasRow: Uint8Array, max: number, 
  * `undefined`, with `degree` left zero. Saves the pass that marks every
  * item with a pair.
  */
-function rowsAmongMostExposed(exposure: ItemExposure, pairs: PairCounts, limits: Limits, degree: Uint32Array): Uint8Array | undefined {
+function rowsAmongMostExposed(exposure: ItemExposure, candidates: ReturnType<typeof rowCandidates>, pairs: PairCounts, limits: Limits, degree: Uint32Array): Uint8Array | undefined {
+  if (!candidates) return undefined;
   const n = exposure.names.length;
   const max = limits.max_items_per_artifact;
-  if (n <= 2 * max) return undefined;
-  const byExposure = mostExposed(exposure, 2 * max).ids;
-  const candidate = new Uint8Array(n);
-  for (let j = 0; j < byExposure.length; j++) candidate[byExposure[j]!] = 1;
+  const { byExposure, candidate } = candidates;
   const paired = new Uint8Array(n);
   const minSupport = limits.min_cooc_support;
   const visit = (x: number, y: number, c: number) => {
@@ -246,8 +283,16 @@ export function coocRowsFromPairs(exposure: ItemExposure, pairs: PairCounts, lim
   const degree = new Uint32Array(n + 1);
   // Neighbour lists of the kept rows only (the rows are chosen first): with the default 1000 rows of a day of
   // 200k items, a fraction of the pairs, and no list is built for a row that is cut.
-  let hasRow = rowsAmongMostExposed(exposure, pairs, limits, degree);
+  const candidates = rowCandidates(exposure, limits);
+  if (cols?.touching) {
+    // Pairs left out by another set of items would give other rows: only coocPairItems' own are accepted.
+    const expected = candidates?.candidate;
+    const touching = cols.touching;
+    if (!expected || expected.length !== touching.length || expected.some((v, i) => v !== touching[i])) throw new Error('cooc rows from pairs filtered by other items than coocPairItems');
+  }
+  let hasRow = rowsAmongMostExposed(exposure, candidates, pairs, limits, degree);
   let rowCount = limits.max_items_per_artifact;
+  if (!hasRow && cols?.touching) throw new MissingPairsError();
   if (!hasRow) {
     const marked = new Uint8Array(n);
     hasRow = marked;

@@ -2,7 +2,7 @@ import type { ArtifactType } from '@recsys/contracts';
 import { UsageError } from '../errors.js';
 import type { ArtifactKind } from './artifact-kind.js';
 import { computePopularityRows, popularityPayload } from './popularity.js';
-import { computeCoocRows, coocPayload, coocRowsFromPairs } from './cooc.js';
+import { computeCoocRows, coocPairItems, coocPayload, coocRowsFromPairs } from './cooc.js';
 import { computeImplicit } from './implicit.js';
 import { computeSessionSeq } from './session-seq.js';
 import { computeContentSim } from './content-sim.js';
@@ -47,6 +47,7 @@ export const ARTIFACT_KINDS: Readonly<Partial<Record<ArtifactType, ArtifactKind>
         const rows = coocRowsFromPairs(exposure, pairs, limits);
         return { members: [coocPayload(rows)], rows: rows.rowIds.length };
       },
+      pairItems: coocPairItems,
     },
     payloadKey: 'neighbors',
     rowLimit: 'max_neighbors_per_item',

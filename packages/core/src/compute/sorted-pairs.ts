@@ -33,17 +33,24 @@ export interface PairCounts {
  * of {@link y} and {@link counts}. No `x` per pair: its readers walk the
  * groups (one `x` for all of a group's pairs), and the column of 4 bytes a
  * pair (60 MB for a day of 15 M pairs) is only made when asked for ({@link x}).
+ * With {@link touching}, only the pairs that touch one of those items are
+ * here (the others were never read in).
  * @since 0.7.0
  */
 export class SortedPairs implements PairCounts {
   private column: Uint32Array | undefined;
 
-  /** @since 0.10.0 (grouped; before, the pairs' `x`, `y` and counts columns) */
+  /**
+   * @param touching when set, flags by item (1: touched): the pairs held are
+   *   exactly those with `touching[x]` or `touching[y]` set.
+   * @since 0.10.0 (grouped; before, the pairs' `x`, `y` and counts columns)
+   */
   constructor(
     readonly xs: Uint32Array,
     readonly starts: Uint32Array,
     readonly y: Uint32Array,
     readonly counts: Uint32Array,
+    readonly touching?: Uint8Array,
   ) {}
 
   /** From one `x` per pair (sorted by (x, y)). @since 0.10.0 */
@@ -158,6 +165,18 @@ export class GroupedPairs {
     return true;
   }
 
+  /**
+   * Ends the group last opened, at `end` (at most where {@link openGroup}
+   * announced it to end): for a decoder that leaves some of a group's pairs
+   * out. A group left with no pair is removed. Sets {@link size} to `end`.
+   */
+  endGroup(end: number): void {
+    const g = this.groups - 1;
+    this.size = end;
+    if (end === this.starts[g]) this.groups = g;
+    else this.starts[g + 1] = end;
+  }
+
   private growGroups(): void {
     const xs = new Uint32Array(this.xs.length * 2);
     xs.set(this.xs);
@@ -212,16 +231,17 @@ function mergeTwo(ya: Uint32Array, ca: Uint32Array, aFrom: number, aTo: number, 
  * (x ascending), so each pair is written once. A group that one input alone
  * holds is copied as a block; the groups of an x that several hold are
  * merged by y. One input is taken as it is (its groups, `y` and counts
- * become the result's: nothing is copied).
+ * become the result's: nothing is copied). `touching` is what the inputs
+ * were filtered by, if anything (see {@link SortedPairs.touching}).
  * @since 0.8.0
  */
-export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs {
+export function mergeGroupedPairs(inputs: readonly GroupedPairs[], touching?: Uint8Array): SortedPairs {
   const parts = inputs.filter((p) => p.size > 0);
   const k = parts.length;
-  if (k === 0) return new SortedPairs(EMPTY, ZERO, EMPTY, EMPTY);
+  if (k === 0) return new SortedPairs(EMPTY, ZERO, EMPTY, EMPTY, touching);
   if (k === 1) {
     const p = parts[0]!;
-    return new SortedPairs(p.xs.subarray(0, p.groups), p.starts.subarray(0, p.groups + 1), p.y.subarray(0, p.size), p.counts.subarray(0, p.size));
+    return new SortedPairs(p.xs.subarray(0, p.groups), p.starts.subarray(0, p.groups + 1), p.y.subarray(0, p.size), p.counts.subarray(0, p.size), touching);
   }
   let total = 0;
   let totalGroups = 0;
@@ -272,9 +292,18 @@ export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs 
       const p = parts[holders[0]!]!;
       const from = at[0]!;
       const to = end[0]!;
-      outY.set(p.y.subarray(from, to), o);
-      outC.set(p.counts.subarray(from, to), o);
-      o += to - from;
+      if (to - from > 16) {
+        outY.set(p.y.subarray(from, to), o);
+        outC.set(p.counts.subarray(from, to), o);
+        o += to - from;
+      } else {
+        // A short group (most of them when the pairs were filtered): copied in place, no views made.
+        const { y, counts } = p;
+        for (let i = from; i < to; i++) {
+          outY[o] = y[i]!;
+          outC[o++] = counts[i]!;
+        }
+      }
       continue;
     }
     // Several inputs hold x: their groups merged two at a time (tight two-way merges; the last one into the output).
@@ -311,5 +340,5 @@ export function mergeGroupedPairs(inputs: readonly GroupedPairs[]): SortedPairs 
   }
   // Views, not copies: the room that pairs held by several inputs left unused was never written (no memory taken).
   outStarts[og] = o;
-  return new SortedPairs(outXs.subarray(0, og), outStarts.subarray(0, og + 1), outY.subarray(0, o), outC.subarray(0, o));
+  return new SortedPairs(outXs.subarray(0, og), outStarts.subarray(0, og + 1), outY.subarray(0, o), outC.subarray(0, o), touching);
 }

@@ -42,22 +42,23 @@ describe('FingerprintSet', () => {
     );
   });
 
-  test('property: addBlock answers as add one event at a time and as a Set of the four words (low-bit collisions, growth inside a block, blocks past the prefetch batch, skipped events)', () => {
+  test('property: addBlock answers as add one event at a time and as a Set of the four words (low-bit collisions, growth inside a block, blocks past the prefetch batch, skipped events, strides 4 and 5)', () => {
     // Words that differ only above bit 20 share their home slot in any table below 2^20 slots: long probe chains.
     const word = fc.oneof(fc.integer({ min: 0, max: 15 }).map((x) => (x << 20) >>> 0), fc.constantFrom(0, 1, 0xffffffff), fc.integer({ min: 0, max: 0xffffffff }));
     const event = fc.tuple(word, word, fc.constantFrom(0, 5), fc.constantFrom(0, 6), fc.boolean());
     fc.assert(
-      fc.property(fc.array(fc.array(event, { maxLength: 1300 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 2000 }), (blocks, capacity) => {
+      // Stride 5: the spilled dedupe's records (four fingerprint words, then the event's sequence number).
+      fc.property(fc.array(fc.array(event, { maxLength: 1300 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 2000 }), fc.constantFrom(4, 5), (blocks, capacity, stride) => {
         const set = new FingerprintSet(capacity, [1, 2]);
         const oneByOne = new FingerprintSet(capacity, [1, 2]);
         const reference = new Set<string>();
         for (const block of blocks) {
-          const fp = new Uint32Array(block.length * 4);
+          const fp = new Uint32Array(block.length * stride).fill(0xdead);
           const keep = new Uint8Array(block.length);
           const expected = new Uint8Array(block.length);
           let duplicates = 0;
           block.forEach(([h, l, kh, kl, skip], k) => {
-            fp.set([h, l, kh, kl], k * 4);
+            fp.set([h, l, kh, kl], k * stride);
             if (skip) return;
             keep[k] = 1;
             const key = `${h},${h === 0 && l === 0 ? 1 : l},${kh},${kl}`;
@@ -67,7 +68,7 @@ describe('FingerprintSet', () => {
             if (isNew) expected[k] = 1;
             else duplicates++;
           });
-          expect(set.addBlock(fp, block.length, keep)).toBe(duplicates);
+          expect(stride === 4 ? set.addBlock(fp, block.length, keep) : set.addBlock(fp, block.length, keep, stride)).toBe(duplicates);
           expect([...keep]).toEqual([...expected]);
           expect(set.size).toBe(reference.size);
         }

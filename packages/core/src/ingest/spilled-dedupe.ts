@@ -138,16 +138,21 @@ export class SpilledDedupe {
     await this.flush();
     const dropped = new Uint8Array(Math.ceil(this.seq / 8));
     let count = 0;
+    let keep = new Uint8Array(0);
     try {
       for (let p = 0; p < this.partitions; p++) {
         const tail = this.fill[p]!;
         const total = this.counts[p]! + tail;
         if (total === 0) continue;
         const seen = new FingerprintSet(total, [0, 0]);
+        // A partition's table is as big as a whole day's in memory: its inserts are batched the same way.
         const decide = (w: Uint32Array, records: number) => {
-          for (let r = 0, at = 0; r < records; r++, at += WORDS) {
-            if (!seen.add(w[at]!, w[at + 1]!, w[at + 2]!, w[at + 3]!)) {
-              const s = w[at + 4]!;
+          if (keep.length < records) keep = new Uint8Array(records);
+          keep.fill(1, 0, records);
+          if (seen.addBlock(w, records, keep, WORDS) === 0) return;
+          for (let r = 0; r < records; r++) {
+            if (keep[r] === 0) {
+              const s = w[r * WORDS + 4]!;
               dropped[s >>> 3]! |= 1 << (s & 7);
               count++;
             }

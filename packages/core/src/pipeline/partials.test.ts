@@ -7,6 +7,7 @@ import { DEFAULT_LIMITS, resolveLimits } from '../limits.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import { shardOfSession } from '../shard.js';
 import { MemoryStorage } from '../testing/memory-storage.js';
+import type { ObjectStorage } from '../ports.js';
 import { DayItems, PARTIAL_FORMAT, SHARD_HASH, mergePartials, partialConfigHash, partialItems, partialLimits, readPartial, readPartialHeader, shardOfPartialKey, writePartial, type PartialHeaderInput } from './partials.js';
 import { parseShardCount, resolveShard } from './plan.js';
 import { compareUtf8 } from '../utf8-order.js';
@@ -45,6 +46,18 @@ function table(events: [session: string, item: string][]): EventTable {
 }
 
 const decode = (data: Uint8Array | undefined) => new TextDecoder().decode(data);
+
+/** The partials of `day` split into `n` shards by session, written to `storage` as `<k>-of-<n>.json`. */
+async function writeShards(storage: ObjectStorage, day: [session: string, item: string][], n: number) {
+  const keys: string[] = [];
+  const headers = [];
+  for (let k = 0; k < n; k++) {
+    const t = table(day.filter(([s]) => shardOfSession(s, n) === k));
+    keys.push(`${k}-of-${n}.json`);
+    headers.push(await writePartial(storage, keys[k]!, headerInput(k, n), t, DEFAULT_LIMITS));
+  }
+  return { keys, headers };
+}
 
 /** Reads objects back in pieces of `chunk` bytes, so readers meet chunk edges everywhere. */
 class ChunkedStorage extends MemoryStorage {
@@ -443,13 +456,7 @@ describe('partial files', () => {
       fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), item), { maxLength: 120 }), fc.integer({ min: 1, max: 7 }), fc.constantFrom(1, 3, 4096), async (events, n, chunk) => {
         storage.chunk = chunk;
         const day = events.map(([s, i]): [string, string] => [`s${s}`, i]);
-        const keys: string[] = [];
-        const headers = [];
-        for (let k = 0; k < n; k++) {
-          const t = table(day.filter(([s]) => shardOfSession(s, n) === k));
-          keys.push(`${k}-of-${n}.json`);
-          headers.push(await writePartial(storage, keys[k]!, headerInput(k, n), t, DEFAULT_LIMITS));
-        }
+        const { keys, headers } = await writeShards(storage, day, n);
         const merged = await mergePartials(storage, keys, headers);
         const whole = table(day);
         const names = merged.items.values;
@@ -475,6 +482,42 @@ describe('partial files', () => {
         const aggregate = dayAggregateOfCounts('2026-01-01', merged.items, merged.exposures, merged.pairs, merged.events, merged.sessions);
         expect(aggregate).toEqual(dayAggregateOf('2026-01-01', whole, countSessionPairs(whole, DEFAULT_LIMITS)));
       }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('merging with a filter keeps exactly the pairs that touch a flagged item, in groups of at least one pair', async () => {
+    const storage = new ChunkedStorage('partials');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 24 })), { minLength: 20, maxLength: 300, size: 'max' }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }),
+        fc.constantFrom(1, 7, 4096),
+        async (events, n, flagged, chunk) => {
+          storage.chunk = chunk;
+          const day = events.map(([s, i]): [string, string] => [`s${s}`, `i${i}`]);
+          const { keys, headers } = await writeShards(storage, day, n);
+          const all = await mergePartials(storage, keys, headers);
+          // Flags by the day's item (ids are ranks), from each item's name.
+          const touching = Uint8Array.from(all.items.values, (name) => (flagged[Number(name.slice(1))] ? 1 : 0));
+          const filtered = await mergePartials(storage, keys, headers, undefined, (exposure) => {
+            expect(exposure.names).toEqual(all.items.values);
+            return touching;
+          });
+          expect(filtered.pairs.touching).toBe(touching);
+          const entries = (m: typeof all) => {
+            const out: string[] = [];
+            m.pairs.forEach((x, y, c) => out.push(`${x},${y}:${c}`));
+            return out;
+          };
+          expect(entries(filtered)).toEqual(entries(all).filter((e) => e.split(':')[0]!.split(',').some((r) => touching[Number(r)] === 1)));
+          const { xs, starts, y } = filtered.pairs;
+          expect(starts.length).toBe(xs.length + 1);
+          expect(starts[xs.length]).toBe(y.length);
+          for (let g = 0; g < xs.length; g++) expect(starts[g + 1]!).toBeGreaterThan(starts[g]!);
+        },
+      ),
       { numRuns: 150 },
     );
   });

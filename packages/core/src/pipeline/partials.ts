@@ -11,6 +11,7 @@ import { PairCounter } from '../compute/pair-counter.js';
 import { GroupedPairs, mergeGroupedPairs, type SortedPairs } from '../compute/sorted-pairs.js';
 import { invertRanks } from '../compute/order-keys.js';
 import { itemsBySession } from '../compute/cooc.js';
+import type { ItemExposure } from '../compute/popularity.js';
 import { concatBytes } from '../bytes.js';
 import { kindOf } from '../compute/kinds.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
@@ -480,6 +481,12 @@ export interface PairColumnsSink {
   readonly grouped: GroupedPairs;
   readonly local: Uint32Array;
   outOfOrder(a: number, b: number): never;
+  /**
+   * When set, flags by mapped item: only the pairs with `touching[x]` or
+   * `touching[y]` set are written (every pair is still decoded and checked).
+   * @since 0.10.0
+   */
+  readonly touching?: Uint8Array;
 }
 
 /**
@@ -543,6 +550,10 @@ class BodyDecoder {
   private prevB = 0;
   /** With a {@link PairColumnsSink}: the previous pair's mapped b (or the group's mapped a). */
   private prevY = 0;
+  /** With a sink's `touching`: 1 when the current group's mapped a is touched (every pair of it is kept). */
+  private keepGroup = 1;
+  /** With a sink: its `local`, with bit 31 set for the touched items (see {@link decode}). */
+  private flagged: Uint32Array | undefined;
   /** Bytes of the object before the current buffer (for messages). */
   private offset: number;
   /** Where the varint read by {@link varint} ends. */
@@ -627,6 +638,11 @@ class BodyDecoder {
     let cs = grouped ? grouped.counts : EMPTY_U32;
     let i = grouped ? grouped.size : 0;
     let prevY = this.prevY;
+    const touching = sink?.touching;
+    const filtering = touching !== undefined;
+    // Each b's mapped y, with bit 31 set when y is touched: one load a pair tells both (ranks are below 2^31).
+    const flagged = (this.flagged ??= touching ? Uint32Array.from(local, (y) => (touching[y] === 1 ? (y | 0x80000000) >>> 0 : y)) : local);
+    let keepGroup = this.keepGroup;
     while (p < end) {
       if (left === 0) {
         const da = this.varint(buf, p);
@@ -644,6 +660,7 @@ class BodyDecoder {
           grouped.size = i;
           // A group not above the previous one is refused at its first pair, which names the pair: nothing is above 2^32.
           prevY = grouped.openGroup(local[a]!, m) ? local[a]! : 2 ** 32;
+          keepGroup = !filtering || touching[local[a]!] === 1 ? 1 : 0;
           ys = grouped.y;
           cs = grouped.counts;
         }
@@ -682,11 +699,16 @@ class BodyDecoder {
       const b = prevB + db;
       if (db === 0 || b >= items || c === 0) this.bad(at, 'malformed pair entry');
       if (grouped) {
-        const y = local[b]!;
+        const v = flagged[b]!;
+        const y = v & 0x7fffffff;
         if (y <= prevY) sink!.outOfOrder(a, b);
+        // Written always, kept by moving on (no branch to mispredict: about half the pairs of a filtered day go).
         ys[i] = y;
-        cs[i++] = c;
+        cs[i] = c;
+        i += keepGroup | (v >>> 31);
         prevY = y;
+        // A filtered group ends where its last kept pair does (and is dropped when it kept none).
+        if (filtering && left === 1) grouped.endGroup(i);
       } else visitor.pair(a, b, c);
       prevB = b;
       left--;
@@ -694,6 +716,7 @@ class BodyDecoder {
     }
     if (grouped) grouped.size = i;
     this.prevY = prevY;
+    this.keepGroup = keepGroup;
     this.a = a;
     this.left = left;
     this.prevB = prevB;
@@ -920,10 +943,12 @@ const dayItemsOf = new WeakMap<DayItems, { readonly sections: readonly ItemSecti
  * k-way merge ({@link mergeGroupedPairs}) instead of a hash table. A
  * partial whose items are not in strictly ascending UTF-8 order (or whose
  * items changed between the two reads) is refused as an integrity error:
- * its pairs could not be merged in order.
+ * its pairs could not be merged in order. With `pairItems`, only the pairs
+ * that touch the items it flags (given the day's exposures) are kept
+ * (`pairs.touching`).
  * @since 0.1.0
  */
-export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[], shared?: DayItems): Promise<MergedPartials> {
+export async function mergePartials(storage: ObjectStorage, partialKeys: readonly string[], headers: readonly PartialHeader[], shared?: DayItems, pairItems?: (exposure: ItemExposure) => Uint8Array | undefined): Promise<MergedPartials> {
   const hasPairs = headers.map((h) => h.pairs > 0);
   const sections: ItemSection[] = [];
   for (let k = 0; k < partialKeys.length; k++) {
@@ -947,6 +972,8 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     for (let r = 0; r < n; r++) ranks[r] = r;
     if (shared) dayItemsOf.set(shared, { sections, day, items, ranks });
   }
+  // The pairs the caller needs, when not all (the others are decoded and checked, not kept).
+  const touching = pairItems?.({ names: items.values, counts: day.exposures.data, ranks });
   const pairs: GroupedPairs[] = [];
   let events = 0;
   let sessions = 0;
@@ -973,6 +1000,7 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
         pairsInto: {
           grouped,
           local,
+          ...(touching ? { touching } : {}),
           outOfOrder(a, b) {
             throw new IntegrityError(`partial ${uri}: pair (${a}, ${b}) is out of order`, { uri });
           },
@@ -998,7 +1026,7 @@ export async function mergePartials(storage: ObjectStorage, partialKeys: readonl
     rejected: first.rejected,
     rejected_by_reason: { ...first.rejected_by_reason },
   };
-  return { items, ranks, exposures: day.exposures, pairs: mergeGroupedPairs(pairs), events, sessions, counts, inputs };
+  return { items, ranks, exposures: day.exposures, pairs: mergeGroupedPairs(pairs, touching), events, sessions, counts, inputs };
 }
 
 /** Parses `<i>-of-<n>.json` (the last part of a partial key). @since 0.1.0 */

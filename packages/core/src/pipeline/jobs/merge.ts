@@ -1,6 +1,7 @@
 import type { ItemExposure } from '../../compute/popularity.js';
 import { finishArtifact } from '../../compute/artifacts.js';
 import { kindOf } from '../../compute/kinds.js';
+import { MissingPairsError } from '../../compute/cooc.js';
 import { formatUtcSeconds } from '@recsys/contracts';
 import type { PipelineEnv } from '../../pipeline-env.js';
 import { checkCanonicalGate, checkDayLimits } from '../../validate/gates.js';
@@ -64,8 +65,12 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
     const merged: { set: CheckedPartials; merged: MergedPartials }[] = [];
     // Every type's partials of a shard list the same items: the day's items are merged once.
     const dayItems = new DayItems();
+    // A one-day artifact is built from the pairs its kind needs (with a cut, those of the most exposed items; the
+    // others are decoded, checked and not kept); a window's day aggregate keeps every pair.
+    const oneDay = !(plan.windowDays !== undefined && plan.windowDays > 1);
     for (const set of checked.get(day)!) {
-      const m = await mergePartials(env.areas.objects, set.keys, set.headers, dayItems);
+      const pairItems = oneDay ? kindOf(set.type)?.sharded?.pairItems : undefined;
+      const m = await mergePartials(env.areas.objects, set.keys, set.headers, dayItems, pairItems && ((exposure) => pairItems(exposure, env.limits)));
       checkCanonicalGate(day, m.counts, env.limits);
       checkDayLimits(day, { events: m.events, sessions: m.sessions, items: m.items.size }, env.limits);
       merged.push({ set, merged: m });
@@ -89,7 +94,16 @@ export async function mergeJob(env: PipelineEnv, plan: JobPlan, onDay?: (day: Me
     } else {
       for (const { set, merged: m } of merged) {
         const exposure: ItemExposure = { names: m.items.values, counts: m.exposures.data, ranks: m.ranks };
-        const payload = kindOf(set.type)!.sharded!.merge({ exposure, pairs: m.pairs }, env.limits);
+        const merge = kindOf(set.type)!.sharded!.merge;
+        let payload;
+        try {
+          payload = merge({ exposure, pairs: m.pairs }, env.limits);
+        } catch (error) {
+          if (!(error instanceof MissingPairsError)) throw error;
+          // The rows are not all among the items whose pairs were kept (rare): every pair, read again.
+          const every = await mergePartials(env.areas.objects, set.keys, set.headers, dayItems);
+          payload = merge({ exposure, pairs: every.pairs }, env.limits);
+        }
         const built = finishArtifact(set.type, target, payload, builtAt, env.sha256, env.blobFormat);
         staged.push(...(await stageArtifacts(env, target, [built], m.inputs, { shards: set.keys.length })));
       }
