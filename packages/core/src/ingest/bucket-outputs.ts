@@ -112,9 +112,9 @@ export class BucketOutputs {
   /**
    * Appends one or more whole canonical lines, after their {@link row}s.
    * Returns a promise only when they close the bucket's block and it is
-   * being written: the caller awaits it, and never changes `lines` again
-   * (that run is handed to the writer as it is, not copied: with n = 1 it is
-   * a whole parse chunk, and a writer may keep it until commit). Otherwise
+   * being written: the caller awaits it before it reuses `lines` (that run
+   * is handed to the writer as it is, not copied: with n = 1 it is a whole
+   * parse chunk; ObjectWriter.write keeps nothing once it resolves). Otherwise
    * they are copied into the bucket's buffer before this returns, and the
    * caller may reuse them: most runs are a line or two (n > 1), so the usual
    * path is that copy and no await.
