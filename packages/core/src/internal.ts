@@ -16,7 +16,7 @@ export { FingerprintSet, randomFingerprintKey, type FingerprintKey } from './ing
 export { SpilledDedupe, dedupePlan, type SpilledDuplicates } from './ingest/spilled-dedupe.js';
 export { daysWithoutRawInput, noRawInputError, rawSourcesForDay, openRawSource, rawInputsForDay, isRecordReject, type RawSourceFile } from './ingest/raw-source.js';
 export { ingestDayReference, inProcessParsePool } from './ingest/ingest-day.js';
-export { parseChunk, transferables, chunkArena, chunkArenaBytes, LocalDictionary, type ChunkArena, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';
+export { parseChunk, chunkArena, chunkArenaBytes, LocalDictionary, type ChunkArena, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';
 export { shardOfSession } from './shard.js';
 export { EventTable, NO_USER, instantOf } from './compute/event-table.js';
 export { Interner } from './compute/interner.js';

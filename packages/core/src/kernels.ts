@@ -6,6 +6,6 @@
  * code it never calls. Not a stable API.
  * @packageDocumentation
  */
-export { parseChunk, transferables, chunkArena, chunkArenaBytes, LocalDictionary, type ChunkArena, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';
+export { parseChunk, chunkArena, chunkArenaBytes, LocalDictionary, type ChunkArena, type ChunkContext, type ChunkResult, type ChunkReject } from './ingest/chunk-parser.js';
 export { coocRangeTransferables, emitCoocRange } from './compute/cooc-threads.js';
 export type { CoocRangeJob } from './compute/cooc-threads.js';

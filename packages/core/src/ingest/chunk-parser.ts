@@ -629,12 +629,6 @@ function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary,
   }
 }
 
-/** The buffers of a result that can be transferred between threads without copying. @since 0.1.0 */
-export function transferables(result: ChunkResult): ArrayBuffer[] {
-  const arrays = [result.canonical, result.ends, result.fp, result.session, result.item, result.user, result.secondsMs, result.nanos, result.sessionBytes, result.sessionEnds, result.sessionHashes];
-  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
-}
-
 /**
  * The shard (of `count`, at most 4096) of each of a chunk's sessions, in local-id order: hashed from
  * their bytes as they came from the parser ({@link shardOfSessionBytes}), no string made for it.
