@@ -36,7 +36,7 @@ export type { ArtifactKind, ShardedKind, MergedAggregates, ArtifactInputs, Build
 export { blobText, computeArtifacts, finishArtifact, type BuiltArtifact } from './compute/artifacts.js';
 export type { BlobFormat } from './compute/emit.js';
 export type { CoocRowPool, CoocRangeJob, CoocRangeResult } from './compute/cooc-threads.js';
-export type { SessionRuns, CoocRowRange } from './compute/cooc-rows.js';
+export type { SessionRuns, KeptPairs, CoocRowRange } from './compute/cooc-rows.js';
 export type { NameBytes } from './compute/emit.js';
 export { checkArtifactBytes, checkArtifactGate, checkCanonicalGate, checkCatalogGate, checkDayLimits, type DayTotals } from './validate/gates.js';
 // Data quality and time (DESIGN §9): the volume-anomaly gate, rolling windows, late data.

@@ -296,6 +296,16 @@ export interface ParsePool {
    * @since 0.11.0
    */
   readonly readBuffers?: ReadBuffers | undefined;
+  /**
+   * Optional: how many chunks of the caller's chunk size to keep posted and
+   * not yet merged for the pool to stay busy (ingest's default: 2). A pool
+   * of worker threads wants each worker to find its next chunk waiting when
+   * it answers one, so about two per worker; a pool that parses on the
+   * calling thread gains nothing from more than one. A pool with a fixed
+   * amount of memory has room for this many plus the chunk being read.
+   * @since 0.12.0
+   */
+  readonly depth?: number | undefined;
 }
 
 // Raw sources other than JSON Lines files (DESIGN §8.1).

@@ -11,9 +11,10 @@ export interface WorkerParsePoolOptions {
    */
   readonly localBelow?: number;
   /**
-   * Shared blocks a chunk is parsed in (default {@link RING_BLOCKS}): at most
-   * this many chunks are on the workers or not yet released by the caller;
-   * a further {@link WorkerParsePool.parse} waits for a release.
+   * Shared blocks a chunk is parsed in (default: {@link WorkerParsePool.depth}
+   * plus two, at least {@link RING_BLOCKS}): at most this many chunks are on
+   * the workers or not yet released by the caller; a further
+   * {@link WorkerParsePool.parse} waits for a release.
    * @since 0.11.0
    */
   readonly blocks?: number;
@@ -22,8 +23,10 @@ export interface WorkerParsePoolOptions {
 }
 
 /**
- * Blocks of a {@link WorkerParsePool}'s ring: ingest keeps four chunks in
- * flight (parsed or being parsed, not yet merged), so it never waits for one.
+ * The fewest blocks of a {@link WorkerParsePool}'s ring. By default it has
+ * one per chunk ingest keeps in flight ({@link WorkerParsePool.depth}: two
+ * per worker, parsed or being parsed, not yet merged), one for the chunk
+ * being read ahead and one spare, so neither a read nor a parse waits.
  * @since 0.11.0
  */
 export const RING_BLOCKS = 4;
@@ -114,11 +117,21 @@ export class WorkerParsePool implements ParsePool {
     owns: (bytes) => this.blockOf.has(bytes.buffer),
   };
 
+  /**
+   * Chunks the caller keeps posted and not yet merged (ParsePool.depth): two
+   * per worker, so a worker that answers one finds the next one waiting
+   * while the caller merges (with one per worker, each idled from its answer
+   * until the caller had merged it, read the next chunk and posted it).
+   * @since 0.12.0
+   */
+  readonly depth: number;
+
   constructor(size = Math.max(1, Math.min(8, availableParallelism())), options: WorkerParsePoolOptions = {}) {
     // Dictionary 0 is the calling thread's; worker i owns dictionary i + 1.
     this.slots = new WorkerSlots(new URL('./parse-worker.js', import.meta.url), size, 'parse', 'least-busy-ready', (i) => ({ dictId: i + 1 }));
     this.localBelow = options.localBelow ?? LOCAL_CHUNK_BYTES;
-    this.blockCount = Math.max(1, options.blocks ?? RING_BLOCKS);
+    this.depth = 2 * size;
+    this.blockCount = Math.max(1, options.blocks ?? Math.max(RING_BLOCKS, this.depth + 2));
     this.blockBytes = options.blockBytes ?? 4 * 1024 * 1024 + LOCAL_CHUNK_BYTES;
   }
 

@@ -181,3 +181,38 @@ test('chunks under localBelow (default 64 KiB) are parsed on this thread, also w
     await pool.close();
   }
 });
+
+test('ingest is asked to keep two chunks per worker in flight, and the default ring holds them, the chunk read ahead and a spare', async () => {
+  const ctx: ChunkContext = { stream: 'demo-2026-01-06#1', tenant: 'demo', surface: 'home', day: '2026-01-01', fpKey: randomFingerprintKey() };
+  const chunk = (c: number) => encoder.encode(`${line(`s${c}`, `A${c}`, c % 60)}\n`);
+  expect(new WorkerParsePool(1).depth).toBe(2);
+  const pool = new WorkerParsePool(2, { localBelow: 0, blockBytes: 4096 });
+  expect(pool.depth).toBe(4);
+  try {
+    await pool.warm();
+    // `depth` chunks read into the ring and held (posted, not merged), then the next chunk's read ahead of their merge.
+    const held: ChunkResult[] = [];
+    const reads = new Set<ArrayBufferLike>();
+    for (let c = 0; c < pool.depth; c++) {
+      const into = await pool.readBuffers.next();
+      reads.add(into.buffer);
+      const bytes = chunk(c);
+      into.set(bytes);
+      held.push(await pool.parse(into.subarray(0, bytes.length), ctx));
+    }
+    const ahead = await pool.readBuffers.next();
+    reads.add(ahead.buffer);
+    expect(reads.size).toBe(pool.depth + 1);
+    // A spare block: one more chunk copied in does not wait; then every block of the ring is out and the next one waits.
+    held.push(await pool.parse(chunk(10), ctx));
+    let parsed = false;
+    const waiting = pool.parse(chunk(11), ctx).then((r) => ((parsed = true), r));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(parsed).toBe(false);
+    pool.release(held.shift()!);
+    held.push(await waiting);
+    for (const r of held) pool.release(r);
+  } finally {
+    await pool.close();
+  }
+});

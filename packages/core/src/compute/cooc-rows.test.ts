@@ -30,7 +30,9 @@ function referenceRuns(t: EventTable, keep?: Uint8Array): { [K in keyof SessionR
     const items = [...(bySession.get(s) ?? [])];
     // With a row cut, only sessions read by a kept row, and only kept items' sessions.
     if (items.length < 2 || (keep && !items.some((x) => keep[x]))) continue;
-    runItems.push(...items);
+    // With a row cut, kept items first (KeptPairs), each part in first-seen order.
+    if (keep) runItems.push(...items.filter((x) => keep[x]), ...items.filter((x) => !keep[x]));
+    else runItems.push(...items);
     for (const x of items) if (!keep || keep[x]) (sessionsOf.get(x) ?? sessionsOf.set(x, []).get(x)!).push(s);
   }
   runStart.push(runItems.length);
@@ -53,6 +55,21 @@ const plain = (runs: SessionRuns) => ({
   rowIds: [...runs.rowIds],
 });
 
+const keptPlain = (runs: SessionRuns) => ({ runKept: [...runs.kept!.runKept], pairs: [...runs.kept!.pairs] });
+
+/** KeptPairs from the reference runs: kept items per run, and sessions shared by every two rows, counted pair by pair. */
+function referenceKept(runs: { [K in keyof SessionRuns]: number[] }, keep: Uint8Array) {
+  const runKept: number[] = [];
+  const rows = runs.rowIds.length;
+  const pairs = Array<number>(rows * rows).fill(0);
+  for (let s = 0; s + 1 < runs.runStart.length; s++) {
+    const items = runs.runItems.slice(runs.runStart[s], runs.runStart[s + 1]);
+    runKept.push(items.filter((x) => keep[x]).length);
+    for (let a = 0; a < rows; a++) for (let b = 0; b < rows; b++) if (a !== b && items.includes(runs.rowIds[a]!) && items.includes(runs.rowIds[b]!)) pairs[a * rows + b]!++;
+  }
+  return { runKept, pairs };
+}
+
 // Sessions of one event (or one repeated item) make the runs fill less than half the grouped items (a copy);
 // long sessions make them fill more (a view over the grouped items).
 const events = fc.oneof(
@@ -70,10 +87,29 @@ describe('session runs built in place over the items grouped by session', () => 
         const idOfRank = invertRanks(t.items.utf8Ranks());
         const keepIds = keep ?? undefined;
         const runs = sessionRuns(t, limits, idOfRank, itemsBySession(t), keepIds, shared ? sharedU32 : undefined);
-        expect(plain(runs)).toEqual(referenceRuns(t, keepIds));
-        if (shared) for (const a of Object.values(runs)) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+        const reference = referenceRuns(t, keepIds);
+        expect(plain(runs)).toEqual(reference);
+        expect(runs.kept !== undefined).toBe(keepIds !== undefined);
+        if (runs.kept) expect(keptPlain(runs)).toEqual(referenceKept(reference, keepIds!));
+        const arrays = [runs.runStart, runs.runItems, runs.invStart, runs.invSessions, runs.rowIds, ...(runs.kept ? [runs.kept.runKept, runs.kept.pairs] : [])];
+        if (shared) for (const a of arrays) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  test('property: events that already come session after session (grouped by a copy) give the same runs', () => {
+    fc.assert(
+      fc.property(events, fc.option(fc.uint8Array({ minLength: 31, maxLength: 31, max: 1 })), (evs, keep) => {
+        const t = table([...evs].sort((a, b) => a[0] - b[0]));
+        const keepIds = keep ?? undefined;
+        const grouped = itemsBySession(t);
+        expect(grouped.items).not.toBe(t.item.view());
+        expect(plain(sessionRuns(t, resolveLimits({}), invertRanks(t.items.utf8Ranks()), grouped, keepIds))).toEqual(referenceRuns(t, keepIds));
+        // The table's column is left as it was (the runs are written over the copy).
+        expect([...t.item.view()]).toEqual([...evs].sort((a, b) => a[0] - b[0]).map(([, i]) => t.items.values.indexOf(`${'zyxw'[i % 4]}${i}`)));
+      }),
+      { numRuns: 300 },
     );
   });
 

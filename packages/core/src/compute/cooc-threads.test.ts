@@ -97,6 +97,41 @@ describe('cooc rows on a pool of threads', () => {
   });
 });
 
+describe('ranges handed out as threads finish', () => {
+  test('no thread holds more than one range at a time, and a failed range stops the rest', async () => {
+    const t = new EventTable();
+    for (let s = 0; s < 300; s++) for (const item of [`a${s % 50}`, `b${(s * 7) % 60}`, `c${s % 13}`]) t.add({ ts: '2026-01-01T00:00:00Z', tenant: 't', surface: 's', session_id: `s${s}`, item_id: item });
+    const limits = resolveLimits({ max_items_per_artifact: 1_000_000 });
+    let inFlight = 0;
+    let most = 0;
+    const started: number[] = [];
+    const pool = (failAt?: number): CoocRowPool => ({
+      size: 3,
+      async emitCoocRange(job, from, to) {
+        const k = started.push(from);
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, (from * 7) % 3));
+        inFlight--;
+        if (k === failAt) throw new Error('range failed');
+        return emitCoocRange(job, from, to);
+      },
+    });
+    const payload = await coocPayloadOnPool(t, t.items.utf8Ranks(), limits, pool(), { minWork: 0 });
+    const [single] = computeArtifacts(t, ['cooc'], target, limits, builtAt, sha256);
+    expect(finishArtifact('cooc', target, payload, builtAt, sha256).version).toBe(single!.version);
+    // Split into several ranges per thread, never more than one per thread at a time.
+    expect(started.length).toBeGreaterThan(3 * 4);
+    expect(most).toBe(3);
+    started.length = 0;
+    await expect(coocPayloadOnPool(t, t.items.utf8Ranks(), limits, pool(2), { minWork: 0 })).rejects.toThrow('range failed');
+    // The lanes stop taking ranges once one failed: at most the ones already started (one per thread) run on,
+    // also once those finish (given the time to take every other range).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(started.length).toBeLessThanOrEqual(2 + 3);
+  });
+});
+
 describe('the pool warms up while the job is prepared', () => {
   const order = (events: number) => {
     const calls: string[] = [];

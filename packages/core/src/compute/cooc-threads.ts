@@ -96,6 +96,9 @@ function sharedNames(names: NameBytes): NameBytes {
   return { buf, start: sharedCopy(names.start) };
 }
 
+/** Ranges the rows are split into per thread of the pool (handed out as threads finish). */
+const RANGES_PER_THREAD = 8;
+
 /** Below this many events in a day, its rows are counted on the calling thread (no threads for small days). */
 export const COOC_THREADS_MIN_WORK = 200_000;
 
@@ -129,9 +132,25 @@ export async function coocPayloadOnPool(table: EventTable, ranks: Uint32Array, l
     names: sharedNames(nameBytes(names)),
     limits: { min_cooc_support: limits.min_cooc_support, max_neighbors_per_item: limits.max_neighbors_per_item },
   };
-  // A few ranges per thread, of equal work: a range that turns out slower does not leave the other threads idle.
-  const ranges = rowRanges(runs, options.parts ?? pool.size * 3);
-  const results = await Promise.all(ranges.map(([from, to]) => pool.emitCoocRange(job, from, to)));
+  // Several ranges per thread, of about equal work, handed out one at a time as threads finish theirs: a
+  // range that turns out slower (a row's cost is only estimated, and other threads of the process take
+  // turns on the same cores) then does not leave the other threads idle at the end.
+  const ranges = rowRanges(runs, options.parts ?? pool.size * RANGES_PER_THREAD);
+  const results = new Array<CoocRangeResult>(ranges.length);
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (next < ranges.length && !failed) {
+      const k = next++;
+      try {
+        results[k] = await pool.emitCoocRange(job, ranges[k]![0], ranges[k]![1]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(pool.size, ranges.length) }, lane));
   // Joined only if the payload is written again from its rows (the pretty form): the compact bytes are enough for the rest.
   const bytes = results.flatMap((r) => r.bytes);
   // Not `results`: the closure must not hold the bytes once they are written.

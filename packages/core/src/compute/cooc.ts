@@ -34,7 +34,8 @@ export interface CoocRows {
  * counting sort of the item column by session (sessions are dense ids).
  * Item `itemsBySession.items[start[s] .. start[s + 1])` are session `s`'s.
  * The items are copied in place of a row order that would then be read
- * through (4 bytes per event less at the peak of building the runs).
+ * through (4 bytes per event less at the peak of building the runs). When
+ * the events already come session after session, that is a plain copy.
  * @since 0.6.0
  */
 export function itemsBySession(table: EventTable): SessionItems {
@@ -42,8 +43,19 @@ export function itemsBySession(table: EventTable): SessionItems {
   const sessionOf = table.session.view();
   const itemOf = table.item.view();
   const start = new Uint32Array(sessions + 1);
-  for (let i = 0; i < sessionOf.length; i++) start[sessionOf[i]! + 1]!++;
+  // Whether the events already come session after session (sessions are numbered as first seen, so then
+  // their ids never decrease): the usual order of a day's files, and then the sort is a copy of the items.
+  let grouped = true;
+  let last = 0;
+  for (let i = 0; i < sessionOf.length; i++) {
+    const s = sessionOf[i]!;
+    start[s + 1]!++;
+    if (s < last) grouped = false;
+    last = s;
+  }
   for (let s = 0; s < sessions; s++) start[s + 1]! += start[s]!;
+  // A copy all the same: the runs are then written over it (sessionRuns), and the table keeps its column.
+  if (grouped) return { items: itemOf.slice(), start };
   const fill = start.slice(0, sessions);
   const items = new Uint32Array(sessionOf.length);
   for (let i = 0; i < sessionOf.length; i++) items[fill[sessionOf[i]!]!++] = itemOf[i]!;
@@ -105,6 +117,8 @@ function keptRows(table: EventTable, exposure: ItemExposure, grouped: SessionIte
   const n = table.items.size;
   if (n <= limits.max_items_per_artifact) return undefined;
   const { items: itemOf, start } = grouped;
+  const early = mostExposedWithRows(table, exposure, grouped, limits.max_items_per_artifact);
+  if (early) return early;
   const hasRow = new Uint8Array(n);
   let rows = 0;
   for (let s = 0; s < table.sessions.size; s++) {
@@ -124,6 +138,42 @@ function keptRows(table: EventTable, exposure: ItemExposure, grouped: SessionIte
   }
   if (rows <= limits.max_items_per_artifact) return undefined;
   return keepMostExposed(exposure, hasRow, limits.max_items_per_artifact).keep;
+}
+
+/**
+ * {@link keptRows}' answer when the `max` most exposed items all have a row
+ * (the rows kept are then exactly those; should no other item have one,
+ * cutting to them changes no run), found by walking the sessions only
+ * until each of them was seen in a session with another item: usually a
+ * small part of the day, since the most exposed items are in many
+ * sessions. `undefined` when the walk ends first (the caller then marks
+ * every item's row).
+ */
+function mostExposedWithRows(table: EventTable, exposure: ItemExposure, grouped: SessionItems, max: number): Uint8Array | undefined {
+  const { items: itemOf, start } = grouped;
+  const keep = new Uint8Array(table.items.size);
+  const top = mostExposed(exposure, max).ids;
+  for (let j = 0; j < top.length; j++) keep[top[j]!] = 1;
+  // keep[id]: 0 not among them, 1 among them and no row seen yet, 2 among them with a row seen.
+  let missing = top.length;
+  for (let s = 0; s < table.sessions.size && missing > 0; s++) {
+    const from = start[s]!;
+    const to = start[s + 1]!;
+    const first = itemOf[from]!;
+    let mixed = false;
+    for (let k = from + 1; k < to && !mixed; k++) mixed = itemOf[k] !== first;
+    if (!mixed) continue;
+    for (let k = from; k < to; k++) {
+      const id = itemOf[k]!;
+      if (keep[id] === 1) {
+        keep[id] = 2;
+        missing--;
+      }
+    }
+  }
+  if (missing > 0) return undefined;
+  for (let j = 0; j < top.length; j++) keep[top[j]!] = 1;
+  return keep;
 }
 
 /**

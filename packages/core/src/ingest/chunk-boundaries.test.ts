@@ -419,3 +419,96 @@ describe('ingestDay (blocks) equals ingestDayReference (line by line)', () => {
     }
   });
 });
+
+/**
+ * A pool that answers only when the test says so: `settle()` resolves the
+ * oldest parse. It counts the reads it hands buffers out for (each a fresh
+ * buffer of `readBytes`), and the parses posted and not yet answered.
+ */
+function heldPool(depth: number, readBytes: number) {
+  const dict = new LocalDictionary(0);
+  const held: { result: ChunkResult; resolve: (r: ChunkResult) => void; big: boolean }[] = [];
+  const owned = new Set<ArrayBufferLike>();
+  const state = { reads: 0, posted: 0, bigPosted: 0, released: 0, mostHeldBig: 0 };
+  const pool: ParsePool = {
+    depth,
+    readBuffers: {
+      next: async () => {
+        state.reads++;
+        const buffer = new Uint8Array(readBytes);
+        owned.add(buffer.buffer);
+        return buffer;
+      },
+      owns: (bytes) => owned.has(bytes.buffer),
+    },
+    parse: (chunk, ctx) => {
+      const result = parseChunk(new Uint8Array(chunk), ctx, dict);
+      const big = chunk.length >= readBytes / 2;
+      state.posted++;
+      if (big) state.bigPosted++;
+      return new Promise<ChunkResult>((resolve) => {
+        held.push({ result, resolve, big });
+        state.mostHeldBig = Math.max(state.mostHeldBig, held.filter((h) => h.big).length);
+      });
+    },
+    release: () => void state.released++,
+  };
+  const settle = () => {
+    const h = held.shift()!;
+    h.resolve(h.result);
+  };
+  const heldBig = () => held.filter((h) => h.big).length;
+  return { pool, state, settle, heldBig, held };
+}
+
+/** Lets every pending promise and immediate of the ingest run (the memory storage does no real I/O). */
+async function quiesce() {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('ingest keeps its parse pool busy', () => {
+  test('property: `depth` full chunks posted and not merged (the one-line blocks joining two reads not counted), never more, and the next read started while the oldest waits', async () => {
+    const lines = Array.from({ length: 120 }, (_, i) => ev({ session_id: `s${i % 7}`, item_id: `item-${i}` }));
+    const data = Buffer.from(lines.join('\n') + '\n');
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.constantFrom(512, 1024, 2048), async (depth, chunkBytes) => {
+        const raw = new MemoryStorage();
+        raw.objects.set(RAW_KEY, data);
+        // How many blocks of at least half a chunk the day has: a run whose parses are answered at once.
+        const dry = heldPool(depth, chunkBytes);
+        const dryDay = ingestDay(envWith(raw).env, scope, DAY, new EventTable(), { pool: dry.pool, chunkBytes });
+        for (let settled = false; !settled; ) {
+          await quiesce();
+          while (dry.held.length > 0) dry.settle();
+          settled = await Promise.race([dryDay.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
+        }
+        const bigBlocks = dry.state.bigPosted;
+        const { env, out } = envWith(raw);
+        const { pool, state, settle, heldBig, held } = heldPool(depth, chunkBytes);
+        let done = false;
+        const day = ingestDay(env, scope, DAY, new EventTable(), { pool, chunkBytes }).finally(() => (done = true));
+        // Every read of `chunkBytes` fills its buffer, so each but the first yields a one-line block and a full one.
+        const fullChunks = Math.floor(data.length / chunkBytes);
+        let answered = 0;
+        for (;;) {
+          await quiesce();
+          if (done) break;
+          const bigLeft = bigBlocks - answered;
+          // Waiting for the oldest parse with the pool `depth` full chunks deep (fewer only once the input ran out).
+          expect(heldBig()).toBe(Math.min(depth, bigLeft));
+          // ... and the read after the last chunk posted already asked for.
+          if (state.bigPosted < fullChunks) expect(state.reads).toBe(state.bigPosted + 1);
+          expect(held.length).toBeGreaterThan(0);
+          if (held[0]!.big) answered++;
+          settle();
+        }
+        const report = await day;
+        expect(state.mostHeldBig).toBe(Math.min(depth, bigBlocks));
+        expect(state.released).toBe(state.posted);
+        expect(report.counts.accepted).toBe(lines.length);
+        expect(Buffer.from(out.objects.get(`demo/home/exposures/${DAY}.jsonl`)!).toString()).toBe(data.toString());
+      }),
+      { numRuns: 15 },
+    );
+  });
+});

@@ -19,7 +19,8 @@ export type { IngestCounts, IngestReport } from './day-outputs.js';
 /** A pool that parses on the calling thread (small inputs, tests, browsers). @since 0.1.0 */
 export function inProcessParsePool(): ParsePool {
   const dict = new LocalDictionary(0);
-  return { parse: async (chunk, ctx) => parseChunk(chunk, ctx, dict) };
+  // A chunk is parsed as it is posted: a second one waiting would only hold its result's memory longer.
+  return { parse: async (chunk, ctx) => parseChunk(chunk, ctx, dict), depth: 1 };
 }
 
 /** Options of {@link ingestDay}. @since 0.1.0 */
@@ -63,7 +64,7 @@ export interface IngestPartOutcome {
 export type IngestDayOutcome = IngestReport & { readonly part?: IngestPartOutcome };
 
 /** What ingest's queue holds, in input order: a parse in flight, an over-long line, a rejected record. */
-type Queued = { result: Promise<ChunkResult> } | { tooLong: { prefix: Uint8Array; bytes: number } } | { record: RawRecordReject };
+type Queued = { result: Promise<ChunkResult>; big: boolean } | { tooLong: { prefix: Uint8Array; bytes: number } } | { record: RawRecordReject };
 
 /** A block of whole lines, or an over-long line found while cutting blocks. */
 type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number } | { kind: 'record'; reject: RawRecordReject };
@@ -451,8 +452,16 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
 
   // Parses in flight, to release their results should the day fail (a pool that reuses its memory waits for them).
   let inFlight: Queued[] = [];
+  // The raw blocks of the piece being read, and the read of the next block if one was started.
+  let reader: AsyncIterator<Block> | undefined;
+  let ahead: Promise<IteratorResult<Block>> | undefined;
   try {
-    const maxInFlight = 4;
+    const chunkBytes = options.chunkBytes ?? RAW_CHUNK_BYTES;
+    // Blocks of at least half a chunk count against the pool's depth; the one-line blocks that join two reads do not
+    // (parsed at once, they would halve the depth: each read yields one). `maxQueued` bounds the rest (rejected records).
+    const depth = Math.max(1, pool.depth ?? 2);
+    const bigBlock = chunkBytes >>> 1;
+    const maxQueued = 8 * depth + 8;
     for (const piece of pieces) {
       const input = piece.input;
       const source = input.uri;
@@ -484,24 +493,43 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
       };
       let bytesRead = 0;
       // Read into the pool's buffers when it has them: a chunk of whole lines is then parsed where it was read.
-      for await (const block of lineBlocks(await openRawPiece(piece, pool.readBuffers), options.chunkBytes ?? RAW_CHUNK_BYTES, pool.readBuffers)) {
+      reader = lineBlocks(await openRawPiece(piece, pool.readBuffers), chunkBytes, pool.readBuffers);
+      ahead = reader.next();
+      for (;;) {
+        const step = await ahead;
+        ahead = undefined;
+        if (step.done) break;
+        const block = step.value;
         // Counted before the parse: the pool takes the block's buffer over (a worker's transfer empties it here).
         bytesRead += block.kind === 'too_long' ? block.bytes : block.kind === 'record' ? 0 : block.bytes.length;
         if (block.kind === 'too_long') queue.push({ tooLong: block });
         else if (block.kind === 'record') queue.push({ record: block.reject });
-        else queue.push({ result: pool.parse(block.bytes, ctx) });
-        while (queue.length >= maxInFlight) await drainOne();
+        else queue.push({ result: pool.parse(block.bytes, ctx), big: block.bytes.length >= bigBlock });
+        // The next block's read starts now, once the pool has taken this block (and the buffer it was read into), and
+        // goes on while earlier chunks are merged: a read started only after a merge left the main thread waiting for
+        // it and, with every posted chunk parsed, the workers too. Its failure is awaited above, in order.
+        ahead = reader.next();
+        ahead.catch(() => {});
+        // Waits for the oldest parse only once the pool has `depth` chunks: each worker finds its next chunk queued
+        // when it answers one (with fewer, a worker idled from its answer until this thread had merged, read and posted).
+        while (queue.length >= maxQueued || queue.reduce((n, q) => n + ('big' in q && q.big ? 1 : 0), 0) >= depth) await drainOne();
         // A signal stops the day here; the catch below removes the partial outputs.
         env.signal?.throwIfAborted();
         await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read });
         env.signal?.throwIfAborted();
       }
+      reader = undefined;
       while (queue.length > 0) await drainOne();
       pieceStats.push({ uri: source, ...(piece.range ? { start: piece.range.start, end: piece.range.end } : {}), lines: lineBase, bytes: bytesRead });
       await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read, done: true });
     }
   } catch (error) {
     for (const q of inFlight) if ('result' in q) q.result.then((r) => pool.release?.(r), () => {});
+    // Closes the raw input (after the read under way, if any: a generator runs one step at a time).
+    if (reader) {
+      await ahead?.catch(() => {});
+      await reader.return?.(undefined).catch(() => {});
+    }
     await out.abort();
     await buckets?.abort();
     if (seen instanceof SpilledDedupe) await seen.abort();
