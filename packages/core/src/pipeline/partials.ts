@@ -367,7 +367,7 @@ async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Li
       // each, most of this function's time), and the misses overlap only when nothing else runs between the loads.
       let acc = 0;
       for (let k = batch; k < last; k++) acc ^= runs[invFrom[k]!]!;
-      touchedWords ^= acc;
+      touchSink.words ^= acc;
       for (let k = batch; k < last; k++) {
         const stop = invTo[k]!;
         for (let j = invFrom[k]!; j < stop; j++) {
@@ -412,7 +412,7 @@ const TOUCH_STRETCHES = 256;
 /** Sessions of at most this many events are sorted by insertion in {@link sessionPairRows}. */
 const SHORT_SESSION = 24;
 /** What the loads ahead of the counting read, kept so that they are not dead code. */
-let touchedWords = 0;
+const touchSink = { words: 0 };
 
 /**
  * Puts `group[0, t)`, the distinct ranks in (`a`, `hi`] also set in `bits`, in
