@@ -300,7 +300,8 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
     }
     // Keep the supported neighbours, reset the counter for the next row.
     if (pairs && touched.length < t + rows) {
-      const next = new Uint32Array(t + rows);
+      // Doubling, as above: rows reach ever more neighbours, and growing to the exact size would reallocate per row.
+      const next = new Uint32Array(Math.max(touched.length * 2, t + rows));
       next.set(touched.subarray(0, t));
       touched = next;
     }
