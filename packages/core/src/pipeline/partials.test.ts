@@ -136,6 +136,23 @@ describe('partial files', () => {
     );
   });
 
+  test('the same bytes as the pair table for short and long sessions (sorted two ways) and items in hundreds of sessions (counted in batches)', async () => {
+    const storage = new MemoryStorage('partials');
+    // Sessions of 0–60 events over 40 items (repeats within a session; some longer than the insertion-sorted ones),
+    // and "hub" in 250–700 of them: its sessions are counted in several batches, the last one partial.
+    const item = fc.integer({ min: 0, max: 39 }).map((i) => `i${i}`);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(item, { maxLength: 60, size: 'max' }), { minLength: 250, maxLength: 700 }), fc.integer({ min: 0, max: 30 }), async (sessions, skip) => {
+        const events = sessions.flatMap((items, s) => [...(s % 31 === skip ? [] : [['hub']]), ...items.map((i) => [i])].map(([i]): [string, string] => [`s${s}`, i!]));
+        const t = table(events);
+        await writePartial(storage, 'table', headerInput(0, 1), t, countSessionPairs(t, DEFAULT_LIMITS));
+        await writePartial(storage, 'rows', headerInput(0, 1), t, DEFAULT_LIMITS);
+        expect(Buffer.from(storage.objects.get('rows')!.data).equals(Buffer.from(storage.objects.get('table')!.data))).toBe(true);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
   test('the same bytes as the pair table with tens of thousands of items: groups read off the bit set and groups sorted, spans over many words', async () => {
     const storage = new MemoryStorage('partials');
     // Tens of thousands of rare items (short groups over spans of thousands of ranks: sorted) and a few thousand

@@ -313,9 +313,18 @@ async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Li
     const from = start[s]!;
     const to = start[s + 1]!;
     if (to - from < 2) continue;
-    const items = runs.subarray(from, to).sort();
+    // Sorted in place: by insertion when short (most sessions: a view and a call into the builtin sort per session cost
+    // more than sorting a handful of numbers), else by the builtin sort.
+    if (to - from <= SHORT_SESSION) {
+      for (let i = from + 1; i < to; i++) {
+        const v = runs[i]!;
+        let k = i - 1;
+        for (; k >= from && runs[k]! > v; k--) runs[k + 1] = runs[k]!;
+        runs[k + 1] = v;
+      }
+    } else runs.subarray(from, to).sort();
     let m = 0;
-    for (let k = 0; k < items.length; k++) if (k === 0 || items[k] !== items[k - 1]) items[m++] = items[k]!;
+    for (let k = from; k < to; k++) if (k === from || runs[k] !== runs[k - 1]) runs[from + m++] = runs[k]!;
     // The message (the session's name) only when the limit trips: building it for every session cost more than the check.
     if (m > limits.max_items_per_session) checkLimit(limits, 'max_items_per_session', m, `session ${JSON.stringify(table.sessions.values[s])}`);
     if (m < 2) continue;
@@ -352,19 +361,27 @@ async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Li
     if (from === to) continue;
     let t = 0;
     let hi = a;
-    for (let k = from; k < to; k++) {
-      const stop = invTo[k]!;
-      for (let j = invFrom[k]!; j < stop; j++) {
-        const b = runs[j]!;
-        if (counts[b]!++ === 0) {
-          if (t === touched.length) {
-            const bigger = new Uint32Array(t * 2);
-            bigger.set(touched);
-            touched = bigger;
+    for (let batch = from; batch < to; batch += TOUCH_STRETCHES) {
+      const last = Math.min(to, batch + TOUCH_STRETCHES);
+      // The first item of each stretch, loaded in a loop of its own: the stretches lie all over `runs` (one cache miss
+      // each, most of this function's time), and the misses overlap only when nothing else runs between the loads.
+      let acc = 0;
+      for (let k = batch; k < last; k++) acc ^= runs[invFrom[k]!]!;
+      touchSink.words ^= acc;
+      for (let k = batch; k < last; k++) {
+        const stop = invTo[k]!;
+        for (let j = invFrom[k]!; j < stop; j++) {
+          const b = runs[j]!;
+          if (counts[b]!++ === 0) {
+            if (t === touched.length) {
+              const bigger = new Uint32Array(t * 2);
+              bigger.set(touched);
+              touched = bigger;
+            }
+            touched[t++] = b;
+            bits[b >>> 5]! |= 1 << (b & 31);
+            if (b > hi) hi = b;
           }
-          touched[t++] = b;
-          bits[b >>> 5]! |= 1 << (b & 31);
-          if (b > hi) hi = b;
         }
       }
     }
@@ -385,6 +402,17 @@ async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Li
   }
   return pairs;
 }
+
+/**
+ * Stretches of {@link sessionPairRows} whose first items are loaded before
+ * they are counted: enough cache misses in flight to overlap, few enough
+ * lines to still be in cache when they are counted (as `FingerprintSet.addBlock`).
+ */
+const TOUCH_STRETCHES = 256;
+/** Sessions of at most this many events are sorted by insertion in {@link sessionPairRows}. */
+const SHORT_SESSION = 24;
+/** What the loads ahead of the counting read, kept so that they are not dead code. */
+const touchSink = { words: 0 };
 
 /**
  * Puts `group[0, t)`, the distinct ranks in (`a`, `hi`] also set in `bits`, in
