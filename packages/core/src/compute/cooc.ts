@@ -594,7 +594,9 @@ export function compactCoocRows(
     buf[pos++] = 0x5d;
     buf[pos++] = 0x7d;
   }
-  if (pos > 0) chunks.push(buf.subarray(0, pos));
+  // The last chunk is often mostly empty (a thread's range of the default rows writes ~100 KB): copied out
+  // when it fills less than half its buffer, so that the payload does not hold 1 MiB per range until written.
+  if (pos > 0) chunks.push(pos * 2 < buf.length ? buf.slice(0, pos) : buf.subarray(0, pos));
   return chunks;
 }
 
