@@ -124,10 +124,7 @@ function keptRows(table: EventTable, exposure: ItemExposure, grouped: SessionIte
   for (let s = 0; s < table.sessions.size; s++) {
     const from = start[s]!;
     const to = start[s + 1]!;
-    const first = itemOf[from]!;
-    let mixed = false;
-    for (let k = from + 1; k < to && !mixed; k++) mixed = itemOf[k] !== first;
-    if (!mixed) continue;
+    if (!holdsTwoItems(itemOf, from, to)) continue;
     for (let k = from; k < to; k++) {
       const id = itemOf[k]!;
       if (!hasRow[id]) {
@@ -138,6 +135,13 @@ function keptRows(table: EventTable, exposure: ItemExposure, grouped: SessionIte
   }
   if (rows <= limits.max_items_per_artifact) return undefined;
   return keepMostExposed(exposure, hasRow, limits.max_items_per_artifact).keep;
+}
+
+/** Whether `itemOf[from .. to)` (one session's items) holds two different items: the session then gives each of them a row. */
+function holdsTwoItems(itemOf: Uint32Array, from: number, to: number): boolean {
+  const first = itemOf[from]!;
+  for (let k = from + 1; k < to; k++) if (itemOf[k] !== first) return true;
+  return false;
 }
 
 /**
@@ -159,10 +163,7 @@ function mostExposedWithRows(table: EventTable, exposure: ItemExposure, grouped:
   for (let s = 0; s < table.sessions.size && missing > 0; s++) {
     const from = start[s]!;
     const to = start[s + 1]!;
-    const first = itemOf[from]!;
-    let mixed = false;
-    for (let k = from + 1; k < to && !mixed; k++) mixed = itemOf[k] !== first;
-    if (!mixed) continue;
+    if (!holdsTwoItems(itemOf, from, to)) continue;
     for (let k = from; k < to; k++) {
       const id = itemOf[k]!;
       if (keep[id] === 1) {
