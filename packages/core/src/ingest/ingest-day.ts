@@ -469,8 +469,11 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
       const queue: Queued[] = [];
       inFlight = queue;
       let lineBase = 0;
+      // Full blocks in `queue` (the ones that count against the pool's depth), kept as they are queued and drained.
+      let bigQueued = 0;
       const drainOne = async () => {
         const head = queue.shift()!;
+        if ('big' in head && head.big) bigQueued--;
         if ('record' in head) {
           counts.read++;
           await out.rejectRecord(source, head.record);
@@ -504,7 +507,11 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
         bytesRead += block.kind === 'too_long' ? block.bytes : block.kind === 'record' ? 0 : block.bytes.length;
         if (block.kind === 'too_long') queue.push({ tooLong: block });
         else if (block.kind === 'record') queue.push({ record: block.reject });
-        else queue.push({ result: pool.parse(block.bytes, ctx), big: block.bytes.length >= bigBlock });
+        else {
+          const big = block.bytes.length >= bigBlock;
+          queue.push({ result: pool.parse(block.bytes, ctx), big });
+          if (big) bigQueued++;
+        }
         // The next block's read starts now, once the pool has taken this block (and the buffer it was read into), and
         // goes on while earlier chunks are merged: a read started only after a merge left the main thread waiting for
         // it and, with every posted chunk parsed, the workers too. Its failure is awaited above, in order.
@@ -512,7 +519,7 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
         ahead.catch(() => {});
         // Waits for the oldest parse only once the pool has `depth` chunks: each worker finds its next chunk queued
         // when it answers one (with fewer, a worker idled from its answer until this thread had merged, read and posted).
-        while (queue.length >= maxQueued || queue.reduce((n, q) => n + ('big' in q && q.big ? 1 : 0), 0) >= depth) await drainOne();
+        while (queue.length >= maxQueued || bigQueued >= depth) await drainOne();
         // A signal stops the day here; the catch below removes the partial outputs.
         env.signal?.throwIfAborted();
         await env.progress?.ingest?.({ day, source, bytes: bytesRead, lines: counts.read });
