@@ -18,3 +18,15 @@ export function concatBytes(parts: readonly Uint8Array[], length?: number): Uint
   }
   return out;
 }
+
+/**
+ * A copy of `a` in a fresh array of the same kind and `length` entries
+ * (plain memory, never shared: an arena's columns continue here), for
+ * arrays that grow; the caller sizes it (doubling, so that growth costs
+ * O(1) per entry).
+ */
+export function grow<T extends Uint8Array | Uint32Array | Float64Array>(a: T, length: number): T {
+  const next = new (a.constructor as new (n: number) => T)(length);
+  next.set(a);
+  return next;
+}

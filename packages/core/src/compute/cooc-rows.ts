@@ -2,6 +2,7 @@ import type { Limits } from '../limits.js';
 import { checkLimit } from '../check-limit.js';
 import type { EventTable } from './event-table.js';
 import { sortTopByCountThenRank } from './order-keys.js';
+import { grow } from '../bytes.js';
 
 /*
  * Cooc rows counted row by row instead of through a pair table.
@@ -289,11 +290,7 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
         const y = runItems[j]!;
         if (y === x) continue;
         if (counts[y] === 0) {
-          if (t === touched.length) {
-            const next = new Uint32Array(t * 2);
-            next.set(touched);
-            touched = next;
-          }
+          if (t === touched.length) touched = grow(touched, t * 2);
           touched[t++] = y;
         }
         counts[y]!++;
@@ -302,9 +299,7 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
     // Keep the supported neighbours, reset the counter for the next row.
     if (pairs && touched.length < t + rows) {
       // Doubling, as above: rows reach ever more neighbours, and growing to the exact size would reallocate per row.
-      const next = new Uint32Array(Math.max(touched.length * 2, t + rows));
-      next.set(touched.subarray(0, t));
-      touched = next;
+      touched = grow(touched, Math.max(touched.length * 2, t + rows));
     }
     if (tc.length < touched.length) tc = new Uint32Array(touched.length);
     let m = 0;

@@ -1,4 +1,5 @@
 import { shardOfSessionBytes } from '../shard.js';
+import { grow } from '../bytes.js';
 import { NO_USER } from '../compute/event-table.js';
 import { FP, fingerprintBytes, type FingerprintKey } from './fingerprint-set.js';
 import { ByteInterner } from './byte-interner.js';
@@ -345,13 +346,6 @@ class ChunkColumns {
       this.nanos = grow(this.nanos, this.cap);
     }
   }
-}
-
-function grow<T extends Uint8Array | Uint32Array | Float64Array>(a: T, length: number): T {
-  // A fresh array of the same kind, never shared memory: an arena's columns continue here.
-  const next = new (a.constructor as new (n: number) => T)(length);
-  next.set(a);
-  return next;
 }
 
 /** A constant fragment of the canonical line, as bytes. */

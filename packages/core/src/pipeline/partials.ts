@@ -12,7 +12,7 @@ import { GroupedPairs, mergeGroupedPairs, type SortedPairs } from '../compute/so
 import { invertRanks } from '../compute/order-keys.js';
 import { itemsBySession } from '../compute/cooc.js';
 import type { ItemExposure } from '../compute/popularity.js';
-import { concatBytes } from '../bytes.js';
+import { concatBytes, grow } from '../bytes.js';
 import { kindOf } from '../compute/kinds.js';
 import type { IngestCounts } from '../ingest/ingest-day.js';
 import type { ShardSpec } from '../shard.js';
@@ -373,11 +373,7 @@ async function sessionPairRows(table: EventTable, ranks: Uint32Array, limits: Li
         for (let j = invFrom[k]!; j < stop; j++) {
           const b = runs[j]!;
           if (counts[b]!++ === 0) {
-            if (t === touched.length) {
-              const bigger = new Uint32Array(t * 2);
-              bigger.set(touched);
-              touched = bigger;
-            }
+            if (t === touched.length) touched = grow(touched, t * 2);
             touched[t++] = b;
             bits[b >>> 5]! |= 1 << (b & 31);
             if (b > hi) hi = b;
