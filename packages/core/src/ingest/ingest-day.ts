@@ -333,7 +333,8 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
     logger.info({ day, expected_events: expectedEvents, memory_budget: env.spill!.memoryBudget, partitions: dedupe.partitions, scratch: env.spill!.scratch.location }, 'duplicate table spilled to scratch (past a quarter of the memory budget)');
   }
   const rowBase = table?.length ?? 0;
-  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey, sessionKey };
+  // An ingest part's buckets carry no users: its parse interns none.
+  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey, sessionKey, ...(buckets ? { users: false } : {}) };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
   const translate = new Map<number, { items: number[]; users: number[] }>();
