@@ -190,3 +190,35 @@ describe('cooc rows from the runs', () => {
     expect(coocRowObjects(computeCoocRows(t, ranks, resolveLimits({ max_neighbors_per_item: 100 })))).toEqual(referenceRows(t, 100, 1));
   });
 });
+
+describe('cooc rows with many more neighbours than they keep', () => {
+  /**
+   * Item 0 shares 255 + i sessions with item i (i = 1 .. 10: counts from the last count class up), 2 with
+   * items 11 .. 30 (ties at a cut) and 1 with items 31 .. 330; so rows keep a few of several hundred.
+   */
+  function crowded(): EventTable {
+    const events: [number, number][] = [];
+    let s = 0;
+    for (let i = 1; i <= 10; i++) for (let k = 0; k < 255 + i; k++) events.push([s, 0], [s++, i]);
+    for (let i = 11; i <= 30; i++) for (let k = 0; k < 2; k++) events.push([s, 0], [s++, i]);
+    for (let i = 31; i <= 330; i++) events.push([s, 0], [s++, i]);
+    return table(events);
+  }
+
+  test.each([3, 10, 15, 40, 400])('the rows of counting pairs in a map, keeping %i neighbours', (maxNeighbors) => {
+    const t = crowded();
+    const rows = coocRowObjects(computeCoocRows(t, t.items.utf8Ranks(), resolveLimits({ max_neighbors_per_item: maxNeighbors }), 2));
+    expect(rows).toEqual(referenceRows(t, maxNeighbors, 1));
+  });
+
+  test.each([3, 15, 40])('with a row cut (kept pairs from the matrix), keeping %i neighbours', (maxNeighbors) => {
+    const t = crowded();
+    const limits = resolveLimits({ max_neighbors_per_item: maxNeighbors, max_items_per_artifact: 12 });
+    const rows = coocRowObjects(computeCoocRows(t, t.items.utf8Ranks(), limits));
+    const reference = referenceRows(t, maxNeighbors, 1);
+    expect(rows.length).toBe(12);
+    expect(rows).toEqual(reference.filter((row) => rows.some((r) => r.item_id === row.item_id)));
+    // Item 0's row is kept (the most exposed) and reaches every count class.
+    expect(rows.find((r) => r.item_id === 'z0')!.items[0]).toEqual({ item_id: 'x10', count: 265 });
+  });
+});

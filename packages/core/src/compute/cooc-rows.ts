@@ -2,7 +2,6 @@ import type { Limits } from '../limits.js';
 import { checkLimit } from '../check-limit.js';
 import type { EventTable } from './event-table.js';
 import { sortTopByCountThenRank } from './order-keys.js';
-import { grow } from '../bytes.js';
 
 /*
  * Cooc rows counted row by row instead of through a pair table.
@@ -259,8 +258,6 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
   const minSupport = limits.min_cooc_support;
   const maxNeighbors = limits.max_neighbors_per_item;
   const counts = new Uint32Array(ranks.length);
-  let touched = new Uint32Array(1024);
-  let tc = new Uint32Array(1024);
   const len = new Uint32Array(to - from);
   // Sized from an upper bound on what the rows keep (per row: the items of its sessions but itself, at most
   // max_neighbors_per_item, at most every other item), so the arrays do not grow: growing holds the old and
@@ -281,27 +278,43 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
   const runKept = runs.kept?.runKept;
   const pairs = runs.kept?.pairs;
   const rows = rowIds.length;
+  // A row touches each item once at most, and adds at most its kept neighbours from the matrix: lists of
+  // that size never grow, so the walk appends without a bound check (~0.8 MB per range at 100k items).
+  const touched = new Uint32Array(ranks.length + 1 + (pairs ? rows : 0));
+  const tc = new Uint32Array(touched.length);
+  const atLeast = new Uint32Array(COUNT_CLASSES);
   for (let r = from; r < to; r++) {
     const x = rowIds[r]!;
     let t = 0;
-    for (let k = invStart[x]!; k < invStart[x + 1]!; k++) {
-      const s = invSessions[k]!;
-      for (let j = runStart[s]! + (runKept ? runKept[s]! : 0); j < runStart[s + 1]!; j++) {
-        const y = runItems[j]!;
-        if (y === x) continue;
-        if (counts[y] === 0) {
-          if (t === touched.length) touched = grow(touched, t * 2);
-          touched[t++] = y;
+    if (runKept) {
+      for (let k = invStart[x]!; k < invStart[x + 1]!; k++) {
+        const s = invSessions[k]!;
+        const end = runStart[s + 1]!;
+        for (let j = runStart[s]! + runKept[s]!; j < end; j++) {
+          const y = runItems[j]!;
+          const c = counts[y]!;
+          // Appended without a branch, kept only when first seen (c === 0): the branch mispredicts often.
+          touched[t] = y;
+          t += (c - 1) >>> 31;
+          counts[y] = c + 1;
         }
-        counts[y]!++;
+      }
+    } else {
+      for (let k = invStart[x]!; k < invStart[x + 1]!; k++) {
+        const s = invSessions[k]!;
+        const end = runStart[s + 1]!;
+        for (let j = runStart[s]!; j < end; j++) {
+          const y = runItems[j]!;
+          if (y === x) continue;
+          const c = counts[y]!;
+          touched[t] = y;
+          t += (c - 1) >>> 31;
+          counts[y] = c + 1;
+        }
       }
     }
-    // Keep the supported neighbours, reset the counter for the next row.
-    if (pairs && touched.length < t + rows) {
-      // Doubling, as above: rows reach ever more neighbours, and growing to the exact size would reallocate per row.
-      touched = grow(touched, Math.max(touched.length * 2, t + rows));
-    }
-    if (tc.length < touched.length) tc = new Uint32Array(touched.length);
+    // Keep the supported neighbours, reset the counter for the next row; count how many reach each count.
+    atLeast.fill(0);
     let m = 0;
     for (let k = 0; k < t; k++) {
       const y = touched[k]!;
@@ -310,6 +323,7 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
       if (c >= minSupport) {
         touched[m] = y;
         tc[m++] = c;
+        atLeast[c < COUNT_CLASSES ? c : COUNT_CLASSES - 1]!++;
       }
     }
     if (pairs) {
@@ -318,9 +332,11 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
         if (c > 0 && c >= minSupport) {
           touched[m] = rowIds[b]!;
           tc[m++] = c;
+          atLeast[c < COUNT_CLASSES ? c : COUNT_CLASSES - 1]!++;
         }
       }
     }
+    m = dropBelowTop(touched, tc, m, atLeast, maxNeighbors);
     const ids = touched.subarray(0, m);
     const cs = tc.subarray(0, m);
     // Only the kept neighbours need ordering: a popular item's row has tens of thousands of candidates.
@@ -344,6 +360,40 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
   // A view when little is unused: copying would hold both arrays at once.
   const exact = out * 8 >= nbr.length * 7;
   return { len, nbr: exact ? nbr.subarray(0, out) : nbr.slice(0, out), cnt: exact ? cnt.subarray(0, out) : cnt.slice(0, out) };
+}
+
+/** Count classes of {@link dropBelowTop}: counts 0 .. 254 exactly, the last class every count from 255 on. */
+const COUNT_CLASSES = 256;
+
+/**
+ * Drops the candidates (`ids[0 .. m)`, counts in `cs`) that cannot be among
+ * a row's `keep` first by count desc: those below the highest count `c`
+ * that at least `keep` of them reach (counted by class in `atLeast`, the
+ * last class holding every count from its own up). A popular item's row has
+ * thousands of candidates and keeps 50; what survives is those 50, their
+ * ties at the cut, and nothing whose count could place it before them, so
+ * ordering the survivors gives the same first `keep`. Returns how many
+ * survive (moved to the front, in their order).
+ */
+function dropBelowTop(ids: Uint32Array, cs: Uint32Array, m: number, atLeast: Uint32Array, keep: number): number {
+  // Only worth a pass when the ordering would otherwise select among many more than it keeps.
+  if (m <= 4 * keep) return m;
+  let reached = 0;
+  let cut = COUNT_CLASSES - 1;
+  for (; cut > 0; cut--) {
+    reached += atLeast[cut]!;
+    if (reached >= keep) break;
+  }
+  if (cut <= 1) return m;
+  let w = 0;
+  for (let k = 0; k < m; k++) {
+    const c = cs[k]!;
+    if (c >= cut) {
+      ids[w] = ids[k]!;
+      cs[w++] = c;
+    }
+  }
+  return w;
 }
 
 /**
