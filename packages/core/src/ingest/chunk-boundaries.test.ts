@@ -496,7 +496,7 @@ describe('ingest keeps its parse pool busy', () => {
         const day = ingestDay(env, scope, DAY, new EventTable(), { pool, chunkBytes }).finally(() => (done = true));
         // Every read fills its buffer (the short first ones too) but the last, and each but the first yields a one-line
         // block and a full one (every read holds a newline).
-        const readSizes = [...firstReads];
+        const readSizes: number[] = [...firstReads];
         while (readSizes.reduce((a, b) => a + b, 0) < data.length) readSizes.push(chunkBytes);
         const fullChunks = readSizes.filter((_, i) => readSizes.slice(0, i + 1).reduce((a, b) => a + b, 0) <= data.length).length;
         let answered = 0;
