@@ -9,7 +9,11 @@
 // are its own; the critical path is the slowest ingest + the slowest
 // compute + merge + publish, as when each task has its own pod.
 //
-//   node tooling/bench/src/scaleout.mjs [--events 5000000] [--shards 1,2,4] [--core 0] [--json out.json] [--dir DIR]
+//   node tooling/bench/src/scaleout.mjs [--events 5000000] [--shards 1,2,4] [--core 0] [--json out.json] [--dir DIR] [--cpu-prof PROFDIR]
+//
+// --cpu-prof writes a V8 CPU profile of every task into PROFDIR, named after
+// the task (`n4-compute-2.cpuprofile`); profiling slows the tasks, so their
+// CPU figures are then not comparable with unprofiled runs.
 //
 // The raw day is generated once per size under DIR (default .bench/scaleout/ of
 // this checkout; deterministic): point --dir at another checkout's folder to
@@ -38,7 +42,7 @@ if (process.argv[2] === '--child') {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { dir: { type: 'string' }, events: { type: 'string', default: '5000000' }, shards: { type: 'string', default: '1,2,4' }, core: { type: 'string', default: '0' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { dir: { type: 'string' }, events: { type: 'string', default: '5000000' }, shards: { type: 'string', default: '1,2,4' }, core: { type: 'string', default: '0' }, json: { type: 'string' }, 'cpu-prof': { type: 'string' } } });
   const root = join(dirname(self), '../../..');
   const bin = join(root, 'apps/cli/dist/bin.js');
   const events = Number(values.events);
@@ -53,9 +57,10 @@ async function main() {
   const rawBytes = readFileSync(rawFile).byteLength;
   const scope = ['--tenant', 'bench', '--surface', 'home', '--start', day, '--end', day];
 
-  const task = (dir, args) => {
+  const task = (dir, args, label) => {
     const report = join(dir, `.task-${process.hrtime.bigint()}.json`);
-    const r = spawnSync('taskset', ['-c', values.core, process.execPath, self, '--child', report, bin, ...args], { cwd: dir, env: { ...process.env, RECSYS_WORKERS: '0' }, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof'], '--cpu-prof-name', `${label}.cpuprofile`] : [];
+    const r = spawnSync('taskset', ['-c', values.core, process.execPath, ...prof, self, '--child', report, bin, ...args], { cwd: dir, env: { ...process.env, RECSYS_WORKERS: '0' }, encoding: 'utf8', maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
     const m = JSON.parse(readFileSync(report, 'utf8'));
     rmSync(report);
@@ -72,7 +77,7 @@ async function main() {
   const results = { events, raw_bytes: rawBytes, runs: [] };
 
   const dir1 = fresh('run');
-  const single = task(dir1, ['run', '--json', ...c, '--artifacts', 'popularity,cooc']);
+  const single = task(dir1, ['run', '--json', ...c, '--artifacts', 'popularity,cooc'], 'run');
   const runVersions = JSON.parse(single.stdout).days[0].artifacts.map((a) => `${a.type}:${a.version}`).sort();
   results.runs.push({ n: 'run', load_avg: loadavg().map((x) => Number(x.toFixed(2))), cpu_s: single.cpu_s, wall_s: single.wall_s, max_rss_mb: single.max_rss_mb, versions: runVersions });
   console.error(`run (load ${loadavg().map((x) => x.toFixed(2)).join(' ')}): ${single.cpu_s.toFixed(1)} CPU s, ${single.wall_s.toFixed(1)} s, ${single.max_rss_mb.toFixed(0)} MB`);
@@ -81,17 +86,17 @@ async function main() {
     const dir = fresh(`n${n}`);
     const ingest = [];
     for (let i = 0; i < n; i++) {
-      const t = task(dir, ['ingest', '--json', ...c, '--shard', `${i}/${n}`]);
+      const t = task(dir, ['ingest', '--json', ...c, '--shard', `${i}/${n}`], `n${n}-ingest-${i}`);
       const part = JSON.parse(t.stdout).days[0].part;
       ingest.push({ cpu_s: t.cpu_s, wall_s: t.wall_s, max_rss_mb: t.max_rss_mb, bytes_read: part.pieces.reduce((s, p) => s + p.bytes, 0), mode: part.mode });
     }
     const compute = [];
     for (let i = 0; i < n; i++) {
-      const k = task(dir, ['compute', 'popularity', 'cooc', ...c, '--shard', `${i}/${n}`]);
+      const k = task(dir, ['compute', 'popularity', 'cooc', ...c, '--shard', `${i}/${n}`], `n${n}-compute-${i}`);
       compute.push({ cpu_s: k.cpu_s, wall_s: k.wall_s, max_rss_mb: k.max_rss_mb });
     }
-    const merge = task(dir, ['merge', 'popularity', 'cooc', ...c]);
-    const publish = task(dir, ['publish', '--json', ...c]);
+    const merge = task(dir, ['merge', 'popularity', 'cooc', ...c], `n${n}-merge`);
+    const publish = task(dir, ['publish', '--json', ...c], `n${n}-publish`);
     const versions = JSON.parse(publish.stdout).days[0].artifacts.map((a) => `${a.type}:${a.version}`).sort();
     const total = [...ingest, ...compute].reduce((s, t) => s + t.cpu_s, 0) + merge.cpu_s + publish.cpu_s;
     const critical = Math.max(...ingest.map((t) => t.wall_s)) + Math.max(...compute.map((t) => t.wall_s)) + merge.wall_s + publish.wall_s;

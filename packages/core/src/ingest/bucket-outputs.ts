@@ -39,8 +39,17 @@ export class BucketOutputs {
   readonly duplicates: number[];
   private readonly bytes: number[];
   private readonly encoders: BucketEncoder[];
-  /** The part's item ids (every bucket numbers the ones it uses itself). */
-  readonly items = new Interner();
+  /**
+   * The part's item ids (every bucket numbers the ones it uses itself): `itemNames[id]` is item `id`'s name. While
+   * one parser dictionary alone has sent items (one parse thread: `RECSYS_WORKERS=0`, or a part of one chunk), its
+   * own ids are the part's, each name new to it is new to the part, and no name is looked up: interning every name
+   * of the part again into a `Map` took ~0.4 CPU s per task on the 5M scale-out day, whatever n (each part meets
+   * most of the catalogue). A second dictionary starts {@link itemIds}, from the names so far.
+   */
+  private itemNames: string[] = [];
+  private itemIds: Interner | undefined;
+  private firstDictionary: number | undefined;
+  private readonly dictionaryItems = new Map<number, number[]>();
   /**
    * The part's sessions by their UTF-8 bytes, keyed as the parse workers
    * hash them (no string per session), and each one's id in its bucket.
@@ -104,20 +113,53 @@ export class BucketOutputs {
     return out;
   }
 
-  /** Appends one event's ids (its line follows with {@link write}). */
+  /**
+   * The part's item ids of parser dictionary `dictionary`'s items, by the dictionary's own ids, after adding
+   * `newItems`: its items not sent before, in the order of its ids (ChunkResult.newItems).
+   */
+  items(dictionary: number, newItems: readonly string[]): readonly number[] {
+    let ids = this.dictionaryItems.get(dictionary);
+    if (!ids) {
+      this.dictionaryItems.set(dictionary, (ids = []));
+      if (this.firstDictionary === undefined) {
+        this.firstDictionary = dictionary;
+      } else if (!this.itemIds) {
+        // A second dictionary: from now on every name goes through a lookup (the first dictionary's ids are the
+        // ids these names get, interned in that order).
+        const interner = new Interner();
+        for (const name of this.itemNames) interner.intern(name);
+        this.itemIds = interner;
+        this.itemNames = interner.values;
+      }
+    }
+    const interner = this.itemIds;
+    if (interner) {
+      for (const name of newItems) ids.push(interner.intern(name));
+    } else {
+      const names = this.itemNames;
+      for (const name of newItems) {
+        ids.push(names.length);
+        names.push(name);
+      }
+    }
+    return ids;
+  }
+
+  /** Appends one event's ids (its item id from {@link items}; its line follows with {@link write}). */
   row(bucket: number, session: number, partItem: number): void {
-    this.encoders[bucket]!.row(session, partItem, this.items.values);
+    this.encoders[bucket]!.row(session, partItem, this.itemNames);
   }
 
   /**
    * Appends one or more whole canonical lines, after their {@link row}s.
    * Returns a promise only when they close the bucket's block and it is
-   * being written: the caller awaits it before it reuses `lines` (that run
-   * is handed to the writer as it is, not copied: with n = 1 it is a whole
-   * parse chunk; ObjectWriter.write keeps nothing once it resolves). Otherwise
-   * they are copied into the bucket's buffer before this returns, and the
-   * caller may reuse them: most runs are a line or two (n > 1), so the usual
-   * path is that copy and no await.
+   * being written, and then the caller must await it before it calls
+   * `write` again or reuses `lines`: the block's lines (the bucket's buffer
+   * and that run) are handed to the writer as they are, not copied (with
+   * n = 1 the run is a whole parse chunk; ObjectWriter.write keeps nothing
+   * once it resolves). Otherwise they are copied into the bucket's buffer
+   * before this returns, and the caller may reuse them: most runs are a line
+   * or two (n > 1), so the usual path is that copy and no await.
    */
   write(bucket: number, lines: Uint8Array, events: number): Promise<void> | undefined {
     this.events[bucket]! += events;
@@ -136,9 +178,8 @@ export class BucketOutputs {
   }
 
   /**
-   * Writes the bucket's open block, with `closing` (the run that filled it, written as it is) after the
-   * buffered lines. The buffered lines are copied into the block before this returns, so the buffer is
-   * reused right away.
+   * Writes the bucket's open block: its buffered lines and then `closing` (the run that filled it), both as they
+   * are. The buffer is written into again only after the returned promise resolves (see {@link write}).
    */
   private flush(bucket: number, closing?: Uint8Array): Promise<void> {
     const at = this.pendingBytes[bucket]!;

@@ -337,8 +337,6 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
   const translate = new Map<number, { items: number[]; users: number[] }>();
-  // The same for an ingest part: parser dictionary → the part's item ids (BucketOutputs.items).
-  const bucketItems = new Map<number, number[]>();
   const shard = options.shard;
 
   const merge = async (source: string, lineBase: number, r: ChunkResult) => {
@@ -371,9 +369,7 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
       const bucketOf = chunkSessionShards(r, buckets.count);
       const sessionIds = buckets.sessions(r.sessionBytes, r.sessionEnds, r.sessionHashes, bucketOf);
       // Items are numbered per parser dictionary: map each to the part's id once.
-      let partItems = bucketItems.get(r.dictId);
-      if (!partItems) bucketItems.set(r.dictId, (partItems = []));
-      for (const v of r.newItems) partItems.push(buckets.items.intern(v));
+      const partItems = buckets.items(r.dictId, r.newItems);
       const { session, item, ends } = r;
       const n = r.events;
       // Duplicates first, in a pass of their own: each probe of the duplicate table is a cache miss, and the

@@ -38,7 +38,7 @@ function encode(blocks: Ev[][], head = HEAD, split = 0.5): Uint8Array {
       e.row(s, it, items);
       text += line(ev, k++);
     }
-    // Lines handed over in two parts, as ingest does (buffered ones copied, the run that closes the block as it is).
+    // Lines handed over in two parts, as ingest does (the buffered ones, then the run that closes the block).
     const lines = enc.encode(text);
     const cut = Math.floor(lines.length * split);
     out.push(...e.block(lines.subarray(0, cut), lines.subarray(cut)));

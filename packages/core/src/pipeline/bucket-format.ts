@@ -187,16 +187,16 @@ export class BucketEncoder {
   }
 
   /**
-   * The open block with its events' canonical lines (in order: `copied`,
-   * then `asIs`), as the pieces to write one after the other; none when it
-   * has no events. The first piece is the block's head, dictionary and
-   * columns with a copy of `copied` (lines the caller reuses), built in one
-   * allocation; `asIs` follows as it is, not copied (the caller keeps it
-   * unchanged until it is written: the run of lines that closes a block is
-   * most of its bytes, 750 MB at 5 M events).
+   * The open block with its events' canonical lines (in order: `lines`, then
+   * `more`), as the pieces to write one after the other; none when it has no
+   * events. The first piece is the block's head, dictionary and columns; the
+   * lines follow as they are, not copied: the caller keeps them unchanged
+   * until they are written (an ingest part's lines are 750 MB at 5 M events;
+   * copying a bucket's buffered lines into its block once more, with the
+   * zeroed megabyte that took, was about 0.15 CPU s per task at n = 4).
    */
-  block(copied: Uint8Array, asIs?: Uint8Array): Uint8Array[] {
-    const lineBytes = copied.length + (asIs?.length ?? 0);
+  block(lines: Uint8Array, more?: Uint8Array): Uint8Array[] {
+    const lineBytes = lines.length + (more?.length ?? 0);
     if (this.rows === 0) {
       if (lineBytes > 0) throw new Error('bucket block: lines without events');
       return [];
@@ -211,7 +211,7 @@ export class BucketEncoder {
     const text = items.join('');
     let lengthBytes = 0;
     for (const s of items) lengthBytes += varintSize(s.length);
-    let out = this.layout(sLengths.length + lengthBytes + sBytes.length + text.length, colBytes, lineBytes, copied.length);
+    let out = this.layout(sLengths.length + lengthBytes + sBytes.length + text.length, colBytes, lineBytes);
     let at = BLOCK_HEAD;
     out.set(sLengths, at);
     at += sLengths.length;
@@ -229,7 +229,7 @@ export class BucketEncoder {
         lengthBytes += varintSize(b.length);
         textBytes += b.length;
       }
-      out = this.layout(sLengths.length + lengthBytes + sBytes.length + textBytes, colBytes, lineBytes, copied.length);
+      out = this.layout(sLengths.length + lengthBytes + sBytes.length + textBytes, colBytes, lineBytes);
       at = BLOCK_HEAD;
       out.set(sLengths, at);
       at += sLengths.length;
@@ -242,8 +242,6 @@ export class BucketEncoder {
       }
     }
     out.set(this.cols.buf.subarray(0, colBytes), at);
-    at += colBytes;
-    out.set(copied, at);
     this.cols.at = 0;
     this.sessionLengths.at = 0;
     this.sessionBytes.at = 0;
@@ -252,12 +250,15 @@ export class BucketEncoder {
     this.rows = 0;
     this.newItems = [];
     this.prevSession = -1;
-    return asIs && asIs.length > 0 ? [out, asIs] : [out];
+    const pieces = [out];
+    if (lines.length > 0) pieces.push(lines);
+    if (more && more.length > 0) pieces.push(more);
+    return pieces;
   }
 
-  /** The first piece of a block of these sizes (with `copiedBytes` of its lines), its head filled in. */
-  private layout(dictBytes: number, colBytes: number, lineBytes: number, copiedBytes: number): Uint8Array {
-    const out = new Uint8Array(BLOCK_HEAD + dictBytes + colBytes + copiedBytes);
+  /** The first piece of a block of these sizes (head, dictionary, columns; its lines follow it), its head filled in. */
+  private layout(dictBytes: number, colBytes: number, lineBytes: number): Uint8Array {
+    const out = new Uint8Array(BLOCK_HEAD + dictBytes + colBytes);
     const view = new DataView(out.buffer);
     view.setUint32(0, this.rows, true);
     view.setUint32(4, this.newSessionCount, true);
