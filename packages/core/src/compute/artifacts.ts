@@ -157,7 +157,7 @@ export async function computeArtifactsOnPool(
   pool?: CoocRowPool,
 ): Promise<BuiltArtifact[]> {
   // The threads start loading now, while this thread ranks the items and builds what comes before cooc's rows.
-  if (pool && types.includes('cooc') && coocUsesThreads(table.length)) pool.warm?.();
+  if (pool && types.includes('cooc') && coocUsesThreads(table, limits)) pool.warm?.();
   const ranks = table.items.utf8Ranks();
   const built: BuiltArtifact[] = [];
   for (const type of types) {

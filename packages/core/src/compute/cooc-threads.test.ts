@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EventTable, resolveLimits } from '../internal.js';
 import { blobText, computeArtifacts, computeArtifactsOnPool, finishArtifact } from './artifacts.js';
-import { coocPayloadOnPool, emitCoocRange, type CoocRangeJob, type CoocRangeResult, type CoocRowPool } from './cooc-threads.js';
+import { COOC_THREADS_MIN_CUT_WORK, COOC_THREADS_MIN_WORK, coocPayloadOnPool, coocUsesThreads, emitCoocRange, type CoocRangeJob, type CoocRangeResult, type CoocRowPool } from './cooc-threads.js';
 import { JsonBytes, type PayloadSource } from './emit.js';
 
 const sha256 = () => {
@@ -165,5 +165,22 @@ describe('the pool warms up while the job is prepared', () => {
     const noCooc = order(200_000);
     await computeArtifactsOnPool(noCooc.t, ['popularity'], target, resolveLimits({}), builtAt, sha256, {}, 'compact', noCooc.tracked);
     expect(noCooc.calls).toEqual([]);
+  });
+
+  test('a day whose rows max_items_per_artifact cuts counts them here below its own threshold', async () => {
+    // 41 items, 10 rows kept: the same 200k events as above, but no threads.
+    const cut = order(200_000);
+    const limits = resolveLimits({ max_items_per_artifact: 10 });
+    const payload = await computeArtifactsOnPool(cut.t, ['cooc'], target, limits, builtAt, sha256, {}, 'compact', cut.tracked);
+    expect(cut.calls).toEqual([]);
+    expect(payload[0]!.version).toBe(computeArtifacts(cut.t, ['cooc'], target, limits, builtAt, sha256)[0]!.version);
+    const day = (length: number, items: number) => ({ length, items: { size: items } });
+    const defaults = resolveLimits({});
+    expect(coocUsesThreads(day(COOC_THREADS_MIN_CUT_WORK - 1, 1001), defaults)).toBe(false);
+    expect(coocUsesThreads(day(COOC_THREADS_MIN_CUT_WORK, 1001), defaults)).toBe(true);
+    // Every row counted (no more items than rows kept): the lower threshold.
+    expect(coocUsesThreads(day(COOC_THREADS_MIN_WORK, 1000), defaults)).toBe(true);
+    expect(coocUsesThreads(day(COOC_THREADS_MIN_WORK - 1, 1000), defaults)).toBe(false);
+    expect(coocUsesThreads(day(0, 5000), defaults, 0)).toBe(true);
   });
 });

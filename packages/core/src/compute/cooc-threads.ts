@@ -105,16 +105,31 @@ const RANGES_PER_THREAD = 3;
 /** Below this many events in a day, its rows are counted on the calling thread (no threads for small days). */
 export const COOC_THREADS_MIN_WORK = 200_000;
 
-/** Whether {@link coocPayloadOnPool} uses the pool's threads for a day of `events` events. @since 0.8.0 */
-export function coocUsesThreads(events: number, minWork = COOC_THREADS_MIN_WORK): boolean {
-  return events >= minWork;
+/**
+ * Below this many events in a day whose rows `max_items_per_artifact` cuts,
+ * its rows are counted on the calling thread: the kept rows walk a small
+ * part of the day (the defaults' 1000 rows of a 1M-event day: ~0.1–0.15 s
+ * on one thread), less than two fresh threads cost to start and to compile
+ * the count in (~0.3 CPU s more per run at 1M, for no shorter compute
+ * phase on two cores). At 5M events the threads still shorten it.
+ */
+export const COOC_THREADS_MIN_CUT_WORK = 2_000_000;
+
+/**
+ * Whether {@link coocPayloadOnPool} uses the pool's threads for a day
+ * (`minWork` overrides both thresholds, e.g. 0 in tests).
+ * @since 0.8.0
+ */
+export function coocUsesThreads(table: { readonly length: number; readonly items: { readonly size: number } }, limits: Pick<Limits, 'max_items_per_artifact'>, minWork?: number): boolean {
+  const cut = table.items.size > limits.max_items_per_artifact;
+  return table.length >= (minWork ?? (cut ? COOC_THREADS_MIN_CUT_WORK : COOC_THREADS_MIN_WORK));
 }
 
 /**
  * The `cooc` payload of a day counted and written on the pool's threads:
  * byte for byte the payload of the `cooc` kind's single-thread build
- * (`computeCoocRows` + `coocPayload`). Small days (under `minWork`
- * events) are counted here without threads.
+ * (`computeCoocRows` + `coocPayload`). Days too small for threads
+ * ({@link coocUsesThreads}) are counted here without them.
  * `parts` overrides how many ranges the rows are split into (tests).
  * @since 0.4.0
  */
@@ -122,7 +137,7 @@ export async function coocPayloadOnPool(table: EventTable, ranks: Uint32Array, l
   const names = table.items.values;
   const exposure = { names, counts: table.itemCounts.data, ranks };
   const idOfRank = invertRanks(ranks);
-  const small = !coocUsesThreads(table.length, options.minWork);
+  const small = !coocUsesThreads(table, limits, options.minWork);
   const runs = sessionRunsOf(table, exposure, limits, idOfRank, small ? undefined : sharedU32);
   if (small || runs.rowIds.length === 0) {
     const rows = joinRowRanges(names, runs.rowIds, [coocRowRange(runs, ranks, idOfRank, limits, 0, runs.rowIds.length)]);
