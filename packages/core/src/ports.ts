@@ -82,6 +82,10 @@ export interface ReadBuffers {
    * is no longer read: its consumer asked for the next one, having copied
    * what it keeps, or handed it to the parse pool (which then keeps that
    * buffer until the result is released). May wait until a buffer is free.
+   * A read fills at most the buffer's length, and ingest parses a chunk read
+   * into one as the block it is, whatever its size: a pool that wants a
+   * short block (the first ones while its threads start, so the first
+   * result comes back sooner) hands out a shorter view.
    */
   next(): Promise<Uint8Array>;
   /** Whether `bytes` is a view of a buffer {@link ReadBuffers.next} handed out (a consumer copies what it keeps of one). */

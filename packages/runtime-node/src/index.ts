@@ -4,7 +4,7 @@
  * Whoever creates a {@link WorkerParsePool} or {@link WorkerComputePool} closes it.
  * @packageDocumentation
  */
-export { WorkerParsePool, LOCAL_CHUNK_BYTES, RING_BLOCKS, type WorkerParsePoolOptions } from './parse-pool.js';
+export { WorkerParsePool, FIRST_READS, LOCAL_CHUNK_BYTES, RING_BLOCKS, type WorkerParsePoolOptions } from './parse-pool.js';
 export { WorkerComputePool } from './compute-pool.js';
 export { nodeSha256 } from './sha256.js';
 export { nodeCrc32 } from './crc32.js';

@@ -20,7 +20,28 @@ export interface WorkerParsePoolOptions {
   readonly blocks?: number;
   /** Raw bytes a block holds before it grows (default 4 MiB + 64 KiB: ingest's read chunks, and its joined blocks). @since 0.11.0 */
   readonly blockBytes?: number;
+  /**
+   * Sizes of the first reads into the pool's blocks after its workers start
+   * ({@link WorkerParsePool.readBuffers}; default {@link FIRST_READS}): each
+   * is a view of its block that long, and ingest parses it as one block.
+   * Later reads fill the whole block. `[]` reads whole blocks from the start.
+   * @since 0.13.0
+   */
+  readonly firstReads?: readonly number[];
 }
+
+/**
+ * The sizes of a pool's first reads after its workers start (256 KiB, 512
+ * KiB, 1 MiB, 2 MiB; then whole blocks of 4 MiB). A worker new to the
+ * parser runs it slowly until V8 has compiled it (a first 4 MiB block took
+ * 100–200 ms against 20–60 ms once compiled), and the merging thread has
+ * nothing to do until the first result is back: small first blocks come back
+ * sooner, so the merge (and its own first-time costs: compiling, the
+ * duplicate table's first touch of its pages) starts while the workers are
+ * still warming up, instead of after.
+ * @since 0.13.0
+ */
+export const FIRST_READS: readonly number[] = [256 << 10, 512 << 10, 1 << 20, 2 << 20];
 
 /**
  * The fewest blocks of a {@link WorkerParsePool}'s ring. By default it has
@@ -98,6 +119,9 @@ export class WorkerParsePool implements ParsePool {
   private reading: RingBlock | undefined;
   /** Every block by its buffer (to know a chunk read into one). */
   private readonly blockOf = new Map<ArrayBufferLike, RingBlock>();
+  private readonly firstReads: readonly number[];
+  /** Reads into the blocks since the workers started (the first ones are shorter, `firstReads`). */
+  private readsSinceStart = 0;
 
   /**
    * The ring's blocks, to read the raw input into (ParsePool.readBuffers):
@@ -112,7 +136,9 @@ export class WorkerParsePool implements ParsePool {
     next: async () => {
       const block = this.reading ?? this.take() ?? this.make();
       this.reading = block;
-      return block.raw;
+      // While the workers are new, shorter reads (firstReads): a view of the block's start.
+      const first = this.slots.started ? this.firstReads[this.readsSinceStart++] : undefined;
+      return first !== undefined && first < block.raw.length ? block.raw.subarray(0, first) : block.raw;
     },
     owns: (bytes) => this.blockOf.has(bytes.buffer),
   };
@@ -133,6 +159,7 @@ export class WorkerParsePool implements ParsePool {
     this.depth = 2 * size;
     this.blockCount = Math.max(1, options.blocks ?? Math.max(RING_BLOCKS, this.depth + 2));
     this.blockBytes = options.blockBytes ?? 4 * 1024 * 1024 + LOCAL_CHUNK_BYTES;
+    this.firstReads = options.firstReads ?? FIRST_READS;
   }
 
   parse(chunk: Uint8Array, ctx: ChunkContext): Promise<ChunkResult> {
@@ -229,10 +256,12 @@ export class WorkerParsePool implements ParsePool {
   /** Ends the worker threads until the next stream needs them (their heaps go back to the system). */
   idle(): Promise<void> {
     this.localStream = undefined;
+    this.readsSinceStart = 0;
     return this.slots.close();
   }
 
   close(): Promise<void> {
+    this.readsSinceStart = 0;
     return this.slots.close();
   }
 }

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { LocalDictionary, parseChunk, randomFingerprintKey, type ChunkContext, type ChunkResult } from '@recsys/core/internal';
 // The built package: the pool starts its workers from dist/parse-worker.js.
-import { LOCAL_CHUNK_BYTES, WorkerParsePool, nodeSha256 } from '../dist/index.js';
+import { FIRST_READS, LOCAL_CHUNK_BYTES, WorkerParsePool, nodeSha256 } from '../dist/index.js';
 
 const encoder = new TextEncoder();
 const threads = () => readdirSync('/proc/self/task').length;
@@ -101,6 +101,37 @@ test('a chunk read into the pool\'s buffers is parsed where it is; the next read
   } finally {
     await pool.close();
   }
+});
+
+test('once the workers start, the first reads are short views of their blocks (firstReads), then whole blocks; idle() starts over', async () => {
+  const pool = new WorkerParsePool(1, { blocks: 2, blockBytes: 4096, firstReads: [100, 300] });
+  const lengths = async (n: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const buffer = await pool.readBuffers.next();
+      // A view of one of the ring's blocks, from its start.
+      expect(pool.readBuffers.owns(buffer)).toBe(true);
+      expect(buffer.byteOffset).toBe(0);
+      out.push(buffer.length);
+    }
+    return out;
+  };
+  try {
+    // No workers yet (a small input, or a stream nobody announced): whole blocks.
+    expect(await lengths(2)).toEqual([4096, 4096]);
+    await pool.warm();
+    expect(await lengths(4)).toEqual([100, 300, 4096, 4096]);
+    // The next day's workers are new again.
+    await pool.idle();
+    await pool.warm();
+    expect(await lengths(3)).toEqual([100, 300, 4096]);
+  } finally {
+    await pool.close();
+  }
+  // The default: short first reads, growing to the block's size.
+  expect(FIRST_READS.length).toBeGreaterThan(0);
+  expect([...FIRST_READS].sort((a, b) => a - b)).toEqual(FIRST_READS);
+  expect(FIRST_READS.at(-1)).toBeLessThan(4 << 20);
 });
 
 test('nodeSha256 hashes incrementally', () => {

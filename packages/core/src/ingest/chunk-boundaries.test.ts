@@ -167,6 +167,7 @@ function roundRobinPool(workers: number): ParsePool & { outstanding(): number } 
  * a caller that reads a result (or hands its bytes to a writer that keeps
  * them) after releasing it writes garbage. `outstanding()` counts results
  * not released. Its `readBuffers` hand out a fresh buffer for every read
+ * (the first ones short views of it, as the worker pool's first reads are)
  * and fill the previous one with garbage unless a parse took it (ingest
  * must have copied what it keeps of it); a parse of a chunk read into one
  * parses it there, as the worker pool does.
@@ -178,6 +179,8 @@ function assignedPool(workers: number, choice: readonly number[]): ParsePool & {
   const live = new Map<ChunkResult, { raw: Uint8Array; arena: ArrayBuffer }>();
   const handedOut = new Set<ArrayBufferLike>();
   let reading: Uint8Array | undefined;
+  // Short first reads (WorkerParsePool's firstReads): each is parsed as a block of its own, however short.
+  const firstReads = [70, 200, 1000];
   const parse = (given: Uint8Array, ctx: ChunkContext, dict: LocalDictionary) => {
     let raw: Uint8Array;
     let chunk: Uint8Array;
@@ -204,7 +207,8 @@ function assignedPool(workers: number, choice: readonly number[]): ParsePool & {
         reading?.fill(0x7b);
         reading = new Uint8Array(1 << 16);
         handedOut.add(reading.buffer);
-        return reading;
+        const first = firstReads.shift();
+        return first === undefined ? reading : reading.subarray(0, first);
       },
       owns: (bytes) => handedOut.has(bytes.buffer),
     },
@@ -423,9 +427,12 @@ describe('ingestDay (blocks) equals ingestDayReference (line by line)', () => {
 /**
  * A pool that answers only when the test says so: `settle()` resolves the
  * oldest parse. It counts the reads it hands buffers out for (each a fresh
- * buffer of `readBytes`), and the parses posted and not yet answered.
+ * buffer of `readBytes`, the first ones views of `firstReads` bytes of it),
+ * and the parses posted and not yet answered. A block read into one of its
+ * buffers, or of at least half `readBytes`, is a full one (takes a place of
+ * `depth`).
  */
-function heldPool(depth: number, readBytes: number) {
+function heldPool(depth: number, readBytes: number, firstReads: readonly number[] = []) {
   const dict = new LocalDictionary(0);
   const held: { result: ChunkResult; resolve: (r: ChunkResult) => void; big: boolean }[] = [];
   const owned = new Set<ArrayBufferLike>();
@@ -434,16 +441,16 @@ function heldPool(depth: number, readBytes: number) {
     depth,
     readBuffers: {
       next: async () => {
-        state.reads++;
         const buffer = new Uint8Array(readBytes);
         owned.add(buffer.buffer);
-        return buffer;
+        const first = firstReads[state.reads++];
+        return first === undefined ? buffer : buffer.subarray(0, first);
       },
       owns: (bytes) => owned.has(bytes.buffer),
     },
     parse: (chunk, ctx) => {
+      const big = owned.has(chunk.buffer) || chunk.length >= readBytes / 2;
       const result = parseChunk(new Uint8Array(chunk), ctx, dict);
-      const big = chunk.length >= readBytes / 2;
       state.posted++;
       if (big) state.bigPosted++;
       return new Promise<ChunkResult>((resolve) => {
@@ -467,15 +474,15 @@ async function quiesce() {
 }
 
 describe('ingest keeps its parse pool busy', () => {
-  test('property: `depth` full chunks posted and not merged (the one-line blocks joining two reads not counted), never more, and the next read started while the oldest waits', async () => {
+  test('property: `depth` full chunks posted and not merged (the one-line blocks joining two reads not counted; the short first reads counted), never more, and the next read started while the oldest waits', async () => {
     const lines = Array.from({ length: 120 }, (_, i) => ev({ session_id: `s${i % 7}`, item_id: `item-${i}` }));
     const data = Buffer.from(lines.join('\n') + '\n');
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.constantFrom(512, 1024, 2048), async (depth, chunkBytes) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.constantFrom(512, 1024, 2048), fc.constantFrom([], [256], [256, 384, 256]), async (depth, chunkBytes, firstReads) => {
         const raw = new MemoryStorage();
         raw.objects.set(RAW_KEY, data);
-        // How many blocks of at least half a chunk the day has: a run whose parses are answered at once.
-        const dry = heldPool(depth, chunkBytes);
+        // How many full blocks the day has: a run whose parses are answered at once.
+        const dry = heldPool(depth, chunkBytes, firstReads);
         const dryDay = ingestDay(envWith(raw).env, scope, DAY, new EventTable(), { pool: dry.pool, chunkBytes });
         for (let settled = false; !settled; ) {
           await quiesce();
@@ -484,11 +491,14 @@ describe('ingest keeps its parse pool busy', () => {
         }
         const bigBlocks = dry.state.bigPosted;
         const { env, out } = envWith(raw);
-        const { pool, state, settle, heldBig, held } = heldPool(depth, chunkBytes);
+        const { pool, state, settle, heldBig, held } = heldPool(depth, chunkBytes, firstReads);
         let done = false;
         const day = ingestDay(env, scope, DAY, new EventTable(), { pool, chunkBytes }).finally(() => (done = true));
-        // Every read of `chunkBytes` fills its buffer, so each but the first yields a one-line block and a full one.
-        const fullChunks = Math.floor(data.length / chunkBytes);
+        // Every read fills its buffer (the short first ones too) but the last, and each but the first yields a one-line
+        // block and a full one (every read holds a newline).
+        const readSizes: number[] = [...firstReads];
+        while (readSizes.reduce((a, b) => a + b, 0) < data.length) readSizes.push(chunkBytes);
+        const fullChunks = readSizes.filter((_, i) => readSizes.slice(0, i + 1).reduce((a, b) => a + b, 0) <= data.length).length;
         let answered = 0;
         for (;;) {
           await quiesce();

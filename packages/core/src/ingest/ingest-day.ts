@@ -79,9 +79,10 @@ type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: 
  * finishes goes out as a block of its own with what came before it). A line
  * longer than the 1 MiB limit is never buffered whole: it is reported with
  * its first bytes and skipped. A chunk read into the parse pool's buffers
- * (`into`) is one too when big enough (the pool keeps the buffer it parses);
- * otherwise its bytes are copied before the next chunk is asked for, which
- * hands its buffer back for the next read.
+ * (`into`) is such a view whatever its size (the pool chose the read's size
+ * with the buffer, and keeps the buffer it parses), unless it holds no whole
+ * line; otherwise its bytes are copied before the next chunk is asked for,
+ * which hands its buffer back for the next read.
  */
 async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number, into?: ReadBuffers): AsyncGenerator<Block> {
   let parts: Uint8Array[] = [];
@@ -113,7 +114,7 @@ async function* lineBlocks(stream: AsyncIterable<RawInputChunk>, target: number,
       chunk = chunk.subarray(nl + 1);
     }
     const pooled = into?.owns(chunk) === true;
-    if (chunk.length >= target && (pooled || (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength))) {
+    if (pooled || (chunk.length >= target && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength)) {
       const first = chunk.indexOf(10);
       if (first !== -1) {
         const last = chunk.lastIndexOf(10);
@@ -453,8 +454,9 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
   let ahead: Promise<IteratorResult<Block>> | undefined;
   try {
     const chunkBytes = options.chunkBytes ?? RAW_CHUNK_BYTES;
-    // Blocks of at least half a chunk count against the pool's depth; the one-line blocks that join two reads do not
-    // (parsed at once, they would halve the depth: each read yields one). `maxQueued` bounds the rest (rejected records).
+    // Blocks read into the pool's buffers and blocks of at least half a chunk count against the pool's depth (the
+    // former whatever their size: each holds one of the pool's buffers); the one-line blocks that join two reads do
+    // not (parsed at once, they would halve the depth: each read yields one). `maxQueued` bounds the rest (rejected records).
     const depth = Math.max(1, pool.depth ?? 2);
     const bigBlock = chunkBytes >>> 1;
     const maxQueued = 8 * depth + 8;
@@ -504,7 +506,7 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
         if (block.kind === 'too_long') queue.push({ tooLong: block });
         else if (block.kind === 'record') queue.push({ record: block.reject });
         else {
-          const big = block.bytes.length >= bigBlock;
+          const big = block.bytes.length >= bigBlock || pool.readBuffers?.owns(block.bytes) === true;
           queue.push({ result: pool.parse(block.bytes, ctx), big });
           if (big) bigQueued++;
         }
