@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { EventTable, resolveLimits } from '../internal.js';
 import { coocRowObjects, computeCoocRows, itemsBySession } from './cooc.js';
-import { coocRowRange, sessionRuns, sharedU32, type SessionRuns } from './cooc-rows.js';
+import { coocRowRange, rowRanges, sessionRuns, sharedU32, type SessionRuns } from './cooc-rows.js';
 import { invertRanks } from './order-keys.js';
 
 /** `[session, item]` pairs → an event table (one event per pair, in order); item names are not in id order. */
@@ -220,5 +220,26 @@ describe('cooc rows with many more neighbours than they keep', () => {
     expect(rows).toEqual(reference.filter((row) => rows.some((r) => r.item_id === row.item_id)));
     // Item 0's row is kept (the most exposed) and reaches every count class.
     expect(rows.find((r) => r.item_id === 'z0')!.items[0]).toEqual({ item_id: 'x10', count: 265 });
+  });
+});
+
+describe('row ranges of about equal work', () => {
+  test('a row of many sessions gets a range with few other rows; ranges cover every row once, in order', () => {
+    // Item 0 shares each of 10 sessions with one other item; each other item is in that one session.
+    const t = table(Array.from({ length: 10 }, (_, s) => [[s, 0] as const, [s, s + 1] as const]).flat());
+    const idOfRank = invertRanks(t.items.utf8Ranks());
+    const ranges = rowRanges(sessionRuns(t, resolveLimits({}), idOfRank, itemsBySession(t)), 2);
+    expect(ranges.flat()).toEqual([0, ranges[0]![1], ranges[0]![1], 11]);
+    const heavy = [...idOfRank].filter((id) => id < 11).indexOf(t.items.values.indexOf('z0'));
+    const [from, to] = ranges.find(([f, e]) => f <= heavy && heavy < e)!;
+    expect(to - from).toBeLessThanOrEqual(3);
+    // With every item kept (KeptPairs: each row reads a line of the matrix), still every row once, in order.
+    const kept = rowRanges(sessionRuns(t, resolveLimits({}), idOfRank, itemsBySession(t), new Uint8Array(t.items.size).fill(1)), 3);
+    expect(kept[0]![0]).toBe(0);
+    expect(kept.at(-1)![1]).toBe(11);
+    for (let k = 1; k < kept.length; k++) expect(kept[k]![0]).toBe(kept[k - 1]![1]);
+    // More parts than rows: one row each at most, still every row.
+    const runs = sessionRuns(t, resolveLimits({}), idOfRank, itemsBySession(t));
+    expect(rowRanges(runs, 40)).toEqual(Array.from({ length: 11 }, (_, r) => [r, r + 1]));
   });
 });
