@@ -413,6 +413,24 @@ describe('ingestDay (blocks) equals ingestDayReference (line by line)', () => {
     expect([...scratch.objects.keys()]).toEqual([]);
   });
 
+  test('users are parsed only for a table with the user column: a table without it and a plain ingest ask the parse for none', async () => {
+    const asked = async (table: EventTable | undefined) => {
+      const raw = new MemoryStorage();
+      raw.objects.set(RAW_KEY, Buffer.from([ev({ user_id: 'u1' }), ev({ item_id: 'B', user_id: 'u2' })].join('\n') + '\n'));
+      const inner = inProcessParsePool();
+      const seen: (boolean | undefined)[] = [];
+      const pool: ParsePool = { parse: (chunk, ctx) => (seen.push(ctx.users), inner.parse(chunk, ctx)) };
+      await ingestDay(envWith(raw).env, scope, DAY, table, { pool });
+      return { seen: [...new Set(seen)], users: table ? [...table.users.values] : undefined, user: table ? [...table.user.view()] : undefined };
+    };
+    const withUsers = await asked(new EventTable({ users: true }));
+    expect(withUsers.seen).toEqual([undefined]);
+    expect(withUsers.users).toEqual(['u1', 'u2']);
+    expect(withUsers.user).toEqual([0, 1]);
+    expect((await asked(new EventTable({ users: false }))).seen).toEqual([false]);
+    expect((await asked(undefined)).seen).toEqual([false]);
+  });
+
   test('an over-long CRLF line reports the same byte count in both engines', async () => {
     const data = Buffer.from(`${ev({})}\n${HUGER}\r\n${ev({ item_id: 'B' })}\n`);
     // Read chunks of 64 KiB: the engine must skip the line without ever holding it whole.

@@ -344,8 +344,9 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
     logger.info({ day, expected_events: expectedEvents, memory_budget: env.spill!.memoryBudget, partitions: dedupe.partitions, scratch: env.spill!.scratch.location }, 'duplicate table spilled to scratch (past a quarter of the memory budget)');
   }
   const rowBase = table?.length ?? 0;
-  // An ingest part's buckets carry no users: its parse interns none.
-  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey, sessionKey, ...(buckets ? { users: false } : {}) };
+  // Users are interned only for a table with the user column (an artifact that reads them): an ingest part's buckets,
+  // a table without the column and a plain ingest keep none, and the parse skips their dictionary.
+  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey, sessionKey, ...(table?.hasUsers === true ? {} : { users: false }) };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
   const translate = new Map<number, { items: number[]; users: number[] }>();
