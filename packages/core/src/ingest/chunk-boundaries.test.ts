@@ -4,9 +4,10 @@
 // chunks and the engine's parse blocks happen to cut the input.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   EventTable,
+  FingerprintSet,
   LimitExceededError,
   LocalDictionary,
   MAX_LINE_BYTES,
@@ -520,5 +521,40 @@ describe('ingest keeps its parse pool busy', () => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  test('while the oldest parse is out, the main thread goes through the duplicate table (prefault); with every parse back at once, it does not', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) => ev({ session_id: `s${i % 7}`, item_id: `item-${i}` }));
+    const data = Buffer.from(lines.join('\n') + '\n');
+    const prefault = vi.spyOn(FingerprintSet.prototype, 'prefault');
+    try {
+      const raw = new MemoryStorage();
+      raw.objects.set(RAW_KEY, data);
+      // Parses on this thread: each is back after a microtask, nothing to wait for.
+      const here = await ingestDay(envWith(raw).env, scope, DAY, new EventTable(), { pool: inProcessParsePool(), chunkBytes: 1024 });
+      expect(prefault).not.toHaveBeenCalled();
+      // A pool that answers only when told: ingest waits for the oldest parse, and meanwhile goes through the table
+      // (2 MiB for the smallest table: one step of 4 MiB, which says nothing is left).
+      const { env, out } = envWith(raw);
+      const { pool, settle, held } = heldPool(2, 1024);
+      let done = false;
+      const day = ingestDay(env, scope, DAY, new EventTable(), { pool, chunkBytes: 1024 }).finally(() => (done = true));
+      await quiesce();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(prefault).toHaveBeenCalledTimes(1);
+      expect(prefault.mock.calls[0]).toEqual([4 << 20]);
+      expect(prefault.mock.results[0]!.value).toBe(false);
+      while (!done) {
+        await quiesce();
+        if (held.length > 0) settle();
+      }
+      expect((await day).counts.accepted).toBe(lines.length);
+      // Asked again at later waits, with nothing left to do.
+      expect(prefault.mock.results.every((r) => r.value === false)).toBe(true);
+      expect(Buffer.from(out.objects.get(`demo/home/exposures/${DAY}.jsonl`)!).toString()).toBe(data.toString());
+      expect(here.counts.accepted).toBe(lines.length);
+    } finally {
+      prefault.mockRestore();
+    }
   });
 });

@@ -78,6 +78,43 @@ describe('FingerprintSet', () => {
     );
   });
 
+  test('property: prefault between adds (before the first, after some, through growth) changes no answer, and runs out once it has been through the table', () => {
+    const word = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 0xffffffff }));
+    // Each step adds a fingerprint or prefaults some bytes of the table.
+    const step = fc.oneof({ weight: 4, arbitrary: fc.tuple(word, word, fc.constantFrom(0, 9)).map(([h, l, k]) => ({ add: [h, l, k] as const })) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 40_000 }).map((bytes) => ({ prefault: bytes })) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 600 }), fc.integer({ min: 1, max: 3000 }), (steps, capacity) => {
+        const set = new FingerprintSet(capacity, [1, 2]);
+        const plain = new FingerprintSet(capacity, [1, 2]);
+        for (const s of steps) {
+          if ('add' in s) expect(set.add(s.add[0], s.add[1], s.add[2], s.add[2])).toBe(plain.add(s.add[0], s.add[1], s.add[2], s.add[2]));
+          else set.prefault(s.prefault);
+        }
+        expect(set.size).toBe(plain.size);
+        // Every entry is still there (a repeat of each is a duplicate) and nothing else was added.
+        for (const s of steps) if ('add' in s) expect(set.add(s.add[0], s.add[1], s.add[2], s.add[2])).toBe(false);
+        expect(set.size).toBe(plain.size);
+        // Through the table in at most bytes / 4 KiB calls (at least a page per call), then false.
+        let calls = 1;
+        while (set.prefault(4096)) calls++;
+        expect(calls).toBeLessThanOrEqual(Math.ceil(set.bytes / 4096));
+        expect(set.prefault(4096)).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('prefault goes through a grown table again (its pages are new)', () => {
+    const set = new FingerprintSet(300);
+    expect(set.bytes).toBe(8192);
+    while (set.prefault(4096));
+    for (let i = 1; i <= 1000; i++) set.add(i, i);
+    expect(set.bytes).toBe(32768);
+    // Page by page from the start: eight calls, the last one saying it is through.
+    const answers = Array.from({ length: 8 }, () => set.prefault(4096));
+    expect(answers).toEqual([true, true, true, true, true, true, true, false]);
+  });
+
   test('keeps 200k distinct lines apart', () => {
     const set = new FingerprintSet();
     for (let i = 0; i < 200_000; i++) expect(set.addText(`{"session_id":"s${i}","item_id":"i${i % 977}"}`)).toBe(true);

@@ -64,7 +64,17 @@ export interface IngestPartOutcome {
 export type IngestDayOutcome = IngestReport & { readonly part?: IngestPartOutcome };
 
 /** What ingest's queue holds, in input order: a parse in flight, an over-long line, a rejected record. */
-type Queued = { result: Promise<ChunkResult>; big: boolean } | { tooLong: { prefix: Uint8Array; bytes: number } } | { record: RawRecordReject };
+type Queued = { result: Promise<ChunkResult>; big: boolean; ready: boolean } | { tooLong: { prefix: Uint8Array; bytes: number } } | { record: RawRecordReject };
+
+/**
+ * Bytes of the duplicate table the main thread has the system map at a time
+ * while it waits for a parse ({@link FingerprintSet.prefault}); between two
+ * such steps it lets the event loop take the answer, should it have come.
+ */
+const PREFAULT_BYTES = 4 << 20;
+
+/** A turn of the event loop (a worker's answer is taken there). */
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** A block of whole lines, or an over-long line found while cutting blocks. */
 type Block = { kind: 'block'; bytes: Uint8Array } | { kind: 'too_long'; prefix: Uint8Array; bytes: number } | { kind: 'record'; reject: RawRecordReject };
@@ -334,7 +344,8 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
     logger.info({ day, expected_events: expectedEvents, memory_budget: env.spill!.memoryBudget, partitions: dedupe.partitions, scratch: env.spill!.scratch.location }, 'duplicate table spilled to scratch (past a quarter of the memory budget)');
   }
   const rowBase = table?.length ?? 0;
-  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey, sessionKey };
+  // An ingest part's buckets carry no users: its parse interns none.
+  const ctx: ChunkContext = { stream: `${day}#${++streamCounter}#${Math.random()}`, tenant: scope.tenant, surface: scope.surface, day, fpKey, sessionKey, ...(buckets ? { users: false } : {}) };
   // Per parser dictionary: local ids → ids of `table`, and whether each local session is in our shard.
   // Sessions are numbered per chunk (see LocalDictionary.takeNew); items and users per dictionary.
   const translate = new Map<number, { items: number[]; users: number[] }>();
@@ -483,6 +494,12 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
           await out.reject(source, lineBase, 'line_too_long', `line is ${head.tooLong.bytes} bytes; the limit is 1 MiB`, lossy.decode(head.tooLong.prefix), true);
           return;
         }
+        if (!head.ready && seen instanceof FingerprintSet) {
+          // A parse on this thread is back after a microtask; a worker's may take a while, and meanwhile the duplicate
+          // table's pages are mapped here (rather than by the first merges, while the workers wait for this thread).
+          await Promise.resolve();
+          while (!head.ready && seen.prefault(PREFAULT_BYTES)) await nextTurn();
+        }
         const r = await head.result;
         try {
           await merge(source, lineBase, r);
@@ -507,7 +524,9 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
         else if (block.kind === 'record') queue.push({ record: block.reject });
         else {
           const big = block.bytes.length >= bigBlock || pool.readBuffers?.owns(block.bytes) === true;
-          queue.push({ result: pool.parse(block.bytes, ctx), big });
+          const parse: Queued = { result: pool.parse(block.bytes, ctx), big, ready: false };
+          parse.result.then(() => (parse.ready = true), () => {});
+          queue.push(parse);
           if (big) bigQueued++;
         }
         // The next block's read starts now, once the pool has taken this block (and the buffer it was read into), and

@@ -7,6 +7,7 @@
 // repeated keys) and then mutate bytes at random.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { NO_USER } from '../compute/event-table.js';
 import { LocalDictionary, parseChunk, type ChunkContext } from './chunk-parser.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { RawScan, scanRawLine } from './raw-scanner.js';
@@ -161,6 +162,29 @@ describe('raw line byte scanner', () => {
         },
       ),
       { numRuns: 600 },
+    );
+  });
+
+  test('property: without users (an ingest part) no user is interned, and everything else is the same, on both paths', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(anyLine, { minLength: 1, maxLength: 25 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (chunks, endings, scanner) => {
+          const withUsers = new LocalDictionary(1);
+          const withoutUsers = new LocalDictionary(1);
+          for (const lines of chunks) {
+            const chunk = chunkOf(lines, endings);
+            const all = { ...parseChunk(chunk, ctx, withUsers, { scanner }) };
+            const none = { ...parseChunk(chunk, { ...ctx, users: false }, withoutUsers, { scanner }) };
+            expect(none.newUsers).toEqual([]);
+            expect([...none.user].every((u) => u === NO_USER)).toBe(true);
+            expect({ ...none, user: all.user, newUsers: all.newUsers }).toEqual(all);
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
