@@ -31,17 +31,18 @@ export interface WorkerParsePoolOptions {
 }
 
 /**
- * The sizes of a pool's first reads after its workers start (256 KiB, 512
- * KiB, 1 MiB, 2 MiB; then whole blocks of 4 MiB). A worker new to the
- * parser runs it slowly until V8 has compiled it (a first 4 MiB block took
- * 100–200 ms against 20–60 ms once compiled), and the merging thread has
- * nothing to do until the first result is back: small first blocks come back
- * sooner, so the merge (and its own first-time costs: compiling, the
- * duplicate table's first touch of its pages) starts while the workers are
- * still warming up, instead of after.
+ * The sizes of a pool's first reads after its workers start, by default
+ * none: whole blocks from the start. A worker new to the parser runs it
+ * slowly until V8 has compiled it (a first 4 MiB block took 100–200 ms
+ * against 20–60 ms once compiled), and short first reads (256 KiB, 512
+ * KiB, 1 MiB, 2 MiB were tried) bring the first result back sooner. But on a
+ * quiet host they cost the whole run more system CPU than they saved (the
+ * 5M-event day: 0.9–1.0 → 1.6–2.1 s of system time, 4.82–4.97 → 5.32–5.70
+ * s wall, alternated; docs/explanation/performance.md, "Round 13: the start
+ * of ingest"), so they are an option (`firstReads`), not the default.
  * @since 0.13.0
  */
-export const FIRST_READS: readonly number[] = [256 << 10, 512 << 10, 1 << 20, 2 << 20];
+export const FIRST_READS: readonly number[] = [];
 
 /**
  * The fewest blocks of a {@link WorkerParsePool}'s ring. By default it has
