@@ -34,9 +34,10 @@ export interface ChunkContext {
    * Whether the merging thread reads the events' users (default true). When
    * false, no user id is interned: {@link ChunkResult.user} is all
    * `NO_USER` and {@link ChunkResult.newUsers} empty; the lines, their
-   * checks and everything else are the same. An ingest part's buckets carry
-   * no users (pipeline/bucket-format.ts), and interning them cost each part
-   * 0.1–0.27 CPU s on the 5M scale-out day (each part meets most users).
+   * checks and everything else are the same. Ingest sets it false unless its
+   * event table has the user column: an ingest part's buckets carry no users
+   * (pipeline/bucket-format.ts; interning them cost each part 0.1–0.27 CPU s
+   * on the 5M scale-out day), nor does a `run` for popularity and cooc.
    * @since 0.13.0
    */
   readonly users?: boolean;

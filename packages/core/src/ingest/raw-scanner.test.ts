@@ -133,6 +133,10 @@ const mutatedLine = fc
 
 const anyLine = fc.oneof({ weight: 2, arbitrary: plainLine.map((l) => encoder.encode(l)) }, { weight: 3, arbitrary: rawLine.map((l) => encoder.encode(l)) }, { weight: 3, arbitrary: mutatedLine }, { weight: 1, arbitrary: repeatedKeyLine.map((l) => encoder.encode(l)) });
 
+/** One to three chunks of lines, and the line endings they cycle through (the properties below share them). */
+const chunksArb = fc.array(fc.array(anyLine, { minLength: 1, maxLength: 25 }), { minLength: 1, maxLength: 3 });
+const endingsArb = fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 1, maxLength: 4 });
+
 /** The lines joined, each followed by the next of `endings` (the last line by none when `openEnd`: a file's last line). */
 function chunkOf(lines: Uint8Array[], endings: string[], openEnd = false): Uint8Array {
   const parts: number[] = [];
@@ -154,8 +158,8 @@ describe('raw line byte scanner', () => {
   test('property: parsing with the scanner gives exactly what JSON.parse + checkRawEvent give (generated and mutated lines)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.array(anyLine, { minLength: 1, maxLength: 25 }), { minLength: 1, maxLength: 3 }),
-        fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 1, maxLength: 4 }),
+        chunksArb,
+        endingsArb,
         fc.boolean(),
         (chunks, endings, openEnd) => {
           for (const { scanned, general } of bothWays(chunks.map((lines) => chunkOf(lines, endings, openEnd)))) expect(scanned).toEqual(general);
@@ -168,8 +172,8 @@ describe('raw line byte scanner', () => {
   test('property: without users (an ingest part) no user is interned, and everything else is the same, on both paths', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.array(anyLine, { minLength: 1, maxLength: 25 }), { minLength: 1, maxLength: 3 }),
-        fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 1, maxLength: 4 }),
+        chunksArb,
+        endingsArb,
         fc.boolean(),
         (chunks, endings, scanner) => {
           const withUsers = new LocalDictionary(1);
