@@ -283,33 +283,52 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
   const touched = new Uint32Array(ranks.length + 1 + (pairs ? rows : 0));
   const tc = new Uint32Array(touched.length);
   const atLeast = new Uint32Array(COUNT_CLASSES);
+  // A row's sessions are walked a span at a time: first where each one's items are (its offsets, and the
+  // first line of its items read once), then the items. The first loop's loads do not wait on each other, so
+  // their cache misses overlap; walking session by session waited on three misses per session in turn
+  // (runStart, runKept, runItems: the walk is mostly those). Warm, one thread, the defaults' 1000 rows at 5M
+  // events: ~250 -> ~200 ms.
+  const spanFrom = new Uint32Array(SPAN);
+  const spanTo = new Uint32Array(SPAN);
+  const lastItem = Math.max(0, runItems.length - 1);
+  let lines = 0;
   for (let r = from; r < to; r++) {
     const x = rowIds[r]!;
     let t = 0;
-    if (runKept) {
-      for (let k = invStart[x]!; k < invStart[x + 1]!; k++) {
-        const s = invSessions[k]!;
-        const end = runStart[s + 1]!;
-        for (let j = runStart[s]! + runKept[s]!; j < end; j++) {
-          const y = runItems[j]!;
-          const c = counts[y]!;
-          // Appended without a branch, kept only when first seen (c === 0): the branch mispredicts often.
-          touched[t] = y;
-          t += (c - 1) >>> 31;
-          counts[y] = c + 1;
-        }
+    const last = invStart[x + 1]!;
+    for (let b = invStart[x]!; b < last; b += SPAN) {
+      const n = Math.min(last - b, SPAN);
+      for (let q = 0; q < n; q++) {
+        const s = invSessions[b + q]!;
+        const f = runKept ? runStart[s]! + runKept[s]! : runStart[s]!;
+        spanFrom[q] = f;
+        spanTo[q] = runStart[s + 1]!;
+        // Read for its cache line only (a run whose items are all kept has none to walk: its end, maybe past the array).
+        lines ^= runItems[f < lastItem ? f : lastItem]!;
       }
-    } else {
-      for (let k = invStart[x]!; k < invStart[x + 1]!; k++) {
-        const s = invSessions[k]!;
-        const end = runStart[s + 1]!;
-        for (let j = runStart[s]!; j < end; j++) {
-          const y = runItems[j]!;
-          if (y === x) continue;
-          const c = counts[y]!;
-          touched[t] = y;
-          t += (c - 1) >>> 31;
-          counts[y] = c + 1;
+      if (runKept) {
+        for (let q = 0; q < n; q++) {
+          const end = spanTo[q]!;
+          for (let j = spanFrom[q]!; j < end; j++) {
+            const y = runItems[j]!;
+            const c = counts[y]!;
+            // Appended without a branch, kept only when first seen (c === 0): the branch mispredicts often.
+            touched[t] = y;
+            t += (c - 1) >>> 31;
+            counts[y] = c + 1;
+          }
+        }
+      } else {
+        for (let q = 0; q < n; q++) {
+          const end = spanTo[q]!;
+          for (let j = spanFrom[q]!; j < end; j++) {
+            const y = runItems[j]!;
+            if (y === x) continue;
+            const c = counts[y]!;
+            touched[t] = y;
+            t += (c - 1) >>> 31;
+            counts[y] = c + 1;
+          }
         }
       }
     }
@@ -357,10 +376,15 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
     out += keepN;
     len[r - from] = keepN;
   }
+  // Never true (an integer): keeps the reads above from being optimised away.
+  if (lines === 0.5) throw new Error('unreachable');
   // A view when little is unused: copying would hold both arrays at once.
   const exact = out * 8 >= nbr.length * 7;
   return { len, nbr: exact ? nbr.subarray(0, out) : nbr.slice(0, out), cnt: exact ? cnt.subarray(0, out) : cnt.slice(0, out) };
 }
+
+/** Sessions of a row whose runs are located before they are walked (see `coocRowRange`). */
+const SPAN = 256;
 
 /** Count classes of {@link dropBelowTop}: counts 0 .. 254 exactly, the last class every count from 255 on. */
 const COUNT_CLASSES = 256;
