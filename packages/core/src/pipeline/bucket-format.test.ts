@@ -56,6 +56,10 @@ function decode(bytes: Uint8Array, size: number, head = HEAD): { events: Ev[]; l
   let lines = '';
   const take = (b: BucketBlock) => {
     sessions.push(...b.newSessions);
+    // The new sessions' bytes name them too (compute appends them to its table from there).
+    expect(b.newSessionEnds.length).toBe(b.newSessions.length);
+    expect(b.newSessions.map((_, q) => new TextDecoder().decode(b.newSessionBytes.subarray(q === 0 ? 0 : b.newSessionEnds[q - 1], b.newSessionEnds[q])))).toEqual(b.newSessions);
+    expect(b.newSessionBytes.length).toBe(b.newSessionEnds.at(-1) ?? 0);
     items.push(...b.newItems);
     for (let k = 0; k < b.events; k++) events.push({ session: sessions[b.session[k]!]!, item: items[b.item[k]!]! });
     lines += new TextDecoder().decode(concatBytes(b.lines));

@@ -326,6 +326,14 @@ export interface BucketBlock {
   readonly newSessions: readonly string[];
   /** The FNV-1a 32 of each of {@link newSessions} (shard.ts), hashed from their bytes. @since 0.9.0 */
   readonly newSessionHashes: Uint32Array;
+  /**
+   * The UTF-8 bytes of {@link newSessions}, one after the other (a view of the
+   * block's dictionary: copy what must outlive the next {@link BucketDecoder.push}).
+   * @since 0.14.0
+   */
+  readonly newSessionBytes: Uint8Array;
+  /** Where each of {@link newSessions} ends in {@link newSessionBytes} (session k starts where k − 1 ends, the first at 0). @since 0.14.0 */
+  readonly newSessionEnds: Uint32Array;
   /** Item ids first used in this block. */
   readonly newItems: readonly string[];
   /** Each event's bucket session id. */
@@ -577,7 +585,13 @@ export class BucketDecoder {
     if (p + textBytes !== dictEnd) bad('dictionary lengths do not add up');
     // The new sessions' hashes, from their bytes (the footer must list the same).
     const newHashes = new Uint32Array(nSessions);
-    for (let k = 0, s = p; k < nSessions; k++) newHashes[k] = fnv1a32Bytes(data, s, (s += lengths[k]!));
+    const newEnds = new Uint32Array(nSessions);
+    let sessionBytes = 0;
+    for (let k = 0, s = p; k < nSessions; k++) {
+      newHashes[k] = fnv1a32Bytes(data, s, (s += lengths[k]!));
+      newEnds[k] = sessionBytes += lengths[k]!;
+    }
+    const newSessionBytes = data.subarray(p, p + sessionBytes);
     const strings = new Array<string>(names);
     if (names > 0) {
       let text: string;
@@ -651,6 +665,6 @@ export class BucketDecoder {
     this.sessions = sessionsKnown;
     this.items = itemsKnown;
     this.events += events;
-    return { events, newSessions: strings.slice(0, nSessions), newSessionHashes: newHashes, newItems: strings.slice(nSessions), session, item, lines };
+    return { events, newSessions: strings.slice(0, nSessions), newSessionHashes: newHashes, newSessionBytes, newSessionEnds: newEnds, newItems: strings.slice(nSessions), session, item, lines };
   }
 }
