@@ -1,7 +1,11 @@
 // Test helper: a crafted pair of item ids whose canonical exposure lines
 // collide on ingest's unkeyed 64-bit fingerprint (the FNV-1a-style and
 // murmur3-style lanes of packages/core/src/ingest/fingerprint-set.ts, over
-// the line's UTF-8 bytes four at a time, copied here as the attacker would).
+// the message ingest fingerprints a line by, four bytes at a time, copied
+// here as the attacker would). Ingest's message for a line of its scope is
+// the time after the day, zero bytes up to a multiple of four, then what
+// follows `"session_id":"` (packages/core/src/ingest/chunk-parser.ts,
+// `scopedFingerprint`): {@link scopedMessage}.
 // Found by a 32-bit birthday search: for any first word w1 the FNV lane can
 // be steered back to a fixed state by the second word (w2 = state ^ C, since
 // the lane is a bijection of `state ^ w`), so only the 32-bit murmur lane has
@@ -40,17 +44,16 @@ const text = (w: number) => String.fromCharCode(w & 0xff, (w >>> 8) & 0xff, (w >
  * Two different item ids whose canonical lines (built by `line`, which must
  * put the item id last before `"}`, in an ASCII line) have the same unkeyed fingerprint.
  */
-export function collidingItemIds(line: (item: string) => string): [string, string] {
+export function collidingItemIds(line: (item: string) => string, message: (line: string) => Uint8Array = (l) => encoder.encode(l)): [string, string] {
   const marker = '\u0001';
-  const template = line(marker);
-  const at = template.indexOf(marker);
+  const at = message(line(marker)).indexOf(1);
   // Start the crafted words on a word boundary, after at least one plain letter.
   let pad = 'x';
   while ((at + pad.length) % 4 !== 0) pad += 'y';
   const start = at + pad.length;
   const C = 0x41424344;
   const seen = new Map<number, string>();
-  const [a0, h0] = lanes(encoder.encode(line(pad + 'AAAABBBBZ')), start);
+  const [a0, h0] = lanes(message(line(pad + 'AAAABBBBZ')), start);
   for (let n = 0; n < 1 << 26; n++) {
     // Four letters/digits from the counter.
     const w1 = 0x30303030 + ((n % 75) | (Math.floor(n / 75) % 75 << 8) | (Math.floor(n / 5625) % 75 << 16) | (Math.floor(n / 421875) % 75 << 24));
@@ -67,9 +70,26 @@ export function collidingItemIds(line: (item: string) => string): [string, strin
   throw new Error('no collision found');
 }
 
-/** The unkeyed 64-bit fingerprint of a text (of its UTF-8 bytes), as two 32-bit words (to check a pair). */
-export function unkeyedFingerprint(textValue: string): [number, number] {
-  const b = encoder.encode(textValue);
+/**
+ * The message ingest fingerprints the canonical line `line` of a scope by:
+ * the time after the day, zero bytes (one to four, up to a multiple of four),
+ * then what follows `"session_id":"` (a line of the scope's plain shape).
+ */
+export function scopedMessage(line: string, scope: { tenant: string; surface: string }): Uint8Array {
+  const shared = `","tenant":"${scope.tenant}","surface":"${scope.surface}","session_id":"`;
+  const q = line.indexOf(shared);
+  if (!line.startsWith('{"v":1,"ts":"') || q < 0) throw new Error(`not a line of ${scope.tenant}/${scope.surface}: ${line}`);
+  const time = encoder.encode(line.slice('{"v":1,"ts":"'.length + 10, q));
+  const rest = encoder.encode(line.slice(q + shared.length));
+  const padded = (time.length + 4) & ~3;
+  const out = new Uint8Array(padded + rest.length);
+  out.set(time);
+  out.set(rest, padded);
+  return out;
+}
+
+/** The unkeyed 64-bit fingerprint of a message, as two 32-bit words (to check a pair). */
+export function unkeyedFingerprint(b: Uint8Array): [number, number] {
   let [a, h] = lanes(b, b.length);
   const rest = b.length & 3;
   if (rest !== 0) {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cli, readArtifact, runJson, snapshot, tempDir, writeConfig, writeRawDay } from './helpers.js';
-import { collidingItemIds, unkeyedFingerprint } from './fingerprint-collision.js';
+import { collidingItemIds, scopedMessage, unkeyedFingerprint } from './fingerprint-collision.js';
 
 const line = (tenant: string, session: string, item: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ v: 1, ts: '2026-01-01T10:00:00Z', tenant, surface: 'home', session_id: session, item_id: item, ...extra });
@@ -75,15 +75,18 @@ describe('hostile raw input', () => {
     const dir = tempDir();
     const config = writeConfig(dir);
     const canonical = (item: string) => `{"v":1,"ts":"2026-01-01T10:00:00Z","tenant":"demo","surface":"home","session_id":"s1","item_id":"${item}"}`;
-    const [a, b] = collidingItemIds(canonical);
+    const message = (l: string) => scopedMessage(l, { tenant: 'demo', surface: 'home' });
+    const [a, b] = collidingItemIds(canonical, message);
     expect(a).not.toBe(b);
-    expect(unkeyedFingerprint(canonical(a))).toEqual(unkeyedFingerprint(canonical(b)));
+    expect(unkeyedFingerprint(message(canonical(a)))).toEqual(unkeyedFingerprint(message(canonical(b))));
     const ev = (item: string) => ({ v: 1, ts: '2026-01-01T10:00:00Z', tenant: 'demo', surface: 'home', session_id: 's1', item_id: item });
     writeRawDay(join(dir, 'raw'), 'demo', 'home', '2026-01-01', [ev(a), ev(b), ev(a), ev('C')]);
     const window = ['--config', config, '--tenant', 'demo', '--surface', 'home', '--start', '2026-01-01', '--end', '2026-01-01'];
 
     const r = await runJson(window, { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
+    // The pair did meet in the duplicate table (the crafted collision is on what ingest hashes), and was kept apart.
+    expect(r.stderr).toContain('distinct events shared an unkeyed fingerprint');
     const day = r.json.days[0]!;
     expect(day.counts).toMatchObject({ read: 4, accepted: 3, duplicates: 1 });
     const canonicalText = readFileSync(join(dir, 'out/canonical/demo/home/exposures/2026-01-01.jsonl'), 'utf8');

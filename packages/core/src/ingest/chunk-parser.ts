@@ -1,7 +1,7 @@
 import { shardOfSessionBytes } from '../shard.js';
 import { grow } from '../bytes.js';
 import { NO_USER } from '../compute/event-table.js';
-import { FP, fingerprintBytes, type FingerprintKey } from './fingerprint-set.js';
+import { FP, fingerprintBytes, fingerprintPieces, type FingerprintKey } from './fingerprint-set.js';
 import { ByteInterner } from './byte-interner.js';
 import { F_ITEM, F_RANK, F_REQUEST, F_SESSION, F_SURFACE, F_TENANT, F_TS, F_USER, RawScan, scanCanonicalLine, scanRawLine } from './raw-scanner.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES } from './line-splitter.js';
@@ -387,16 +387,68 @@ function equalBytes(b: Uint8Array, s: number, e: number, want: Uint8Array): bool
   return true;
 }
 
-/** Per-context bytes the scanner compares with. */
-const ctxBytes = new WeakMap<ChunkContext, { tenant: Uint8Array; surface: Uint8Array; day: Uint8Array }>();
-let lastCtx: { ctx: ChunkContext; bytes: { tenant: Uint8Array; surface: Uint8Array; day: Uint8Array } } | undefined;
+/**
+ * Per-context bytes the scanner compares with, and `shared`: what every
+ * canonical line of the scope holds between its timestamp and its session
+ * id (see {@link scopedFingerprint}).
+ */
+interface ScopeBytes {
+  readonly tenant: Uint8Array;
+  readonly surface: Uint8Array;
+  readonly day: Uint8Array;
+  readonly shared: Uint8Array;
+}
+const ctxBytes = new WeakMap<ChunkContext, ScopeBytes>();
+let lastCtx: { ctx: ChunkContext; bytes: ScopeBytes } | undefined;
 
-function bytesOf(ctx: ChunkContext): { tenant: Uint8Array; surface: Uint8Array; day: Uint8Array } {
+function bytesOf(ctx: ChunkContext): ScopeBytes {
   if (lastCtx?.ctx === ctx) return lastCtx.bytes;
   let bytes = ctxBytes.get(ctx);
-  if (!bytes) ctxBytes.set(ctx, (bytes = { tenant: encoder.encode(ctx.tenant), surface: encoder.encode(ctx.surface), day: encoder.encode(ctx.day) }));
+  if (!bytes) {
+    const shared = encoder.encode(`","tenant":"${ctx.tenant}","surface":"${ctx.surface}","session_id":"`);
+    ctxBytes.set(ctx, (bytes = { tenant: encoder.encode(ctx.tenant), surface: encoder.encode(ctx.surface), day: encoder.encode(ctx.day), shared }));
+  }
   lastCtx = { ctx, bytes };
   return bytes;
+}
+
+/** Bytes of a canonical line before its timestamp's time (`{"v":1,"ts":"` and the day). */
+const DAY_END = OPEN_TS.length + 10;
+
+/**
+ * The fingerprint (to {@link FP}) of the canonical line `b[s..e)` of the
+ * scope `want`: when the line is `{"v":1,"ts":"`, the day, a time that
+ * starts with `T` and holds no quote and no zero byte, then `want.shared`,
+ * then the rest, that of the message "time, padded with zeros, then the
+ * rest" ({@link fingerprintPieces}); otherwise that of the whole line. The
+ * parts left out are the same in every such line of one ingest (one scope,
+ * one day, one {@link FingerprintSet}), about half of a typical line's
+ * bytes, so the workers hash half as many words.
+ *
+ * Distinct lines still give distinct messages, so a false duplicate still
+ * needs all 128 bits to agree: a line of the first form is rebuilt from its
+ * message (the time ends at the first zero byte, the rest starts at the next
+ * multiple of four), any other line is its own message, and the two kinds
+ * differ in their first byte (`T` and `{`). The choice depends on the line's
+ * bytes alone, so the scanner's lines (which take {@link fingerprintPieces}
+ * straight from the fields they found) and the general path's agree.
+ */
+function scopedFingerprint(b: Uint8Array, s: number, e: number, want: ScopeBytes, key: FingerprintKey): void {
+  const hs = s + DAY_END;
+  if (hs < e && b[hs] === 0x54 && startsWith(b, s, e, OPEN_TS) && startsWith(b, s + OPEN_TS.length, e, want.day)) {
+    let q = hs;
+    while (q < e && b[q] !== 0x22 && b[q] !== 0) q++;
+    if (q < e && b[q] === 0x22 && startsWith(b, q, e, want.shared)) {
+      fingerprintPieces(b, hs, q, q + want.shared.length, e, key);
+      return;
+    }
+  }
+  fingerprintBytes(b, s, e, key);
+}
+
+/** Whether `b[s..e)` starts with the bytes `want`. */
+function startsWith(b: Uint8Array, s: number, e: number, want: Uint8Array): boolean {
+  return e - s >= want.length && equalBytes(b, s, s + want.length, want);
 }
 
 /** Parsing options (tests turn the byte scanner off to compare it with the general path). @since 0.5.0 */
@@ -528,7 +580,10 @@ function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary,
       if (scan.canonical && e < total && bytes[e] === 10) {
         // Already canonical and ends in a bare \n: the raw bytes are the output, copied in runs (or not at all).
         c.reserveRow();
-        fingerprintBytes(bytes, s, e, ctx.fpKey);
+        // scopedFingerprint's first form, from the fields the scanner found: the line starts with `{"v":1,"ts":"` and the
+        // day (both checked above), its time starts with `T` and ends at the quote before the tenant, and the tenant and
+        // surface are this scope's (checked above), so `want.shared` ends where the session id starts.
+        fingerprintPieces(bytes, start[F_TS]! + 10, end[F_TS]!, start[F_SESSION]!, e, ctx.fpKey);
         c.takeRaw(bytes, s, e);
       } else {
       c.reserve(e - s + 1);
@@ -564,7 +619,7 @@ function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary,
         }
         out[at++] = 0x7d;
       }
-      fingerprintBytes(out, lineStart, at, ctx.fpKey);
+      scopedFingerprint(out, lineStart, at, want, ctx.fpKey);
       out[at++] = 10;
       c.at = at;
       }
@@ -618,7 +673,7 @@ function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary,
     const n = c.n;
     const lineStart = c.at;
     const at = lineStart + encoder.encodeInto(canon, c.out.subarray(lineStart)).written;
-    fingerprintBytes(c.out, lineStart, at, ctx.fpKey);
+    scopedFingerprint(c.out, lineStart, at, want, ctx.fpKey);
     c.out[at] = 10;
     c.at = at + 1;
     c.ends[n] = c.at;

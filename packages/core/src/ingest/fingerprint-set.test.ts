@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { FingerprintSet } from '../internal.js';
-import { FP, fingerprint, fingerprintBytes, randomFingerprintKey } from './fingerprint-set.js';
+import { FP, fingerprint, fingerprintBytes, fingerprintPieces, randomFingerprintKey } from './fingerprint-set.js';
 
 describe('FingerprintSet', () => {
   test('property: addText behaves like Set#add on the same strings (new → true, repeat → false), through growth', () => {
@@ -187,6 +187,28 @@ describe('FingerprintSet', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+  test('property: fingerprintPieces is fingerprintBytes of the head, one to four zero bytes up to a multiple of four, then the body (of the body alone without a head)', () => {
+    const zeroFree = fc.uint8Array({ maxLength: 30 }).map((b) => b.map((x) => x || 1));
+    fc.assert(
+      fc.property(zeroFree, fc.uint8Array({ maxLength: 60 }), fc.nat({ max: 9 }), fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff })), (head, body, gap, key) => {
+        // Head and body apart in one buffer, with other bytes between and around them.
+        const buffer = new Uint8Array(3 + head.length + gap + body.length + 2).fill(0x5a);
+        buffer.set(head, 3);
+        const bodyAt = 3 + head.length + gap;
+        buffer.set(body, bodyAt);
+        fingerprintPieces(buffer, 3, 3 + head.length, bodyAt, bodyAt + body.length, key);
+        const pieces = [...FP];
+        const message = head.length === 0 ? body : new Uint8Array(((head.length + 4) & ~3) + body.length);
+        if (head.length > 0) {
+          message.set(head);
+          message.set(body, (head.length + 4) & ~3);
+        }
+        fingerprintBytes(message, 0, message.length, key);
+        expect(pieces).toEqual([...FP]);
+      }),
+      { numRuns: 500 },
     );
   });
 });

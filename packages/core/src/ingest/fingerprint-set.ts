@@ -17,7 +17,11 @@ import { LastView } from './last-view.js';
  * on the unkeyed part alone is counted in {@link FingerprintSet.collisions}
  * and both events are kept. The chance of a false duplicate is about
  * n²/2¹²⁹ per day (1 in 10²³ at 50M events), and nothing an input can do
- * raises it. Both parts hash the canonical line's UTF-8 bytes. See
+ * raises it. Both parts hash the canonical line's UTF-8 bytes; ingest
+ * leaves out the bytes every line of its scope shares (`{"v":1,"ts":"`, the
+ * day, the tenant and surface), in a message from which the line can be
+ * rebuilt ({@link fingerprintPieces}), so distinct lines still differ in what
+ * is hashed and the guarantee above is unchanged. See
  * docs/explanation/performance.md.
  * @since 0.1.0
  */
@@ -264,7 +268,23 @@ const wordView = new LastView();
  * bytes, four at a time; runs once per event in the parse workers.
  */
 export function fingerprintBytes(b: Uint8Array, s: number, e: number, key: FingerprintKey): void {
-  const n = e - s;
+  fingerprintPieces(b, s, s, s, e, key);
+}
+
+/**
+ * The fingerprint ({@link fingerprintBytes}'s function) of the message
+ * `b[hs..he)`, then zero bytes (at least one, up to a multiple of four),
+ * then `b[s..e)`; with `hs === he` that of `b[s..e)` alone, i.e.
+ * {@link fingerprintBytes}. Ingest fingerprints a line of its scope as its
+ * time (after the day) as the head and what follows its session id key as
+ * the body (what every line of one ingest shares is left out: about half
+ * the bytes of a typical line, so about half the words): see
+ * `scopedFingerprint` in chunk-parser.ts for why distinct lines still give
+ * distinct messages. The caller's head holds no zero byte, so the message
+ * says where the head ended.
+ */
+export function fingerprintPieces(b: Uint8Array, hs: number, he: number, s: number, e: number, key: FingerprintKey): void {
+  const n = (hs === he ? 0 : (he - hs + 4) & ~3) + e - s;
   // Each word is one little-endian DataView load (TurboFan inlines it) instead of four byte loads and shifts:
   // the same words, so the same fingerprints, at ~70 % of the time. A chunk's lines share one view.
   const words = wordView.for(b);
@@ -278,6 +298,34 @@ export function fingerprintBytes(b: Uint8Array, s: number, e: number, key: Finge
   let v2 = 0x6c796765 ^ k0;
   let v3 = 0x74656462 ^ k1;
   let i = s;
+  if (hs !== he) {
+    i = hs;
+    // The head's words, then its last 0–3 bytes and the zeros as one more word. (Its own loop, as the body's: one
+    // loop that switched from head to body ran at half the speed.)
+    for (let w = 0, done = false; !done; ) {
+      if (i < he - 3) {
+        w = words.getInt32(i, true);
+        i += 4;
+      } else {
+        w = 0;
+        for (let shift = 0; i < he; i++, shift += 8) w |= b[i]! << shift;
+        done = true;
+      }
+      a = Math.imul(a ^ w, 0x01000193);
+      let k = Math.imul(w, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+      v3 ^= w;
+      v0 = (v0 + v1) | 0; v1 = (v1 << 5) | (v1 >>> 27); v1 ^= v0; v0 = (v0 << 16) | (v0 >>> 16);
+      v2 = (v2 + v3) | 0; v3 = (v3 << 8) | (v3 >>> 24); v3 ^= v2;
+      v0 = (v0 + v3) | 0; v3 = (v3 << 7) | (v3 >>> 25); v3 ^= v0;
+      v2 = (v2 + v1) | 0; v1 = (v1 << 13) | (v1 >>> 19); v1 ^= v2; v2 = (v2 << 16) | (v2 >>> 16);
+      v0 ^= w;
+    }
+    i = s;
+  }
   for (const stop = e - 3; i < stop; i += 4) {
     const w = words.getInt32(i, true);
     a = Math.imul(a ^ w, 0x01000193);

@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { NO_USER } from '../compute/event-table.js';
-import { LocalDictionary, parseChunk, type ChunkContext } from './chunk-parser.js';
+import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
+import { FP, fingerprintBytes } from './fingerprint-set.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
 import { RawScan, scanRawLine } from './raw-scanner.js';
 
@@ -154,6 +155,47 @@ function bothWays(chunks: Uint8Array[]) {
   }));
 }
 
+/** Each event's canonical line (without its newline) and fingerprint, from a parsed chunk. */
+function linesAndFingerprints(r: ChunkResult): { line: string; fp: number[] }[] {
+  const out: { line: string; fp: number[] }[] = [];
+  for (let k = 0, from = 0; k < r.events; from = r.ends[k]!, k++) out.push({ line: new TextDecoder().decode(r.canonical.subarray(from, r.ends[k]! - 1)), fp: [...r.fp.subarray(4 * k, 4 * k + 4)] });
+  return out;
+}
+
+/**
+ * The message parseChunk fingerprints a canonical line of `scope` by, built
+ * here from strings: the time after the day, one to four zero bytes up to a
+ * multiple of four, then what follows `"session_id":"`; the whole line when it
+ * is not `{"v":1,"ts":"<day>T…","tenant":"<tenant>","surface":"<surface>","session_id":"…`.
+ */
+function fingerprintMessage(line: string, scope: { tenant: string; surface: string; day: string }): Uint8Array {
+  const open = `{"v":1,"ts":"${scope.day}T`;
+  const shared = `","tenant":"${scope.tenant}","surface":"${scope.surface}","session_id":"`;
+  const q = line.indexOf('"', open.length);
+  if (!line.startsWith(open) || q < 0 || !line.startsWith(shared, q) || line.slice(open.length - 1, q).includes('\u0000')) return encoder.encode(line);
+  const time = encoder.encode(line.slice(open.length - 1, q));
+  const rest = encoder.encode(line.slice(q + shared.length));
+  const padded = (time.length + 4) & ~3;
+  const message = new Uint8Array(padded + rest.length);
+  message.set(time);
+  message.set(rest, padded);
+  return message;
+}
+
+/** Plain and reshaped raw lines over few values per field, so that equal and nearly equal events are common. */
+const fewValues = fc
+  .record({
+    ts: fc.constantFrom(`"${DAY}T10:00:00Z"`, `"${DAY}T10:00:00.5Z"`, `"${DAY}T10:00:00.500Z"`, `"${DAY}T10:00:01Z"`),
+    session_id: fc.constantFrom('"s1"', '"s2"', '"s1x"', '"a\\"b"', '"é"'),
+    item_id: fc.constantFrom('"i1"', '"i2"', '"s1"', '"i10"'),
+    user_id: fc.option(fc.constantFrom('"u1"', '"i1"'), { freq: 3, nil: undefined }),
+    request_id: fc.option(fc.constantFrom('"r1"', '"r2"'), { freq: 3, nil: undefined }),
+    rank: fc.option(fc.constantFrom('0', '1', '10'), { freq: 3, nil: undefined }),
+    order: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.shuffledSubarray([...KEYS.keys()], { minLength: KEYS.length, maxLength: KEYS.length }) }),
+    spaces: fc.oneof({ weight: 3, arbitrary: fc.constant(['']) }, { weight: 1, arbitrary: fc.array(ws, { minLength: 40, maxLength: 40 }) }),
+  })
+  .map((r) => encoder.encode(assemble({ v: '1', tenant: '"bench"', surface: '"web"', ...r, tail: '' })));
+
 describe('raw line byte scanner', () => {
   test('property: parsing with the scanner gives exactly what JSON.parse + checkRawEvent give (generated and mutated lines)', () => {
     fc.assert(
@@ -245,5 +287,44 @@ describe('raw line byte scanner', () => {
     expect([scan.secondsMs, scan.nanos]).toEqual([Date.UTC(2026, 2, 1, 0, 0, 36), 260_000_000]);
     const { scanned } = bothWays([encoder.encode(line + '\n')])[0]!;
     expect(new TextDecoder().decode(scanned.canonical)).toBe(line + '\n');
+  });
+  test('property: an event is fingerprinted by its canonical line without what every line of the scope shares (the day, tenant, surface), on both paths', () => {
+    const quoted: ChunkContext = { ...ctx, stream: 'quoted-scope', tenant: 'a"b' };
+    fc.assert(
+      fc.property(chunksArb, endingsArb, fc.boolean(), fc.boolean(), (chunks, endings, scanner, quotedScope) => {
+        // A tenant the canonical line escapes: its lines are fingerprinted whole.
+        const c = quotedScope ? quoted : ctx;
+        const dict = new LocalDictionary(1);
+        for (const lines of chunks) {
+          const chunk = chunkOf(quotedScope ? lines.map((l) => encoder.encode(new TextDecoder().decode(l).replace('"bench"', '"a\\"b"'))) : lines, endings);
+          for (const { line, fp } of linesAndFingerprints(parseChunk(chunk, c, dict, { scanner }))) {
+            const message = fingerprintMessage(line, c);
+            fingerprintBytes(message, 0, message.length, c.fpKey);
+            expect(fp, line).toEqual([...FP]);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('property: two events have equal fingerprints exactly when their canonical lines are equal, whatever path and chunk read them', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fewValues, { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 3 }), fc.boolean(), (chunks, scanner) => {
+        const dict = new LocalDictionary(1);
+        const byLine = new Map<string, string>();
+        const byFp = new Map<string, string>();
+        for (const lines of chunks) {
+          for (const { line, fp } of linesAndFingerprints(parseChunk(chunkOf(lines, ['\n']), ctx, dict, { scanner }))) {
+            const key = fp.join();
+            expect(byLine.get(line) ?? key, line).toBe(key);
+            expect(byFp.get(key) ?? line, key).toBe(line);
+            byLine.set(line, key);
+            byFp.set(key, line);
+          }
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
