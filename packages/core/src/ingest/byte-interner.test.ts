@@ -81,6 +81,36 @@ describe('ByteInterner without strings (the event table sessions)', () => {
     const bytes = encoder.encode('a');
     expect(() => dict.internHashed(bytes, 0, 1, dict.hashOf(bytes, 0, 1))).toThrow(/released/);
   });
+
+  test('property: append after releaseLookups numbers values on from the interned ones, with the names of their bytes (with or without strings)', () => {
+    fc.assert(
+      fc.property(fc.array(valueArb, { maxLength: 20 }), fc.array(valueArb, { maxLength: 300 }), fc.boolean(), fc.nat(7), (before, after, strings, offset) => {
+        const dict = new ByteInterner({ strings });
+        const expected = [...new Set(before)];
+        for (const v of before) dict.intern(v);
+        dict.releaseLookups();
+        for (const v of after) {
+          // The bytes somewhere inside a bigger array, as in a bucket block's dictionary.
+          const bytes = encoder.encode(v);
+          const inside = new Uint8Array(offset + bytes.length + 3);
+          inside.set(bytes, offset);
+          expect(dict.append(inside, offset, offset + bytes.length)).toBe(expected.length);
+          expected.push(v);
+        }
+        expect(dict.size).toBe(expected.length);
+        expect(dict.values).toEqual(expected);
+        for (let id = 0; id < expected.length; id++) expect(dict.name(id)).toBe(expected[id]);
+      }),
+    );
+  });
+
+  test('append refuses while lookups are kept (the id would be missing from the lookup table)', () => {
+    const dict = new ByteInterner({ strings: false });
+    dict.intern('a');
+    const bytes = encoder.encode('b');
+    expect(() => dict.append(bytes, 0, 1)).toThrow(/releaseLookups/);
+    expect(dict.size).toBe(1);
+  });
 });
 
 describe('ByteInterner.hashOf', () => {

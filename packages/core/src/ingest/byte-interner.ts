@@ -138,6 +138,39 @@ export class ByteInterner {
   }
 
   /**
+   * Adds the UTF-8 bytes `b[s..e)` as the next id without looking them up:
+   * for a dictionary whose lookups were released ({@link releaseLookups}),
+   * filled by a caller that knows each value is new to it (a shard's sessions
+   * read from its buckets: every session of a bucket is named once, and one
+   * that two parts hold is told apart by the caller). No hash, no probe, no
+   * string. Throws while lookups are kept: an id missing from the lookup
+   * table would break `intern` and `lookup`.
+   * @since 0.14.0
+   */
+  append(b: Uint8Array, s: number, e: number): number {
+    if (this.table) throw new Error('append needs the lookups released (releaseLookups): the id would be missing from the lookup table');
+    const id = this.count;
+    const len = e - s;
+    if (this.used + len > this.arena.length) {
+      const arena = new Uint8Array(Math.max(this.arena.length * 2, this.used + len, 1 << 12));
+      arena.set(this.arena.subarray(0, this.used));
+      this.arena = arena;
+    }
+    this.arena.set(b.subarray(s, e), this.used);
+    if (id + 2 > this.offsets.length) {
+      const offsets = new Uint32Array(Math.max(this.offsets.length * 2, 1 << 10));
+      offsets.set(this.offsets);
+      this.offsets = offsets;
+    }
+    this.offsets[id] = this.used;
+    this.used += len;
+    this.offsets[id + 1] = this.used;
+    if (this.strs) this.strs.push(utf8.decode(b.subarray(s, e)));
+    this.count = id + 1;
+    return id;
+  }
+
+  /**
    * The values added since `from` (an earlier {@link ByteInterner.size}),
    * as UTF-8 bytes: `bytes`, the end of each value in it, and each value's
    * hash. Views of this interner's arrays: valid until it grows.

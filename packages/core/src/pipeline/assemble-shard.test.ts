@@ -37,15 +37,25 @@ async function assembled(n: number, mode: FooterMode): Promise<{ partitions: str
   const duplicates: number[] = [];
   for (let j = 0; j < n; j++) {
     const shard = { index: j, count: n };
-    expect(await assembleShard(env, scope, DAY, shard, 'compute')).toBeDefined();
-    partitions.push(dec.decode(await env.areas.canonical.get(keys.canonicalShardPartition(scope, DAY, shard))));
+    const a = await assembleShard(env, scope, DAY, shard, 'compute');
+    expect(a).toBeDefined();
+    const partition = dec.decode(await env.areas.canonical.get(keys.canonicalShardPartition(scope, DAY, shard)));
+    partitions.push(partition);
+    // The table holds each session once (one id, whichever parts hold it), and each row the session of its line.
+    const { table } = a!;
+    const lineSessions = partition
+      .split('\n')
+      .slice(0, -1)
+      .map((l) => (JSON.parse(l) as { session_id: string }).session_id);
+    expect(table.sessions.values).toEqual([...new Set(lineSessions)]);
+    expect(Array.from(table.session.data.subarray(0, table.length), (s) => table.sessions.values[s])).toEqual(lineSessions);
     duplicates.push((await readIngestReport(env, scope, DAY, shard))!.counts.duplicates);
   }
   return { partitions, duplicates };
 }
 
 describe('shard assembly: duplicates across ingest parts', () => {
-  for (const n of [2, 3]) {
+  for (const n of [1, 2, 3]) {
     test(`n = ${n}: each event once, the same partitions whether the footers are read ranged, skipped to or not at all`, async () => {
       const ranged = await assembled(n, 'ranged');
       // Every distinct event once, in the shard of its session.

@@ -326,6 +326,14 @@ export interface BucketBlock {
   readonly newSessions: readonly string[];
   /** The FNV-1a 32 of each of {@link newSessions} (shard.ts), hashed from their bytes. @since 0.9.0 */
   readonly newSessionHashes: Uint32Array;
+  /**
+   * The UTF-8 bytes of {@link newSessions}, one after the other (a view of the
+   * block's dictionary: copy what must outlive the next {@link BucketDecoder.push}).
+   * @since 0.14.0
+   */
+  readonly newSessionBytes: Uint8Array;
+  /** Where each of {@link newSessions} ends in {@link newSessionBytes} (session k starts where k − 1 ends, the first at 0). @since 0.14.0 */
+  readonly newSessionEnds: Uint32Array;
   /** Item ids first used in this block. */
   readonly newItems: readonly string[];
   /** Each event's bucket session id. */
@@ -339,6 +347,9 @@ export interface BucketBlock {
    */
   readonly lines: readonly Uint8Array[];
 }
+
+/** The weight of a varint's fifth byte (2^28): only its low 4 bits fit in 32. */
+const WEIGHT_28 = 268_435_456;
 
 /**
  * Reads a bucket from a stream of chunks: {@link push} returns the blocks a
@@ -555,18 +566,18 @@ export class BucketDecoder {
     const bad = (what: string): never => {
       throw new BucketFormatError(`block at event ${this.events}: ${what}`);
     };
-    // Varint reader bounded by `end` (ids and lengths are below 2^32).
+    // Varint reader bounded by `end` (ids and lengths are below 2^32). Each byte's weight is a running product, not
+    // `2 ** shift`: V8 calls its C++ `pow` for a variable exponent (~4 % of a compute task's CPU, one call per
+    // continuation byte of every id).
     let end = dictEnd;
     const varint = (): number => {
       let v = 0;
-      let shift = 0;
-      for (;;) {
+      for (let weight = 1; ; weight *= 128) {
         if (p >= end) return bad('truncated varint');
         const b = data[p++]!;
-        if (shift === 28 && b > 0x0f) return bad('varint too large');
-        v += (b & 0x7f) * 2 ** shift;
+        if (weight === WEIGHT_28 && b > 0x0f) return bad('varint too large');
+        v += (b & 0x7f) * weight;
         if (b < 0x80) return v;
-        shift += 7;
       }
     };
     const names = nSessions + nItems;
@@ -577,7 +588,13 @@ export class BucketDecoder {
     if (p + textBytes !== dictEnd) bad('dictionary lengths do not add up');
     // The new sessions' hashes, from their bytes (the footer must list the same).
     const newHashes = new Uint32Array(nSessions);
-    for (let k = 0, s = p; k < nSessions; k++) newHashes[k] = fnv1a32Bytes(data, s, (s += lengths[k]!));
+    const newEnds = new Uint32Array(nSessions);
+    let sessionBytes = 0;
+    for (let k = 0, s = p; k < nSessions; k++) {
+      newHashes[k] = fnv1a32Bytes(data, s, (s += lengths[k]!));
+      newEnds[k] = sessionBytes += lengths[k]!;
+    }
+    const newSessionBytes = data.subarray(p, p + sessionBytes);
     const strings = new Array<string>(names);
     if (names > 0) {
       let text: string;
@@ -615,17 +632,17 @@ export class BucketDecoder {
         // Both varints' bytes (at most 5 each) are surely here: decoded inline, without bounds checks per byte.
         let x = data[p++]!;
         s = x & 0x7f;
-        for (let shift = 7; x >= 0x80; shift += 7) {
+        for (let weight = 128; x >= 0x80; weight *= 128) {
           x = data[p++]!;
-          if (shift === 28 && x > 0x0f) bad('varint too large');
-          s += (x & 0x7f) * 2 ** shift;
+          if (weight === WEIGHT_28 && x > 0x0f) bad('varint too large');
+          s += (x & 0x7f) * weight;
         }
         x = data[p++]!;
         it = x & 0x7f;
-        for (let shift = 7; x >= 0x80; shift += 7) {
+        for (let weight = 128; x >= 0x80; weight *= 128) {
           x = data[p++]!;
-          if (shift === 28 && x > 0x0f) bad('varint too large');
-          it += (x & 0x7f) * 2 ** shift;
+          if (weight === WEIGHT_28 && x > 0x0f) bad('varint too large');
+          it += (x & 0x7f) * weight;
         }
       } else {
         s = varint();
@@ -651,6 +668,6 @@ export class BucketDecoder {
     this.sessions = sessionsKnown;
     this.items = itemsKnown;
     this.events += events;
-    return { events, newSessions: strings.slice(0, nSessions), newSessionHashes: newHashes, newItems: strings.slice(nSessions), session, item, lines };
+    return { events, newSessions: strings.slice(0, nSessions), newSessionHashes: newHashes, newSessionBytes, newSessionEnds: newEnds, newItems: strings.slice(nSessions), session, item, lines };
   }
 }
