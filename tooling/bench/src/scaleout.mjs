@@ -9,7 +9,11 @@
 // are its own; the critical path is the slowest ingest + the slowest
 // compute + merge + publish, as when each task has its own pod.
 //
-//   node tooling/bench/src/scaleout.mjs [--events 5000000] [--shards 1,2,4] [--core 0] [--json out.json] [--dir DIR] [--cpu-prof PROFDIR]
+//   node tooling/bench/src/scaleout.mjs [--events 5000000] [--shards 1,2,4] [--core 0] [--json out.json] [--dir DIR] [--cpu-prof PROFDIR] [--bin CLI]
+//
+// --bin runs another build of the CLI (its bin.js, e.g. a copy of an older
+// release's apps/cli/dist with its package.json one folder up) instead of this
+// checkout's: alternate two builds run after run to compare them side by side.
 //
 // --cpu-prof writes a V8 CPU profile of every task into PROFDIR, named after
 // the task (`n4-compute-2.cpuprofile`); profiling slows the tasks, so their
@@ -21,7 +25,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -33,7 +37,7 @@ if (process.argv[2] === '--child') {
   const started = performance.now();
   process.on('exit', (code) => {
     const u = process.resourceUsage();
-    writeFileSync(report, JSON.stringify({ wall_s: (performance.now() - started) / 1000, cpu_s: (u.userCPUTime + u.systemCPUTime) / 1e6, max_rss_mb: u.maxRSS / 1024, exit_code: code }));
+    writeFileSync(report, JSON.stringify({ wall_s: (performance.now() - started) / 1000, cpu_s: (u.userCPUTime + u.systemCPUTime) / 1e6, sys_s: u.systemCPUTime / 1e6, max_rss_mb: u.maxRSS / 1024, exit_code: code }));
   });
   process.argv = [process.argv[0], bin, ...args];
   await import(bin);
@@ -42,9 +46,9 @@ if (process.argv[2] === '--child') {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { dir: { type: 'string' }, events: { type: 'string', default: '5000000' }, shards: { type: 'string', default: '1,2,4' }, core: { type: 'string', default: '0' }, json: { type: 'string' }, 'cpu-prof': { type: 'string' } } });
+  const { values } = parseArgs({ options: { dir: { type: 'string' }, events: { type: 'string', default: '5000000' }, shards: { type: 'string', default: '1,2,4' }, core: { type: 'string', default: '0' }, json: { type: 'string' }, 'cpu-prof': { type: 'string' }, bin: { type: 'string' } } });
   const root = join(dirname(self), '../../..');
-  const bin = join(root, 'apps/cli/dist/bin.js');
+  const bin = values.bin ? resolve(values.bin) : join(root, 'apps/cli/dist/bin.js');
   const events = Number(values.events);
   const day = '2026-01-01';
   const base = join(root, '.bench/scaleout');
@@ -74,12 +78,12 @@ async function main() {
     return dir;
   };
   const c = ['--config', 'config.json', ...scope];
-  const results = { events, raw_bytes: rawBytes, runs: [] };
+  const results = { events, raw_bytes: rawBytes, bin, runs: [] };
 
   const dir1 = fresh('run');
   const single = task(dir1, ['run', '--json', ...c, '--artifacts', 'popularity,cooc'], 'run');
   const runVersions = JSON.parse(single.stdout).days[0].artifacts.map((a) => `${a.type}:${a.version}`).sort();
-  results.runs.push({ n: 'run', load_avg: loadavg().map((x) => Number(x.toFixed(2))), cpu_s: single.cpu_s, wall_s: single.wall_s, max_rss_mb: single.max_rss_mb, versions: runVersions });
+  results.runs.push({ n: 'run', load_avg: loadavg().map((x) => Number(x.toFixed(2))), cpu_s: single.cpu_s, sys_s: single.sys_s, wall_s: single.wall_s, max_rss_mb: single.max_rss_mb, versions: runVersions });
   console.error(`run (load ${loadavg().map((x) => x.toFixed(2)).join(' ')}): ${single.cpu_s.toFixed(1)} CPU s, ${single.wall_s.toFixed(1)} s, ${single.max_rss_mb.toFixed(0)} MB`);
 
   for (const n of values.shards.split(',').map(Number)) {
@@ -88,19 +92,19 @@ async function main() {
     for (let i = 0; i < n; i++) {
       const t = task(dir, ['ingest', '--json', ...c, '--shard', `${i}/${n}`], `n${n}-ingest-${i}`);
       const part = JSON.parse(t.stdout).days[0].part;
-      ingest.push({ cpu_s: t.cpu_s, wall_s: t.wall_s, max_rss_mb: t.max_rss_mb, bytes_read: part.pieces.reduce((s, p) => s + p.bytes, 0), mode: part.mode });
+      ingest.push({ cpu_s: t.cpu_s, sys_s: t.sys_s, wall_s: t.wall_s, max_rss_mb: t.max_rss_mb, bytes_read: part.pieces.reduce((s, p) => s + p.bytes, 0), mode: part.mode });
     }
     const compute = [];
     for (let i = 0; i < n; i++) {
       const k = task(dir, ['compute', 'popularity', 'cooc', ...c, '--shard', `${i}/${n}`], `n${n}-compute-${i}`);
-      compute.push({ cpu_s: k.cpu_s, wall_s: k.wall_s, max_rss_mb: k.max_rss_mb });
+      compute.push({ cpu_s: k.cpu_s, sys_s: k.sys_s, wall_s: k.wall_s, max_rss_mb: k.max_rss_mb });
     }
     const merge = task(dir, ['merge', 'popularity', 'cooc', ...c], `n${n}-merge`);
     const publish = task(dir, ['publish', '--json', ...c], `n${n}-publish`);
     const versions = JSON.parse(publish.stdout).days[0].artifacts.map((a) => `${a.type}:${a.version}`).sort();
     const total = [...ingest, ...compute].reduce((s, t) => s + t.cpu_s, 0) + merge.cpu_s + publish.cpu_s;
     const critical = Math.max(...ingest.map((t) => t.wall_s)) + Math.max(...compute.map((t) => t.wall_s)) + merge.wall_s + publish.wall_s;
-    const row = { n, load_avg: loadavg().map((x) => Number(x.toFixed(2))), total_cpu_s: total, cpu_vs_run: total / single.cpu_s, critical_path_s: critical, ingest, compute, merge: { cpu_s: merge.cpu_s, wall_s: merge.wall_s, max_rss_mb: merge.max_rss_mb }, publish: { cpu_s: publish.cpu_s, wall_s: publish.wall_s }, versions };
+    const row = { n, load_avg: loadavg().map((x) => Number(x.toFixed(2))), total_cpu_s: total, cpu_vs_run: total / single.cpu_s, critical_path_s: critical, ingest, compute, merge: { cpu_s: merge.cpu_s, sys_s: merge.sys_s, wall_s: merge.wall_s, max_rss_mb: merge.max_rss_mb }, publish: { cpu_s: publish.cpu_s, wall_s: publish.wall_s }, versions };
     results.runs.push(row);
     console.error(
       `n=${n} (load ${row.load_avg.join(' ')}): total ${total.toFixed(1)} CPU s (${row.cpu_vs_run.toFixed(2)}× run), critical path ${critical.toFixed(1)} s; ingest ${ingest.map((t) => `${t.cpu_s.toFixed(1)}s/${(t.bytes_read / 1e6).toFixed(0)}MB/${t.max_rss_mb.toFixed(0)}MB`).join(' ')}; compute ${compute.map((t) => `${t.cpu_s.toFixed(1)}s/${t.max_rss_mb.toFixed(0)}MB`).join(' ')}; merge ${merge.cpu_s.toFixed(1)}s/${merge.max_rss_mb.toFixed(0)}MB`,

@@ -491,6 +491,7 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
   // The scanner's view of this chunk, made here: made inside the scanner on its first line, a chunk's first
   // call after V8 compiled the scanner had no type feedback for it and threw the compiled scanner away.
   scan.viewFor(bytes);
+  scan.expect(ctx.tenant, ctx.surface);
   parseLines(bytes, ctx, dict, options.scanner !== false, c, rejects, counts);
   const fresh = dict.takeNew();
   const n = c.n;
@@ -567,7 +568,8 @@ function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary,
     }
     if (scanned) {
       counts[READ]!++;
-      if (!equalBytes(bytes, start[F_TENANT]!, end[F_TENANT]!, want.tenant) || !equalBytes(bytes, start[F_SURFACE]!, end[F_SURFACE]!, want.surface)) {
+      // A canonical line whose scope the scanner matched as one literal needs no second compare.
+      if (!scan.inScope && (!equalBytes(bytes, start[F_TENANT]!, end[F_TENANT]!, want.tenant) || !equalBytes(bytes, start[F_SURFACE]!, end[F_SURFACE]!, want.surface))) {
         counts[OTHER_SCOPE]!++;
         continue;
       }

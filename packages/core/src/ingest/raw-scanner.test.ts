@@ -11,7 +11,7 @@ import { NO_USER } from '../compute/event-table.js';
 import { LocalDictionary, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 import { FP, fingerprintBytes } from './fingerprint-set.js';
 import { canonicalLine, checkRawEvent } from './raw-event.js';
-import { RawScan, scanRawLine } from './raw-scanner.js';
+import { RawScan, scanCanonicalLine, scanRawLine } from './raw-scanner.js';
 
 const DAY = '2026-03-01';
 const ctx: ChunkContext = { stream: 'scanner-test', tenant: 'bench', surface: 'web', day: DAY, fpKey: [0x01234567, 0x89abcdef] };
@@ -325,6 +325,31 @@ describe('raw line byte scanner', () => {
         }
       }),
       { numRuns: 400 },
+    );
+  });
+  test('property: a scanner told the expected scope finds the same lines, fields and instants as one that is not, and says in scope only for that scope', () => {
+    const plainScan = new RawScan();
+    const told = new RawScan();
+    fc.assert(
+      fc.property(anyLine, plainLine, fc.boolean(), fc.constantFrom('bench', ' bench', 'bench ', 'bé', 'a"b', 'a\\b', '', 'other'), fc.constantFrom('web', 'web ', 'w'), (any, plain, ofScope, tenant, surface) => {
+        // Half the lines are plain lines of the expected scope, whatever it is (what a scope of a value the scanner does not read plainly must not take).
+        const bytes = ofScope ? encoder.encode(plain.replace('"tenant":"bench","surface":"web"', `"tenant":${JSON.stringify(tenant)},"surface":${JSON.stringify(surface)}`)) : any;
+        told.expect(tenant, surface);
+        const withNewline = Uint8Array.from([...bytes, 10]);
+        const same = (accepted: boolean) => {
+          if (!accepted) return;
+          expect([...told.start, ...told.end, told.canonical, told.secondsMs, told.nanos]).toEqual([...plainScan.start, ...plainScan.end, plainScan.canonical, plainScan.secondsMs, plainScan.nanos]);
+          const field = (f: number) => new TextDecoder().decode(bytes.subarray(plainScan.start[f], plainScan.end[f]));
+          if (told.inScope) expect([field(2), field(3)]).toEqual([tenant, surface]);
+        };
+        const raw = scanRawLine(bytes, 0, bytes.length, plainScan);
+        expect(scanRawLine(bytes, 0, bytes.length, told)).toBe(raw);
+        same(raw);
+        const canonical = scanCanonicalLine(withNewline, 0, withNewline.length, plainScan);
+        expect(scanCanonicalLine(withNewline, 0, withNewline.length, told)).toBe(canonical);
+        same(canonical >= 0);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

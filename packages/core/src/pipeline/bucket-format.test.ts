@@ -176,6 +176,41 @@ describe(`bucket format ${BUCKET_FORMAT}`, () => {
     const copy = bytes.slice();
     copy.set([0xff, 0xff, 0xff, 0xff, 0x1f], columns);
     expect(() => decode(copy, 1 << 20)).toThrow(/varint too large/);
+    // The same for its item (its session takes one byte: 1, a new session).
+    const itemCopy = bytes.slice();
+    itemCopy.set([0xff, 0xff, 0xff, 0xff, 0x1f], columns + 1);
+    expect(() => decode(itemCopy, 1 << 20)).toThrow(/varint too large/);
+  });
+
+  test('the varints near a block\'s end (read with bounds checks) decode ids of several bytes, and refuse one over 32 bits', () => {
+    // One block of one event whose columns are written here: session id + 1 and item id as the varints given.
+    const block = (session: number[], item: number[], sessions: number, items: number): Uint8Array => {
+      const dict = [...Array.from({ length: sessions + items }, () => 1), ...Array.from({ length: sessions }, () => 0x73), ...Array.from({ length: items }, () => 0x69)];
+      const lines = enc.encode('{}\n');
+      const head = new Uint8Array(24);
+      const view = new DataView(head.buffer);
+      [1, sessions, items, dict.length, session.length + item.length, lines.length].forEach((v, k) => view.setUint32(4 * k, v, true));
+      const footer = new Uint8Array(4 + 4 * sessions + 12);
+      const fv = new DataView(footer.buffer);
+      const hash = fnv1a32Bytes(enc.encode('s'), 0, 1);
+      for (let k = 0; k < sessions; k++) fv.setUint32(4 + 4 * k, hash, true);
+      [1, sessions, items].forEach((v, k) => fv.setUint32(4 + 4 * sessions + 4 * k, v, true));
+      return concatBytes([bucketHeaderBytes(HEAD), head, new Uint8Array([...dict, ...session, ...item]), lines, footer]);
+    };
+    const ids = (bytes: Uint8Array) => {
+      const d = new BucketDecoder(HEAD);
+      const out: [number, number][] = [];
+      for (const b of d.push(bytes)) out.push([b.session[0]!, b.item[0]!]);
+      return out;
+    };
+    // Session id 0 and item id 0 written with needless continuation bytes: 1 = [0x81, 0x80, 0x00], 0 = [0x80, 0x80, 0x00].
+    expect(ids(block([0x81, 0x80, 0x00], [0x80, 0x80, 0x00], 1, 1))).toEqual([[0, 0]]);
+    // Ids that need every weight: 1 + 0x0fffffff sessions would not fit a test; the item id is checked against the
+    // block's items, so the decoded value shows through the error.
+    expect(() => ids(block([0x01], [0xff, 0xff, 0xff, 0x7f], 1, 1))).toThrow(/item id 268435455 out of range/);
+    expect(() => ids(block([0x01], [0x80, 0x80, 0x80, 0x80, 0x0f], 1, 1))).toThrow(/item id 4026531840 out of range/);
+    expect(() => ids(block([0xff, 0xff, 0xff, 0xff, 0x1f], [0x00], 1, 1))).toThrow(/varint too large/);
+    expect(() => ids(block([0x01], [0xff, 0xff, 0xff, 0xff, 0x1f], 1, 1))).toThrow(/varint too large/);
   });
 
   test('another format, version or bucket is refused by name', () => {
