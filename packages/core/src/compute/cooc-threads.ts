@@ -108,12 +108,17 @@ export const COOC_THREADS_MIN_WORK = 200_000;
 /**
  * Below this many events in a day whose rows `max_items_per_artifact` cuts,
  * its rows are counted on the calling thread: the kept rows walk a small
- * part of the day (the defaults' 1000 rows of a 1M-event day: ~0.1–0.15 s
- * on one thread), less than two fresh threads cost to start and to compile
- * the count in (~0.3 CPU s more per run at 1M, for no shorter compute
- * phase on two cores). At 5M events the threads still shorten it.
+ * part of the day (the defaults' 1000 rows: ~0.04 s per million events on
+ * one thread, warm), less than two fresh threads cost to start and to
+ * compile the count in (~0.1–0.15 CPU s each). On the filesystem the
+ * partition's check thread hashes ~0.08 s per million events beside the
+ * compute phase, so the second core is not free for them either: at 5M
+ * events the threads made the run ~0.14 s slower, ~0.2 CPU s and ~25 MB
+ * larger (five quiet alternated rounds, round 14). Storage without a check
+ * thread (S3) would gain ~0.1 s at 5M from them; the filesystem default
+ * decides.
  */
-export const COOC_THREADS_MIN_CUT_WORK = 2_000_000;
+export const COOC_THREADS_MIN_CUT_WORK = 20_000_000;
 
 /**
  * Whether {@link coocPayloadOnPool} uses the pool's threads for a day
