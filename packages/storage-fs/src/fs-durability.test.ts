@@ -4,23 +4,15 @@ import { createHash } from 'node:crypto';
 // was streamed, and temp files of killed writers are cleaned up.
 import { spawn } from 'node:child_process';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { RecsysError } from '@recsys/core';
 import { FsObjectStorage } from './index.js';
 import { READ_BACK_THREAD_BYTES } from './read-back.js';
+import { tempDirs } from '../test/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'recsys-fsdur-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('recsys-fsdur-');
 const text = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('utf8') : undefined);
 const payload = (n: number) => 'x'.repeat(n - 1) + '\n';
 

@@ -2,22 +2,15 @@
 // lock is broken only when its holder is provably gone, a holder that lost
 // its lock cannot land a late write over a newer object, and releasing or
 // breaking a lock never removes a successor's lock.
-import { mkdtemp, readFile, readdir, rm, unlink, utimes, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readFile, readdir, unlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { RecsysError } from '@recsys/core';
 import { FsObjectStorage } from './index.js';
+import { tempDirs } from '../test/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'recsys-fslock-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('recsys-fslock-');
 const text = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('utf8') : undefined);
 const ago = async (path: string, ms: number) => {
   const t = new Date(Date.now() - ms);

@@ -1,24 +1,16 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { RecsysError } from '@recsys/core';
 import { FsObjectStorage, nodeSha256 } from './index.js';
+import { tempDirs } from '../test/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'recsys-fs-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('recsys-fs-');
 
 /** Every file and folder under `dir` (relative paths, folders end in `/`), with file contents. */
 async function tree(dir: string): Promise<Record<string, string>> {

@@ -2,21 +2,13 @@
 // back, answered after the fsync it overlaps, and each failure named by its
 // operation.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { checkOnThread, ThreadCheckError } from './read-back.js';
+import { tempDirs } from '../test/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'recsys-readback-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('recsys-readback-');
 
 describe('the write check on a thread', () => {
   test.each([true, false])('answers the size and SHA-256 of every byte (several reads of its buffer; fsync %s)', async (sync) => {
