@@ -30,12 +30,18 @@ import type { RejectReason } from '../ingest/raw-event.js';
  *                          _parts/<day>/<i>-of-<n>/quarantine.jsonl  its rejects;
  *                          _parts/<day>/<i>-of-<n>.json              the part report,
  *                              written last (a part without it does not exist).
+ *                        With n = 1 the part's one bucket is the shard's whole
+ *                        partition: the part writes the lines straight into
+ *                        `exposures/<day>.shard-0-of-1.jsonl` (named with its
+ *                        SHA-256 in the part report) and the bucket holds the
+ *                        ids and footer only.
  *   validate/compute --shard j   first assemble shard j's canonical partition
  *                        (`exposures/<day>.shard-j-of-n.jsonl`) from bucket j of
  *                        every part, in part order, removing exact duplicates
  *                        across parts (an event and its duplicate share a
  *                        session, so a bucket), plus the shard's ingest report;
- *                        then work as before.
+ *                        then work as before (n = 1: the partition is the
+ *                        part's, checked by size, not copied).
  *   merge                sums the partials, and writes the day's quarantine
  *                        from the parts' (line numbers made absolute).
  *
