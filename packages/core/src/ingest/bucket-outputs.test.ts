@@ -46,7 +46,7 @@ function reporting(storage: MemoryStorage, lie = false): ObjectStorage {
  * adapter hands the buffer to the kernel and resolves once it is written): a buffer written into again before
  * then is stored changed.
  */
-function lazy(storage: MemoryStorage): ObjectStorage {
+function lazy(storage: ObjectStorage): ObjectStorage {
   return new Proxy(storage, {
     get(target, prop, receiver) {
       if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
@@ -61,6 +61,19 @@ function lazy(storage: MemoryStorage): ObjectStorage {
           commit: (o?: { exclusive?: boolean }) => w.commit(o),
           abort: () => w.abort(),
         };
+      };
+    },
+  });
+}
+
+/** Memory storage that records the key and options of every writer it opens into `opened`. */
+function recordingWriters(storage: MemoryStorage, opened: [string, WriterOptions | undefined][]): ObjectStorage {
+  return new Proxy(storage, {
+    get(target, prop, receiver) {
+      if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
+      return (key: string, options?: WriterOptions) => {
+        opened.push([key, options]);
+        return target.writer(key, options);
       };
     },
   });
@@ -206,17 +219,8 @@ describe('BucketOutputs', () => {
   });
 
   test('buckets are opened as objects their reader verifies, with no SHA-256 wanted (no read-back, no hash by the writer), every one of them', async () => {
-    const memory = new MemoryStorage('parts');
     const opened: [string, WriterOptions | undefined][] = [];
-    const recording = new Proxy(memory, {
-      get(target, prop, receiver) {
-        if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
-        return (key: string, options?: WriterOptions) => {
-          opened.push([key, options]);
-          return target.writer(key, options);
-        };
-      },
-    });
+    const recording = recordingWriters(new MemoryStorage('parts'), opened);
     await writeAll(recording, [{ session: 'a', item: 'x', bucket: shardOfSession('a', 3) }], 3);
     expect(opened.sort()).toEqual([0, 1, 2].map((b) => [`p/bucket-${b}.bin`, { verifiedByReader: true, reportSha256: false }]));
   });
@@ -227,15 +231,7 @@ describe('BucketOutputs', () => {
         const memory = new MemoryStorage('parts');
         const canonical = new MemoryStorage('canonical');
         const opened: [string, WriterOptions | undefined][] = [];
-        const recorded = new Proxy(canonical, {
-          get(target, prop, receiver) {
-            if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
-            return (key: string, options?: WriterOptions) => {
-              opened.push([key, options]);
-              return target.writer(key, options);
-            };
-          },
-        });
+        const recorded = recordingWriters(canonical, opened);
         const partitionStorage = writers === 'reporting' ? reporting(canonical) : writers === 'lazy' ? lazy(recorded) : recorded;
         const target = { storage: partitionStorage, key: 'c/shard-0-of-1.jsonl', sha256 };
         const withLines = await writeAll(new MemoryStorage('ref'), events, 1, chunk);
