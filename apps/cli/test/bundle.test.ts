@@ -85,11 +85,30 @@ describe('the CLI bundle', () => {
   });
 });
 
+/** A copy of dist/ (and the package.json one folder up, where the bundle reads its version) in a temporary folder. */
+function distCopy(): { copy: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'recsys-code-cache-test-'));
+  const copy = join(dir, 'dist');
+  cpSync(DIST, copy, { recursive: true });
+  cpSync(join(DIST, '..', 'package.json'), join(dir, 'package.json'));
+  return { copy, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const versionOf = (bin: string, env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [bin, 'version', '--json'], { encoding: 'utf8', env });
+
 describe('the code cache (bin.js compiles cli.cjs with it)', () => {
-  test('the build made one this Node takes, and the bundle loads with it', () => {
-    const cli = loadCli(DIST);
-    expect(cli.cached).toBe(true);
-    expect(typeof cli.main).toBe('function');
+  test('a cache that bin.js wrote is taken by the next start on the same Node (the build writes one: scripts/code-cache.mjs)', () => {
+    const { copy, remove } = distCopy();
+    try {
+      rmSync(join(copy, 'cli.cjs.cache'));
+      expect(loadCli(copy).cached).toBe(false);
+      expect(versionOf(join(copy, 'bin.js'), { ...process.env, RECSYS_CODE_CACHE_OUT: join(copy, 'cli.cjs.cache') }).status).toBe(0);
+      const cli = loadCli(copy);
+      expect(cli.cached).toBe(true);
+      expect(typeof cli.main).toBe('function');
+    } finally {
+      remove();
+    }
   });
 
   test('the bundle runs in strict mode, as ES modules did, and leaves no import() to a wrapper without a module loader', () => {
@@ -103,22 +122,16 @@ describe('the code cache (bin.js compiles cli.cjs with it)', () => {
     ['a cache of another source', (dir: string) => writeFileSync(join(dir, 'cli.cjs'), `${readFileSync(join(dir, 'cli.cjs'), 'utf8')}\n// edited\n`)],
     ['no cache', (dir: string) => rmSync(join(dir, 'cli.cjs.cache'))],
   ])('with %s the CLI compiles from source and behaves the same', (_, spoil) => {
-    const dir = mkdtempSync(join(tmpdir(), 'recsys-code-cache-test-'));
+    const { copy, remove } = distCopy();
     try {
-      // The bundle finds package.json one folder up (its version) and its workers next to it.
-      const copy = join(dir, 'dist');
-      cpSync(DIST, copy, { recursive: true });
-      cpSync(join(DIST, '..', 'package.json'), join(dir, 'package.json'));
       spoil(copy);
       expect(loadCli(copy).cached).toBe(false);
-      const run = (bin: string) => spawnSync(process.execPath, [bin, 'version', '--json'], { encoding: 'utf8' });
-      const spoiled = run(join(copy, 'bin.js'));
-      const built = run(join(DIST, 'bin.js'));
+      const spoiled = versionOf(join(copy, 'bin.js'));
       expect(spoiled.status).toBe(0);
       expect(spoiled.stderr).toBe('');
-      expect(JSON.parse(spoiled.stdout)).toEqual(JSON.parse(built.stdout));
+      expect(JSON.parse(spoiled.stdout)).toEqual(JSON.parse(versionOf(join(DIST, 'bin.js')).stdout));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     }
   });
 });
