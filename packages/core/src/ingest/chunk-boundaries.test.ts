@@ -431,6 +431,30 @@ describe('ingestDay (blocks) equals ingestDayReference (line by line)', () => {
     expect((await asked(undefined)).seen).toEqual([false]);
   });
 
+  test('the event table is sized for the day before its first merge: no column is copied while the day is read', async () => {
+    // Lines of at least 160 bytes (what ingest guesses a raw event takes), so the guess covers every event.
+    const lines = Array.from({ length: 3000 }, (_, i) => ev({ session_id: `s${i % 97}`, item_id: `item-${i % 300}`, request_id: `r-${i}-${'x'.repeat(60)}` }));
+    expect(Math.min(...lines.map((l) => l.length + 1))).toBeGreaterThanOrEqual(160);
+    // Read in 16 KiB chunks, so the day is merged chunk by chunk.
+    const raw = new MemoryStorage(Array.from({ length: 40 }, (_, i) => (i + 1) << 14));
+    raw.objects.set(RAW_KEY, Buffer.from(lines.join('\n') + '\n'));
+    // Every array the table's item column had when a merge reserved its rows.
+    const arrays = new Set<Uint32Array>();
+    class Watched extends EventTable {
+      override reserve(rows: number): void {
+        super.reserve(rows);
+        arrays.add(this.item.data);
+      }
+    }
+    const table = new Watched({ users: false, instants: false });
+    const report = await ingestDay(envWith(raw).env, scope, DAY, table, { pool: inProcessParsePool(), chunkBytes: 16 << 10 });
+    expect(report.counts.accepted).toBe(lines.length);
+    expect(table.length).toBe(lines.length);
+    // One array from the first reserve on (the day's), however many chunks were merged into it.
+    expect(arrays.size).toBe(1);
+    expect([...table.item.view()]).toEqual(lines.map((_, i) => i % 300));
+  });
+
   test('an over-long CRLF line reports the same byte count in both engines', async () => {
     const data = Buffer.from(`${ev({})}\n${HUGER}\r\n${ev({ item_id: 'B' })}\n`);
     // Read chunks of 64 KiB: the engine must skip the line without ever holding it whole.
