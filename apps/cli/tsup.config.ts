@@ -38,22 +38,47 @@ const englishOnlyZodLocales: Plugin = {
   },
 };
 
-export default defineConfig({
-  entry: {
-    bin: 'src/bin.ts',
-    // runtime-node's pools start their workers from `./parse-worker.js` / `./compute-worker.js`
-    // next to the pool's code, which is now this bundle (sharing its chunk of core's kernels).
-    'parse-worker': '../../packages/runtime-node/src/parse-worker.ts',
-    'compute-worker': '../../packages/runtime-node/src/compute-worker.ts',
-  },
-  format: ['esm'],
+const shared = {
   dts: false,
   sourcemap: true,
-  clean: true,
+  // Two builds write to dist/ at once: the package's build script empties it first.
+  clean: false,
   target: 'node20',
   platform: 'node',
   noExternal: [BUNDLED],
   esbuildPlugins: [keepOthersExternal, englishOnlyZodLocales],
+} as const;
+
+/**
+ * The CLI is CommonJS (`cli.cjs`) so that `bin.js` can compile it with a V8 code cache (Node 20
+ * caches no ES module's compile; see src/load-cli.ts). One file: esbuild splits only ES modules, so
+ * the storage adapters for PostgreSQL and S3 are in it too, still run only when a config uses them
+ * (what they import from node_modules is `require`d then). The bundle's `import.meta.url` is a
+ * parameter `bin.js` passes, which keeps esbuild's "use strict" the first statement: the bundle runs
+ * in strict mode, as the ES modules did.
+ */
+const cli = defineConfig({
+  ...shared,
+  entry: { cli: 'src/main.ts' },
+  format: ['cjs'],
+  define: { 'import.meta.url': '__recsysImportMetaUrl' },
+});
+
+/**
+ * The entry (`bin.js`, node built-ins only) and the pools' workers, as ES modules: runtime-node's
+ * pools start their workers from `./parse-worker.js` / `./compute-worker.js` next to the pool's
+ * code, which is now `cli.cjs`; they share a chunk of core's kernels and load no zod.
+ */
+const esm = defineConfig({
+  ...shared,
+  entry: {
+    bin: 'src/bin.ts',
+    'parse-worker': '../../packages/runtime-node/src/parse-worker.ts',
+    'compute-worker': '../../packages/runtime-node/src/compute-worker.ts',
+  },
+  format: ['esm'],
   // commander and pino are CommonJS: their `require`s of node built-ins need a real `require` in an ES module.
   banner: { js: "import { createRequire as __recsysCreateRequire } from 'node:module';\nconst require = __recsysCreateRequire(import.meta.url);" },
 });
+
+export default [cli, esm];

@@ -1,29 +1,11 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
-import { buildProgram } from './program.js';
-import { handleError } from './handle-error.js';
-import { reportCommandLineError } from './command-line-errors.js';
-import { quietClosedPipes } from './output.js';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadCli } from './load-cli.js';
 
-quietClosedPipes();
-
-const program = buildProgram();
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // Help and --version exit 0; every other commander error is a usage error (exit 2).
-    process.exitCode =
-      error.exitCode === 0
-        ? 0
-        : reportCommandLineError(
-            error,
-            program,
-            process.argv.slice(2),
-            (line) => process.stderr.write(line + '\n'),
-            (text) => process.stdout.write(text),
-          );
-  } else {
-    process.exitCode = handleError(error, undefined, (line) => process.stderr.write(line + '\n'));
-  }
-}
+// The CLI is the CommonJS bundle next to this file, compiled with its code cache (load-cli.ts).
+const cli = loadCli(fileURLToPath(new URL('.', import.meta.url)));
+await cli.main(process.argv);
+// The build's cache run (scripts/code-cache.mjs): what V8 compiled by now, the functions this command called included.
+const cacheOut = process.env.RECSYS_CODE_CACHE_OUT;
+if (cacheOut) writeFileSync(cacheOut, cli.script.createCachedData());
