@@ -4,6 +4,7 @@
 // refused by name (nothing is computed from it), and a part of an earlier
 // report version too; an event repeated across parts is kept once.
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
@@ -159,5 +160,69 @@ describe('compute --shard refuses a bad bucket by name', () => {
     const r = await compute(0);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bucket-0\.bin of ingest part 0\/2: session footer: session \d+ hashes to \d+, the footer says \d+; re-run that ingest part/);
+  });
+});
+
+// With one part, the part's bucket 0 is the shard's whole partition: ingest writes the lines there itself and the
+// bucket keeps the ids only. compute takes the partition as the part report names it and refuses one of another size.
+describe('one part: the ingest part writes the shard partition', () => {
+  const one = tempDir('recsys-buckets-one-');
+  const PARTITION = join(one, 'out/canonical/demo/home/exposures/2026-01-01.shard-0-of-1.jsonl');
+  const REPORT = join(one, 'out/artifacts/demo/home/_parts/2026-01-01/0-of-1.json');
+  const computeOne = () => cli(['compute', 'popularity', 'cooc', ...args, '--shard', '0/1'], { cwd: one });
+  const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+  beforeEach(async () => {
+    rmSync(join(one, 'out'), { recursive: true, force: true });
+    writeConfig(one);
+    const lines = Array.from({ length: 30 }, (_, k) => event(`s${k % 7}`, `i${(k * 5) % 9}`, { ts: `2026-01-01T11:00:${String(k).padStart(2, '0')}Z` }));
+    writeRawDay(join(one, 'raw'), 'demo', 'home', '2026-01-01', lines);
+    const r = await cli(['ingest', ...args, '--shard', '0/1'], { cwd: one });
+    expect(r.code, r.stderr).toBe(0);
+  }, 30_000);
+
+  test('the partition is written by ingest, named with its SHA-256 in the part report; the bucket holds no lines; compute cites it', async () => {
+    const data = readFileSync(PARTITION);
+    const part = JSON.parse(readFileSync(REPORT, 'utf8')) as { partition: { key: string; sha256: string; bytes: number; events: number }; buckets: { events: number; bytes: number }[] };
+    expect(part.partition).toEqual({ key: 'demo/home/exposures/2026-01-01.shard-0-of-1.jsonl', sha256: sha256(data), bytes: data.length, events: 30 });
+    expect(part.buckets[0]!.events).toBe(30);
+    const bucketBytes = readFileSync(join(one, 'out/artifacts/demo/home/_parts/2026-01-01/0-of-1/bucket-0.bin'));
+    expect(bucketBytes.includes('"session_id"')).toBe(false);
+    const r = await computeOne();
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(PARTITION).equals(data)).toBe(true);
+    const shard = JSON.parse(readFileSync(join(one, 'out/artifacts/demo/home/_ingest/2026-01-01.shard-0-of-1.json'), 'utf8')) as { canonical: { sha256: string; bytes: number }; counts: { accepted: number } };
+    expect(shard.canonical).toMatchObject({ sha256: sha256(data), bytes: data.length });
+    expect(shard.counts.accepted).toBe(30);
+  });
+
+  test('a partition truncated or missing is refused by name; one changed in place is refused when it is read', async () => {
+    const data = readFileSync(PARTITION);
+    truncateSync(PARTITION, data.length - 3);
+    let r = await computeOne();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`shard partition \\S+shard-0-of-1\\.jsonl is not what ingest part 0/1 wrote \\(${data.length - 3} bytes; its report says ${data.length}\\); re-run that ingest part`));
+    rmSync(PARTITION);
+    r = await computeOne();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`is not what ingest part 0/1 wrote (missing; its report says ${data.length})`);
+    // The same size, a byte changed: compute of the ids cites the part's SHA-256; the next reader of the partition refuses it.
+    const changed = Buffer.from(data);
+    changed[10] = changed[10] === 0x61 ? 0x62 : 0x61;
+    writeFileSync(PARTITION, changed);
+    expect((await computeOne()).code).toBe(0);
+    r = await computeOne();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/canonical partition \S+shard-0-of-1\.jsonl .*re-run ingest for 2026-01-01/);
+  });
+
+  test('a part report whose bucket has lines, or one without the partition whose bucket has none, is refused by name', async () => {
+    const saved = readFileSync(REPORT, 'utf8');
+    const report = JSON.parse(saved) as { partition?: unknown };
+    delete report.partition;
+    writeFileSync(REPORT, JSON.stringify(report));
+    const r = await computeOne();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bucket-0\.bin of ingest part 0\/1: a block of \d+ events holds 0 bytes of lines; re-run that ingest part/);
   });
 });

@@ -5,7 +5,7 @@ import { sha256 } from '../testing/fixtures.js';
 import type { Crc32, ObjectStorage, WriterOptions } from '../ports.js';
 import { crc32Hex, portableCrc32 } from '../crc32-portable.js';
 import { BucketDecoder } from '../pipeline/bucket-format.js';
-import { BucketOutputs } from './bucket-outputs.js';
+import { BucketOutputs, type PartLinesTarget } from './bucket-outputs.js';
 import { ByteInterner } from './byte-interner.js';
 import { concatBytes } from '../bytes.js';
 import { shardOfSession } from '../shard.js';
@@ -13,6 +13,11 @@ import { shardOfSession } from '../shard.js';
 const HEAD = { tenant: 'demo', surface: 'home', day: '2026-01-01', part: { index: 0, count: 1 } };
 const enc = new TextEncoder();
 const crcHex = (b: Uint8Array) => crc32Hex(portableCrc32(b, 0));
+const digestOf = (b: Uint8Array) => {
+  const h = sha256();
+  h.update(b);
+  return h.digest();
+};
 
 /** Memory storage whose writers report the SHA-256 of what they were given, as the fs adapter does. */
 function reporting(storage: MemoryStorage, lie = false): ObjectStorage {
@@ -41,7 +46,7 @@ function reporting(storage: MemoryStorage, lie = false): ObjectStorage {
  * adapter hands the buffer to the kernel and resolves once it is written): a buffer written into again before
  * then is stored changed.
  */
-function lazy(storage: MemoryStorage): ObjectStorage {
+function lazy(storage: ObjectStorage): ObjectStorage {
   return new Proxy(storage, {
     get(target, prop, receiver) {
       if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
@@ -61,6 +66,19 @@ function lazy(storage: MemoryStorage): ObjectStorage {
   });
 }
 
+/** Memory storage that records the key and options of every writer it opens into `opened`. */
+function recordingWriters(storage: MemoryStorage, opened: [string, WriterOptions | undefined][]): ObjectStorage {
+  return new Proxy(storage, {
+    get(target, prop, receiver) {
+      if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
+      return (key: string, options?: WriterOptions) => {
+        opened.push([key, options]);
+        return target.writer(key, options);
+      };
+    },
+  });
+}
+
 interface Ev {
   session: string;
   item: string;
@@ -73,8 +91,8 @@ interface Ev {
  * events in runs of one bucket; every buffer handed over is scribbled over afterwards, except the runs
  * that close a block (written as they are).
  */
-async function writeAll(storage: ObjectStorage, events: Ev[], count: number, chunk = 5, crc32?: Crc32, dictionaries = 1) {
-  const out = new BucketOutputs(storage, (b) => `p/bucket-${b}.bin`, count, crc32, HEAD);
+async function writeAll(storage: ObjectStorage, events: Ev[], count: number, chunk = 5, crc32?: Crc32, dictionaries = 1, linesTo?: PartLinesTarget) {
+  const out = new BucketOutputs(storage, (b) => `p/bucket-${b}.bin`, count, crc32, HEAD, undefined, linesTo);
   const hasher = new ByteInterner({ key: out.sessionKey });
   const lines: string[] = [];
   // Items are numbered per parser dictionary (one per parse thread): chunk c comes from dictionary c mod `dictionaries`.
@@ -123,7 +141,8 @@ async function writeAll(storage: ObjectStorage, events: Ev[], count: number, chu
       else buf.fill(0x21); // the others were copied: the caller may reuse its buffer
     }
   }
-  return { info: await out.finish(), lines };
+  const done = await out.finish();
+  return { info: done.buckets, partition: done.partition, lines };
 }
 
 // A session's bucket is its shard (as in ingest): a session never shows up in two buckets.
@@ -200,18 +219,56 @@ describe('BucketOutputs', () => {
   });
 
   test('buckets are opened as objects their reader verifies, with no SHA-256 wanted (no read-back, no hash by the writer), every one of them', async () => {
-    const memory = new MemoryStorage('parts');
     const opened: [string, WriterOptions | undefined][] = [];
-    const recording = new Proxy(memory, {
-      get(target, prop, receiver) {
-        if (prop !== 'writer') return Reflect.get(target, prop, receiver) as unknown;
-        return (key: string, options?: WriterOptions) => {
-          opened.push([key, options]);
-          return target.writer(key, options);
-        };
-      },
-    });
+    const recording = recordingWriters(new MemoryStorage('parts'), opened);
     await writeAll(recording, [{ session: 'a', item: 'x', bucket: shardOfSession('a', 3) }], 3);
     expect(opened.sort()).toEqual([0, 1, 2].map((b) => [`p/bucket-${b}.bin`, { verifiedByReader: true, reportSha256: false }]));
+  });
+
+  test('one part: its lines go into the shard partition (every check of the writer, its SHA-256 and size reported), its bucket holds the same ids with no lines', async () => {
+    await fc.assert(
+      fc.asyncProperty(evArb(1), fc.constantFrom('plain', 'reporting', 'lazy'), fc.integer({ min: 1, max: 8 }), async (events, writers, chunk) => {
+        const memory = new MemoryStorage('parts');
+        const canonical = new MemoryStorage('canonical');
+        const opened: [string, WriterOptions | undefined][] = [];
+        const recorded = recordingWriters(canonical, opened);
+        const partitionStorage = writers === 'reporting' ? reporting(canonical) : writers === 'lazy' ? lazy(recorded) : recorded;
+        const target = { storage: partitionStorage, key: 'c/shard-0-of-1.jsonl', sha256 };
+        const withLines = await writeAll(new MemoryStorage('ref'), events, 1, chunk);
+        const { info, partition, lines } = await writeAll(memory, events, 1, chunk, undefined, 1, target);
+        const stored = memory.objects.get('p/bucket-0.bin')!.data;
+        const written = canonical.objects.get('c/shard-0-of-1.jsonl')!.data;
+        const text = lines.join('');
+        expect(new TextDecoder().decode(written)).toBe(text);
+        expect(partition).toEqual({ key: 'c/shard-0-of-1.jsonl', sha256: digestOf(written), bytes: written.length, events: events.length });
+        if (writers !== 'reporting') expect(opened).toEqual([['c/shard-0-of-1.jsonl', undefined]]);
+        expect(info).toEqual([{ ...withLines.info[0]!, bytes: stored.length, crc32: crcHex(stored) }]);
+        expect(stored.length).toBe(withLines.info[0]!.bytes - enc.encode(text).length);
+        // The same ids and sessions, no lines; a decoder that expects lines refuses the bucket (and the other way round).
+        const d = new BucketDecoder({ ...HEAD, bucket: 0 }, { lines: false });
+        const got: string[] = [];
+        const sessions: string[] = [];
+        const items: string[] = [];
+        for (const block of d.push(stored)) {
+          expect(block.lines).toEqual([]);
+          sessions.push(...block.newSessions);
+          items.push(...block.newItems);
+          for (let k = 0; k < block.events; k++) got.push(`${sessions[block.session[k]!]!} ${items[block.item[k]!]!}`);
+        }
+        expect(d.end()).toBe(events.length);
+        expect(got).toEqual(events.map((e) => `${e.session} ${e.item}`));
+        if (events.length > 0) {
+          expect(() => new BucketDecoder({ ...HEAD, bucket: 0 }).push(stored)).toThrow(/holds 0 bytes of lines/);
+          const full = new MemoryStorage('ref2');
+          await writeAll(full, events, 1, chunk);
+          expect(() => new BucketDecoder({ ...HEAD, bucket: 0 }, { lines: false }).push(full.objects.get('p/bucket-0.bin')!.data)).toThrow(/says its lines are in the shard's partition/);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test('only a part of one bucket writes its lines into a partition', () => {
+    expect(() => new BucketOutputs(new MemoryStorage('p'), (b) => `p/${b}`, 2, undefined, HEAD, undefined, { storage: new MemoryStorage('c'), key: 'c', sha256 })).toThrow(/only part/);
   });
 });

@@ -11,7 +11,7 @@ import { DayOutputs, type IngestCounts, type IngestReport } from './day-outputs.
 import { LocalDictionary, chunkSessionShards, parseChunk, type ChunkContext, type ChunkResult } from './chunk-parser.js';
 import type { ObjectStorage, ParsePool, ReadBuffers } from '../ports.js';
 import { openRawPiece, planRawParts, type RawPartPlan, type RawPiece } from './raw-parts.js';
-import { BucketOutputs, type BucketInfo } from './bucket-outputs.js';
+import { BucketOutputs, type BucketInfo, type PartLinesTarget, type PartPartition } from './bucket-outputs.js';
 import { SpilledDedupe, dedupePlan } from './spilled-dedupe.js';
 
 export type { IngestCounts, IngestReport } from './day-outputs.js';
@@ -48,6 +48,8 @@ export interface IngestPartTarget {
   readonly storage: ObjectStorage;
   readonly bucketKey: (bucket: number) => string;
   readonly quarantineKey: string;
+  /** Only with `count` 1: the part writes its lines straight into this shard partition, its bucket only the ids (BucketOutputs). @since 0.15.0 */
+  readonly lines?: PartLinesTarget | undefined;
 }
 
 /** What one ingest part read and wrote. @since 0.4.0 */
@@ -58,6 +60,8 @@ export interface IngestPartOutcome {
   /** The pieces this part read, with the physical lines of each (to number quarantined lines of later parts). */
   readonly pieces: { readonly uri: string; readonly start?: number; readonly end?: number; readonly lines: number; readonly bytes: number }[];
   readonly buckets: BucketInfo[];
+  /** With {@link IngestPartTarget.lines}: the shard partition it wrote. @since 0.15.0 */
+  readonly partition?: PartPartition;
 }
 
 /** Report of an ingested day, and with {@link IngestOptions.part} what the part read and wrote. @since 0.4.0 */
@@ -324,7 +328,7 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
   // Sessions are hashed where they are parsed, under the key of the dictionary that interns them by that hash: the
   // table's, or an ingest part's (its buckets' sessions).
   const sessionKey = table?.sessions.key ?? randomFingerprintKey();
-  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.crc32, { tenant: scope.tenant, surface: scope.surface, day, part: { index: part.index, count: part.count } }, sessionKey) : undefined;
+  const buckets = part ? new BucketOutputs(part.storage, part.bucketKey, part.count, env.crc32, { tenant: scope.tenant, surface: scope.surface, day, part: { index: part.index, count: part.count } }, sessionKey, part.lines) : undefined;
   const pieceStats: { uri: string; start?: number; end?: number; lines: number; bytes: number }[] = [];
   const counts = out.counts;
   const fpKey = randomFingerprintKey();
@@ -588,7 +592,8 @@ async function readDay(env: PipelineEnv, scope: Scope, day: string, table: Event
   // Buckets first, then the quarantine: the part report written after both is what makes the part visible.
   const written = await buckets.finish();
   const report = await out.finish(inputs.map((s) => s.uri));
-  return { counts, committed: Promise.resolve({ ...report, part: { mode: plan!.mode, inputs: inputs.map((x) => ({ uri: x.uri, ...(x.size !== undefined ? { size: x.size } : {}) })), pieces: pieceStats, buckets: written } }) };
+  const partOutcome: IngestPartOutcome = { mode: plan!.mode, inputs: inputs.map((x) => ({ uri: x.uri, ...(x.size !== undefined ? { size: x.size } : {}) })), pieces: pieceStats, buckets: written.buckets, ...(written.partition ? { partition: written.partition } : {}) };
+  return { counts, committed: Promise.resolve({ ...report, part: partOutcome }) };
 }
 
 /**

@@ -26,7 +26,9 @@ import { fnv1a32Bytes } from '../shard.js';
  *     columns     per event: session (0 = the previous event's, else id + 1;
  *                 the first event of a block never 0), item id: varints;
  *     lines       the events' canonical lines, each ending in "\n", in the
- *                 order of the columns;
+ *                 order of the columns — none (line bytes 0) in the bucket
+ *                 of a one-part day, whose part writes them straight into
+ *                 the shard's canonical partition (ingest-parts.ts);
  *   footer     u32 0 (no more blocks), then per session of the bucket, in
  *              id order, the u32 FNV-1a 32 of its UTF-8 bytes (shard.ts: the
  *              hash the shard is taken from);
@@ -380,7 +382,15 @@ export class BucketDecoder {
   /** Each session's FNV-1a 32, in id order, as hashed from the dictionaries. */
   private hashes = new Uint32Array(1024);
 
-  constructor(private readonly expected: Omit<BucketHeader, 'format'>) {}
+  /**
+   * `options.lines` false: the bucket's blocks carry no lines (the only part of a one-part day writes its lines
+   * straight into the shard's canonical partition: ingest-parts.ts), and a block with lines is refused; otherwise
+   * every block must hold at least a byte of lines per event (each line ends in "\n").
+   */
+  constructor(
+    private readonly expected: Omit<BucketHeader, 'format'>,
+    private readonly options: { readonly lines?: boolean } = {},
+  ) {}
 
   /** The blocks completed by `chunk`. */
   push(chunk: Uint8Array): BucketBlock[] {
@@ -434,6 +444,9 @@ export class BucketDecoder {
       const dictLen = this.u32(12);
       const colLen = this.u32(16);
       const lineLen = this.u32(20);
+      if (this.options.lines === false ? lineLen !== 0 : lineLen < events) {
+        throw new BucketFormatError(this.options.lines === false ? `a block holds ${lineLen} bytes of lines where its part report says its lines are in the shard's partition` : `a block of ${events} events holds ${lineLen} bytes of lines`);
+      }
       const size = BLOCK_HEAD + dictLen + colLen + lineLen;
       if (this.avail < size) {
         this.need = size;
@@ -658,7 +671,7 @@ export class BucketDecoder {
     }
     if (p !== end) bad('column bytes do not match the event count');
     const last = lines[lines.length - 1];
-    if (lineLen === 0 || last![last!.length - 1] !== 10) bad('lines do not end with a newline');
+    if (this.options.lines !== false && (lineLen === 0 || last![last!.length - 1] !== 10)) bad('lines do not end with a newline');
     if (sessionsKnown > this.hashes.length) {
       const bigger = new Uint32Array(Math.max(this.hashes.length * 2, sessionsKnown));
       bigger.set(this.hashes.subarray(0, this.sessions));

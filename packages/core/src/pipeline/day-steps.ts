@@ -51,7 +51,12 @@ export async function ingestDayStep(env: PipelineEnv, plan: Pick<JobPlan, 'scope
   if (shard) {
     // Sharded: read part i of the raw input into n session-hash buckets (pipeline/ingest-parts.ts).
     const scope = plan.scope;
-    const part = { index: shard.index, count: shard.count, storage: env.areas.artifacts, bucketKey: (j: number) => keys.ingestPartBucket(scope, day, shard, j), quarantineKey: keys.ingestPartQuarantine(scope, day, shard) };
+    // With one part its bucket 0 is the shard's whole partition: the part writes its lines there itself (the bucket
+    // keeps the ids only), instead of compute reading them back and copying them (pipeline/ingest-parts.ts). The
+    // part's old report goes first, so that no report ever names a partition that this run has replaced.
+    const lines = shard.count === 1 ? { storage: env.areas.canonical, key: keys.canonicalShardPartition(scope, day, shard), sha256: env.sha256 } : undefined;
+    if (lines) await env.areas.artifacts.delete(keys.ingestPart(scope, day, shard));
+    const part = { index: shard.index, count: shard.count, storage: env.areas.artifacts, bucketKey: (j: number) => keys.ingestPartBucket(scope, day, shard, j), quarantineKey: keys.ingestPartQuarantine(scope, day, shard), lines };
     const outcome = await ingestDay(env, scope, day, table, { pool: env.parsePool, part });
     await env.parsePool?.idle?.();
     return { report: outcome, reportKey: await writePartReport(env, scope, outcome, shard), ...(outcome.part ? { part: outcome.part } : {}) };

@@ -30,12 +30,18 @@ import type { RejectReason } from '../ingest/raw-event.js';
  *                          _parts/<day>/<i>-of-<n>/quarantine.jsonl  its rejects;
  *                          _parts/<day>/<i>-of-<n>.json              the part report,
  *                              written last (a part without it does not exist).
+ *                        With n = 1 the part's one bucket is the shard's whole
+ *                        partition: the part writes the lines straight into
+ *                        `exposures/<day>.shard-0-of-1.jsonl` (named with its
+ *                        SHA-256 in the part report) and the bucket holds the
+ *                        ids and footer only.
  *   validate/compute --shard j   first assemble shard j's canonical partition
  *                        (`exposures/<day>.shard-j-of-n.jsonl`) from bucket j of
  *                        every part, in part order, removing exact duplicates
  *                        across parts (an event and its duplicate share a
  *                        session, so a bucket), plus the shard's ingest report;
- *                        then work as before.
+ *                        then work as before (n = 1: the partition is the
+ *                        part's, checked by size, not copied).
  *   merge                sums the partials, and writes the day's quarantine
  *                        from the parts' (line numbers made absolute).
  *
@@ -77,6 +83,11 @@ export const PartReportSchema = z.strictObject({
   counts: CountsSchema,
   buckets: z.array(z.strictObject({ key: z.string(), events: count, duplicates: count, sessions: count, bytes: count, crc32: hex8 })),
   quarantine: z.string().optional(),
+  /**
+   * Only in the report of a one-part day: the shard partition (canonical area) that the part wrote its lines into
+   * itself, with their SHA-256; its bucket then holds the ids only (no lines). @since 0.15.0
+   */
+  partition: z.strictObject({ key: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: count, events: count }).optional(),
 });
 
 /** What the part reports of earlier versions held, for the message that refuses them. */
@@ -107,6 +118,7 @@ export async function writePartReport(env: PipelineEnv, scope: Scope, outcome: I
     counts: outcome.counts,
     buckets: p.buckets,
     ...(outcome.quarantine ? { quarantine: keys.ingestPartQuarantine(scope, outcome.day, part) } : {}),
+    ...(p.partition ? { partition: p.partition } : {}),
   };
   const key = keys.ingestPart(scope, outcome.day, part);
   await env.areas.artifacts.put(key, json(report));
@@ -219,12 +231,33 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
   if (existing?.parts && existing.parts.join() === bucketShas.join() && (await env.areas.canonical.stat(partitionKey))?.size === existing.canonical.bytes) return undefined;
 
   const into = table ?? new EventTable({ users: false, instants: false });
-  const writer = await env.areas.canonical.writer(partitionKey);
-  // A writer that hashes what it writes anyway (fs) reports the hash: every byte is hashed once, not twice.
-  const hash = writer.reportsSha256 ? undefined : env.sha256();
   // The buckets carry each event's session and item ids; a table that also keeps users or instants
   // (no shardable artifact needs them today) takes the slower way through the canonical lines.
   const fromLines = into.hasUsers || into.hasInstants;
+  // The only part of a one-part day wrote the shard's partition itself (its bucket holds the ids, no lines): nothing
+  // to copy. Its report names the partition's size and SHA-256 (written after the partition, and removed before it
+  // is replaced: day-steps.ts); a partition of another size is refused by name, and a reader of the partition checks
+  // its SHA-256 against the shard report, which cites the part's.
+  const written = parts.length === 1 ? parts[0]!.partition : undefined;
+  if (written) {
+    const uri = env.areas.canonical.uri(partitionKey);
+    const bucket = parts[0]!.buckets[j]!;
+    if (written.key !== partitionKey || written.events !== bucket.events) {
+      throw new IntegrityError(`ingest part 0/1 names the shard partition ${written.key} of ${written.events} events, not ${partitionKey} of its bucket's ${bucket.events}; re-run that ingest part`, { uri });
+    }
+    const size = (await env.areas.canonical.stat(partitionKey))?.size;
+    if (size !== written.bytes) {
+      throw new IntegrityError(`shard partition ${uri} is not what ingest part 0/1 wrote (${size === undefined ? 'missing' : `${size} bytes`}; its report says ${written.bytes}); re-run that ingest part`, { uri });
+    }
+    if (fromLines) {
+      // The table is filled from the partition's lines by the caller's reader, which checks them against this SHA-256.
+      await writeShardReport(env, scope, day, shard, parts, bucketShas, { key: partitionKey, uri, sha256: written.sha256, bytes: written.bytes }, written.events, 0);
+      return undefined;
+    }
+  }
+  const writer = written ? undefined : await env.areas.canonical.writer(partitionKey);
+  // A writer that hashes what it writes anyway (fs) reports the hash: every byte is hashed once, not twice.
+  const hash = !writer || writer.reportsSha256 ? undefined : env.sha256();
   // Duplicates are only possible across parts: with one part there is nothing to compare with. From the buckets'
   // ids, only events of sessions that more than one part holds are fingerprinted: the buckets' footers, read first,
   // name them (cross-part-duplicates.ts). A footer that cannot be read as its report describes it (the bucket is
@@ -253,6 +286,7 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
     await put(data);
   };
   const put = async (data: Uint8Array) => {
+    if (!writer) throw new Error('lines in a bucket whose part wrote the partition itself');
     hash?.update(data);
     bytes += data.length;
     await writer.write(data);
@@ -268,7 +302,7 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
       const notOurs = (detail: string): never => {
         throw new IntegrityError(`bucket ${uri} of ingest part ${p.part.index}/${p.part.count}: ${detail}; re-run that ingest part`, { uri });
       };
-      const decoder = new BucketDecoder({ tenant: scope.tenant, surface: scope.surface, day, part: p.part, bucket: j });
+      const decoder = new BucketDecoder({ tenant: scope.tenant, surface: scope.surface, day, part: p.part, bucket: j }, { lines: written === undefined });
       // Per bucket session id: 1 when its events must be fingerprinted (another part holds the session too).
       const cross = crossing?.flags[parts.indexOf(p)];
       let checksum = 0;
@@ -454,27 +488,37 @@ export async function assembleShard(env: PipelineEnv, scope: Scope, day: string,
     }
     await flush();
   } catch (error) {
-    await writer.abort().catch(() => {});
+    await writer?.abort().catch(() => {});
     throw error;
   }
-  const committed = await writer.commit();
   const accepted = into.length;
+  let canonical: IngestReport['canonical'];
+  if (writer) {
+    const committed = await writer.commit();
+    const sha256 = hash ? hash.digest() : committed.sha256;
+    if (sha256 === undefined) throw new Error(`the writer of ${partitionKey} promised the partition's SHA-256 and returned none`);
+    canonical = { key: partitionKey, uri: env.areas.canonical.uri(partitionKey), sha256, bytes };
+  } else canonical = { key: partitionKey, uri: env.areas.canonical.uri(partitionKey), sha256: written!.sha256, bytes: written!.bytes };
+  await writeShardReport(env, scope, day, shard, parts, bucketShas, canonical, accepted, crossDuplicates);
+  env.logger.info({ day, shard, events: accepted, duplicates_across_parts: crossDuplicates, ...(crossing ? { sessions_across_parts: crossing.crossing } : {}), ...(written ? { partition_written_by_ingest: true } : {}) }, 'assembled shard partition from ingest parts');
+  return { summary: { key: partitionKey, uri: canonical.uri, sha256: canonical.sha256, bytes: canonical.bytes, events: accepted }, table: into };
+}
+
+/** The shard's ingest report: its events, the day's counts summed over the parts, its partition, the part reports it was made from. */
+async function writeShardReport(env: PipelineEnv, scope: Scope, day: string, shard: ShardSpec, parts: readonly PartReport[], partShas: string[], canonical: IngestReport['canonical'], accepted: number, crossDuplicates: number): Promise<void> {
+  const j = shard.index;
   const counts = sumCounts(parts);
   counts.accepted = accepted;
   counts.duplicates = parts.reduce((s, p) => s + p.buckets[j]!.duplicates, 0) + crossDuplicates;
   counts.other_shard = parts.reduce((s, p) => s + p.buckets.reduce((t, b, k) => (k === j ? t : t + b.events + b.duplicates), 0), 0);
-  const sha256 = hash ? hash.digest() : committed.sha256;
-  if (sha256 === undefined) throw new Error(`the writer of ${partitionKey} promised the partition's SHA-256 and returned none`);
   const report: IngestReport = {
     day,
     sources: parts[0]!.inputs.map((x) => x.uri),
     counts,
-    canonical: { key: partitionKey, uri: env.areas.canonical.uri(partitionKey), sha256, bytes },
+    canonical,
     ...(counts.rejected > 0 ? { quarantine: env.areas.quarantine.uri(keys.quarantine(scope, day)) } : {}),
   };
-  await writeIngestReport(env, scope, report, shard, bucketShas);
-  env.logger.info({ day, shard, events: accepted, duplicates_across_parts: crossDuplicates, ...(crossing ? { sessions_across_parts: crossing.crossing } : {}) }, 'assembled shard partition from ingest parts');
-  return { summary: { key: partitionKey, uri: report.canonical.uri, sha256, bytes, events: accepted }, table: into };
+  await writeIngestReport(env, scope, report, shard, partShas);
 }
 
 /**
