@@ -33,5 +33,6 @@ export function loadCli(dir: string): LoadedCli {
   const script = new Script(wrapped, { filename: file, cachedData });
   const cli = { exports: {} as { main(argv: readonly string[]): Promise<void> } };
   (script.runInThisContext() as (...args: unknown[]) => void)(cli.exports, createRequire(file), cli, file, dir, pathToFileURL(file).href);
-  return { main: cli.exports.main, script, cached: cachedData !== undefined && !script.cachedDataRejected };
+  // V8 sets `cachedDataRejected` only when it was given a cache: false means it took it.
+  return { main: cli.exports.main, script, cached: script.cachedDataRejected === false };
 }
