@@ -112,20 +112,55 @@ export interface SessionItems {
  * @since 0.4.0
  */
 export function sessionRuns(table: EventTable, limits: Limits, idOfRank: Uint32Array, grouped: SessionItems, keep?: Uint8Array, alloc: U32Alloc = plainU32): SessionRuns {
-  const { items: scratch, start } = grouped;
+  // One function per loop: V8 compiles a hot loop of a long function (OSR) as the whole function, with no type
+  // feedback for the code after the loop, which has not run yet. Leaving the loop then threw that code away, and
+  // the next loop ran in the interpreter until a new compile of the whole function (up to ~80 ms of background
+  // compiling) was ready: on a 1M-event day, every loop here ran mostly unoptimised. A small function's compile
+  // is short, and its code survives the loop.
   const sessions = table.sessions.size;
   const n = table.items.size;
   const runStart = alloc(sessions + 1);
-  // Compacted in place: a session's distinct items never start after its own items do (w <= from).
-  let w = 0;
-  const maxItems = limits.max_items_per_session;
-  const seen = new Uint32Array(n);
-  // Counted while the session's run is in cache, not in a pass of its own over the runs.
   const invStart = alloc(n + 1);
-  let keptItems = 0;
-  if (keep) for (let i = 0; i < n; i++) keptItems += keep[i]! !== 0 ? 1 : 0;
+  const keptItems = keep ? countKept(keep, n) : 0;
   // Runs with their kept items first, and the pairs of kept rows counted below (KeptPairs).
   const runKept = keep && keptItems <= KEPT_PAIRS_MAX_ROWS ? alloc(sessions) : undefined;
+  const w = compactRuns(table, limits, grouped, runStart, invStart, keep, runKept);
+  const scratch = grouped.items;
+  let runItems: Uint32Array;
+  if (alloc === plainU32 && w * 2 >= scratch.length) runItems = scratch.subarray(0, w);
+  else {
+    runItems = alloc(w);
+    runItems.set(scratch.subarray(0, w));
+  }
+  // Inverse index by a counting sort over items (counted above).
+  prefixSums(invStart, n);
+  const invSessions = alloc(invStart[n]!);
+  fillInverse(runStart, runItems, invStart, invSessions, n, keep, runKept);
+  const rowIds = alloc(countRows(invStart, idOfRank, n, keep));
+  listRows(invStart, idOfRank, n, keep, rowIds);
+  if (!runKept) return { runStart, runItems, invStart, invSessions, rowIds };
+  return { runStart, runItems, invStart, invSessions, rowIds, kept: { runKept, pairs: keptPairs(runStart, runItems, runKept, rowIds, n, alloc) } };
+}
+
+/** How many items `keep` marks. */
+function countKept(keep: Uint8Array, n: number): number {
+  let kept = 0;
+  for (let i = 0; i < n; i++) kept += keep[i]! !== 0 ? 1 : 0;
+  return kept;
+}
+
+/**
+ * The runs of {@link sessionRuns}, compacted in place over `grouped.items`
+ * (a session's distinct items never start after its own items do), with
+ * `runStart` and the inverse index's counts (`invStart[x + 1]`) filled and,
+ * with `runKept`, each run's kept items first. Returns the runs' length.
+ */
+function compactRuns(table: EventTable, limits: Limits, grouped: SessionItems, runStart: Uint32Array, invStart: Uint32Array, keep: Uint8Array | undefined, runKept: Uint32Array | undefined): number {
+  const { items: scratch, start } = grouped;
+  const sessions = table.sessions.size;
+  let w = 0;
+  const maxItems = limits.max_items_per_session;
+  const seen = new Uint32Array(table.items.size);
   let others = runKept ? new Uint32Array(64) : undefined;
   for (let s = 0; s < sessions; s++) {
     const from = start[s]!;
@@ -182,35 +217,43 @@ export function sessionRuns(table: EventTable, limits: Limits, idOfRank: Uint32A
     w += m;
   }
   runStart[sessions] = w;
-  let runItems: Uint32Array;
-  if (alloc === plainU32 && w * 2 >= scratch.length) runItems = scratch.subarray(0, w);
-  else {
-    runItems = alloc(w);
-    runItems.set(scratch.subarray(0, w));
-  }
-  // Inverse index by a counting sort over items (counted above).
-  for (let i = 0; i < n; i++) invStart[i + 1]! += invStart[i]!;
+  return w;
+}
+
+/** `counts[i + 1] += counts[i]` for i in 0 .. n - 1: counts become starts. */
+function prefixSums(counts: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) counts[i + 1]! += counts[i]!;
+}
+
+/** The inverse index's sessions: each row item's sessions, in session order (a counting sort's second pass). */
+function fillInverse(runStart: Uint32Array, runItems: Uint32Array, invStart: Uint32Array, invSessions: Uint32Array, n: number, keep: Uint8Array | undefined, runKept: Uint32Array | undefined): void {
   const fill = invStart.slice(0, n);
-  const invSessions = alloc(invStart[n]!);
+  const sessions = runStart.length - 1;
   if (runKept) {
     // The kept items are each run's first runKept[s]: no flag to test.
     for (let s = 0; s < sessions; s++) for (let k = runStart[s]!, end = k + runKept[s]!; k < end; k++) invSessions[fill[runItems[k]!]!++] = s;
   } else if (keep) {
     for (let s = 0; s < sessions; s++) for (let k = runStart[s]!; k < runStart[s + 1]!; k++) if (keep[runItems[k]!] !== 0) invSessions[fill[runItems[k]!]!++] = s;
   } else for (let s = 0; s < sessions; s++) for (let k = runStart[s]!; k < runStart[s + 1]!; k++) invSessions[fill[runItems[k]!]!++] = s;
+}
+
+/** How many items have a row: they are in a run (with another item) and, with a row cut, kept. */
+function countRows(invStart: Uint32Array, idOfRank: Uint32Array, n: number, keep: Uint8Array | undefined): number {
   let rows = 0;
   for (let rank = 0; rank < n; rank++) {
     const id = idOfRank[rank]!;
     if (invStart[id + 1]! > invStart[id]! && (!keep || keep[id])) rows++;
   }
-  const rowIds = alloc(rows);
+  return rows;
+}
+
+/** The items that have a row ({@link countRows}), in rank order, into `rowIds`. */
+function listRows(invStart: Uint32Array, idOfRank: Uint32Array, n: number, keep: Uint8Array | undefined, rowIds: Uint32Array): void {
   let r = 0;
   for (let rank = 0; rank < n; rank++) {
     const id = idOfRank[rank]!;
     if (invStart[id + 1]! > invStart[id]! && (!keep || keep[id])) rowIds[r++] = id;
   }
-  if (!runKept) return { runStart, runItems, invStart, invSessions, rowIds };
-  return { runStart, runItems, invStart, invSessions, rowIds, kept: { runKept, pairs: keptPairs(runStart, runItems, runKept, rowIds, n, alloc) } };
 }
 
 /**
@@ -243,8 +286,13 @@ function keptPairs(runStart: Uint32Array, runItems: Uint32Array, runKept: Uint32
       }
     }
   }
-  for (let a = 0; a < rows; a++) for (let b = a + 1; b < rows; b++) pairs[b * rows + a] = pairs[a * rows + b]!;
+  mirrorUpperHalf(pairs, rows);
   return pairs;
+}
+
+/** Copies the upper half of a `rows` × `rows` matrix onto its lower half (a loop of its own: see `sessionRuns`). */
+function mirrorUpperHalf(pairs: Uint32Array, rows: number): void {
+  for (let a = 0; a < rows; a++) for (let b = a + 1; b < rows; b++) pairs[b * rows + a] = pairs[a * rows + b]!;
 }
 
 /** Rows `from .. to` of {@link SessionRuns.rowIds}: neighbour lists, concatenated in row order. @since 0.4.0 */
