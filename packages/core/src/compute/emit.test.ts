@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { serializeArtifact, serializeForVersion, type ArtifactV1, type PopularityArtifactV1 } from '@recsys/contracts';
-import { artifactBytes, compactBlobFromHashed, valuePayload, type ArtifactHeader, type PayloadSource } from './emit.js';
+import { artifactBytes, compactBlobFromHashed, jsonString, nameBytes, valuePayload, type ArtifactHeader, type PayloadSource } from './emit.js';
 import { popularityPayload } from './popularity.js';
 import { coocPayload, type CoocRows } from './cooc.js';
 
@@ -37,6 +37,27 @@ function both(h: ArtifactHeader, payload: PayloadSource[], object: ArtifactV1) {
   const small = Array.from({ length: Math.ceil(whole.length / 7) }, (_, i) => whole.subarray(i * 7, i * 7 + 7));
   expect(text(compactBlobFromHashed(small, build))).toBe(serializeArtifact({ ...object, build }, { format: 'compact' }));
 }
+
+describe('nameBytes', () => {
+  const plain = fc.string({ maxLength: 5, unit: fc.constantFrom('a', 'Z', '0', ' ', '~', '-', '_') });
+  // Each a single character at or just past the edge of what is copied as it is: one of them among plain names
+  // must send the whole array to the escaping path.
+  const edge = fc.constantFrom('"', '\\', '<', '>', '&', '\u001f', '\u007f', '\u0080', 'é', '😀', '\u2028', '\ud800');
+  test('name i is its JSON string literal with Go escaping, as UTF-8: plain names, and plain names with one other', () => {
+    fc.assert(
+      fc.property(fc.array(plain, { maxLength: 8 }), fc.option(fc.tuple(fc.nat(8), plain, edge, plain)), fc.array(name, { maxLength: 4 }), fc.boolean(), (plains, one, others, mixed) => {
+        const names = [...plains];
+        if (one) names.splice(Math.min(one[0], names.length), 0, one[1] + one[2] + one[3]);
+        if (mixed) names.push(...others);
+        const { buf, start } = nameBytes(names);
+        expect(start.length).toBe(names.length + 1);
+        names.forEach((n, i) => expect(decoder.decode(buf.subarray(start[i], start[i + 1])), n).toBe(jsonString(n)));
+        expect(start[names.length]).toBe(buf.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 describe('streaming emission equals the contracts serializer byte for byte', () => {
   test('popularity, for any names and counts', () => {

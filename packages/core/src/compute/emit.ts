@@ -139,6 +139,44 @@ const nameCache = new WeakMap<readonly string[], NameBytes>();
 export function nameBytes(names: readonly string[]): NameBytes {
   const cached = nameCache.get(names);
   if (cached && cached.start.length === names.length + 1) return cached;
+  const result = plainNameBytes(names) ?? escapedNameBytes(names);
+  nameCache.set(names, result);
+  return result;
+}
+
+/**
+ * {@link nameBytes} when every name is plain (printable ASCII that Go does not
+ * escape, the usual ids): each is its characters between quotes, copied as
+ * bytes, without a quoted string per name and their join to encode (a cold
+ * run's compute paid ~30 ms for those over a 1M day's 80k names). `undefined`
+ * at the first name that is not plain.
+ */
+function plainNameBytes(names: readonly string[]): NameBytes | undefined {
+  let total = 0;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    for (let k = 0; k < name.length; k++) {
+      const c = name.charCodeAt(k);
+      // Outside 0x20..0x7e, or `"`, `\`, `<`, `>`, `&` (see jsonString).
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) return undefined;
+    }
+    total += name.length + 2;
+  }
+  const buf = new Uint8Array(total);
+  const start = new Uint32Array(names.length + 1);
+  let at = 0;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    start[i] = at;
+    buf[at++] = 0x22;
+    for (let k = 0; k < name.length; k++) buf[at++] = name.charCodeAt(k);
+    buf[at++] = 0x22;
+  }
+  start[names.length] = at;
+  return { buf, start };
+}
+
+function escapedNameBytes(names: readonly string[]): NameBytes {
   const quoted = names.map(jsonString);
   const encoded = encoder.encode(quoted.join(''));
   const start = new Uint32Array(names.length + 1);
@@ -149,9 +187,7 @@ export function nameBytes(names: readonly string[]): NameBytes {
     at += PLAIN.test(q) ? q.length : encoder.encode(q).length;
   }
   start[names.length] = at;
-  const result = { buf: encoded, start };
-  nameCache.set(names, result);
-  return result;
+  return { buf: encoded, start };
 }
 
 /** Appends name `id`. */

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { EventTable, inProcessParsePool, ingestDay, type ParsePool } from '../internal.js';
 import { testEnv } from '../testing/fixtures.js';
-import { ingestDayStep } from './day-steps.js';
+import { ingestDayStep, ingestDayStepCommitting } from './day-steps.js';
 
 const scope = { tenant: 'demo', surface: 'home' };
 const DAY = '2026-01-01';
@@ -32,6 +32,32 @@ test("the parse pool is told it is idle once the day's raw input is parsed, befo
   expect(pool.calls.filter((c) => c === 'idle')).toHaveLength(1);
   expect(pool.calls.filter((c) => c.startsWith('parse')).length).toBeGreaterThan(0);
   expect(table.length).toBe(3);
+});
+
+test("run's ingest returns its table while the parse threads end; the stored day waits for them", async () => {
+  const env = testEnv();
+  await env.areas.raw.put(`demo/home/exposure.${DAY}.jsonl`, [line('s1', 'A'), line('s1', 'B')].join('\n') + '\n');
+  let ended: () => void = () => {};
+  let idled = false;
+  const inner = inProcessParsePool();
+  const pool: ParsePool = {
+    parse: (chunk, ctx) => inner.parse(chunk, ctx),
+    idle: () => new Promise<void>((resolve) => (ended = resolve)).then(() => void (idled = true)),
+  };
+  const table = new EventTable();
+  const ingesting = await ingestDayStepCommitting({ ...env, parsePool: pool }, scope, DAY, table);
+  // Compute may start: the counts and the table are final though the threads have not ended.
+  expect(ingesting.counts).toMatchObject({ read: 2, accepted: 2 });
+  expect(table.length).toBe(2);
+  let stored = false;
+  void ingesting.ingested.then(() => (stored = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(stored).toBe(false);
+  ended();
+  const { report, reportKey } = await ingesting.ingested;
+  expect(idled).toBe(true);
+  expect(report.counts).toMatchObject({ read: 2, accepted: 2 });
+  expect(await env.areas.artifacts.get(reportKey)).toBeDefined();
 });
 
 test('a pool without idle() works unchanged', async () => {

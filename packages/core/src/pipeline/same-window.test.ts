@@ -130,3 +130,46 @@ describe('the blob hash known from the build', () => {
     expect(seen.map((w) => w.sha256)).toEqual([built[0]!.sha256, built[1]!.sha256, built[0]!.sha256, built[1]!.sha256]);
   });
 });
+
+describe('staging a day of several types', () => {
+  const typeOf = (key: string) => (key.includes('/popularity/') ? 'popularity' : key.includes('/cooc/') ? 'cooc' : 'other');
+
+  test('the types are staged at the same time, each with its marker last', async () => {
+    const env = testEnv();
+    const storage = env.areas.artifacts as MemoryStorage;
+    const ops: string[] = [];
+    storage.beforeOp = async (op, key) => {
+      ops.push(`${typeOf(key)} ${op} ${key.slice(key.lastIndexOf('/') + 1)}`);
+      // Each operation takes a turn of the event loop, like a file system call.
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const built = [popularity(env, { A: 3, B: 2, C: 1 }), cooc(env, ['A', 'B', 'C'])];
+    const staged = await stageArtifacts(env, target, built, []);
+    expect(staged.map((s) => s.type)).toEqual(['popularity', 'cooc']);
+    const of = (type: string) => ops.flatMap((o, i) => (o.startsWith(`${type} `) ? [i] : []));
+    // cooc's first operation comes before popularity's last one.
+    expect(of('cooc')[0]!).toBeLessThan(of('popularity').at(-1)!);
+    for (const type of ['popularity', 'cooc']) expect(ops[of(type).at(-1)!]).toBe(`${type} put current.version`);
+  });
+
+  test('a failure is the first failing type in type order, once every type has settled', async () => {
+    const env = testEnv();
+    const storage = env.areas.artifacts as MemoryStorage;
+    let inFlight = 0;
+    storage.beforeOp = async (op, key) => {
+      inFlight++;
+      try {
+        // cooc fails at once; popularity fails later (its marker), and is still the error.
+        if (typeOf(key) === 'cooc' && op === 'writer.commit.exclusive') throw new Error('EIO: cooc blob');
+        for (let k = 0; k < 5; k++) await new Promise((resolve) => setImmediate(resolve));
+        if (typeOf(key) === 'popularity' && key.endsWith('current.version')) throw new Error('EIO: popularity marker');
+      } finally {
+        inFlight--;
+      }
+    };
+    const built = [popularity(env, { A: 3, B: 2, C: 1 }), cooc(env, ['A', 'B', 'C'])];
+    const error = await stageArtifacts(env, target, built, []).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('EIO: popularity marker');
+    expect(inFlight).toBe(0);
+  });
+});

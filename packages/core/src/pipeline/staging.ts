@@ -245,53 +245,59 @@ export async function stageArtifacts(
 ): Promise<StagedArtifact[]> {
   const storage = env.areas.artifacts;
   const window = windowFolderOf(target.window);
-  const out: StagedArtifact[] = [];
-  for (const computed of built) {
-    const key = keys.staged(target.scope, target.segment, computed.type, window, computed.version);
-    const metaKey = keys.stagedMeta(target.scope, target.segment, computed.type, window, computed.version);
-    const claimKey = keys.stagedClaim(target.scope, target.segment, computed.type, window, computed.version);
-    const marker = keys.stagedMarker(target.scope, target.segment, computed.type, window);
-    // Same version already staged intact (a rerun): keep it, like a published blob, so reruns change no file.
-    const previous = await readJson(storage, metaKey, StagedMetaSchema, 'staged metadata').catch(() => undefined);
-    const intact = previous !== undefined && previous.sha256 === (await hashStoredObject(env.sha256, storage, key))?.sha256;
-    // Staged before claims existed: its built_at is the first one and becomes the claim.
-    const builtAt = await claimBuiltAt(storage, claimKey, computed.version, intact ? previous.built_at : computed.builtAt);
-    if (intact && previous.built_at === builtAt) {
-      await storage.put(marker, computed.version + '\n');
-      out.push({ type: computed.type, version: computed.version, key, uri: storage.uri(key), rows: previous.rows, sizeBytes: previous.size_bytes, sha256: previous.sha256, builtAt: previous.built_at });
-      continue;
-    }
-    let artifact = computed;
-    if (builtAt !== computed.builtAt) {
-      if (!computed.withBuiltAt) throw new IntegrityError(`staged ${computed.type} ${computed.version} was claimed with built_at ${builtAt} by another run and this artifact cannot be re-stamped`, { uri: storage.uri(claimKey) });
-      artifact = computed.withBuiltAt(builtAt);
-    }
-    // Exclusive: a blob a concurrent run staged is kept (it has our bytes, same claim); one that is
-    // not ours (left by a run before claims, or damaged) is replaced.
-    let wrote = await writeStaged(env, storage, key, artifact, true);
-    if (!wrote.written && (await hashStoredObject(env.sha256, storage, key))?.sha256 !== wrote.sha256) {
-      wrote = await writeStaged(env, storage, key, artifact, false);
-    }
-    const meta: StagedMeta = {
-      v: 1,
-      artifact_type: artifact.type,
-      tenant: target.scope.tenant,
-      surface: target.scope.surface,
-      segment: target.segment,
-      window: { start: target.window.start, end: target.window.end },
-      version: artifact.version,
-      built_at: artifact.builtAt,
-      rows: artifact.rows,
-      sha256: wrote.sha256,
-      size_bytes: wrote.size,
-      inputs: [...inputs],
-      ...(options.shards !== undefined ? { shards: options.shards } : {}),
-    };
-    await storage.put(metaKey, json(meta));
-    await storage.put(marker, artifact.version + '\n');
-    out.push({ type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.rows, sizeBytes: wrote.size, sha256: meta.sha256, builtAt: artifact.builtAt });
+  // Each artifact's files are its own (its folder, claim, blob, metadata, marker last), so the types are staged at
+  // the same time: on a filesystem each write is a chain of fsyncs that leaves the cores idle, and the chains of
+  // two types overlap. Every one is settled before this returns; the first failure in type order is the error.
+  const settled = await Promise.allSettled(built.map((computed) => stageOne(env, storage, target, window, computed, inputs, options)));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<StagedArtifact>).value);
+}
+
+/** {@link stageArtifacts} of one artifact. */
+async function stageOne(env: PipelineEnv, storage: ObjectStorage, target: ArtifactTarget, window: string, computed: BuiltArtifact, inputs: readonly InputPartition[], options: { shards?: number }): Promise<StagedArtifact> {
+  const key = keys.staged(target.scope, target.segment, computed.type, window, computed.version);
+  const metaKey = keys.stagedMeta(target.scope, target.segment, computed.type, window, computed.version);
+  const claimKey = keys.stagedClaim(target.scope, target.segment, computed.type, window, computed.version);
+  const marker = keys.stagedMarker(target.scope, target.segment, computed.type, window);
+  // Same version already staged intact (a rerun): keep it, like a published blob, so reruns change no file.
+  const previous = await readJson(storage, metaKey, StagedMetaSchema, 'staged metadata').catch(() => undefined);
+  const intact = previous !== undefined && previous.sha256 === (await hashStoredObject(env.sha256, storage, key))?.sha256;
+  // Staged before claims existed: its built_at is the first one and becomes the claim.
+  const builtAt = await claimBuiltAt(storage, claimKey, computed.version, intact ? previous.built_at : computed.builtAt);
+  if (intact && previous.built_at === builtAt) {
+    await storage.put(marker, computed.version + '\n');
+    return { type: computed.type, version: computed.version, key, uri: storage.uri(key), rows: previous.rows, sizeBytes: previous.size_bytes, sha256: previous.sha256, builtAt: previous.built_at };
   }
-  return out;
+  let artifact = computed;
+  if (builtAt !== computed.builtAt) {
+    if (!computed.withBuiltAt) throw new IntegrityError(`staged ${computed.type} ${computed.version} was claimed with built_at ${builtAt} by another run and this artifact cannot be re-stamped`, { uri: storage.uri(claimKey) });
+    artifact = computed.withBuiltAt(builtAt);
+  }
+  // Exclusive: a blob a concurrent run staged is kept (it has our bytes, same claim); one that is
+  // not ours (left by a run before claims, or damaged) is replaced.
+  let wrote = await writeStaged(env, storage, key, artifact, true);
+  if (!wrote.written && (await hashStoredObject(env.sha256, storage, key))?.sha256 !== wrote.sha256) {
+    wrote = await writeStaged(env, storage, key, artifact, false);
+  }
+  const meta: StagedMeta = {
+    v: 1,
+    artifact_type: artifact.type,
+    tenant: target.scope.tenant,
+    surface: target.scope.surface,
+    segment: target.segment,
+    window: { start: target.window.start, end: target.window.end },
+    version: artifact.version,
+    built_at: artifact.builtAt,
+    rows: artifact.rows,
+    sha256: wrote.sha256,
+    size_bytes: wrote.size,
+    inputs: [...inputs],
+    ...(options.shards !== undefined ? { shards: options.shards } : {}),
+  };
+  await storage.put(metaKey, json(meta));
+  await storage.put(marker, artifact.version + '\n');
+  return { type: artifact.type, version: artifact.version, key, uri: storage.uri(key), rows: artifact.rows, sizeBytes: wrote.size, sha256: meta.sha256, builtAt: artifact.builtAt };
 }
 
 /** The version staged for a type and window, or `undefined` when nothing is staged. @since 0.1.0 */
