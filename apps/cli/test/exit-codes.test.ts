@@ -18,6 +18,25 @@ describe('exit 0', () => {
     expect(r.json.ok).toBe(true);
   });
 
+  // bin.js exits without the heap's teardown once nothing is left to run: never before work another
+  // 'beforeExit' listener started (here a preload's, registered before bin.js's own).
+  test('the process ends only after work started at beforeExit, with the command\'s exit code and an exit listener run', async () => {
+    const dir = tempDir();
+    copyTiny(dir);
+    const preload = join(dir, 'late.cjs');
+    writeFileSync(
+      preload,
+      "process.once('beforeExit', () => setTimeout(() => process.stderr.write('late work done\\n'), 50));\nprocess.on('exit', (code) => process.stderr.write(`exit listener ${code}\\n`));\n",
+    );
+    const ok = await runJson(['--config', writeConfig(dir), ...DAY], { cwd: dir, env: { NODE_OPTIONS: `--require ${preload}` } });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json.ok).toBe(true);
+    expect(ok.stderr).toContain('late work done\nexit listener 0\n');
+    const usage = await cli(['run', '--config', writeConfig(dir), ...SCOPE, '--start', 'yesterday'], { cwd: dir, env: { NODE_OPTIONS: `--require ${preload}` } });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('late work done\nexit listener 2\n');
+  });
+
   test('--help and --version', async () => {
     const dir = tempDir();
     for (const args of [['--help'], ['run', '--help'], ['--version'], ['version']]) {
