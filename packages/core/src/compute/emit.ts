@@ -116,12 +116,22 @@ export interface PayloadSource {
 }
 
 const PLAIN = /^[\x20-\x7e]*$/;
-const NEEDS_ESCAPE = /["\\<>&]/;
+
+/**
+ * Whether `value`'s JSON string literal with Go's escaping is its characters
+ * between quotes: printable ASCII without quotes, backslashes, `<`, `>` or `&` (most ids).
+ */
+function isGoPlain(value: string): boolean {
+  for (let k = 0; k < value.length; k++) {
+    const c = value.charCodeAt(k);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) return false;
+  }
+  return true;
+}
 
 /** JSON string literal with Go's escaping. @since 0.1.0 */
 export function jsonString(value: string): string {
-  // Most ids are printable ASCII without quotes, backslashes or HTML characters.
-  if (PLAIN.test(value) && !NEEDS_ESCAPE.test(value)) return `"${value}"`;
+  if (isGoPlain(value)) return `"${value}"`;
   // Unpaired surrogates become U+FFFD, as in the contracts serializer (and Go).
   return goEscapeJson(JSON.stringify(value.isWellFormed() ? value : value.toWellFormed()));
 }
@@ -155,11 +165,7 @@ function plainNameBytes(names: readonly string[]): NameBytes | undefined {
   let total = 0;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    for (let k = 0; k < name.length; k++) {
-      const c = name.charCodeAt(k);
-      // Outside 0x20..0x7e, or `"`, `\`, `<`, `>`, `&` (see jsonString).
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) return undefined;
-    }
+    if (!isGoPlain(name)) return undefined;
     total += name.length + 2;
   }
   const buf = new Uint8Array(total);
