@@ -161,7 +161,10 @@ function compactRuns(table: EventTable, limits: Limits, grouped: SessionItems, r
   let w = 0;
   const maxItems = limits.max_items_per_session;
   const seen = new Uint32Array(table.items.size);
-  let others = runKept ? new Uint32Array(64) : undefined;
+  // Sized for the longest run there can be (a session past the limit throws first): growing it in the loop was a
+  // branch the first sessions rarely took, so V8's compile of this loop had no type feedback for it and threw the
+  // code away when a longer session came (~15 ms of a 1M day's runs unoptimised until the next compile).
+  const others = runKept ? new Uint32Array(Math.min(maxItems, table.items.size)) : undefined;
   for (let s = 0; s < sessions; s++) {
     const from = start[s]!;
     const to = start[s + 1]!;
@@ -194,7 +197,6 @@ function compactRuns(table: EventTable, limits: Limits, grouped: SessionItems, r
     // Inverse index counts; with a row cut, of the kept items only (no other is a row).
     if (runKept) {
       // Kept items first, each part in first-seen order; the others wait in `others` meanwhile.
-      if (others!.length < m) others = new Uint32Array(m * 2);
       let kk = 0;
       let o = 0;
       for (let k = w; k < w + m; k++) {
@@ -220,8 +222,8 @@ function compactRuns(table: EventTable, limits: Limits, grouped: SessionItems, r
   return w;
 }
 
-/** `counts[i + 1] += counts[i]` for i in 0 .. n - 1: counts become starts. */
-function prefixSums(counts: Uint32Array, n: number): void {
+/** `counts[i + 1] += counts[i]` for i in 0 .. n - 1: counts become starts. @since 0.15.0 */
+export function prefixSums(counts: Uint32Array, n: number): void {
   for (let i = 0; i < n; i++) counts[i + 1]! += counts[i]!;
 }
 
@@ -267,12 +269,12 @@ function keptPairs(runStart: Uint32Array, runItems: Uint32Array, runKept: Uint32
   const rowOf = new Uint32Array(items);
   for (let r = 0; r < rows; r++) rowOf[rowIds[r]!] = r;
   const pairs = alloc(rows * rows);
-  let run = new Uint32Array(64);
+  // A run's kept items are distinct rows: room for every row, so the loop has no branch that grows it (see compactRuns' `others`).
+  const run = new Uint32Array(rows);
   for (let s = 0; s < runKept.length; s++) {
     const from = runStart[s]!;
     const k = runKept[s]!;
     if (k < 2) continue;
-    if (run.length < k) run = new Uint32Array(k * 2);
     for (let j = 0; j < k; j++) run[j] = rowOf[runItems[from + j]!]!;
     for (let i = 0; i < k; i++) {
       const a = run[i]!;
@@ -320,14 +322,7 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
   // Sized from an upper bound on what the rows keep (per row: the items of its sessions but itself, at most
   // max_neighbors_per_item, at most every other item), so the arrays do not grow: growing holds the old and
   // the new array at once, and this runs at compute's memory peak. Cheap: a row's walk stops at the cut.
-  const most = Math.min(maxNeighbors, ranks.length - 1);
-  let bound = 0;
-  for (let r = from; r < to; r++) {
-    const x = rowIds[r]!;
-    let reach = 0;
-    for (let k = invStart[x]!; k < invStart[x + 1]! && reach < most; k++) reach += runStart[invSessions[k]! + 1]! - runStart[invSessions[k]!]! - 1;
-    bound += Math.min(reach, most);
-  }
+  const bound = neighbourBound(runs, from, to, Math.min(maxNeighbors, ranks.length - 1));
   let nbr = new Uint32Array(Math.max(16, bound));
   let cnt = new Uint32Array(nbr.length);
   let out = 0;
@@ -439,6 +434,24 @@ export function coocRowRange(runs: SessionRuns, ranks: Uint32Array, idOfRank: Ui
   // A view when little is unused: copying would hold both arrays at once.
   const exact = out * 8 >= nbr.length * 7;
   return { len, nbr: exact ? nbr.subarray(0, out) : nbr.slice(0, out), cnt: exact ? cnt.subarray(0, out) : cnt.slice(0, out) };
+}
+
+/**
+ * An upper bound on the neighbours rows `from .. to` keep: per row, the items of its sessions but itself, at
+ * most `most`. A loop of its own: V8 compiles a long loop of a long function (on-stack replacement) as the
+ * whole function and throws that code away when the loop ends (the code after it has no type feedback yet),
+ * so this loop inside `coocRowRange` cost the rows' loop a compile (see `sessionRuns`).
+ */
+function neighbourBound(runs: SessionRuns, from: number, to: number, most: number): number {
+  const { runStart, invStart, invSessions, rowIds } = runs;
+  let bound = 0;
+  for (let r = from; r < to; r++) {
+    const x = rowIds[r]!;
+    let reach = 0;
+    for (let k = invStart[x]!; k < invStart[x + 1]! && reach < most; k++) reach += runStart[invSessions[k]! + 1]! - runStart[invSessions[k]!]! - 1;
+    bound += Math.min(reach, most);
+  }
+  return bound;
 }
 
 /** Sessions of a row whose runs are located before they are walked (see `coocRowRange`). */

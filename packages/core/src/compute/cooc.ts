@@ -5,7 +5,7 @@ import { PairCounter } from './pair-counter.js';
 import { nameBytes, writeIdCountArray, writeName, type JsonBytes, type NameBytes, type PayloadSource } from './emit.js';
 import { invertRanks, sortTopByCountThenRank } from './order-keys.js';
 import { SortedPairs, type PairCounts } from './sorted-pairs.js';
-import { coocRowRange, joinRowRanges, rowRanges, sessionRuns, type SessionItems, type SessionRuns, type U32Alloc } from './cooc-rows.js';
+import { coocRowRange, joinRowRanges, prefixSums, rowRanges, sessionRuns, type SessionItems, type SessionRuns, type U32Alloc } from './cooc-rows.js';
 import { mostExposed, type ItemCount, type ItemExposure } from './popularity.js';
 
 /** One co-occurrence row. @since 0.1.0 */
@@ -43,23 +43,36 @@ export function itemsBySession(table: EventTable): SessionItems {
   const sessionOf = table.session.view();
   const itemOf = table.item.view();
   const start = new Uint32Array(sessions + 1);
-  // Whether the events already come session after session (sessions are numbered as first seen, so then
-  // their ids never decrease): the usual order of a day's files, and then the sort is a copy of the items.
+  // Each loop a function of its own (see `sessionRuns`).
+  const grouped = countBySession(sessionOf, start);
+  prefixSums(start, sessions);
+  // A copy all the same: the runs are then written over it (sessionRuns), and the table keeps its column.
+  if (grouped) return { items: itemOf.slice(), start };
+  const items = new Uint32Array(sessionOf.length);
+  placeBySession(sessionOf, itemOf, start.slice(0, sessions), items);
+  return { items, start };
+}
+
+/**
+ * Events per session into `counts[s + 1]`; whether the events already come session after session (sessions
+ * are numbered as first seen, so then their ids never decrease): the usual order of a day's files, and then
+ * grouping them is a copy of the items.
+ */
+function countBySession(sessionOf: Uint32Array, counts: Uint32Array): boolean {
   let grouped = true;
   let last = 0;
   for (let i = 0; i < sessionOf.length; i++) {
     const s = sessionOf[i]!;
-    start[s + 1]!++;
+    counts[s + 1]!++;
     if (s < last) grouped = false;
     last = s;
   }
-  for (let s = 0; s < sessions; s++) start[s + 1]! += start[s]!;
-  // A copy all the same: the runs are then written over it (sessionRuns), and the table keeps its column.
-  if (grouped) return { items: itemOf.slice(), start };
-  const fill = start.slice(0, sessions);
-  const items = new Uint32Array(sessionOf.length);
+  return grouped;
+}
+
+/** Each event's item at its session's next place (`fill[s]`, from the sessions' starts on). */
+function placeBySession(sessionOf: Uint32Array, itemOf: Uint32Array, fill: Uint32Array, items: Uint32Array): void {
   for (let i = 0; i < sessionOf.length; i++) items[fill[sessionOf[i]!]!++] = itemOf[i]!;
-  return { items, start };
 }
 
 /**
@@ -543,7 +556,12 @@ export function compactCoocRows(
   const ns = names.start;
   const { start, len, nbr, cnt } = rows;
   const chunks: Uint8Array[] = [];
-  let buf = new Uint8Array(OUT_CHUNK);
+  // One buffer for all the rows when they fit in a few chunks (their size at most: 10 digits a count): then no
+  // chunk is closed in the loop. Closing one was a branch the first rows never took, so V8's compile of the loop
+  // (on-stack replacement) had no type feedback for it and threw the code away there (~15 ms of a 1M day's rows
+  // unoptimised until the next compile).
+  const most = compactRowsBound(names, rowIds, rows, from, to, base);
+  let buf = new Uint8Array(most <= ONE_BUFFER_MAX ? most : OUT_CHUNK);
   let pos = 0;
   for (let r = from; r < to; r++) {
     const id = rowIds[r]!;
@@ -599,6 +617,23 @@ export function compactCoocRows(
   // when it fills less than half its buffer, so that the payload does not hold 1 MiB per range until written.
   if (pos > 0) chunks.push(pos * 2 < buf.length ? buf.slice(0, pos) : buf.subarray(0, pos));
   return chunks;
+}
+
+/** Most bytes {@link compactCoocRows} writes into one buffer instead of chunks. */
+const ONE_BUFFER_MAX = 8 * OUT_CHUNK;
+
+/** At least as many bytes as {@link compactCoocRows} writes for rows `from .. to` (a count as 10 digits). */
+function compactRowsBound(names: NameBytes, rowIds: Uint32Array, rows: { readonly start: ArrayLike<number>; readonly len: ArrayLike<number>; readonly nbr: Uint32Array }, from: number, to: number, base: number): number {
+  const ns = names.start;
+  let bytes = 0;
+  for (let r = from; r < to; r++) {
+    const id = rowIds[r]!;
+    bytes += ns[id + 1]! - ns[id]! + 32;
+    const s = rows.start[r - base]!;
+    const e = s + rows.len[r - base]!;
+    for (let k = s; k < e; k++) bytes += ns[rows.nbr[k]! + 1]! - ns[rows.nbr[k]!]! + 32;
+  }
+  return bytes;
 }
 
 /**

@@ -15,29 +15,7 @@ export function fitsOrderKey(maxCount: number, ranks: number): boolean {
  * `countOf(k)` is the count of the k-th entry (before sorting).
  */
 export function sortByCountThenRank(ids: Uint32Array, counts: Uint32Array, ranks: Uint32Array, idOfRank: Uint32Array): void {
-  const n = ids.length;
-  if (n < 2) return;
-  let maxCount = 0;
-  for (let k = 0; k < n; k++) if (counts[k]! > maxCount) maxCount = counts[k]!;
-  const r = ranks.length;
-  if (fitsOrderKey(maxCount, r)) {
-    const keys = new Float64Array(n);
-    for (let k = 0; k < n; k++) keys[k] = (maxCount - counts[k]!) * r + ranks[ids[k]!]!;
-    keys.sort();
-    for (let k = 0; k < n; k++) {
-      const key = keys[k]!;
-      const rank = key % r;
-      ids[k] = idOfRank[rank]!;
-      counts[k] = maxCount - (key - rank) / r;
-    }
-    return;
-  }
-  const idx = Array.from({ length: n }, (_, k) => k);
-  idx.sort((p, q) => counts[q]! - counts[p]! || ranks[ids[p]!]! - ranks[ids[q]!]!);
-  const ids2 = idx.map((k) => ids[k]!);
-  const counts2 = idx.map((k) => counts[k]!);
-  ids.set(ids2);
-  counts.set(counts2);
+  sortTopByCountThenRank(ids, counts, ranks, idOfRank, ids.length);
 }
 
 /**
@@ -49,17 +27,40 @@ export function sortByCountThenRank(ids: Uint32Array, counts: Uint32Array, ranks
  * what the entries after them hold is unspecified (callers cut there).
  */
 export function sortTopByCountThenRank(ids: Uint32Array, counts: Uint32Array, ranks: Uint32Array, idOfRank: Uint32Array, k: number): void {
+  // One path for short and long lists, each loop in a function of its own: this runs inlined in the cooc rows'
+  // count, and V8 compiles that long-running loop (on-stack replacement) with the type feedback of what has run
+  // so far. Branches to another sort for short lists, or to the selection for long ones, were each taken by
+  // some rows only, and the compiled count lacked feedback for one of them: the first row that took it threw
+  // the code away (a second compile of the whole count; on a 1M day ~60 ms of it ran unoptimised meanwhile).
+  // So every list is selected first, also where that saves nothing (a short list: a linear pass more).
   const n = ids.length;
-  // Selecting pays off only when most entries are cut.
-  if (n <= 2 * k + 16) return sortByCountThenRank(ids, counts, ranks, idOfRank);
-  let maxCount = 0;
-  for (let j = 0; j < n; j++) if (counts[j]! > maxCount) maxCount = counts[j]!;
+  if (n < 2) return;
+  const maxCount = maxOf(counts, n);
   const r = ranks.length;
-  if (!fitsOrderKey(maxCount, r)) return sortByCountThenRank(ids, counts, ranks, idOfRank);
+  if (!fitsOrderKey(maxCount, r)) return sortByComparator(ids, counts, ranks);
+  const keys = orderKeys(ids, counts, ranks, maxCount, n);
+  const top = Math.min(k, n);
+  keys.subarray(0, selectSmallest(keys, top) ? top : n).sort();
+  fromOrderKeys(keys, ids, counts, idOfRank, maxCount, r, top);
+}
+
+/** The largest of `counts[0 .. n)`. */
+function maxOf(counts: Uint32Array, n: number): number {
+  let max = 0;
+  for (let j = 0; j < n; j++) if (counts[j]! > max) max = counts[j]!;
+  return max;
+}
+
+/** Each entry's key `(maxCount - count) * ranks + rank` (see {@link fitsOrderKey}). */
+function orderKeys(ids: Uint32Array, counts: Uint32Array, ranks: Uint32Array, maxCount: number, n: number): Float64Array {
   const keys = new Float64Array(n);
+  const r = ranks.length;
   for (let j = 0; j < n; j++) keys[j] = (maxCount - counts[j]!) * r + ranks[ids[j]!]!;
-  if (selectSmallest(keys, k)) keys.subarray(0, k).sort();
-  else keys.sort();
+  return keys;
+}
+
+/** The first `k` sorted keys back into item ids and counts. */
+function fromOrderKeys(keys: Float64Array, ids: Uint32Array, counts: Uint32Array, idOfRank: Uint32Array, maxCount: number, r: number, k: number): void {
   for (let j = 0; j < k; j++) {
     const key = keys[j]!;
     const rank = key % r;
@@ -68,14 +69,25 @@ export function sortTopByCountThenRank(ids: Uint32Array, counts: Uint32Array, ra
   }
 }
 
+/** The same order with a comparator, for counts too large for exact keys. */
+function sortByComparator(ids: Uint32Array, counts: Uint32Array, ranks: Uint32Array): void {
+  const idx = Array.from({ length: ids.length }, (_, k) => k);
+  idx.sort((p, q) => counts[q]! - counts[p]! || ranks[ids[p]!]! - ranks[ids[q]!]!);
+  const ids2 = idx.map((k) => ids[k]!);
+  const counts2 = idx.map((k) => counts[k]!);
+  ids.set(ids2);
+  counts.set(counts2);
+}
+
 /**
- * Moves the `k` smallest of `a` (distinct values) to `a[0 .. k)`, in any
+ * Moves the `k` smallest of `a` (distinct values; all of them when `k` is at least its length) to `a[0 .. k)`, in any
  * order (Hoare quickselect, median-of-three pivots). Returns false, leaving
  * `a` a permutation of itself, when the partitions stop shrinking fast
  * enough (inputs that defeat the pivot choice): the caller then sorts all
  * of `a`, so no input makes this quadratic.
  */
 export function selectSmallest(a: Float64Array, k: number): boolean {
+  if (k >= a.length) return true;
   const target = k - 1;
   let lo = 0;
   let hi = a.length - 1;
@@ -105,9 +117,16 @@ export function selectSmallest(a: Float64Array, k: number): boolean {
   return true;
 }
 
-/** Inverse of a rank permutation: `idOfRank[rank[id]] = id`. */
+/** Inverses made, by rank permutation (neither is written after it is made): a day's compute asks for one three times. */
+const inverses = new WeakMap<Uint32Array, Uint32Array>();
+
+/** Inverse of a rank permutation: `idOfRank[rank[id]] = id` (the same array for the same `ranks`; not to be written). */
 export function invertRanks(ranks: Uint32Array): Uint32Array {
-  const inv = new Uint32Array(ranks.length);
-  for (let id = 0; id < ranks.length; id++) inv[ranks[id]!] = id;
+  let inv = inverses.get(ranks);
+  if (!inv) {
+    inv = new Uint32Array(ranks.length);
+    for (let id = 0; id < ranks.length; id++) inv[ranks[id]!] = id;
+    inverses.set(ranks, inv);
+  }
   return inv;
 }

@@ -1,5 +1,5 @@
 import { nameBytes, writeIdCountArray, type PayloadSource } from './emit.js';
-import { invertRanks, sortByCountThenRank, sortTopByCountThenRank } from './order-keys.js';
+import { invertRanks, sortTopByCountThenRank } from './order-keys.js';
 
 /** One popularity entry. @since 0.1.0 */
 export interface ItemCount {
@@ -38,20 +38,33 @@ export function rankByExposure(exposure: ItemExposure): PopularityRows {
  * bench day's 80k items) only those are sorted, after a linear selection.
  */
 export function mostExposed(exposure: ItemExposure, k: number): PopularityRows {
+  // A day's popularity and cooc's kept rows ask for the same `k` of the same counts: made once.
+  const made = lastMostExposed.get(exposure.ranks);
+  if (made && made.k === k && made.counts === exposure.counts && made.rows.names === exposure.names) return made.rows;
   const n = exposure.names.length;
   const ids = new Uint32Array(n);
   const counts = new Uint32Array(n);
+  idsWithCounts(exposure.counts, ids, counts, n);
+  const idOfRank = invertRanks(exposure.ranks);
+  const rows = k >= n ? { names: exposure.names, ids, counts } : { names: exposure.names, ids: ids.subarray(0, k), counts: counts.subarray(0, k) };
+  // Ordered whole, or only the first `k`.
+  sortTopByCountThenRank(ids, counts, exposure.ranks, idOfRank, Math.min(k, n));
+  lastMostExposed.set(exposure.ranks, { k, counts: exposure.counts, rows });
+  return rows;
+}
+
+/**
+ * The last {@link mostExposed} answer per rank permutation (a day's), for the same counts array and `k`: the
+ * counts of a day's items are not written once its artifacts are computed, nor the rows returned.
+ */
+const lastMostExposed = new WeakMap<Uint32Array, { k: number; counts: ArrayLike<number>; rows: PopularityRows }>();
+
+/** `ids[id] = id` and `counts[id] = exposure[id]` for every item (a loop of its own: see `sortTopByCountThenRank`). */
+function idsWithCounts(exposure: ArrayLike<number>, ids: Uint32Array, counts: Uint32Array, n: number): void {
   for (let id = 0; id < n; id++) {
     ids[id] = id;
-    counts[id] = exposure.counts[id]!;
+    counts[id] = exposure[id]!;
   }
-  const idOfRank = invertRanks(exposure.ranks);
-  if (k >= n) {
-    sortByCountThenRank(ids, counts, exposure.ranks, idOfRank);
-    return { names: exposure.names, ids, counts };
-  }
-  sortTopByCountThenRank(ids, counts, exposure.ranks, idOfRank, k);
-  return { names: exposure.names, ids: ids.subarray(0, k), counts: counts.subarray(0, k) };
 }
 
 /**
