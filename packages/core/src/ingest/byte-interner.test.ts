@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { Interner } from '../compute/interner.js';
-import { ByteInterner } from './byte-interner.js';
+import { ByteInterner, hashWordsOf } from './byte-interner.js';
 
 const encoder = new TextEncoder();
 // Few distinct values, some of one length, some non-ASCII, so hashes and lengths meet often.
@@ -136,6 +136,20 @@ describe('ByteInterner.hashOf', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('property: hashWordsOf (the parse points the word view at its block first) changes no hash, whichever buffer it was given', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 7 }), fc.boolean(), (bytes, before, same) => {
+        const dict = new ByteInterner({ key: [7, 8] });
+        const alone = dict.hashOf(bytes.slice(), 0, bytes.length);
+        const block = new Uint8Array(before + bytes.length).fill(0x5a);
+        block.set(bytes, before);
+        hashWordsOf(same ? block : new Uint8Array(8));
+        expect(dict.hashOf(block, before, before + bytes.length)).toBe(alone);
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,8 +1,8 @@
 import { shardOfSessionBytes } from '../shard.js';
 import { grow } from '../bytes.js';
 import { NO_USER } from '../compute/event-table.js';
-import { FP, fingerprintBytes, fingerprintPieces, type FingerprintKey } from './fingerprint-set.js';
-import { ByteInterner } from './byte-interner.js';
+import { FP, fingerprintBytes, fingerprintPieces, fingerprintWordsOf, type FingerprintKey } from './fingerprint-set.js';
+import { ByteInterner, hashWordsOf } from './byte-interner.js';
 import { F_ITEM, F_RANK, F_REQUEST, F_SESSION, F_SURFACE, F_TENANT, F_TS, F_USER, RawScan, scanCanonicalLine, scanRawLine } from './raw-scanner.js';
 import { MAX_LINE_BYTES, TOO_LONG_PREFIX_BYTES } from './line-splitter.js';
 import { canonicalLine, checkRawEvent, type RejectReason } from './raw-event.js';
@@ -319,7 +319,10 @@ class ChunkColumns {
   /** Takes the raw line `b[s..e]` (its `\n` at `e` included) as canonical bytes, extending the pending run when it follows it. */
   takeRaw(b: Uint8Array, s: number, e: number): void {
     const len = e + 1 - s;
-    if (this.runLen > 0 && this.runSrc + this.runLen === s && this.runDst + this.runLen === this.at) this.runLen += len;
+    // An empty run that ends where this line starts (a block's first line) is extended as well: the same run as a new
+    // one, and the block's first line then takes the branch every later line takes (V8 kept no type feedback for that
+    // first line, and code compiled without any for the other branch was thrown away on the next block).
+    if (this.runSrc + this.runLen === s && this.runDst + this.runLen === this.at) this.runLen += len;
     else {
       this.flush(b);
       this.runSrc = s;
@@ -491,8 +494,10 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
   // The scanner's view of this chunk, made here: made inside the scanner on its first line, a chunk's first
   // call after V8 compiled the scanner had no type feedback for it and threw the compiled scanner away.
   scan.viewFor(bytes);
+  fingerprintWordsOf(bytes);
+  hashWordsOf(bytes);
   scan.expect(ctx.tenant, ctx.surface);
-  parseLines(bytes, ctx, dict, options.scanner !== false, c, rejects, counts);
+  parseLines(bytes, ctx, dict, options.scanner !== false, c, rejects, counts, bytesOf(ctx), ctx.users !== false, scan.start, scan.end, bytes.length);
   const fresh = dict.takeNew();
   const n = c.n;
   const total = bytes.length;
@@ -530,15 +535,16 @@ export function parseChunk(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDict
  * threw the compiled loop away (no type feedback yet) and the loop was
  * compiled again. Counts go to `counts` (lines, read, other scope, out of
  * window), counted in place, so nothing after the loop is new to V8.
+ *
+ * Nor is anything before it: what the loop needs (`want`, whether users are
+ * interned, the scanner's field arrays, `bytes.length`) comes in as
+ * arguments. V8 keeps type feedback for a function only from its loop on,
+ * so code before the loop ran on the first block without any, and the
+ * compiled function, entered at a later block, was thrown away at its first
+ * call or property read and compiled again.
  */
-function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary, useScanner: boolean, c: ChunkColumns, rejects: ChunkReject[], counts: Int32Array): void {
-  const want = bytesOf(ctx);
-  const users = ctx.users !== false;
-  const start = scan.start;
-  const end = scan.end;
-
+function parseLines(bytes: Uint8Array, ctx: ChunkContext, dict: LocalDictionary, useScanner: boolean, c: ChunkColumns, rejects: ChunkReject[], counts: Int32Array, want: ScopeBytes, users: boolean, start: Int32Array, end: Int32Array, total: number): void {
   let pos = 0;
-  const total = bytes.length;
   while (pos < total) {
     const s = pos;
     let e: number;

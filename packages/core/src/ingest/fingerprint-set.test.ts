@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { FingerprintSet } from '../internal.js';
-import { FP, fingerprint, fingerprintBytes, fingerprintPieces, randomFingerprintKey } from './fingerprint-set.js';
+import { FP, fingerprint, fingerprintBytes, fingerprintPieces, fingerprintWordsOf, randomFingerprintKey } from './fingerprint-set.js';
 
 describe('FingerprintSet', () => {
   test('property: addText behaves like Set#add on the same strings (new → true, repeat → false), through growth', () => {
@@ -209,6 +209,22 @@ describe('FingerprintSet', () => {
         expect(pieces).toEqual([...FP]);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  test('property: fingerprintWordsOf (the parse points the word view at its block first) changes no fingerprint, whichever buffer it was given', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 7 }), fc.boolean(), (bytes, before, same) => {
+        const key = [3, 4] as const;
+        fingerprintBytes(bytes.slice(), 0, bytes.length, key);
+        const alone = Array.from(FP);
+        const block = new Uint8Array(before + bytes.length).fill(0x5a);
+        block.set(bytes, before);
+        fingerprintWordsOf(same ? block : new Uint8Array(8));
+        fingerprintBytes(block, before, before + bytes.length, key);
+        expect(Array.from(FP)).toEqual(alone);
+      }),
+      { numRuns: 200 },
     );
   });
 });
