@@ -29,12 +29,6 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { openSync, fstatSync, fsync, readSync, closeSync } = require('node:fs');
 const failure = (op, error) => ({ error: { op, message: String(error && error.message), code: error && error.code } });
-// Below everything else of the process (Linux: a thread's own nice value, by its id): the check has time until
-// staging asks for it, while \`run\` computes on the main thread meanwhile and V8 compiles that cold code on the
-// other core, which this thread shares. Where the thread id is not to be had, it keeps the process's priority.
-try {
-  require('node:os').setPriority(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()), 19);
-} catch {}
 let fd;
 try {
   fd = openSync(workerData.path, 'r');
