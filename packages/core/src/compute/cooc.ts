@@ -560,7 +560,7 @@ export function compactCoocRows(
   // chunk is closed in the loop. Closing one was a branch the first rows never took, so V8's compile of the loop
   // (on-stack replacement) had no type feedback for it and threw the code away there (~15 ms of a 1M day's rows
   // unoptimised until the next compile).
-  const most = compactRowsBound(names, rowIds, rows, from, to, base);
+  const most = compactRowsBound(names, rowIds, rows, from, to, base, ONE_BUFFER_MAX);
   let buf = new Uint8Array(most <= ONE_BUFFER_MAX ? most : OUT_CHUNK);
   let pos = 0;
   for (let r = from; r < to; r++) {
@@ -622,11 +622,14 @@ export function compactCoocRows(
 /** Most bytes {@link compactCoocRows} writes into one buffer instead of chunks. */
 const ONE_BUFFER_MAX = 8 * OUT_CHUNK;
 
-/** At least as many bytes as {@link compactCoocRows} writes for rows `from .. to` (a count as 10 digits). */
-function compactRowsBound(names: NameBytes, rowIds: Uint32Array, rows: { readonly start: ArrayLike<number>; readonly len: ArrayLike<number>; readonly nbr: Uint32Array }, from: number, to: number, base: number): number {
+/**
+ * At least as many bytes as {@link compactCoocRows} writes for rows `from .. to` (a count as 10 digits), or
+ * some number above `limit` once the bound passes it: rows that do not fit one buffer are not walked twice.
+ */
+function compactRowsBound(names: NameBytes, rowIds: Uint32Array, rows: { readonly start: ArrayLike<number>; readonly len: ArrayLike<number>; readonly nbr: Uint32Array }, from: number, to: number, base: number, limit: number): number {
   const ns = names.start;
   let bytes = 0;
-  for (let r = from; r < to; r++) {
+  for (let r = from; r < to && bytes <= limit; r++) {
     const id = rowIds[r]!;
     bytes += ns[id + 1]! - ns[id]! + 32;
     const s = rows.start[r - base]!;
